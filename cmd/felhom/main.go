@@ -1,0 +1,42 @@
+// Command felhom keeps Proxmox VE containers in the state that YAML files in
+// git say they should be in. This file is the composition root: it builds the
+// command tree and maps errors to exit codes in one place.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := newRootCommand()
+	err := root.ExecuteContext(ctx)
+	os.Exit(exitCode(ctx, err, root.ErrOrStderr()))
+}
+
+// globalOptions are the flags every command shares.
+type globalOptions struct {
+	configFile string
+}
+
+func newRootCommand() *cobra.Command {
+	var g globalOptions
+	root := &cobra.Command{
+		Use:           "felhom",
+		Short:         "GitOps reconciler for Proxmox VE containers",
+		Long:          "felhom keeps Proxmox VE LXC containers in the state that YAML specs in git describe.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&g.configFile, "config", "", "felhom config file (YAML); FELHOM_* environment variables override it")
+	root.AddCommand(
+		newVersionCommand(),
+	)
+	return root
+}
