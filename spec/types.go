@@ -1,0 +1,260 @@
+package spec
+
+import (
+	"time"
+
+	"github.com/felhom/felhom/pve/format"
+)
+
+// APIVersion is the apiVersion every spec document declares.
+const APIVersion = "felhom/v1alpha1"
+
+// Document kinds.
+const (
+	KindContainer = "Container" // one PVE LXC container
+	KindDefaults  = "Defaults"  // defaults for the containers in its folder and below
+)
+
+// Position is where something sits in a spec file. Line and Column are
+// 1-based; zero means unknown.
+type Position struct {
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+	Column int    `json:"column"`
+}
+
+// Document is one YAML document of a spec file: a Container or a Defaults.
+// For a Defaults document Spec holds only the defaulted fields and Metadata
+// may be empty.
+type Document struct {
+	APIVersion string        `json:"apiVersion"`
+	Kind       string        `json:"kind"`
+	Metadata   Metadata      `json:"metadata"`
+	Spec       ContainerSpec `json:"spec"`
+	// Source is the position of the document's first key.
+	Source Position `json:"-"`
+}
+
+// Container is a Document of kind Container. After Load its defaults are
+// applied: folder Defaults merged in, Hostname set, policies filled.
+type Container = Document
+
+// Metadata names a document.
+type Metadata struct {
+	// Name identifies the container in felhom; it is unique in a Set and is
+	// the hostname unless spec.hostname says otherwise.
+	Name   string            `json:"name"`
+	Labels map[string]string `json:"labels,omitempty"`
+}
+
+// ContainerSpec is the desired state of one container. A nil pointer, nil
+// slice or nil map means "not managed": felhom leaves that PVE option as it
+// is. Field names are PVE's option names (pct.conf / the API) where one
+// exists; structured values replace PVE's property strings.
+type ContainerSpec struct {
+	// Node is the PVE node the container lives on. Required.
+	Node string `json:"node"`
+	// VMID is the container's id, 100..999999999. Required, unique in a Set.
+	VMID int `json:"vmid"`
+	// Hostname defaults to metadata.name after Load.
+	Hostname *string `json:"hostname,omitempty"`
+
+	// Memory and Swap are sizes; plain numbers are MiB as in PVE.
+	Memory   *format.Size `json:"memory,omitempty" unit:"MiB"`
+	Swap     *format.Size `json:"swap,omitempty" unit:"MiB"`
+	Cores    *int         `json:"cores,omitempty"`
+	CPULimit *float64     `json:"cpulimit,omitempty"`
+	CPUUnits *int         `json:"cpuunits,omitempty"`
+
+	OnBoot       *bool     `json:"onboot,omitempty"`
+	Startup      *Startup  `json:"startup,omitempty"`
+	Protection   *bool     `json:"protection,omitempty"`
+	Tags         []string  `json:"tags,omitempty"` // nil: not managed; empty: no tags
+	Description  *string   `json:"description,omitempty"`
+	Nameserver   *string   `json:"nameserver,omitempty"`
+	Searchdomain *string   `json:"searchdomain,omitempty"`
+	Features     *Features `json:"features,omitempty"`
+
+	// Net holds the network interfaces keyed by PVE slot ("net0".."net31").
+	// Slots not listed are not managed.
+	Net map[string]NetIf `json:"net,omitempty"`
+	// RootFS is the root volume.
+	RootFS *RootFS `json:"rootfs,omitempty"`
+	// MountPoints holds the mount points keyed by PVE slot ("mp0".."mp255").
+	// Slots not listed are not managed.
+	MountPoints map[string]MountPoint `json:"mountpoints,omitempty"`
+
+	Backup   *BackupPolicy   `json:"backup,omitempty"`
+	Snapshot *SnapshotPolicy `json:"snapshot,omitempty"`
+	Restart  *RestartPolicy  `json:"restart,omitempty"`
+	// Drift is DriftRevert or DriftReport; Load fills DriftRevert when unset.
+	Drift string `json:"drift,omitempty"`
+}
+
+// Startup is PVE's startup property string (order=,up=,down=).
+type Startup struct {
+	Order *int `json:"order,omitempty"`
+	Up    *int `json:"up,omitempty"`   // seconds to wait after starting
+	Down  *int `json:"down,omitempty"` // seconds to wait after stopping
+}
+
+// Features is PVE's features property string.
+type Features struct {
+	Nesting    *bool    `json:"nesting,omitempty"`
+	Keyctl     *bool    `json:"keyctl,omitempty"`
+	Fuse       *bool    `json:"fuse,omitempty"`
+	Mknod      *bool    `json:"mknod,omitempty"`
+	ForceRWSys *bool    `json:"force_rw_sys,omitempty"`
+	Mount      []string `json:"mount,omitempty"` // file system types, PVE joins them with ';'
+}
+
+// NetIf is one netN property string.
+type NetIf struct {
+	Name     *string  `json:"name,omitempty"` // interface name inside the container, e.g. eth0
+	Bridge   *string  `json:"bridge,omitempty"`
+	IP       *string  `json:"ip,omitempty"`  // IPv4 CIDR, "dhcp" or "manual"
+	GW       *string  `json:"gw,omitempty"`  // IPv4 address
+	IP6      *string  `json:"ip6,omitempty"` // IPv6 CIDR, "dhcp", "auto" or "manual"
+	GW6      *string  `json:"gw6,omitempty"` // IPv6 address
+	HWAddr   *string  `json:"hwaddr,omitempty"`
+	Tag      *int     `json:"tag,omitempty"` // VLAN tag 1..4094
+	Trunks   []int    `json:"trunks,omitempty"`
+	Firewall *bool    `json:"firewall,omitempty"`
+	MTU      *int     `json:"mtu,omitempty"`
+	Rate     *float64 `json:"rate,omitempty"` // MB/s
+	LinkDown *bool    `json:"link_down,omitempty"`
+}
+
+// RootFS is the rootfs property string in structured form.
+type RootFS struct {
+	// Storage is the PVE storage holding the root volume. Required.
+	Storage string `json:"storage"`
+	// Size is the volume size; plain numbers are GiB as in PVE.
+	Size         *format.Size `json:"size,omitempty" unit:"GiB"`
+	ACL          *bool        `json:"acl,omitempty"`
+	Quota        *bool        `json:"quota,omitempty"`
+	Replicate    *bool        `json:"replicate,omitempty"`
+	RO           *bool        `json:"ro,omitempty"`
+	Shared       *bool        `json:"shared,omitempty"`
+	MountOptions []string     `json:"mountoptions,omitempty"` // noatime, lazytime, nodev, nosuid, noexec, discard
+}
+
+// MountKind says what a mount point mounts.
+type MountKind string
+
+// Mount point kinds.
+const (
+	MountNewVolume MountKind = "new-volume" // Storage (+ Size): a volume felhom allocates
+	MountVolume    MountKind = "volume"     // Volume: an existing PVE volume id
+	MountBind      MountKind = "bind"       // Bind: a host directory (root only)
+	MountDevice    MountKind = "device"     // Device: a host block device (root only)
+)
+
+// MountPoint is one mpN property string in structured form. Exactly one of
+// Storage, Volume, Bind and Device is set (validated).
+type MountPoint struct {
+	Storage string `json:"storage,omitempty"` // a new volume on this storage (Size required)
+	Volume  string `json:"volume,omitempty"`  // an existing volume, "storage:volname"
+	Bind    string `json:"bind,omitempty"`    // an absolute host directory
+	Device  string `json:"device,omitempty"`  // an absolute host device path under /dev
+	// Size is the volume size (new or existing volume only); plain numbers are GiB.
+	Size *format.Size `json:"size,omitempty" unit:"GiB"`
+	// MP is the absolute path inside the container. Required.
+	MP           string   `json:"mp"`
+	Backup       *bool    `json:"backup,omitempty"`
+	ACL          *bool    `json:"acl,omitempty"`
+	Quota        *bool    `json:"quota,omitempty"`
+	RO           *bool    `json:"ro,omitempty"`
+	Replicate    *bool    `json:"replicate,omitempty"`
+	Shared       *bool    `json:"shared,omitempty"`
+	MountOptions []string `json:"mountoptions,omitempty"`
+}
+
+// Kind reports what the mount point mounts, from the one source field set.
+func (m MountPoint) Kind() MountKind {
+	switch {
+	case m.Bind != "":
+		return MountBind
+	case m.Device != "":
+		return MountDevice
+	case m.Volume != "":
+		return MountVolume
+	default:
+		return MountNewVolume
+	}
+}
+
+// BackupPolicy is a vzdump job felhom runs for the container.
+type BackupPolicy struct {
+	// Schedule is a PVE calendar event, e.g. "mon..fri 02:30". Required.
+	Schedule string `json:"schedule"`
+	// Storage must have content "backup". Required.
+	Storage       string     `json:"storage"`
+	Mode          string     `json:"mode,omitempty"`     // snapshot, suspend or stop; PVE's default is snapshot
+	Compress      string     `json:"compress,omitempty"` // zstd, gzip, lzo or none
+	Retention     *Retention `json:"retention,omitempty"`
+	NotesTemplate *string    `json:"notes-template,omitempty"`
+	Protected     *bool      `json:"protected,omitempty"`
+}
+
+// Retention is PVE's prune-backups option. KeepAll excludes the others.
+type Retention struct {
+	KeepAll     *bool `json:"keep-all,omitempty"`
+	KeepLast    *int  `json:"keep-last,omitempty"`
+	KeepHourly  *int  `json:"keep-hourly,omitempty"`
+	KeepDaily   *int  `json:"keep-daily,omitempty"`
+	KeepWeekly  *int  `json:"keep-weekly,omitempty"`
+	KeepMonthly *int  `json:"keep-monthly,omitempty"`
+	KeepYearly  *int  `json:"keep-yearly,omitempty"`
+}
+
+// Snapshot policy values for WhenImpossible.
+const (
+	SnapshotRefuse = "refuse" // do not change a container felhom cannot snapshot
+	SnapshotVzdump = "vzdump" // back it up with vzdump first, then change it
+)
+
+// SnapshotPolicy says how felhom protects a container before changing it.
+// After Load every field is set.
+type SnapshotPolicy struct {
+	// BeforeChange takes a snapshot before the first change (default true).
+	BeforeChange *bool `json:"before-change,omitempty"`
+	// WhenImpossible is SnapshotRefuse (default) or SnapshotVzdump.
+	WhenImpossible string `json:"when-impossible,omitempty"`
+	// Keep is how many felhom snapshots to keep (default DefaultSnapshotKeep).
+	Keep *int `json:"keep,omitempty"`
+}
+
+// DefaultSnapshotKeep is the number of felhom snapshots kept when the spec
+// does not say.
+const DefaultSnapshotKeep = 3
+
+// Restart modes.
+const (
+	RestartNever      = "never"       // never restart; pending changes stay pending (default)
+	RestartWhenNeeded = "when-needed" // restart as soon as a change needs it
+	RestartInWindow   = "window"      // restart only inside Window
+)
+
+// RestartPolicy says when felhom may restart a container to apply pending
+// changes. After Load Mode is set.
+type RestartPolicy struct {
+	Mode   string         `json:"mode,omitempty"`
+	Window *RestartWindow `json:"window,omitempty"` // required when Mode is RestartInWindow
+}
+
+// RestartWindow is a time window: it opens at each occurrence of Schedule and
+// stays open for Duration.
+type RestartWindow struct {
+	Schedule string   `json:"schedule"` // a PVE calendar event
+	Duration Duration `json:"duration"` // Go duration syntax, e.g. "2h" or "30m"
+}
+
+// Duration is a time.Duration written as "1h30m" in specs.
+type Duration time.Duration
+
+// Drift policies.
+const (
+	DriftRevert = "revert" // change live state back to the spec (default)
+	DriftReport = "report" // only report the difference
+)
