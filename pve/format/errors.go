@@ -1,0 +1,56 @@
+package format
+
+import "strings"
+
+// Error reports a value that does not follow PVE's format. Key names the
+// offending property-string key ("size", "mp"); it is empty when the whole
+// value is at fault (a bad size, a part without '=' where the format has no
+// default key). Value is the offending text (the key's value, or the whole
+// value when Key is empty or the key is unknown). Msg is worded as PVE words
+// it (pve-common PVE::JSONSchema parse_property_string, check_prop,
+// check_type and the format validators), without a trailing newline.
+type Error struct {
+	Key   string
+	Value string
+	Msg   string
+
+	// parse is set for errors that PVE raises with die while splitting the
+	// string (unknown or duplicate key, missing key): their Msg is the whole
+	// message, not a per-key entry of a "format error".
+	parse bool
+}
+
+// Error returns "key: msg" for a per-key problem, otherwise Msg.
+func (e *Error) Error() string {
+	if e.Key != "" && !e.parse {
+		return e.Key + ": " + e.Msg
+	}
+	return e.Msg
+}
+
+// PVEMessage returns the text PVE puts in the per-parameter errors map of a
+// 400 "Parameter verification failed." for a bad value of parameter param
+// (such as "rootfs" or "net0"): check_prop prefixes "invalid format - " to
+// what parse_property_string raised, which is either a plain message
+// ("invalid key in comma-separated list property: x") or a "format error"
+// whose per-key lines read "<param>.<key>: <msg>" (PVE::Exception
+// stringify). Like PVE's, the text ends with a newline.
+func (e *Error) PVEMessage(param string) string {
+	var b strings.Builder
+	b.WriteString("invalid format - ")
+	if e.Key == "" || e.parse {
+		b.WriteString(e.Msg)
+		b.WriteString("\n")
+		return b.String()
+	}
+	b.WriteString("format error\n")
+	if param != "" {
+		b.WriteString(param)
+		b.WriteString(".")
+	}
+	b.WriteString(e.Key)
+	b.WriteString(": ")
+	b.WriteString(e.Msg)
+	b.WriteString("\n")
+	return b.String()
+}

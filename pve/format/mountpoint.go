@@ -1,0 +1,339 @@
+package format
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// MountKind classifies a mount point's volume as pve-container's
+// PVE::LXC::Config::classify_mountpoint does.
+type MountKind int
+
+// Mount point kinds.
+const (
+	// Volume is a storage volume ("local-lvm:vm-100-disk-1") or a new
+	// volume ("local-lvm:8").
+	Volume MountKind = iota
+	// Bind is a host directory: an absolute path not below /dev/.
+	Bind
+	// Device is a host block device: a path below /dev/.
+	Device
+)
+
+// String returns PVE's name of the kind: "volume", "bind" or "device".
+func (k MountKind) String() string {
+	switch k {
+	case Bind:
+		return "bind"
+	case Device:
+		return "device"
+	}
+	return "volume"
+}
+
+// mountOptionRE is one of pve-container's $valid_mount_option_re.
+const mountOptionRE = `(discard|lazytime|noatime|nodev|noexec|nosuid)`
+
+// verifyMPString is pve-container's verify_lxc_mp_string (format
+// pve-lxc-mp-string): no "/./" or "/../", no "/." or "/.." at the end, no
+// "../" at the start.
+func verifyMPString(v string) string {
+	if strings.Contains(v, "/./") || strings.Contains(v, "/../") ||
+		strings.HasSuffix(v, "/.") || strings.HasSuffix(v, "/..") ||
+		strings.HasPrefix(v, "../") {
+		return v + " contains illegal character sequences"
+	}
+	return ""
+}
+
+// verifyDiskSize is pve-common's pve_verify_disk_size (format disk-size).
+func verifyDiskSize(v string) string {
+	if _, err := ParseDiskSize(v); err != nil {
+		return "value does not look like a valid disk size: " + v
+	}
+	return ""
+}
+
+// rootfsSchema is the format of the rootfs parameter in apidata.json
+// (pve-container $rootfs_desc).
+var rootfsSchema = schema{
+	"volume":       {kind: kindString, defaultKey: true, validate: verifyMPString},
+	"size":         {kind: kindString, optional: true, validate: verifyDiskSize},
+	"acl":          {kind: kindBool, optional: true},
+	"mountoptions": {kind: kindString, optional: true, pattern: regexp.MustCompile(`^(?:` + mountOptionRE + `(;` + mountOptionRE + `)*)$`)},
+	"quota":        {kind: kindBool, optional: true},
+	"replicate":    {kind: kindBool, optional: true},
+	"ro":           {kind: kindBool, optional: true},
+	"shared":       {kind: kindBool, optional: true},
+}
+
+// mpSchema is the format of mp[n] (pve-container $mp_desc): rootfs's keys
+// plus mp (required), backup and keepattrs.
+var mpSchema = func() schema {
+	s := schema{
+		"mp":        {kind: kindString, validate: verifyMPString},
+		"backup":    {kind: kindBool, optional: true},
+		"keepattrs": {kind: kindBool, optional: true},
+	}
+	for k, v := range rootfsSchema {
+		s[k] = v
+	}
+	return s
+}()
+
+// RootFS is the rootfs value of a container config, such as
+// "local-lvm:vm-100-disk-0,size=8G". Optional keys are nil (or empty) when
+// not set.
+type RootFS struct {
+	// Volume is the default key: a volume id, the new-volume form
+	// STORAGE:SIZE_IN_GiB, a host path (bind) or a /dev/ path (device).
+	// Required.
+	Volume string
+	// Size is size= (read-only in PVE, written by PVE after allocation).
+	Size *Size
+	// ACL is acl=; unset means the file system's default, so it is
+	// tri-state.
+	ACL *bool
+	// MountOptions are mountoptions= items ("noatime", "nodev", ...), in the
+	// order given; ';'-separated in the string.
+	MountOptions []string
+	// Quota is quota=; unset means off.
+	Quota *bool
+	// Replicate is replicate=; unset means on (schema default 1).
+	Replicate *bool
+	// RO is ro=; unset means off.
+	RO *bool
+	// Shared is shared=; unset means off (schema default 0).
+	Shared *bool
+}
+
+// MountPoint is an mpN value of a container config, such as
+// "local-lvm:vm-100-disk-1,mp=/srv,backup=1,size=32G".
+type MountPoint struct {
+	// Volume is the default key, as in RootFS. Required.
+	Volume string
+	// MP is mp=, the path inside the container. Required.
+	MP string
+	// Size, ACL, MountOptions, Quota, Replicate, RO and Shared are as in
+	// RootFS.
+	Size         *Size
+	ACL          *bool
+	MountOptions []string
+	Quota        *bool
+	Replicate    *bool
+	RO           *bool
+	Shared       *bool
+	// Backup is backup=; it has no schema default and vzdump skips a
+	// mount point without backup=1, so unset means off.
+	Backup *bool
+	// KeepAttrs is keepattrs=; unset means off (schema default 0).
+	KeepAttrs *bool
+}
+
+// mountCommon holds the keys RootFS and MountPoint share.
+type mountCommon struct {
+	Volume       string
+	Size         *Size
+	ACL          *bool
+	MountOptions []string
+	Quota        *bool
+	Replicate    *bool
+	RO           *bool
+	Shared       *bool
+}
+
+func parseMountCommon(res map[string]string) (mountCommon, error) {
+	c := mountCommon{
+		Volume:    res["volume"],
+		ACL:       boolPtr(res, "acl"),
+		Quota:     boolPtr(res, "quota"),
+		Replicate: boolPtr(res, "replicate"),
+		RO:        boolPtr(res, "ro"),
+		Shared:    boolPtr(res, "shared"),
+	}
+	if v, ok := res["size"]; ok {
+		sz, err := ParseDiskSize(v)
+		if err != nil {
+			return c, &Error{Key: "size", Value: v, Msg: "invalid format - value does not look like a valid disk size: " + v}
+		}
+		c.Size = &sz
+	}
+	if v, ok := res["mountoptions"]; ok {
+		c.MountOptions = strings.Split(v, ";")
+	}
+	return c, nil
+}
+
+func (c mountCommon) print(p *printer) {
+	p.str("volume", c.Volume)
+	if c.Size != nil {
+		p.str("size", c.Size.String())
+	}
+	p.boolean("acl", c.ACL)
+	p.str("mountoptions", strings.Join(c.MountOptions, ";"))
+	p.boolean("quota", c.Quota)
+	p.boolean("replicate", c.Replicate)
+	p.boolean("ro", c.RO)
+	p.boolean("shared", c.Shared)
+}
+
+func (c mountCommon) equal(o mountCommon) bool {
+	return c.Volume == o.Volume &&
+		sizeEqual(c.Size, o.Size) &&
+		optBoolEqual(c.ACL, o.ACL) &&
+		stringSetEqual(c.MountOptions, o.MountOptions) &&
+		boolEqual(c.Quota, o.Quota, false) &&
+		boolEqual(c.Replicate, o.Replicate, true) &&
+		boolEqual(c.RO, o.RO, false) &&
+		boolEqual(c.Shared, o.Shared, false)
+}
+
+func sizeEqual(a, b *Size) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
+}
+
+// stringSetEqual compares two lists as sets.
+func stringSetEqual(a, b []string) bool {
+	set := func(l []string) []string {
+		m := map[string]bool{}
+		for _, s := range l {
+			m[s] = true
+		}
+		out := make([]string, 0, len(m))
+		for s := range m {
+			out = append(out, s)
+		}
+		sort.Strings(out)
+		return out
+	}
+	sa, sb := set(a), set(b)
+	if len(sa) != len(sb) {
+		return false
+	}
+	for i := range sa {
+		if sa[i] != sb[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseRootFS parses a rootfs value. Unknown keys, bad values and a missing
+// volume are *Error values naming the key.
+func ParseRootFS(s string) (RootFS, error) {
+	res, err := splitProperties(s, rootfsSchema)
+	if err != nil {
+		return RootFS{}, err
+	}
+	c, err := parseMountCommon(res)
+	if err != nil {
+		return RootFS{}, err
+	}
+	return RootFS(c), nil
+}
+
+// String prints r as PVE writes it (print_property_string): the volume
+// first, then the other keys sorted; size as format_size prints it.
+func (r RootFS) String() string {
+	p := newPrinter(rootfsSchema)
+	mountCommon(r).print(p)
+	return p.String()
+}
+
+// Equal reports whether r and o mean the same: sizes compare in bytes,
+// mount options as a set, and an unset key equals its default (replicate
+// on; quota, ro, shared off). ACL is tri-state: unset differs from acl=0.
+func (r RootFS) Equal(o RootFS) bool {
+	return mountCommon(r).equal(mountCommon(o))
+}
+
+// Kind classifies the volume (classify_mountpoint).
+func (r RootFS) Kind() MountKind { return classify(r.Volume) }
+
+// NewVolume reports whether the volume is the new-volume form STORAGE:SIZE
+// (SIZE in GiB) and returns its parts.
+func (r RootFS) NewVolume() (storage string, size Size, ok bool) {
+	return newVolume(r.Volume)
+}
+
+// ParseMountPoint parses an mpN value. Unknown keys, bad values and a
+// missing volume or mp are *Error values naming the key.
+func ParseMountPoint(s string) (MountPoint, error) {
+	res, err := splitProperties(s, mpSchema)
+	if err != nil {
+		return MountPoint{}, err
+	}
+	c, err := parseMountCommon(res)
+	if err != nil {
+		return MountPoint{}, err
+	}
+	m := MountPoint{
+		Volume: c.Volume, MP: res["mp"], Size: c.Size, ACL: c.ACL, MountOptions: c.MountOptions,
+		Quota: c.Quota, Replicate: c.Replicate, RO: c.RO, Shared: c.Shared,
+		Backup:    boolPtr(res, "backup"),
+		KeepAttrs: boolPtr(res, "keepattrs"),
+	}
+	return m, nil
+}
+
+func (m MountPoint) common() mountCommon {
+	return mountCommon{Volume: m.Volume, Size: m.Size, ACL: m.ACL, MountOptions: m.MountOptions,
+		Quota: m.Quota, Replicate: m.Replicate, RO: m.RO, Shared: m.Shared}
+}
+
+// String prints m as PVE writes it: the volume first, then mp (required),
+// then the other keys sorted.
+func (m MountPoint) String() string {
+	p := newPrinter(mpSchema)
+	m.common().print(p)
+	p.str("mp", m.MP)
+	p.boolean("backup", m.Backup)
+	p.boolean("keepattrs", m.KeepAttrs)
+	return p.String()
+}
+
+// Equal reports whether m and o mean the same, as RootFS.Equal does; the mp
+// paths compare as written, backup and keepattrs unset equal off.
+func (m MountPoint) Equal(o MountPoint) bool {
+	return m.common().equal(o.common()) && m.MP == o.MP &&
+		boolEqual(m.Backup, o.Backup, false) &&
+		boolEqual(m.KeepAttrs, o.KeepAttrs, false)
+}
+
+// Kind classifies the volume (classify_mountpoint).
+func (m MountPoint) Kind() MountKind { return classify(m.Volume) }
+
+// NewVolume reports whether the volume is the new-volume form STORAGE:SIZE
+// (SIZE in GiB) and returns its parts.
+func (m MountPoint) NewVolume() (storage string, size Size, ok bool) {
+	return newVolume(m.Volume)
+}
+
+func classify(vol string) MountKind {
+	if strings.HasPrefix(vol, "/") {
+		if strings.HasPrefix(vol, "/dev/") {
+			return Device
+		}
+		return Bind
+	}
+	return Volume
+}
+
+// newDiskRE is pve-container's $NEW_DISK_RE (PVE::LXC).
+var newDiskRE = regexp.MustCompile(`^([^:\s]+):(\d+(?:\.\d+)?)$`)
+
+func newVolume(vol string) (string, Size, bool) {
+	m := newDiskRE.FindStringSubmatch(vol)
+	if m == nil {
+		return "", 0, false
+	}
+	sz, err := ParseNewVolumeSize(m[2])
+	if err != nil {
+		return "", 0, false
+	}
+	return m[1], sz, true
+}

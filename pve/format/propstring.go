@@ -1,0 +1,315 @@
+package format
+
+import (
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// kind is the schema type of a property-string key.
+type kind int
+
+const (
+	kindString kind = iota
+	kindBool
+	kindInteger
+	kindNumber
+)
+
+// keySpec mirrors one key of a PVE format object (apidata.json "format"):
+// its type, whether it may be left out, the default key, and the checks
+// check_prop applies in its order: format validator, pattern, minimum and
+// maximum, enum.
+type keySpec struct {
+	kind       kind
+	optional   bool
+	defaultKey bool
+	validate   func(string) string // PVE's format validator; returns the die message or ""
+	pattern    *regexp.Regexp      // anchored like check_prop's m/^$pattern$/
+	min, max   *float64
+	enum       []string
+}
+
+// schema is a property-string format: key name to spec.
+type schema map[string]keySpec
+
+func (s schema) defaultKey() string {
+	for k, spec := range s {
+		if spec.defaultKey {
+			return k
+		}
+	}
+	return ""
+}
+
+func ptrFloat(v float64) *float64 { return &v }
+
+// parseBool is PVE::JSONSchema::parse_boolean.
+func parseBool(v string) (bool, bool) {
+	switch strings.ToLower(v) {
+	case "1", "on", "yes", "true":
+		return true, true
+	case "0", "off", "no", "false":
+		return false, true
+	}
+	return false, false
+}
+
+var (
+	isIntegerRE = regexp.MustCompile(`^[+-]?\d+$`)
+	isNumberRE  = regexp.MustCompile(`^[+-]?(\d+\.\d+|\d+\.|\.\d+|\d+)([eE][+-]?\d+)?$`)
+	keyValueRE  = regexp.MustCompile(`(?s)^([^=]+)=(.+)$`)
+	blankRE     = regexp.MustCompile(`^\s*$`)
+)
+
+// splitProperties splits data as PVE::JSONSchema::parse_property_string
+// does: parts separated by ',', blank parts skipped, "key=value" (value not
+// empty) or a bare value for the default key. Boolean values are normalised
+// to "1"/"0" when they are one of PVE's spellings. Unknown and duplicate
+// keys are errors worded as PVE's die messages.
+func splitProperties(data string, sc schema) (map[string]string, error) {
+	res := map[string]string{}
+	defKey := sc.defaultKey()
+	for _, part := range perlSplitComma(data) {
+		if blankRE.MatchString(part) {
+			continue
+		}
+		if m := keyValueRE.FindStringSubmatch(part); m != nil {
+			k, v := m[1], m[2]
+			if _, dup := res[k]; dup {
+				return nil, &Error{Key: k, Value: data, Msg: "duplicate key in comma-separated list property: " + k, parse: true}
+			}
+			spec, ok := sc[k]
+			if !ok {
+				return nil, &Error{Key: k, Value: data, Msg: "invalid key in comma-separated list property: " + k, parse: true}
+			}
+			if spec.kind == kindBool {
+				v = normBool(v)
+			}
+			res[k] = v
+			continue
+		}
+		if strings.Contains(part, "=") {
+			return nil, &Error{Value: data, Msg: "missing key in comma-separated list property", parse: true}
+		}
+		if defKey == "" {
+			return nil, &Error{Value: data, Msg: "value without key, but schema does not define a default key", parse: true}
+		}
+		if _, dup := res[defKey]; dup {
+			return nil, &Error{Key: defKey, Value: data, Msg: "duplicate key in comma-separated list property: " + defKey, parse: true}
+		}
+		if sc[defKey].kind == kindBool {
+			part = normBool(part)
+		}
+		res[defKey] = part
+	}
+	if err := checkObject(res, sc); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// perlSplitComma is Perl's split(/,/, $s): trailing empty fields are dropped.
+func perlSplitComma(s string) []string {
+	parts := strings.Split(s, ",")
+	for len(parts) > 0 && parts[len(parts)-1] == "" {
+		parts = parts[:len(parts)-1]
+	}
+	return parts
+}
+
+func normBool(v string) string {
+	if b, ok := parseBool(v); ok {
+		if b {
+			return "1"
+		}
+		return "0"
+	}
+	return v
+}
+
+// checkObject applies PVE::JSONSchema::check_object to the split values and
+// returns the error of the first offending key in sorted order (PVE reports
+// all of them, in hash order).
+func checkObject(res map[string]string, sc schema) error {
+	keys := make([]string, 0, len(sc))
+	for k := range sc {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v, set := res[k]
+		if msg := checkProp(v, set, sc[k]); msg != "" {
+			return &Error{Key: k, Value: v, Msg: msg}
+		}
+	}
+	return nil
+}
+
+// checkProp is PVE::JSONSchema::check_prop and check_type for one scalar.
+func checkProp(v string, set bool, spec keySpec) string {
+	if !set {
+		if !spec.optional {
+			return "property is missing and it is not optional"
+		}
+		return ""
+	}
+	switch spec.kind {
+	case kindBool:
+		if v != "0" && v != "1" {
+			return "type check ('boolean') failed - got '" + v + "'"
+		}
+	case kindInteger:
+		if !isIntegerRE.MatchString(v) {
+			return "type check ('integer') failed - got '" + v + "'"
+		}
+	case kindNumber:
+		if !isNumberRE.MatchString(v) {
+			return "type check ('number') failed - got '" + v + "'"
+		}
+	}
+	if spec.validate != nil {
+		if msg := spec.validate(v); msg != "" {
+			return "invalid format - " + msg
+		}
+	}
+	if spec.pattern != nil && !spec.pattern.MatchString(v) {
+		return "value does not match the regex pattern"
+	}
+	if isNumberRE.MatchString(v) {
+		f, err := strconv.ParseFloat(v, 64)
+		if err == nil {
+			if spec.max != nil && f > *spec.max {
+				return "value must have a maximum value of " + strconv.FormatFloat(*spec.max, 'f', -1, 64)
+			}
+			if spec.min != nil && f < *spec.min {
+				return "value must have a minimum value of " + strconv.FormatFloat(*spec.min, 'f', -1, 64)
+			}
+		}
+	}
+	if spec.enum != nil {
+		found := false
+		for _, e := range spec.enum {
+			if e == v {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return "value '" + v + "' does not have a value in the enumeration '" + strings.Join(spec.enum, ", ") + "'"
+		}
+	}
+	return ""
+}
+
+// printer builds a property string the way
+// PVE::JSONSchema::print_property_string orders it: the default key first
+// (bare value), then the required keys sorted, then the other keys sorted.
+type printer struct {
+	sc     schema
+	values map[string]string
+}
+
+func newPrinter(sc schema) *printer { return &printer{sc: sc, values: map[string]string{}} }
+
+func (p *printer) str(key, v string) {
+	if v != "" {
+		p.values[key] = v
+	}
+}
+
+func (p *printer) boolean(key string, v *bool) {
+	if v != nil {
+		if *v {
+			p.values[key] = "1"
+		} else {
+			p.values[key] = "0"
+		}
+	}
+}
+
+func (p *printer) integer(key string, v *int) {
+	if v != nil {
+		p.values[key] = strconv.Itoa(*v)
+	}
+}
+
+func (p *printer) String() string {
+	var out []string
+	done := map[string]bool{}
+	if dk := p.sc.defaultKey(); dk != "" {
+		done[dk] = true
+		if v, ok := p.values[dk]; ok {
+			out = append(out, v)
+		}
+	}
+	keys := make([]string, 0, len(p.values))
+	for k := range p.values {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, required := range []bool{true, false} {
+		for _, k := range keys {
+			if done[k] || p.sc[k].optional == required {
+				continue
+			}
+			done[k] = true
+			out = append(out, k+"="+p.values[k])
+		}
+	}
+	return strings.Join(out, ",")
+}
+
+// boolPtr returns a pointer to the boolean a split value holds, or nil.
+func boolPtr(res map[string]string, key string) *bool {
+	v, ok := res[key]
+	if !ok {
+		return nil
+	}
+	b := v == "1"
+	return &b
+}
+
+// intPtr returns a pointer to the integer a split value holds, or nil. The
+// value has passed check_type's integer test; a value beyond int range is an
+// error naming the key.
+func intPtr(res map[string]string, key string) (*int, error) {
+	v, ok := res[key]
+	if !ok {
+		return nil, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return nil, &Error{Key: key, Value: v, Msg: "value '" + v + "' is out of range"}
+	}
+	return &n, nil
+}
+
+// boolEqual compares optional booleans, treating unset as def.
+func boolEqual(a, b *bool, def bool) bool {
+	return boolOr(a, def) == boolOr(b, def)
+}
+
+func boolOr(p *bool, def bool) bool {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+// optBoolEqual compares optional booleans that have no default: unset differs
+// from false.
+func optBoolEqual(a, b *bool) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
+}
+
+func optIntEqual(a, b *int) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
+}
