@@ -1,0 +1,237 @@
+package render
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/felhom/felhom/reconcile/plan"
+)
+
+// MarkdownMarker is the first line of every Markdown plan. A bot looks for it
+// among a pull request's comments and edits that comment instead of adding a
+// new one. It never changes.
+const MarkdownMarker = "<!-- felhom-plan -->"
+
+// Markdown writes the plan as a pull-request comment: MarkdownMarker, a
+// heading with the summary, a table with one row per container, then one
+// collapsible <details> section for each container that has something to show
+// (changes, steps, reasons it is refused, notes, or that it is missing).
+// Values are escaped so that no spec or live value can break the table or
+// inject HTML.
+func Markdown(w io.Writer, p *plan.Plan) error {
+	bw := bufio.NewWriter(w)
+	m := mdWriter{w: bw}
+	m.plan(p)
+	return bw.Flush()
+}
+
+type mdWriter struct{ w *bufio.Writer }
+
+func (m *mdWriter) line(format string, args ...any) {
+	fmt.Fprintf(m.w, format, args...)
+	m.w.WriteByte('\n')
+}
+
+func (m *mdWriter) plan(p *plan.Plan) {
+	s := p.Summary()
+	m.line("%s", MarkdownMarker)
+	m.line("### felhom plan: %d to change, %d unchanged, %d blocked, %d missing, %s",
+		s.Changes, s.Unchanged, s.Blocked, s.Missing, plural(s.Errors, "error", "errors"))
+	m.line("")
+	var meta []string
+	if p.SourceRevision != "" {
+		meta = append(meta, "Source revision "+code(p.SourceRevision))
+	}
+	if !p.CreatedAt.IsZero() {
+		meta = append(meta, "made "+p.CreatedAt.UTC().Format(time.DateTime)+" UTC")
+	}
+	meta = append(meta, "plan format "+p.FormatVersion)
+	m.line("%s.", strings.Join(meta, ", "))
+
+	if len(p.Warnings) > 0 {
+		m.line("")
+		m.line("**Warnings**")
+		m.line("")
+		for _, w := range p.Warnings {
+			m.line("- %s", cell(w))
+		}
+	}
+	if len(p.Containers) == 0 {
+		m.line("")
+		m.line("No containers in the specs.")
+		return
+	}
+
+	m.line("")
+	m.line("| container | node | status | changes | restart | steps |")
+	m.line("| --- | --- | --- | ---: | --- | ---: |")
+	for _, c := range p.Containers {
+		m.line("| %s %s | %s | %s | %d | %s | %d |", code(fmt.Sprint(c.VMID)), cell(c.Name), cell(c.Node),
+			statusCell(c.Status), countNew(c.Changes), restartCell(c), len(c.Steps))
+	}
+	for _, c := range p.Containers {
+		if hasDetails(c) {
+			m.container(c)
+		}
+	}
+}
+
+func statusCell(s plan.Status) string {
+	switch s {
+	case plan.StatusChanges:
+		return "**changes**"
+	case plan.StatusBlocked, plan.StatusError:
+		return "**" + string(s) + "**"
+	}
+	return string(s)
+}
+
+// restartCell says whether the plan restarts the container, or leaves
+// changes waiting for one.
+func restartCell(c plan.ContainerPlan) string {
+	for _, s := range c.Steps {
+		if s.Action == plan.ActionReboot {
+			return "reboot"
+		}
+	}
+	if c.Status != plan.StatusChanges && c.Status != plan.StatusUnchanged {
+		return ""
+	}
+	for _, ch := range c.Changes {
+		if ch.Class.NeedsRestart() {
+			return "pending"
+		}
+	}
+	return ""
+}
+
+func hasDetails(c plan.ContainerPlan) bool {
+	return len(c.Changes) > 0 || len(c.Steps) > 0 || len(c.Blocked) > 0 ||
+		len(c.Warnings) > 0 || c.Status == plan.StatusMissing
+}
+
+func (m *mdWriter) container(c plan.ContainerPlan) {
+	m.line("")
+	m.line("<details><summary><b>ct %d %s</b>: %s</summary>", c.VMID, html(c.Name), html(statusPhrase(c)))
+	m.line("")
+	state := "stopped"
+	if c.Running {
+		state = "running"
+	}
+	switch c.Status {
+	case plan.StatusMissing:
+		m.line("Not found on PVE (the spec puts it on node %s).", code(c.Node))
+	default:
+		m.line("Node %s, %s, config digest %s.", code(c.Node), state, code(c.Digest))
+	}
+	if len(c.Changes) > 0 {
+		m.line("")
+		m.line("| | field | before | after | class | why |")
+		m.line("| --- | --- | --- | --- | --- | --- |")
+		for _, ch := range c.Changes {
+			sym := ch.Op.Symbol()
+			if ch.Class == plan.ClassAwaitingRestart {
+				sym = "="
+			}
+			class := ClassLabel(ch.Class)
+			if ch.Drift {
+				class += ", **drift**"
+			}
+			m.line("| %s | %s | %s | %s | %s | %s |", code(sym), code(ch.Path), cell(ch.Before), cell(ch.After), class, cell(ch.Reason))
+		}
+	}
+	if len(c.Blocked) > 0 {
+		m.line("")
+		m.line("**Refused**")
+		m.line("")
+		for _, b := range c.Blocked {
+			m.line("- %s", cell(b))
+		}
+	}
+	if len(c.Warnings) > 0 {
+		m.line("")
+		m.line("**Notes**")
+		m.line("")
+		for _, w := range c.Warnings {
+			m.line("- %s", cell(w))
+		}
+	}
+	if len(c.Steps) > 0 {
+		m.line("")
+		m.line("**Steps**")
+		m.line("")
+		for i, s := range c.Steps {
+			why := ""
+			if s.Why != "" {
+				why = ": " + cell(s.Why)
+			}
+			m.line("%d. %s%s", i+1, cell(s.String()), why)
+		}
+	}
+	if len(c.Privileges) > 0 {
+		names := make([]string, len(c.Privileges))
+		for i, pr := range c.Privileges {
+			names[i] = code(pr.Name) + " on " + code(pr.Path)
+		}
+		m.line("")
+		m.line("Needs %s.", strings.Join(names, ", "))
+	}
+	m.line("")
+	m.line("</details>")
+}
+
+// html escapes text for HTML and Markdown alike and keeps it on one line.
+func html(s string) string {
+	r := strings.NewReplacer(
+		"&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;",
+		"\r\n", "<br>", "\n", "<br>", "\r", "<br>",
+	)
+	return r.Replace(oneLineKeepNewlines(s))
+}
+
+// cell makes s safe in a Markdown table cell or list item: HTML escaped, one
+// line, and the characters Markdown would interpret escaped with a backslash.
+func cell(s string) string {
+	if s == "" {
+		return ""
+	}
+	s = html(s)
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune("\\`*_[]|#~!", r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// code writes s as a code span. Backticks and pipes cannot be escaped inside
+// a span, so such values fall back to an escaped cell.
+func code(s string) string {
+	if s == "" {
+		return ""
+	}
+	if strings.ContainsAny(s, "`|\n\r<>&") {
+		return cell(s)
+	}
+	return "`" + s + "`"
+}
+
+// oneLineKeepNewlines escapes control characters other than newlines, which
+// html turns into <br>.
+func oneLineKeepNewlines(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return isControl(r) && r != '\n' && r != '\r' }) {
+		return s
+	}
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(s, "\n") {
+		body := strings.TrimRight(line, "\r\n")
+		b.WriteString(oneLine(body))
+		b.WriteString(line[len(body):])
+	}
+	return b.String()
+}
