@@ -47,11 +47,11 @@ func mustTime(t *testing.T, s string) time.Time {
 // seconds.
 func TestNextEpochUTC(t *testing.T) {
 	const (
-		thu0000  = 0
-		thu1500  = 15 * hour
-		jul31    = 1596153600 // Friday 2020-07-31 00:00:00 UTC
-		dec31    = 1609372800 // Thursday 2020-12-31 00:00:00 UTC
-		never    = -1
+		thu0000 = 0
+		thu1500 = 15 * hour
+		jul31   = 1596153600 // Friday 2020-07-31 00:00:00 UTC
+		dec31   = 1609372800 // Thursday 2020-12-31 00:00:00 UTC
+		never   = -1
 	)
 	tests := []struct {
 		expr string
