@@ -1,0 +1,341 @@
+package pve
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// apiPrefix is the path of PVE's JSON API below the server URL.
+const apiPrefix = "/api2/json"
+
+// idleConnTimeout closes pooled connections before pveproxy does. pveproxy
+// drops an idle keep-alive connection after a few seconds (pve-http-server
+// AnyEvent.pm: the connection's inactivity timeout while waiting for the next
+// request). A client that reuses such a connection just as the server closes
+// it sees "EOF" or "connection reset" on a request the server may or may not
+// have read, and must then not repeat a POST. Closing our side first, well
+// inside that window, makes the race practically impossible; for the rest Go's
+// transport re-sends any request that failed before a byte was written, and
+// GETs are retried by the client.
+const idleConnTimeout = 4 * time.Second
+
+// Client talks to one PVE API endpoint with one API token. It is safe for
+// concurrent use. Create it with New.
+type Client struct {
+	base     *url.URL // scheme://host:port + apiPrefix
+	auth     string   // the Authorization header value; never logged
+	http     *http.Client
+	log      *slog.Logger
+	hook     func(method, pathTemplate string)
+	sem      chan struct{}
+	timeout  time.Duration
+	retries  int
+	backoff  time.Duration // first retry delay
+	pollMin  time.Duration // WaitTask's first poll interval
+	pollMax  time.Duration // WaitTask's longest poll interval
+	insecure bool
+	tlsErr   error // from building the TLS config; New returns it
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithLogger logs requests at debug level and warnings to l. The token
+// secret never reaches the logger.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *Client) {
+		if l != nil {
+			c.log = l
+		}
+	}
+}
+
+// WithRequestHook calls fn once for every HTTP request sent (every attempt,
+// retries included) with the method and the endpoint's path template, e.g.
+// ("GET", "/nodes/{node}/lxc/{vmid}/pending"). Benchmarks count calls with it.
+// fn must be safe for concurrent use.
+func WithRequestHook(fn func(method, pathTemplate string)) Option {
+	return func(c *Client) { c.hook = fn }
+}
+
+// WithHTTPClient replaces the HTTP client, and with it the TLS settings from
+// Config (tests hand in httptest's client). Config.Timeout still bounds each
+// request.
+func WithHTTPClient(h *http.Client) Option {
+	return func(c *Client) {
+		if h != nil {
+			c.http = h
+		}
+	}
+}
+
+// WithTaskPoll sets WaitTask's poll interval: it starts at min and doubles up
+// to max. The defaults are 250 ms and 5 s.
+func WithTaskPoll(min, max time.Duration) Option {
+	return func(c *Client) {
+		if min > 0 {
+			c.pollMin = min
+		}
+		if max >= c.pollMin {
+			c.pollMax = max
+		}
+	}
+}
+
+// WithRetryBackoff sets the delay before the first retry of a GET; it
+// doubles (with jitter) for each further one. The default is 200 ms.
+func WithRetryBackoff(d time.Duration) Option {
+	return func(c *Client) {
+		if d > 0 {
+			c.backoff = d
+		}
+	}
+}
+
+// New returns a client for cfg. It validates cfg and builds the TLS
+// settings: a pinned leaf certificate (Fingerprint), a CA file, the system
+// roots, or, only when cfg.Insecure is set, no verification (logged as a
+// warning).
+func New(cfg Config, opts ...Option) (*Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	u, _ := url.Parse(strings.TrimRight(cfg.URL, "/"))
+	u.Path = strings.TrimSuffix(u.Path, apiPrefix) + apiPrefix
+	u.RawQuery, u.Fragment = "", ""
+	c := &Client{
+		base:     u,
+		auth:     "PVEAPIToken=" + cfg.TokenID + "=" + cfg.TokenSecret.Reveal(),
+		log:      slog.New(slog.DiscardHandler),
+		timeout:  cfg.Timeout,
+		retries:  cfg.Retries,
+		backoff:  200 * time.Millisecond,
+		pollMin:  250 * time.Millisecond,
+		pollMax:  5 * time.Second,
+		insecure: cfg.Insecure,
+	}
+	if c.timeout == 0 {
+		c.timeout = DefaultTimeout
+	}
+	switch {
+	case c.retries == 0:
+		c.retries = DefaultRetries
+	case c.retries < 0:
+		c.retries = 0
+	}
+	n := cfg.MaxConcurrency
+	if n == 0 {
+		n = DefaultMaxConcurrency
+	}
+	c.sem = make(chan struct{}, n)
+	for _, o := range opts {
+		o(c)
+	}
+	if c.http == nil {
+		tlsConf, err := tlsConfig(cfg)
+		if err != nil {
+			return nil, err
+		}
+		c.http = &http.Client{Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			TLSClientConfig:       tlsConf,
+			TLSHandshakeTimeout:   10 * time.Second,
+			IdleConnTimeout:       idleConnTimeout,
+			MaxIdleConnsPerHost:   n,
+			ExpectContinueTimeout: time.Second,
+		}}
+	}
+	if cfg.Insecure {
+		c.log.Warn("pve: TLS certificate verification is off (insecure: true); anyone on the path can read the token", "url", u.Host)
+	}
+	return c, nil
+}
+
+// call is one API call: method, the endpoint's path template and its
+// arguments, parameters, and where to decode "data".
+type call struct {
+	method string
+	tmpl   string // e.g. "/nodes/{node}/lxc/{vmid}/config"
+	args   []any  // one per {placeholder}, in order
+	params url.Values
+	out    any // pointer for "data"; nil to ignore it
+	total  *int
+}
+
+// path fills tmpl's placeholders with the escaped args.
+func (k *call) path() (string, error) {
+	var b strings.Builder
+	rest, args := k.tmpl, k.args
+	for {
+		i := strings.IndexByte(rest, '{')
+		if i < 0 {
+			b.WriteString(rest)
+			break
+		}
+		j := strings.IndexByte(rest[i:], '}')
+		if j < 0 || len(args) == 0 {
+			return "", fmt.Errorf("pve: path template %s: bad placeholders", k.tmpl)
+		}
+		s := fmt.Sprint(args[0])
+		if s == "" {
+			return "", fmt.Errorf("pve: %s: %s is empty", k.tmpl, rest[i:i+j+1])
+		}
+		b.WriteString(rest[:i])
+		b.WriteString(url.PathEscape(s))
+		rest, args = rest[i+j+1:], args[1:]
+	}
+	if len(args) != 0 {
+		return "", fmt.Errorf("pve: path template %s: too many arguments", k.tmpl)
+	}
+	return b.String(), nil
+}
+
+// do performs k: it waits for a concurrency slot, sends the request, retries
+// an idempotent GET after a transient failure, and decodes the envelope.
+func (c *Client) do(ctx context.Context, k call) error {
+	p, err := k.path()
+	if err != nil {
+		return err
+	}
+	idempotent := k.method == http.MethodGet
+	for attempt := 0; ; attempt++ {
+		retry, err := c.attempt(ctx, k, p, attempt)
+		if err == nil {
+			return nil
+		}
+		if !idempotent || !retry || attempt >= c.retries || ctx.Err() != nil {
+			return err
+		}
+		d := c.backoff << attempt
+		d = d/2 + rand.N(d/2+1) // jitter: [d/2, d]
+		c.log.Debug("pve: retrying", "method", k.method, "path", p, "attempt", attempt+1, "after", d, "err", err)
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (retry after: %v)", ctx.Err(), err)
+		case <-t.C:
+		}
+	}
+}
+
+// attempt sends one request. retry says whether the failure was transient.
+func (c *Client) attempt(ctx context.Context, k call, p string, n int) (retry bool, err error) {
+	select {
+	case c.sem <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	defer func() { <-c.sem }()
+
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	target := c.base.String() + p
+	var body io.Reader
+	switch k.method {
+	case http.MethodGet, http.MethodDelete:
+		// PVE refuses a body on DELETE ("501 Unexpected content for method
+		// 'DELETE'"), so its parameters go in the query too.
+		if q := k.params.Encode(); q != "" {
+			target += "?" + q
+		}
+	default:
+		body = strings.NewReader(k.params.Encode())
+	}
+	req, err := http.NewRequestWithContext(ctx, k.method, target, body)
+	if err != nil {
+		return false, fmt.Errorf("pve: %s %s: %w", k.method, p, err)
+	}
+	req.Header.Set("Authorization", c.auth)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if c.hook != nil {
+		c.hook(k.method, k.tmpl)
+	}
+	start := time.Now()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.log.Debug("pve: request failed", "method", k.method, "path", p, "attempt", n, "err", err)
+		// url.Error names the URL, which carries no credentials.
+		return isTransient(err), fmt.Errorf("pve: %s %s: %w", k.method, p, unwrapURLError(err))
+	}
+	defer resp.Body.Close()
+	c.log.Debug("pve: request", "method", k.method, "path", p, "status", resp.StatusCode, "attempt", n, "duration", time.Since(start))
+	if err := CheckResponse(resp); err != nil {
+		return isTransientStatus(resp.StatusCode), err
+	}
+	var env struct {
+		Data  json.RawMessage `json:"data"`
+		Total *int            `json:"total"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
+		// A body cut short is a transport failure, not an answer.
+		return true, fmt.Errorf("pve: %s %s: decode response: %w", k.method, p, err)
+	}
+	if k.total != nil && env.Total != nil {
+		*k.total = *env.Total
+	}
+	if k.out != nil && len(env.Data) > 0 && string(env.Data) != "null" {
+		if err := json.Unmarshal(env.Data, k.out); err != nil {
+			return false, fmt.Errorf("pve: %s %s: decode data: %w", k.method, p, err)
+		}
+	}
+	return false, nil
+}
+
+// unwrapURLError drops *url.Error's "Get "https://..."" prefix (the caller's
+// message already names method and path).
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// isTransientStatus: gateway errors, and pveproxy's pseudo-statuses for a
+// failed proxy hop to another node (595 connect, 596 TLS/request/timeouts,
+// 597 body, 599 other; pve-semantics.md §9). A 500 is PVE's answer ("CT is
+// locked", a failed die) and is never retried.
+func isTransientStatus(code int) bool {
+	switch code {
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout, 595, 596, 597, 599:
+		return true
+	}
+	return false
+}
+
+// isTransient: network failures where the server gave no answer.
+func isTransient(err error) bool {
+	if errors.Is(err, context.Canceled) {
+		return false
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true // the per-request timeout; the caller's own deadline stops the loop
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	var oe *net.OpError
+	return errors.As(err, &oe)
+}

@@ -1,0 +1,238 @@
+package pve
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Defaults applied by New when a Config field is zero.
+const (
+	// DefaultTimeout bounds one HTTP request (one attempt). PVE holds a
+	// container's config lock for up to 10 s before "got timeout", and a
+	// proxied request to another node may take 30 s, so the bound is above both.
+	DefaultTimeout = 60 * time.Second
+	// DefaultMaxConcurrency is the in-flight request limit. pveproxy and
+	// pvedaemon run 3 worker processes each by default, and a synchronous
+	// handler (PUT config, GET pending) occupies one worker; more than a few
+	// requests in flight only queue on the server.
+	DefaultMaxConcurrency = 4
+	// DefaultRetries is how many times an idempotent GET is retried after a
+	// transient failure.
+	DefaultRetries = 3
+)
+
+// Config says how to reach and authenticate to a PVE API. It is read from a
+// YAML file (keys as in the yaml tags; unknown keys are errors) and
+// environment variables that override the file (see LoadConfig).
+type Config struct {
+	// URL is the API base, e.g. https://pve1.example.net:8006. The client
+	// adds /api2/json. Required; https unless Insecure is set.
+	URL string `yaml:"url" json:"url"`
+	// TokenID is the full token id, user@realm!tokenname. Required.
+	TokenID string `yaml:"token_id" json:"token_id"`
+	// TokenSecret is the token's secret (a UUID). Exactly one of TokenSecret
+	// and TokenSecretFile is set.
+	TokenSecret Secret `yaml:"token_secret,omitempty" json:"token_secret,omitempty"`
+	// TokenSecretFile names a file holding the secret; surrounding white
+	// space is trimmed. LoadConfig reads it into TokenSecret.
+	TokenSecretFile string `yaml:"token_secret_file,omitempty" json:"token_secret_file,omitempty"`
+	// Fingerprint pins the server's leaf certificate by its SHA-256, in PVE's
+	// AA:BB:... form (as `pvenode cert info` prints it) or as plain hex.
+	// Mutually exclusive with CAFile and Insecure.
+	Fingerprint string `yaml:"fingerprint,omitempty" json:"fingerprint,omitempty"`
+	// CAFile is a PEM file of CA certificates to verify the server against
+	// (e.g. the cluster's /etc/pve/pve-root-ca.pem) instead of the system roots.
+	CAFile string `yaml:"ca_file,omitempty" json:"ca_file,omitempty"`
+	// Insecure turns off certificate verification. Only for throw-away test
+	// setups; New logs a warning when it is set.
+	Insecure bool `yaml:"insecure,omitempty" json:"insecure,omitempty"`
+	// Timeout bounds each HTTP request (each attempt). Zero means DefaultTimeout.
+	Timeout time.Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+	// MaxConcurrency limits requests in flight. Zero means DefaultMaxConcurrency.
+	MaxConcurrency int `yaml:"max_concurrency,omitempty" json:"max_concurrency,omitempty"`
+	// Retries is how often an idempotent GET is retried after a transient
+	// failure. Zero means DefaultRetries; negative means never.
+	Retries int `yaml:"retries,omitempty" json:"retries,omitempty"`
+}
+
+// Environment variables that override the config file.
+const (
+	EnvURL             = "FELHOM_PVE_URL"
+	EnvTokenID         = "FELHOM_PVE_TOKEN_ID"
+	EnvTokenSecret     = "FELHOM_PVE_TOKEN_SECRET"
+	EnvTokenSecretFile = "FELHOM_PVE_TOKEN_SECRET_FILE"
+	EnvFingerprint     = "FELHOM_PVE_FINGERPRINT"
+	EnvCAFile          = "FELHOM_PVE_CA_FILE"
+	EnvInsecure        = "FELHOM_PVE_INSECURE"
+	EnvTimeout         = "FELHOM_PVE_TIMEOUT"
+	EnvMaxConcurrency  = "FELHOM_PVE_MAX_CONCURRENCY"
+	EnvRetries         = "FELHOM_PVE_RETRIES"
+)
+
+// ParseConfig parses a YAML config document. Unknown keys are errors. It does
+// no I/O: TokenSecretFile is not read and the result is not validated.
+func ParseConfig(data []byte) (Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return Config{}, fmt.Errorf("pve config: %w", err)
+	}
+	return c, nil
+}
+
+// LoadConfig reads the YAML file at path (none when path is ""), applies the
+// FELHOM_PVE_* variables from getenv over it, reads TokenSecretFile, and
+// validates the result. getenv is os.Getenv in production.
+func LoadConfig(path string, getenv func(string) string) (Config, error) {
+	var c Config
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return Config{}, fmt.Errorf("pve config: %w", err)
+		}
+		if c, err = ParseConfig(data); err != nil {
+			return Config{}, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	c, err := c.withEnv(getenv)
+	if err != nil {
+		return Config{}, err
+	}
+	if c.TokenSecretFile != "" {
+		if c.TokenSecret != "" {
+			return Config{}, errors.New("pve config: token_secret and token_secret_file are both set")
+		}
+		b, err := os.ReadFile(c.TokenSecretFile)
+		if err != nil {
+			// The error names the file, never its content.
+			return Config{}, fmt.Errorf("pve config: token secret file: %w", err)
+		}
+		c.TokenSecret = Secret(strings.TrimSpace(string(b)))
+		if c.TokenSecret == "" {
+			return Config{}, fmt.Errorf("pve config: token secret file %s is empty", c.TokenSecretFile)
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// withEnv returns c with the environment overrides applied. An override that
+// sets the secret directly clears a file from the config file, and the other
+// way round, so that the environment always wins.
+func (c Config) withEnv(getenv func(string) string) (Config, error) {
+	set := func(dst *string, name string) {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	set(&c.URL, EnvURL)
+	set(&c.TokenID, EnvTokenID)
+	if v := getenv(EnvTokenSecret); v != "" {
+		c.TokenSecret, c.TokenSecretFile = Secret(v), ""
+	}
+	if v := getenv(EnvTokenSecretFile); v != "" {
+		c.TokenSecretFile, c.TokenSecret = v, ""
+	}
+	set(&c.Fingerprint, EnvFingerprint)
+	set(&c.CAFile, EnvCAFile)
+	if v := getenv(EnvInsecure); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return c, fmt.Errorf("pve config: %s: %w", EnvInsecure, err)
+		}
+		c.Insecure = b
+	}
+	if v := getenv(EnvTimeout); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return c, fmt.Errorf("pve config: %s: %w", EnvTimeout, err)
+		}
+		c.Timeout = d
+	}
+	for _, e := range []struct {
+		name string
+		dst  *int
+	}{{EnvMaxConcurrency, &c.MaxConcurrency}, {EnvRetries, &c.Retries}} {
+		if v := getenv(e.name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return c, fmt.Errorf("pve config: %s: %w", e.name, err)
+			}
+			*e.dst = n
+		}
+	}
+	return c, nil
+}
+
+// Validate checks that c is complete and consistent. Its errors never contain
+// the secret.
+func (c Config) Validate() error {
+	var errs []error
+	if c.URL == "" {
+		errs = append(errs, errors.New("url is required"))
+	} else if u, err := url.Parse(c.URL); err != nil {
+		errs = append(errs, fmt.Errorf("url: %w", err))
+	} else if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		errs = append(errs, fmt.Errorf("url %q: want https://host:8006", c.URL))
+	} else if u.Scheme == "http" && !c.Insecure {
+		errs = append(errs, fmt.Errorf("url %q: plain http needs insecure: true", c.URL))
+	}
+	if c.TokenID == "" {
+		errs = append(errs, errors.New("token_id is required"))
+	} else if _, _, err := splitTokenID(c.TokenID); err != nil {
+		errs = append(errs, err)
+	}
+	if c.TokenSecret == "" {
+		errs = append(errs, errors.New("token_secret (or token_secret_file) is required"))
+	} else if strings.ContainsAny(c.TokenSecret.Reveal(), "\r\n") {
+		errs = append(errs, errors.New("token_secret contains a line break"))
+	}
+	if c.Fingerprint != "" {
+		if _, err := parseFingerprint(c.Fingerprint); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	n := 0
+	for _, set := range []bool{c.Fingerprint != "", c.CAFile != "", c.Insecure} {
+		if set {
+			n++
+		}
+	}
+	if n > 1 {
+		errs = append(errs, errors.New("fingerprint, ca_file and insecure exclude each other"))
+	}
+	if c.Timeout < 0 {
+		errs = append(errs, errors.New("timeout must not be negative"))
+	}
+	if c.MaxConcurrency < 0 {
+		errs = append(errs, errors.New("max_concurrency must not be negative"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("pve config: %w", err)
+	}
+	return nil
+}
+
+// splitTokenID splits user@realm!tokenname.
+func splitTokenID(id string) (user, token string, err error) {
+	user, token, ok := strings.Cut(id, "!")
+	if !ok || token == "" || !strings.Contains(user, "@") || strings.ContainsAny(id, " \t\r\n=") {
+		return "", "", fmt.Errorf("token_id %q: want user@realm!tokenname", id)
+	}
+	return user, token, nil
+}

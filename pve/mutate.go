@@ -1,0 +1,231 @@
+package pve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Mutations are never retried by the client: a POST or PUT that failed after
+// it may have reached PVE is reported, not repeated. Those that start a task
+// return its UPID; the caller waits with WaitTask, because the HTTP answer
+// only says the task started.
+
+// SetConfig changes a container's config. PVE does the work synchronously
+// and answers null, which gives (nil, nil); should a server answer with a
+// UPID, it is parsed and returned for WaitTask. With ch.Digest set PVE
+// refuses the write if the config changed since (ErrStaleDigest).
+//
+// PVE: PUT /nodes/{node}/lxc/{vmid}/config
+func (c *Client) SetConfig(ctx context.Context, node string, vmid int, ch ConfigChange) (*UPID, error) {
+	if len(ch.Set) == 0 && len(ch.Delete) == 0 && len(ch.Revert) == 0 {
+		return nil, fmt.Errorf("ct %d: set config: no changes", vmid)
+	}
+	q := url.Values{}
+	for _, k := range slices.Sorted(maps.Keys(ch.Set)) {
+		q.Set(k, ch.Set[k])
+	}
+	if len(ch.Delete) > 0 {
+		q.Set("delete", strings.Join(ch.Delete, ","))
+	}
+	if len(ch.Revert) > 0 {
+		q.Set("revert", strings.Join(ch.Revert, ","))
+	}
+	if ch.Digest != "" {
+		q.Set("digest", ch.Digest)
+	}
+	var data string
+	if err := c.do(ctx, call{method: http.MethodPut, tmpl: "/nodes/{node}/lxc/{vmid}/config", args: []any{node, vmid}, params: q, out: &data}); err != nil {
+		return nil, fmt.Errorf("ct %d: set config: %w", vmid, err)
+	}
+	if data == "" {
+		return nil, nil
+	}
+	u, err := ParseUPID(data)
+	if err != nil {
+		return nil, fmt.Errorf("ct %d: set config: %w", vmid, err)
+	}
+	return &u, nil
+}
+
+// Resize grows a container volume (disk: rootfs or mpN) to size: "8G", or
+// "+2G" to add; a bare number is bytes. PVE refuses to shrink.
+//
+// PVE: PUT /nodes/{node}/lxc/{vmid}/resize
+func (c *Client) Resize(ctx context.Context, node string, vmid int, disk, size, digest string) (UPID, error) {
+	q := url.Values{"disk": {disk}, "size": {size}}
+	if digest != "" {
+		q.Set("digest", digest)
+	}
+	u, err := c.task(ctx, call{method: http.MethodPut, tmpl: "/nodes/{node}/lxc/{vmid}/resize", args: []any{node, vmid}, params: q})
+	if err != nil {
+		return UPID{}, fmt.Errorf("ct %d: resize %s: %w", vmid, disk, err)
+	}
+	return u, nil
+}
+
+// CreateSnapshot snapshots a container (task vzsnapshot).
+//
+// PVE: POST /nodes/{node}/lxc/{vmid}/snapshot
+func (c *Client) CreateSnapshot(ctx context.Context, node string, vmid int, name, description string) (UPID, error) {
+	q := url.Values{"snapname": {name}}
+	if description != "" {
+		q.Set("description", description)
+	}
+	u, err := c.task(ctx, call{method: http.MethodPost, tmpl: "/nodes/{node}/lxc/{vmid}/snapshot", args: []any{node, vmid}, params: q})
+	if err != nil {
+		return UPID{}, fmt.Errorf("ct %d: create snapshot %s: %w", vmid, name, err)
+	}
+	return u, nil
+}
+
+// DeleteSnapshot deletes a snapshot (task vzdelsnapshot). force removes the
+// config section even when removing a volume snapshot fails.
+//
+// PVE: DELETE /nodes/{node}/lxc/{vmid}/snapshot/{snapname}
+func (c *Client) DeleteSnapshot(ctx context.Context, node string, vmid int, name string, force bool) (UPID, error) {
+	q := url.Values{}
+	if force {
+		q.Set("force", "1")
+	}
+	u, err := c.task(ctx, call{method: http.MethodDelete, tmpl: "/nodes/{node}/lxc/{vmid}/snapshot/{snapname}", args: []any{node, vmid, name}, params: q})
+	if err != nil {
+		return UPID{}, fmt.Errorf("ct %d: delete snapshot %s: %w", vmid, name, err)
+	}
+	return u, nil
+}
+
+// RollbackSnapshot rolls a container back to a snapshot (task vzrollback).
+// A running container is stopped first; start starts it afterwards.
+//
+// PVE: POST /nodes/{node}/lxc/{vmid}/snapshot/{snapname}/rollback
+func (c *Client) RollbackSnapshot(ctx context.Context, node string, vmid int, name string, start bool) (UPID, error) {
+	q := url.Values{}
+	if start {
+		q.Set("start", "1")
+	}
+	u, err := c.task(ctx, call{method: http.MethodPost, tmpl: "/nodes/{node}/lxc/{vmid}/snapshot/{snapname}/rollback", args: []any{node, vmid, name}, params: q})
+	if err != nil {
+		return UPID{}, fmt.Errorf("ct %d: rollback to %s: %w", vmid, name, err)
+	}
+	return u, nil
+}
+
+// Vzdump backs up one container (task vzdump).
+//
+// PVE: POST /nodes/{node}/vzdump
+func (c *Client) Vzdump(ctx context.Context, node string, o VzdumpOptions) (UPID, error) {
+	if o.VMID <= 0 {
+		return UPID{}, errors.New("vzdump: no vmid")
+	}
+	q := url.Values{"vmid": {strconv.Itoa(o.VMID)}}
+	for k, v := range map[string]string{"storage": o.Storage, "mode": o.Mode, "compress": o.Compress, "prune-backups": o.PruneBackups, "notes-template": o.NotesTemplate} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if o.Protected {
+		q.Set("protected", "1")
+	}
+	if o.Remove != nil {
+		q.Set("remove", boolParam(*o.Remove))
+	}
+	u, err := c.task(ctx, call{method: http.MethodPost, tmpl: "/nodes/{node}/vzdump", args: []any{node}, params: q})
+	if err != nil {
+		return UPID{}, fmt.Errorf("ct %d: vzdump: %w", o.VMID, err)
+	}
+	return u, nil
+}
+
+// Start starts a container (task vzstart).
+//
+// PVE: POST /nodes/{node}/lxc/{vmid}/status/start
+func (c *Client) Start(ctx context.Context, node string, vmid int) (UPID, error) {
+	return c.power(ctx, node, vmid, "start")
+}
+
+// Stop stops a container at once (task vzstop).
+//
+// PVE: POST /nodes/{node}/lxc/{vmid}/status/stop
+func (c *Client) Stop(ctx context.Context, node string, vmid int) (UPID, error) {
+	return c.power(ctx, node, vmid, "stop")
+}
+
+// Shutdown shuts a container down cleanly (task vzshutdown).
+//
+// PVE: POST /nodes/{node}/lxc/{vmid}/status/shutdown
+func (c *Client) Shutdown(ctx context.Context, node string, vmid int) (UPID, error) {
+	return c.power(ctx, node, vmid, "shutdown")
+}
+
+// Reboot reboots a container, which applies its pending changes (task
+// vzreboot).
+//
+// PVE: POST /nodes/{node}/lxc/{vmid}/status/reboot
+func (c *Client) Reboot(ctx context.Context, node string, vmid int) (UPID, error) {
+	return c.power(ctx, node, vmid, "reboot")
+}
+
+func (c *Client) power(ctx context.Context, node string, vmid int, action string) (UPID, error) {
+	u, err := c.task(ctx, call{method: http.MethodPost, tmpl: "/nodes/{node}/lxc/{vmid}/status/" + action, args: []any{node, vmid}})
+	if err != nil {
+		return UPID{}, fmt.Errorf("ct %d: %s: %w", vmid, action, err)
+	}
+	return u, nil
+}
+
+// Restore restores a container from a backup archive (task vzrestore).
+//
+// PVE: POST /nodes/{node}/lxc
+func (c *Client) Restore(ctx context.Context, node string, o RestoreOptions) (UPID, error) {
+	if o.VMID <= 0 || o.Archive == "" {
+		return UPID{}, errors.New("restore: vmid and archive are required")
+	}
+	q := url.Values{}
+	for _, k := range slices.Sorted(maps.Keys(o.Set)) {
+		q.Set(k, o.Set[k])
+	}
+	q.Set("vmid", strconv.Itoa(o.VMID))
+	q.Set("ostemplate", o.Archive)
+	q.Set("restore", "1")
+	if o.Storage != "" {
+		q.Set("storage", o.Storage)
+	}
+	if o.Force {
+		q.Set("force", "1")
+	}
+	if o.Unique {
+		q.Set("unique", "1")
+	}
+	if o.Start {
+		q.Set("start", "1")
+	}
+	u, err := c.task(ctx, call{method: http.MethodPost, tmpl: "/nodes/{node}/lxc", args: []any{node}, params: q})
+	if err != nil {
+		return UPID{}, fmt.Errorf("ct %d: restore from %s: %w", o.VMID, o.Archive, err)
+	}
+	return u, nil
+}
+
+// task performs k and parses the UPID PVE answers with.
+func (c *Client) task(ctx context.Context, k call) (UPID, error) {
+	var data string
+	k.out = &data
+	if err := c.do(ctx, k); err != nil {
+		return UPID{}, err
+	}
+	return ParseUPID(data)
+}
+
+func boolParam(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}

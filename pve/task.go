@@ -1,0 +1,117 @@
+package pve
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Exit statuses of a stopped task (pve-semantics.md §8).
+const (
+	ExitOK             = "OK"
+	exitWarningsPrefix = "WARNINGS: "
+)
+
+// warnLogLimit bounds how many log lines WaitTask reads to collect a
+// successful task's WARN: lines.
+const warnLogLimit = 1000
+
+// WaitTask polls a task until it stops and reports how it ended. It polls
+// with backoff (WithTaskPoll) and returns ctx's error when ctx ends first
+// (the task keeps running on PVE). A task counts as done only when stopped:
+// "OK" is success; "WARNINGS: n" is success with Warnings n and the log's WARN:
+// lines; any other exit status is a *TaskError with the tail of the task log.
+//
+// PVE: GET /nodes/{node}/tasks/{upid}/status
+func (c *Client) WaitTask(ctx context.Context, upid UPID) (TaskResult, error) {
+	if upid.IsZero() {
+		return TaskResult{}, fmt.Errorf("wait task: empty UPID")
+	}
+	delay := c.pollMin
+	for {
+		st, err := c.TaskStatus(ctx, upid)
+		if err != nil {
+			return TaskResult{}, err
+		}
+		if st.Stopped() {
+			return c.taskOutcome(ctx, upid, st.ExitStatus)
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return TaskResult{}, fmt.Errorf("task %s: wait: %w", upid, ctx.Err())
+		case <-t.C:
+		}
+		delay = min(2*delay, c.pollMax)
+	}
+}
+
+// taskOutcome turns a stopped task's exit status into a result or an error.
+func (c *Client) taskOutcome(ctx context.Context, upid UPID, exit string) (TaskResult, error) {
+	res := TaskResult{UPID: upid, ExitStatus: exit}
+	if exit == ExitOK {
+		return res, nil
+	}
+	if n, ok := parseWarnings(exit); ok {
+		res.Warnings = n
+		lines, _, err := c.taskLog(ctx, upid, 0, warnLogLimit)
+		if err != nil {
+			return res, fmt.Errorf("task %s ended with %s; reading its warnings: %w", upid, exit, err)
+		}
+		for _, l := range lines {
+			if strings.HasPrefix(l.T, "WARN:") {
+				res.WarningLines = append(res.WarningLines, l.T)
+			}
+		}
+		return res, nil
+	}
+	te := &TaskError{UPID: upid, ExitStatus: exit}
+	tail, err := c.logTail(ctx, upid, TaskLogTailLines)
+	if err != nil {
+		// The task failed; that is the error to report. The log read failing
+		// is noted in the tail rather than hiding the task's own error.
+		tail = []string{fmt.Sprintf("(task log unavailable: %v)", err)}
+	}
+	te.LogTail = tail
+	return TaskResult{}, te
+}
+
+// parseWarnings reads "WARNINGS: n".
+func parseWarnings(exit string) (int, bool) {
+	rest, ok := strings.CutPrefix(exit, exitWarningsPrefix)
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(rest))
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return n, true
+}
+
+// logTail returns the last n lines of a task's log. PVE reports the line
+// count as "total" beside the data; when a log is longer than one read, the
+// tail is fetched from total-n.
+func (c *Client) logTail(ctx context.Context, upid UPID, n int) ([]string, error) {
+	const first = 500
+	lines, total, err := c.taskLog(ctx, upid, 0, first)
+	if err != nil {
+		return nil, err
+	}
+	if total > len(lines) && total > first {
+		if lines, _, err = c.taskLog(ctx, upid, total-n, n); err != nil {
+			return nil, err
+		}
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = l.T
+	}
+	return out, nil
+}

@@ -1,0 +1,419 @@
+package pve
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// The wire types mirror the "returns" schemas of PVE's API
+// (../shared/reference/pve-api/lxc-endpoints.json). They decode leniently
+// (decode.go). Only the fields felhom uses are kept. Times are Unix seconds on
+// the wire and UTC time.Time here; a 0 or absent time is the zero Time.
+
+// Version is GET /version.
+type Version struct {
+	Version string `json:"version"` // e.g. "9.1.2"
+	Release string `json:"release"` // e.g. "9.1"
+	RepoID  string `json:"repoid"`
+}
+
+// UnmarshalJSON decodes PVE's loosely typed JSON.
+func (v *Version) UnmarshalJSON(b []byte) error { return decodeLenient(b, v) }
+
+// Node is one entry of GET /nodes.
+type Node struct {
+	Node           string  `json:"node"`
+	Status         string  `json:"status"` // online, offline, unknown
+	CPU            float64 `json:"cpu"`    // fraction of MaxCPU in use
+	MaxCPU         int     `json:"maxcpu"`
+	Mem            int64   `json:"mem"`
+	MaxMem         int64   `json:"maxmem"`
+	Uptime         int64   `json:"uptime"` // seconds
+	Level          string  `json:"level"`  // subscription level
+	SSLFingerprint string  `json:"ssl_fingerprint"`
+}
+
+// UnmarshalJSON decodes PVE's loosely typed JSON.
+func (n *Node) UnmarshalJSON(b []byte) error { return decodeLenient(b, n) }
+
+// Resource is one entry of GET /cluster/resources. Which fields are set
+// depends on Type (lxc, qemu, node, storage, pool, sdn, ...).
+type Resource struct {
+	ID       string  `json:"id"`   // e.g. "lxc/100", "node/pve", "storage/pve/local"
+	Type     string  `json:"type"` // lxc, qemu, node, storage, ...
+	Node     string  `json:"node"`
+	VMID     int     `json:"vmid"`
+	Name     string  `json:"name"`
+	Status   string  `json:"status"`
+	Lock     string  `json:"lock"`
+	Tags     string  `json:"tags"`
+	Pool     string  `json:"pool"`
+	HAState  string  `json:"hastate"`
+	Template bool    `json:"template"`
+	CPU      float64 `json:"cpu"`
+	MaxCPU   float64 `json:"maxcpu"`
+	Mem      int64   `json:"mem"`
+	MaxMem   int64   `json:"maxmem"`
+	Disk     int64   `json:"disk"`
+	MaxDisk  int64   `json:"maxdisk"`
+	Uptime   int64   `json:"uptime"`
+	Storage  string  `json:"storage"`    // type storage
+	Content  string  `json:"content"`    // type storage
+	Plugin   string  `json:"plugintype"` // type storage
+	Shared   bool    `json:"shared"`     // type storage
+}
+
+// UnmarshalJSON decodes PVE's loosely typed JSON.
+func (r *Resource) UnmarshalJSON(b []byte) error { return decodeLenient(b, r) }
+
+// ContainerListEntry is one entry of GET /nodes/{node}/lxc.
+type ContainerListEntry struct {
+	VMID     int     `json:"vmid"`
+	Name     string  `json:"name"`
+	Status   string  `json:"status"` // running, stopped
+	Lock     string  `json:"lock"`
+	Tags     string  `json:"tags"`
+	Template bool    `json:"template"`
+	CPU      float64 `json:"cpu"`
+	CPUs     float64 `json:"cpus"`
+	Mem      int64   `json:"mem"`
+	MaxMem   int64   `json:"maxmem"`
+	MaxSwap  int64   `json:"maxswap"`
+	Disk     int64   `json:"disk"`
+	MaxDisk  int64   `json:"maxdisk"`
+	Uptime   int64   `json:"uptime"`
+}
+
+// UnmarshalJSON decodes PVE's loosely typed JSON.
+func (c *ContainerListEntry) UnmarshalJSON(b []byte) error { return decodeLenient(b, c) }
+
+// ConfigValues is a container config as GET .../config returns it: every
+// key's value as a string, exactly as PVE stores it in the config file
+// (numbers keep their spelling, booleans are "0"/"1"), including "digest".
+// The raw lxc.* pairs (sent as [[key, value], ...] under "lxc") appear under
+// their own keys, e.g. "lxc.apparmor.profile"; a key given several times has
+// its values joined by "\n" in file order.
+type ConfigValues map[string]string
+
+// Digest returns the config digest (SHA-1 of the config file).
+func (c ConfigValues) Digest() string { return c["digest"] }
+
+// UnmarshalJSON normalises PVE's values to strings.
+func (c *ConfigValues) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	out := make(ConfigValues, len(raw))
+	for k, v := range raw {
+		if k == "lxc" {
+			var pairs [][]string
+			if err := json.Unmarshal(v, &pairs); err != nil {
+				return fmt.Errorf("config key lxc: %w", err)
+			}
+			for _, p := range pairs {
+				if len(p) != 2 {
+					return fmt.Errorf("config key lxc: want [key, value] pairs, got %q", p)
+				}
+				if prev, ok := out[p[0]]; ok {
+					out[p[0]] = prev + "\n" + p[1]
+				} else {
+					out[p[0]] = p[1]
+				}
+			}
+			continue
+		}
+		if len(v) > 0 && (v[0] == '{' || v[0] == '[') {
+			return fmt.Errorf("config key %s: unexpected %.40s", k, v)
+		}
+		if string(v) == "null" {
+			continue
+		}
+		out[k] = scalarText(v)
+	}
+	*c = out
+	return nil
+}
+
+// PendingEntry is one key of GET .../pending. Value is the current value
+// (nil when the key is only pending), Pending the pending value (nil when none),
+// Delete is 1 when a delete is pending (2: a forced delete, not used for CTs).
+type PendingEntry struct {
+	Key     string  `json:"key"`
+	Value   *string `json:"value,omitempty"`
+	Pending *string `json:"pending,omitempty"`
+	Delete  int     `json:"delete,omitempty"`
+}
+
+// UnmarshalJSON decodes PVE's loosely typed JSON.
+func (p *PendingEntry) UnmarshalJSON(b []byte) error { return decodeLenient(b, p) }
+
+// PendingConfig is GET .../pending: the entries sorted by key, and the config
+// digest, which PVE sends as an ordinary entry and is taken out here.
+type PendingConfig struct {
+	Digest  string
+	Entries []PendingEntry
+}
+
+// Get returns the entry for key.
+func (p PendingConfig) Get(key string) (PendingEntry, bool) {
+	i := sort.Search(len(p.Entries), func(i int) bool { return p.Entries[i].Key >= key })
+	if i < len(p.Entries) && p.Entries[i].Key == key {
+		return p.Entries[i], true
+	}
+	return PendingEntry{}, false
+}
+
+// ContainerStatus is GET .../status/current.
+type ContainerStatus struct {
+	VMID     int            `json:"vmid"`
+	Name     string         `json:"name"`
+	Status   string         `json:"status"` // running, stopped
+	Lock     string         `json:"lock"`   // "" when not locked; backup, snapshot, ...
+	Tags     string         `json:"tags"`
+	Template bool           `json:"template"`
+	CPU      float64        `json:"cpu"`
+	CPUs     float64        `json:"cpus"`
+	Mem      int64          `json:"mem"`
+	MaxMem   int64          `json:"maxmem"`
+	Swap     int64          `json:"swap"`
+	MaxSwap  int64          `json:"maxswap"`
+	Disk     int64          `json:"disk"`
+	MaxDisk  int64          `json:"maxdisk"`
+	Uptime   int64          `json:"uptime"`
+	HA       map[string]any `json:"ha"`
+}
+
+// Running reports whether the container runs.
+func (s ContainerStatus) Running() bool { return s.Status == "running" }
+
+// UnmarshalJSON decodes PVE's loosely typed JSON.
+func (s *ContainerStatus) UnmarshalJSON(b []byte) error { return decodeLenient(b, s) }
+
+// CurrentSnapshot is the name of the pseudo-snapshot GET .../snapshot adds
+// for the live state.
+const CurrentSnapshot = "current"
+
+// Snapshot is one entry of GET .../snapshot. The list includes the entry
+// named "current" (the live state, with Digest, Running and Parent).
+type Snapshot struct {
+	Name        string    `json:"name"`
+	SnapTime    time.Time `json:"snaptime"`
+	Description string    `json:"description"`
+	Parent      string    `json:"parent"`
+	SnapState   string    `json:"snapstate"` // "prepare" or "delete" while a task works on it
+	Digest      string    `json:"digest"`    // only on "current"
+	Running     bool      `json:"running"`   // only on "current"
+}
+
+// IsCurrent reports whether s is PVE's "current" pseudo-entry.
+func (s Snapshot) IsCurrent() bool { return s.Name == CurrentSnapshot }
+
+// UnmarshalJSON decodes PVE's loosely typed JSON.
+func (s *Snapshot) UnmarshalJSON(b []byte) error { return decodeLenient(b, s) }
+
+// Storage is one entry of GET /nodes/{node}/storage.
+type Storage struct {
+	Storage      string  `json:"storage"`
+	Type         string  `json:"type"`    // dir, lvmthin, zfspool, nfs, pbs, ...
+	Content      string  `json:"content"` // comma list: rootdir,images,backup,...
+	Active       bool    `json:"active"`
+	Enabled      bool    `json:"enabled"`
+	Shared       bool    `json:"shared"`
+	Total        int64   `json:"total"`
+	Used         int64   `json:"used"`
+	Avail        int64   `json:"avail"`
+	UsedFraction float64 `json:"used_fraction"`
+}
+
+// HasContent reports whether the storage's content list includes c.
+func (s Storage) HasContent(c string) bool {
+	for _, x := range strings.Split(s.Content, ",") {
+		if strings.TrimSpace(x) == c {
+			return true
+		}
+	}
+	return false
+}
+
+// UnmarshalJSON decodes PVE's loosely typed JSON.
+func (s *Storage) UnmarshalJSON(b []byte) error { return decodeLenient(b, s) }
+
+// ContentQuery filters GET /nodes/{node}/storage/{storage}/content.
+type ContentQuery struct {
+	Content string // e.g. "backup"; "" lists every kind
+	VMID    int    // 0 lists every guest
+}
+
+// Volume is one entry of GET /nodes/{node}/storage/{storage}/content.
+type Volume struct {
+	VolID     string    `json:"volid"` // e.g. "local:backup/vzdump-lxc-100-2026_01_02-03_04_05.tar.zst"
+	Content   string    `json:"content"`
+	Format    string    `json:"format"`  // e.g. "tar.zst", "raw", "subvol"
+	Subtype   string    `json:"subtype"` // backups: lxc or qemu
+	VMID      int       `json:"vmid"`
+	CTime     time.Time `json:"ctime"`
+	Size      int64     `json:"size"`
+	Used      int64     `json:"used"`
+	Notes     string    `json:"notes"`
+	Protected bool      `json:"protected"`
+	Parent    string    `json:"parent"`
+	Encrypted string    `json:"encrypted"`
+}
+
+// UnmarshalJSON decodes PVE's loosely typed JSON.
+func (v *Volume) UnmarshalJSON(b []byte) error { return decodeLenient(b, v) }
+
+// PruneQuery parameterises the prune dry run.
+type PruneQuery struct {
+	PruneBackups string // property string, e.g. "keep-last=3,keep-daily=7"; "" uses the storage's setting
+	Type         string // "lxc" or "qemu"; "" for both
+	VMID         int    // 0 for every guest
+}
+
+// PruneEntry is one entry of GET .../prunebackups.
+type PruneEntry struct {
+	VolID string    `json:"volid"`
+	CTime time.Time `json:"ctime"`
+	Mark  string    `json:"mark"` // keep, remove, protected, renamed
+	Type  string    `json:"type"` // qemu, lxc, openvz, unknown
+	VMID  int       `json:"vmid"`
+}
+
+// UnmarshalJSON decodes PVE's loosely typed JSON.
+func (p *PruneEntry) UnmarshalJSON(b []byte) error { return decodeLenient(b, p) }
+
+// Task states in TaskStatus.Status.
+const (
+	TaskRunning = "running"
+	TaskStopped = "stopped"
+)
+
+// TaskStatus is GET /nodes/{node}/tasks/{upid}/status. ExitStatus is set
+// only once Status is "stopped": "OK", "WARNINGS: <n>", or the error text.
+// For a token's task PVE splits the UPID's user into User and TokenID.
+type TaskStatus struct {
+	UPID       string    `json:"upid"`
+	Node       string    `json:"node"`
+	PID        uint32    `json:"pid"`
+	PStart     uint64    `json:"pstart"`
+	StartTime  time.Time `json:"starttime"`
+	Type       string    `json:"type"`
+	ID         string    `json:"id"`
+	User       string    `json:"user"`
+	TokenID    string    `json:"tokenid"`
+	Status     string    `json:"status"`
+	ExitStatus string    `json:"exitstatus"`
+}
+
+// Stopped reports whether the task has ended.
+func (s TaskStatus) Stopped() bool { return s.Status == TaskStopped }
+
+// UnmarshalJSON decodes PVE's loosely typed JSON.
+func (s *TaskStatus) UnmarshalJSON(b []byte) error { return decodeLenient(b, s) }
+
+// TaskLogLine is one line of GET .../tasks/{upid}/log: N counts from 1.
+type TaskLogLine struct {
+	N int    `json:"n"`
+	T string `json:"t"`
+}
+
+// UnmarshalJSON decodes PVE's loosely typed JSON.
+func (l *TaskLogLine) UnmarshalJSON(b []byte) error { return decodeLenient(b, l) }
+
+// Permissions is GET /access/permissions: for each ACL path, the privileges
+// the caller (here: the token, after privilege separation) holds there.
+type Permissions map[string]PrivilegeSet
+
+// PrivilegeSet maps a privilege name to its propagate flag.
+type PrivilegeSet map[string]bool
+
+// Has reports whether privilege priv is held on exactly path.
+func (p Permissions) Has(path, priv string) bool {
+	_, ok := p[path][priv]
+	return ok
+}
+
+// Paths returns the paths in sorted order.
+func (p Permissions) Paths() []string {
+	out := make([]string, 0, len(p))
+	for k := range p {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Privileges returns the privileges on path in sorted order.
+func (s PrivilegeSet) Privileges() []string {
+	out := make([]string, 0, len(s))
+	for k := range s {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// UnmarshalJSON accepts PVE's 0/1 propagate flags.
+func (s *PrivilegeSet) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	out := make(PrivilegeSet, len(raw))
+	for k, v := range raw {
+		f, err := lenientBool(v)
+		if err != nil {
+			return fmt.Errorf("privilege %s: %w", k, err)
+		}
+		out[k] = f
+	}
+	*s = out
+	return nil
+}
+
+// ConfigChange is one PUT .../config request. Keys in Set are PVE option
+// names (memory, net0, mp1, ...) with values as PVE takes them.
+type ConfigChange struct {
+	Set    map[string]string
+	Delete []string // keys to delete (PVE's "delete" list)
+	Revert []string // pending changes to drop (PVE's "revert" list)
+	Digest string   // the digest read before; PVE refuses the write when the config moved since
+}
+
+// VzdumpOptions is one POST /nodes/{node}/vzdump of one container.
+type VzdumpOptions struct {
+	VMID          int
+	Storage       string // backup storage (content "backup")
+	Mode          string // snapshot, suspend, stop; "" = PVE's default (snapshot)
+	Compress      string // 0, 1 (lzo), gzip, lzo, zstd; "" = PVE's default (0)
+	PruneBackups  string // property string; "" = the storage's setting
+	NotesTemplate string // e.g. "{{guestname}} felhom"
+	Protected     bool   // mark the archive protected
+	Remove        *bool  // prune after the backup; nil = PVE's default (1)
+}
+
+// RestoreOptions is one POST /nodes/{node}/lxc with restore=1.
+type RestoreOptions struct {
+	VMID    int    // the container id to restore into
+	Archive string // backup volid (PVE's "ostemplate"), e.g. "local:backup/vzdump-lxc-100-....tar.zst"
+	Storage string // target storage for the volumes; "" keeps the archive's
+	Force   bool   // overwrite an existing container (destroys it)
+	Unique  bool   // assign a new MAC address
+	Start   bool   // start after restore
+	// Set carries further options (hostname, memory, net0, ...) that
+	// override the archive's config.
+	Set map[string]string
+}
+
+// TaskResult is a task that ended successfully: ExitStatus "OK", or
+// "WARNINGS: n" with Warnings = n and the log's WARN: lines.
+type TaskResult struct {
+	UPID         UPID
+	ExitStatus   string
+	Warnings     int
+	WarningLines []string
+}
