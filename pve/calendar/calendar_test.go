@@ -1,6 +1,8 @@
 package calendar
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -274,5 +276,317 @@ func TestRules(t *testing.T) {
 				t.Errorf("NextN(%q, %s)\n got %v\nwant %v", tt.expr, tt.after, gotS, tt.want)
 			}
 		})
+	}
+}
+
+// TestDST checks transitions in Europe/Berlin (2024-03-31 02:00 CET jumps
+// to 03:00 CEST; 2024-10-27 03:00 CEST falls back to 02:00 CET) and
+// Europe/Vienna, with the results proxmox-time gives on glibc: fields are
+// walked on the wall clock and normalized with mktime.
+func TestDST(t *testing.T) {
+	berlin := mustLoad(t, "Europe/Berlin")
+	vienna := mustLoad(t, "Europe/Vienna")
+	tests := []struct {
+		name, expr, after string
+		loc               *time.Location
+		want              []string
+	}{
+		// Spring forward: 02:xx does not exist on 2024-03-31.
+		{"daily in the gap skips that day", "2:30", "2024-03-30T12:00:00+01:00", berlin,
+			[]string{"2024-04-01T02:30:00+02:00"}},
+		{"hourly across the gap", "*:30", "2024-03-31T01:45:00+01:00", berlin,
+			[]string{"2024-03-31T03:30:00+02:00", "2024-03-31T04:30:00+02:00"}},
+		{"every 15 minutes across the gap", "*/15", "2024-03-31T01:40:00+01:00", berlin,
+			[]string{"2024-03-31T01:45:00+01:00", "2024-03-31T03:00:00+02:00", "2024-03-31T03:15:00+02:00"}},
+		{"daily at midnight unaffected", "daily", "2024-03-30T12:00:00+01:00", berlin,
+			[]string{"2024-03-31T00:00:00+01:00", "2024-04-01T00:00:00+02:00"}},
+		{"the hour after the gap exists", "3:00", "2024-03-30T03:00:00+01:00", berlin,
+			[]string{"2024-03-31T03:00:00+02:00"}},
+		// Fall back: 02:xx happens twice on 2024-10-27, first in CEST.
+		{"daily in the repeated hour fires once", "2:30", "2024-10-26T12:00:00+02:00", berlin,
+			[]string{"2024-10-27T02:30:00+02:00", "2024-10-28T02:30:00+01:00"}},
+		{"hourly walks the wall clock past the repeated hour", "*:30", "2024-10-27T01:45:00+02:00", berlin,
+			[]string{"2024-10-27T02:30:00+02:00", "2024-10-27T03:30:00+01:00", "2024-10-27T04:30:00+01:00"}},
+		{"starting inside the repeated hour stays in it", "*:30", "2024-10-27T02:10:00+01:00", berlin,
+			[]string{"2024-10-27T02:30:00+01:00", "2024-10-27T03:30:00+01:00"}},
+		{"every 15 minutes across the repeated hour", "*/15", "2024-10-27T02:40:00+02:00", berlin,
+			[]string{"2024-10-27T02:45:00+02:00", "2024-10-27T03:00:00+01:00"}},
+		// pve-common's "loop termination at CEST/CET switch" cases.
+		{"weekdays over the fall-back weekend", "mon..fri", "2018-10-28T00:00:00+02:00", vienna,
+			[]string{"2018-10-29T00:00:00+01:00"}},
+		{"UTC event over the fall-back weekend", "mon..fri UTC", "2018-10-28T00:00:00+02:00", vienna,
+			[]string{"2018-10-29T00:00:00Z"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := mustParse(t, tt.expr)
+			got := e.NextN(mustTime(t, tt.after).In(tt.loc), len(tt.want))
+			var gotS []string
+			for _, g := range got {
+				gotS = append(gotS, g.Format(time.RFC3339))
+			}
+			if strings.Join(gotS, " ") != strings.Join(tt.want, " ") {
+				t.Errorf("NextN(%q, %s)\n got %v\nwant %v", tt.expr, tt.after, gotS, tt.want)
+			}
+		})
+	}
+}
+
+// equivalent asserts that two expressions fire at the same times.
+func equivalent(t *testing.T, a, b string, loc *time.Location) {
+	t.Helper()
+	ea, eb := mustParse(t, a), mustParse(t, b)
+	for _, start := range []string{"2015-10-20T23:59:59Z", "2024-03-30T22:00:00Z", "2024-10-26T21:00:00Z", "2025-12-31T23:00:00Z"} {
+		after := mustTime(t, start).In(loc)
+		ga, gb := ea.NextN(after, 300), eb.NextN(after, 300)
+		if len(ga) != len(gb) {
+			t.Errorf("%q and %q from %s: %d vs %d occurrences", a, b, start, len(ga), len(gb))
+			continue
+		}
+		for i := range ga {
+			if !ga[i].Equal(gb[i]) {
+				t.Errorf("%q and %q from %s differ at %d: %v vs %v", a, b, start, i, ga[i], gb[i])
+				break
+			}
+		}
+	}
+}
+
+// TestAdminGuide checks every example of the PVE admin guide's chapter
+// "Calendar Events" (pve-docs calendar-events.adoc): the special values
+// equal their syntax, each schedule equals its alternative, and fires when
+// the "Meaning" column says.
+func TestAdminGuide(t *testing.T) {
+	berlin := mustLoad(t, "Europe/Berlin")
+	special := []struct{ value, syntax string }{
+		{"minutely", "*-*-* *:*:00"},
+		{"hourly", "*-*-* *:00:00"},
+		{"daily", "*-*-* 00:00:00"},
+		{"weekly", "mon *-*-* 00:00:00"},
+		{"monthly", "*-*-01 00:00:00"},
+		{"yearly", "*-01-01 00:00:00"},
+		{"annually", "*-01-01 00:00:00"},
+		{"quarterly", "*-01,04,07,10-01 00:00:00"},
+		{"semiannually", "*-01,07-01 00:00:00"},
+		{"semi-annually", "*-01,07-01 00:00:00"},
+	}
+	for _, s := range special {
+		equivalent(t, s.value, s.syntax, berlin)
+		equivalent(t, s.value+" UTC", s.syntax+" UTC", berlin)
+	}
+
+	examples := []struct {
+		schedule, alternative string
+		after                 string   // RFC 3339, Europe/Berlin
+		want                  []string // RFC 3339 in Europe/Berlin; nil: never
+	}{
+		// Every working day at 0:00.
+		{"mon,tue,wed,thu,fri", "mon..fri", "2024-06-14T12:00:00+02:00",
+			[]string{"2024-06-17T00:00:00+02:00", "2024-06-18T00:00:00+02:00", "2024-06-19T00:00:00+02:00", "2024-06-20T00:00:00+02:00", "2024-06-21T00:00:00+02:00", "2024-06-24T00:00:00+02:00"}},
+		// Only on weekends at 0:00.
+		{"sat,sun", "sat..sun", "2024-06-14T12:00:00+02:00",
+			[]string{"2024-06-15T00:00:00+02:00", "2024-06-16T00:00:00+02:00", "2024-06-22T00:00:00+02:00"}},
+		// Only on Monday, Wednesday and Friday at 0:00.
+		{"mon,wed,fri", "", "2024-06-14T12:00:00+02:00",
+			[]string{"2024-06-17T00:00:00+02:00", "2024-06-19T00:00:00+02:00", "2024-06-21T00:00:00+02:00"}},
+		// Every day at 12:05 PM.
+		{"12:05", "12:05", "2024-06-14T12:05:00+02:00",
+			[]string{"2024-06-15T12:05:00+02:00", "2024-06-16T12:05:00+02:00"}},
+		// Every five minutes.
+		{"*/5", "0/5", "2024-06-14T12:58:00+02:00",
+			[]string{"2024-06-14T13:00:00+02:00", "2024-06-14T13:05:00+02:00", "2024-06-14T13:10:00+02:00"}},
+		// Monday, Tuesday, Wednesday 30, 40 and 50 minutes after every full hour.
+		{"mon..wed 30/10", "mon,tue,wed 30/10", "2024-06-18T23:45:00+02:00",
+			[]string{"2024-06-18T23:50:00+02:00", "2024-06-19T00:30:00+02:00", "2024-06-19T00:40:00+02:00", "2024-06-19T00:50:00+02:00", "2024-06-19T01:30:00+02:00"}},
+		// Every working day every 15 minutes between 8 AM and 6 PM and
+		// between 10 PM and 11 PM.
+		{"mon..fri 8..17,22:0/15", "", "2024-06-14T17:40:00+02:00",
+			[]string{"2024-06-14T17:45:00+02:00", "2024-06-14T22:00:00+02:00", "2024-06-14T22:15:00+02:00", "2024-06-14T22:30:00+02:00", "2024-06-14T22:45:00+02:00", "2024-06-17T08:00:00+02:00"}},
+		// Friday at 12:05, 12:25, 12:45, 13:05, 13:25 and 13:45.
+		{"fri 12..13:5/20", "fri 12,13:5/20", "2024-06-14T00:00:00+02:00",
+			[]string{"2024-06-14T12:05:00+02:00", "2024-06-14T12:25:00+02:00", "2024-06-14T12:45:00+02:00", "2024-06-14T13:05:00+02:00", "2024-06-14T13:25:00+02:00", "2024-06-14T13:45:00+02:00", "2024-06-21T12:05:00+02:00"}},
+		// Every day starting at 12:05 until 22:05, every 2 hours.
+		{"12,14,16,18,20,22:5", "12/2:5", "2024-06-14T00:00:00+02:00",
+			[]string{"2024-06-14T12:05:00+02:00", "2024-06-14T14:05:00+02:00", "2024-06-14T16:05:00+02:00", "2024-06-14T18:05:00+02:00", "2024-06-14T20:05:00+02:00", "2024-06-14T22:05:00+02:00", "2024-06-15T12:05:00+02:00"}},
+		// Every minute (minimum interval).
+		{"*", "*/1", "2024-06-14T23:59:00+02:00",
+			[]string{"2024-06-15T00:00:00+02:00", "2024-06-15T00:01:00+02:00"}},
+		// On the 5th day of every Month.
+		{"*-05", "", "2024-06-14T00:00:00+02:00",
+			[]string{"2024-07-05T00:00:00+02:00", "2024-08-05T00:00:00+02:00"}},
+		// First Saturday each Month at 15:00.
+		{"Sat *-1..7 15:00", "", "2024-06-01T15:00:00+02:00",
+			[]string{"2024-07-06T15:00:00+02:00", "2024-08-03T15:00:00+02:00", "2024-09-07T15:00:00+02:00"}},
+		// 21st October 2015 at 00:00.
+		{"2015-10-21", "", "2015-01-01T00:00:00+01:00", []string{"2015-10-21T00:00:00+02:00"}},
+		{"2015-10-21", "", "2015-10-21T00:00:00+02:00", nil},
+		// From the prose: "every workday at 10 PM" is written with an
+		// hour ("22:00"); a bare "22", as the guide's text suggests, is
+		// a minute in proxmox-time, as the same text later explains.
+		{"mon,tue,wed,thu,fri 22", "mon..fri 22", "2024-06-14T21:00:00+02:00",
+			[]string{"2024-06-14T21:22:00+02:00", "2024-06-14T22:22:00+02:00", "2024-06-14T23:22:00+02:00", "2024-06-17T00:22:00+02:00"}},
+		{"mon..fri 22:00", "mon,tue,wed,thu,fri 22:00", "2024-06-14T21:00:00+02:00",
+			[]string{"2024-06-14T22:00:00+02:00", "2024-06-17T22:00:00+02:00"}},
+		// "start replication at 8 AM and repeat it every 15 minutes until 9 AM".
+		{"8:00/15", "", "2024-06-14T07:00:00+02:00",
+			[]string{"2024-06-14T08:00:00+02:00", "2024-06-14T08:15:00+02:00", "2024-06-14T08:30:00+02:00", "2024-06-14T08:45:00+02:00", "2024-06-15T08:00:00+02:00"}},
+	}
+	for _, ex := range examples {
+		if ex.alternative != "" {
+			equivalent(t, ex.schedule, ex.alternative, berlin)
+		}
+		e := mustParse(t, ex.schedule)
+		after := mustTime(t, ex.after).In(berlin)
+		if ex.want == nil {
+			if n, ok := e.Next(after); ok {
+				t.Errorf("Next(%q, %s) = %v, want never", ex.schedule, ex.after, n)
+			}
+			continue
+		}
+		var got []string
+		for _, g := range e.NextN(after, len(ex.want)) {
+			got = append(got, g.Format(time.RFC3339))
+		}
+		if strings.Join(got, " ") != strings.Join(ex.want, " ") {
+			t.Errorf("NextN(%q, %s)\n got %v\nwant %v", ex.schedule, ex.after, got, ex.want)
+		}
+	}
+}
+
+// TestParseErrors checks that rejected expressions are rejected (the
+// pve-common cases among them) and that the message says what and where.
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		expr   string
+		msg    string // substring of the message
+		column int    // 1-based; 0: no position
+	}{
+		{"", "event is empty", 0},
+		{"   ", "event is empty", 0},
+		{"61", "minute value 61 out of range 0..59", 1},
+		{"*/61", "minute value 61 out of range 0..59", 3},
+		{"0..80", "minute value 80 out of range 0..59", 4},
+		{"24:00:00", "hour value 24 out of range 0..23", 1},
+		{"12:60", "minute value 60 out of range 0..59", 4},
+		{"12:30:60", "second value 60 out of range 0..59", 7},
+		{" mon 0 0 0", "unexpected text", 7},
+		{" mon 0 0", "unexpected text", 7},
+		{"foo", `unknown keyword or weekday "foo"`, 1},
+		{"Daily", `unknown keyword or weekday "Daily"`, 1},
+		{"mon,foo", `unknown weekday "foo"`, 5},
+		{"mon..foo 12:00", `unknown weekday "foo"`, 6},
+		{"2024-13-01", "month value 13 out of range", 6},
+		{"2024-01-32", "day value 32 out of range", 9},
+		{"2200-01-01", "value 2200 out of range", 1},
+		{"5..3", "minute range start 5 is bigger than end 3", 1},
+		{"10..8:00", "hour range start 10 is bigger than end 8", 1},
+		{"*/0", "unexpected text", 2},
+		{"1/x", "expected a minute repetition", 3},
+		{"UTC", "expected a weekday, date or time", 1},
+		{"daily utc", `unknown keyword or weekday "daily"`, 1},
+		{"12:00 mon", "unexpected text", 6},
+		{"99999999999", "minute value 99999999999 out of range", 1},
+		{"mon 12:00 UTC+1", "unexpected text", 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			e, err := Parse(tt.expr)
+			if err == nil {
+				t.Fatalf("Parse(%q) = %v, want error", tt.expr, e)
+			}
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("Parse(%q) error %T, want *ParseError", tt.expr, err)
+			}
+			if !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("Parse(%q) error %q, want it to contain %q", tt.expr, err, tt.msg)
+			}
+			if tt.column > 0 && !strings.Contains(err.Error(), fmt.Sprintf("(column %d)", tt.column)) {
+				t.Errorf("Parse(%q) error %q, want column %d", tt.expr, err, tt.column)
+			}
+			if !strings.HasPrefix(err.Error(), fmt.Sprintf("calendar event %q: ", tt.expr)) {
+				t.Errorf("Parse(%q) error %q does not name the expression", tt.expr, err)
+			}
+		})
+	}
+}
+
+// TestParseAccepts lists forms PVE accepts that look odd, so that the
+// grammar stays exactly proxmox-time's.
+func TestParseAccepts(t *testing.T) {
+	for _, expr := range []string{
+		"mon", "MON", "monDay", "Tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+		"mon,wed..fri", "fri..mon", "sun..sat", "wed,mon..tue,fri", "mon,tue..wednesday,fri..sat",
+		"mon */15", "0..3", "23..23:0..3", "*-*-* *:*:*", "mon2:00", "mon  \t 2:00",
+		"2020-07-31 12:00 UTC", "daily   UTC", "  daily  ", "1965/5-01-01", "2020-7..9-2/2",
+		"*-0-1", "*-*-0", "7/0", "1..5/0", "*/5:*/5:*/5", "25:00",
+	} {
+		if _, err := Parse(expr); err != nil {
+			t.Errorf("Parse(%q): %v", expr, err)
+		}
+	}
+}
+
+func TestString(t *testing.T) {
+	for in, want := range map[string]string{
+		"mon..fri 02:30":   "mon..fri 02:30",
+		"  daily UTC\t":    "daily UTC",
+		"sat *-1..7 15:00": "sat *-1..7 15:00",
+	} {
+		e := mustParse(t, in)
+		if e.String() != want {
+			t.Errorf("Parse(%q).String() = %q, want %q", in, e.String(), want)
+		}
+		again := mustParse(t, e.String())
+		equivalent(t, in, again.String(), time.UTC)
+	}
+	if !mustParse(t, "daily UTC").UTC() || mustParse(t, "daily").UTC() {
+		t.Error("UTC() does not follow the suffix")
+	}
+}
+
+// TestNeverIsBounded checks that events that never fire give up after the
+// bounded search rather than looping: each must answer false.
+func TestNeverIsBounded(t *testing.T) {
+	for _, expr := range []string{"02-30", "04-31", "*-02-30..31", "2021-02-29", "*-0-1", "*-*-0", "fri *-02-30", "2199-12-31 23:59:59"} {
+		e := mustParse(t, expr)
+		if n, ok := e.Next(time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)); ok {
+			t.Errorf("Next(%q) = %v, want never", expr, n)
+		}
+		if got := e.NextN(time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC), 5); len(got) != 0 {
+			t.Errorf("NextN(%q) = %v, want none", expr, got)
+		}
+	}
+}
+
+// BenchmarkNextNever measures the worst case: a search that runs its full
+// step budget before giving up.
+func BenchmarkNextNever(b *testing.B) {
+	e, err := Parse("02-30")
+	if err != nil {
+		b.Fatal(err)
+	}
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		b.Fatal(err)
+	}
+	after := time.Date(2024, 6, 1, 0, 0, 0, 0, loc)
+	for b.Loop() {
+		e.Next(after)
+	}
+}
+
+func BenchmarkNextBusinessHours(b *testing.B) {
+	e, err := Parse("mon..fri 8..17,22:0/15")
+	if err != nil {
+		b.Fatal(err)
+	}
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		b.Fatal(err)
+	}
+	after := time.Date(2024, 6, 14, 17, 50, 0, 0, loc)
+	for b.Loop() {
+		e.Next(after)
 	}
 }

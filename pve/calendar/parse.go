@@ -325,7 +325,11 @@ func Parse(expr string) (*Event, error) {
 	}
 	p := &parser{s: s, off: off}
 	perr := func(pos int, msg string) error {
-		if p.errMsg != "" && p.errPos >= pos {
+		// A recorded failure explains the rejection if it lies at or
+		// after where parsing stopped, or in the same word (so that
+		// "24:00:00", read as minute 24 second 0 plus ":00", is
+		// reported as an hour out of range).
+		if p.errMsg != "" && (p.errPos >= pos || !strings.ContainsAny(p.s[p.errPos:pos], " \t")) {
 			pos, msg = p.errPos, p.errMsg
 		}
 		return &ParseError{Expr: expr, Pos: off + pos, Msg: msg}
