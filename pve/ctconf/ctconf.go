@@ -1,8 +1,8 @@
 package ctconf
 
 import (
-	"errors"
-	"fmt"
+	"sort"
+	"strings"
 )
 
 // Section is one section of the config file: the main config, the
@@ -77,6 +77,8 @@ type PendingEntry struct {
 type Update struct {
 	// VMID is the container's id, used in PVE's messages.
 	VMID int
+	// Digest is the request's digest parameter ("" when not given).
+	Digest string
 	// Set maps option names to their new values.
 	Set map[string]string
 	// Delete lists the options to delete (the API's "delete", split with SplitList).
@@ -123,8 +125,19 @@ type ParamError struct {
 	Errors map[string]string
 }
 
+// Error returns "parameter verification failed: key: msg; ..." with the
+// keys sorted.
 func (e *ParamError) Error() string {
-	return fmt.Sprintf("parameter verification failed: %v", e.Errors)
+	keys := make([]string, 0, len(e.Errors))
+	for k := range e.Errors {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + ": " + strings.TrimSuffix(e.Errors[k], "\n")
+	}
+	return "parameter verification failed: " + strings.Join(parts, "; ")
 }
 
 // LockedError is check_lock's "CT is locked (backup)" (HTTP 500 in PVE).
@@ -133,127 +146,3 @@ type LockedError struct {
 }
 
 func (e *LockedError) Error() string { return "CT is locked (" + e.Lock + ")" }
-
-// ErrNotImplemented marks a body still being written.
-var errNotImplemented = errors.New("ctconf: not implemented yet")
-
-// Parse parses a config file as PVE's parse_pct_config does. Lines PVE
-// cannot parse are errors naming the line number; what PVE only warns about
-// goes to File.Warnings.
-func Parse(text []byte) (*File, error) { return nil, errNotImplemented }
-
-// Bytes writes the file as PVE's write_pct_config does: main section,
-// [pve:pending], snapshots sorted by name. A file PVE wrote round-trips byte
-// for byte.
-func (f *File) Bytes() []byte { return nil }
-
-// Digest returns the SHA1 hex of text, PVE's config digest.
-func Digest(text []byte) string { return "" }
-
-// NewSection returns an empty section.
-func NewSection() *Section { return &Section{values: map[string]string{}} }
-
-// Get returns the value of key in s.
-func (s *Section) Get(key string) (string, bool) { v, ok := s.values[key]; return v, ok }
-
-// Set sets key to value in s.
-func (s *Section) Set(key, value string) { s.values[key] = value }
-
-// Delete removes key from s.
-func (s *Section) Delete(key string) { delete(s.values, key) }
-
-// Keys returns the keys of s, sorted.
-func (s *Section) Keys() []string { return nil }
-
-// Description returns the section's description ("" when none).
-func (s *Section) Description() string { return s.values["description"] }
-
-// Get returns the current value of key (main section).
-func (f *File) Get(key string) (string, bool) { return f.Main.Get(key) }
-
-// Set sets key in the main section.
-func (f *File) Set(key, value string) { f.Main.Set(key, value) }
-
-// Delete removes key from the main section.
-func (f *File) Delete(key string) { f.Main.Delete(key) }
-
-// Snapshot returns the snapshot section called name, or nil.
-func (f *File) Snapshot(name string) *Snapshot { return nil }
-
-// PendingDeletes returns the pending delete list, sorted by key.
-func (f *File) PendingDeletes() []PendingDelete { return nil }
-
-// PendingEntries returns what GET .../pending returns
-// (config_with_pending_array), sorted by key.
-func (f *File) PendingEntries() []PendingEntry { return nil }
-
-// Merged returns the config GET .../config returns without current=1:
-// pending values merged in, pending deletes removed, digest included.
-func (f *File) Merged() map[string]string { return nil }
-
-// Current returns the config GET .../config returns with current=1.
-func (f *File) Current() map[string]string { return nil }
-
-// SplitList splits a PVE list parameter ("a,b;c d") as PVE::Tools::split_list.
-func SplitList(s string) []string { return nil }
-
-// ApplyUpdate applies a PUT config as PVE's update_pct_config followed by
-// vmconfig_hotplug_pending (running) or vmconfig_apply_pending (stopped).
-// On any error the File is left unchanged. Errors are *ParamError (HTTP
-// 400) or a plain error carrying PVE's message (HTTP 500).
-func (f *File) ApplyUpdate(u Update, running bool, alloc VolumeAllocator) (UpdateResult, error) {
-	return UpdateResult{}, errNotImplemented
-}
-
-// ApplyPending applies every pending change, as PVE does when the
-// container starts or reboots (vmconfig_apply_pending without selection).
-func (f *File) ApplyPending(alloc VolumeAllocator) (UpdateResult, error) {
-	return UpdateResult{}, errNotImplemented
-}
-
-// HotPluggable reports whether PVE applies a change of key live on a
-// running container with config f (nil means an empty config).
-func HotPluggable(key string, f *File) bool { return false }
-
-// DeleteHotPluggable reports whether PVE applies a delete of key live on a
-// running container.
-func DeleteHotPluggable(key string) bool { return false }
-
-// ValidSnapshotName checks a snapshot name as PVE does.
-func ValidSnapshotName(name string) error { return errNotImplemented }
-
-// SnapshotPrepare is the config part of __snapshot_prepare.
-func (f *File) SnapshotPrepare(name, description string, snaptime int64) error {
-	return errNotImplemented
-}
-
-// SnapshotCommit is __snapshot_commit.
-func (f *File) SnapshotCommit(name string) error { return errNotImplemented }
-
-// SnapshotDeleteBegin is the config part of snapshot_delete before the
-// volume snapshots are removed: lock snapshot-delete, snapstate delete.
-func (f *File) SnapshotDeleteBegin(name string) error { return errNotImplemented }
-
-// SnapshotDelete removes the section, relinks parents and drops the lock.
-func (f *File) SnapshotDelete(name string) error { return errNotImplemented }
-
-// RollbackBegin is the config part of snapshot_rollback's prepare phase.
-func (f *File) RollbackBegin(name string) error { return errNotImplemented }
-
-// Rollback replaces the current config with the snapshot's.
-func (f *File) Rollback(name string) error { return errNotImplemented }
-
-// Lock returns the lock value ("" when unlocked).
-func (f *File) Lock() string { return "" }
-
-// SetLock sets or (with "") clears the lock.
-func (f *File) SetLock(lock string) {}
-
-// CheckLock is check_lock: a *LockedError when the config is locked.
-func (f *File) CheckLock() error { return nil }
-
-// Clone returns a deep copy of f.
-func (f *File) Clone() *File { return nil }
-
-// MountPoints returns rootfs and mpN with their raw values.
-func (f *File) MountPoints() map[string]string { return nil }

@@ -1,0 +1,311 @@
+package ctconf
+
+import (
+	"errors"
+	"regexp"
+	"strconv"
+
+	"github.com/felhom/felhom/pve/format"
+)
+
+// Locks PVE sets during snapshot operations.
+const (
+	LockSnapshot       = "snapshot"
+	LockSnapshotDelete = "snapshot-delete"
+	LockRollback       = "rollback"
+	LockBackup         = "backup"
+)
+
+// configIDRE is pve-common's $CONFIGID_RE (format pve-configid).
+var configIDRE = regexp.MustCompile(`(?i)^[a-z][a-z0-9_-]+$`)
+
+// ValidSnapshotName checks a snapshot name as POST .../snapshot does: the
+// schema's pve-snapshot-name (format pve-configid, at most 40 characters) is
+// a *ParamError on "snapname"; the reserved names current and vzdump are a
+// plain error ("unable to use snapshot name 'current' (reserved name)").
+func ValidSnapshotName(name string) error {
+	if !configIDRE.MatchString(name) {
+		return paramErr("snapname", "invalid format - invalid configuration ID '"+name+"'\n")
+	}
+	if len(name) > 40 {
+		return paramErr("snapname", "value may only be 40 characters long")
+	}
+	if name == "current" || name == "vzdump" {
+		return errors.New("unable to use snapshot name '" + name + "' (reserved name)")
+	}
+	return nil
+}
+
+// Lock returns the lock value ("" when unlocked).
+func (f *File) Lock() string { return f.Main.values["lock"] }
+
+// SetLock sets the lock, or clears it when lock is "".
+func (f *File) SetLock(lock string) {
+	if lock == "" {
+		delete(f.Main.values, "lock")
+		return
+	}
+	f.Main.values["lock"] = lock
+}
+
+// CheckLock is check_lock (pve-guest-common PVE::AbstractConfig): a
+// *LockedError ("CT is locked (backup)") when the config has a lock.
+func (f *File) CheckLock() error {
+	if l := f.Main.values["lock"]; perlTrue(l) {
+		return &LockedError{Lock: l}
+	}
+	return nil
+}
+
+// IsTemplate is is_template: template is 1.
+func (f *File) IsTemplate() bool {
+	n, err := strconv.ParseFloat(f.Main.values["template"], 64)
+	return err == nil && n == 1
+}
+
+// snapshotCopySkip are the keys __snapshot_copy_config does not copy.
+func snapshotCopySkip(k string) bool {
+	switch k {
+	case "snapshots", "snapstate", "snaptime", "vmstate", "lock", "digest", "description":
+		return true
+	}
+	return unusedKeyRE.MatchString(k)
+}
+
+// unusedKeyRE is PVE's m/^unused\d+$/.
+var unusedKeyRE = regexp.MustCompile(`^unused\d+$`)
+
+// copyConfig is __snapshot_copy_config: every key but the skipped ones,
+// and the raw lxc.* entries.
+func copyConfig(src, dst *Section) {
+	for k, v := range src.values {
+		if !snapshotCopySkip(k) {
+			dst.values[k] = v
+		}
+	}
+	dst.Lxc = append([]LxcEntry(nil), src.Lxc...)
+}
+
+// SnapshotPrepare is the config part of __snapshot_prepare
+// (pve-guest-common src/PVE/AbstractConfig.pm), in its order: a template
+// is refused ("you can't take a snapshot if it's a template"); check_lock;
+// a used name is refused ("snapshot name 'X' already used"); then lock:
+// snapshot is set, a snapshot whose parent is name loses that parent (PVE
+// warns of a bogus cycle), and the new section copies the current config
+// (no lock, digest, description, unusedN) with snapstate: prepare, snaptime
+// and the description. Checking the name (ValidSnapshotName) and the
+// storage's snapshot capability is the caller's part; PVE checks the
+// capability right after the name clash. On error f is unchanged.
+func (f *File) SnapshotPrepare(name, description string, snaptime int64) error {
+	if f.IsTemplate() {
+		return errors.New("you can't take a snapshot if it's a template")
+	}
+	if err := f.CheckLock(); err != nil {
+		return err
+	}
+	if f.Snapshot(name) != nil {
+		return errors.New("snapshot name '" + name + "' already used")
+	}
+	f.Main.values["lock"] = LockSnapshot
+	for _, s := range f.Snapshots {
+		if s.values["parent"] == name {
+			delete(s.values, "parent")
+		}
+	}
+	snap := &Snapshot{Name: name, Section: NewSection()}
+	copyConfig(f.Main, snap.Section)
+	snap.values["snapstate"] = "prepare"
+	snap.values["snaptime"] = strconv.FormatInt(snaptime, 10)
+	if perlTrue(description) {
+		snap.values["description"] = description
+	}
+	f.Snapshots = append(f.Snapshots, snap)
+	return nil
+}
+
+// SnapshotCommit is __snapshot_commit: it requires lock: snapshot ("missing
+// snapshot lock") and the section in snapstate prepare ("snapshot 'X' does
+// not exist", "wrong snapshot state"), then drops snapstate and the lock
+// and sets parent: name in the current config.
+func (f *File) SnapshotCommit(name string) error {
+	if f.Main.values["lock"] != LockSnapshot {
+		return errors.New("missing snapshot lock")
+	}
+	snap := f.Snapshot(name)
+	if snap == nil {
+		return errors.New("snapshot '" + name + "' does not exist")
+	}
+	if snap.values["snapstate"] != "prepare" {
+		return errors.New("wrong snapshot state")
+	}
+	delete(snap.values, "snapstate")
+	delete(f.Main.values, "lock")
+	f.Main.values["parent"] = name
+	return nil
+}
+
+// SnapshotDeleteBegin is the first config step of snapshot_delete: the
+// snapshot must exist; set_lock takes lock: snapshot-delete (check_lock
+// first: *LockedError); a template is refused ("you can't delete a
+// snapshot if vm is a template"); the section gets snapstate: delete. The
+// caller then removes the volume snapshots and calls SnapshotDelete. On
+// error f is unchanged.
+func (f *File) SnapshotDeleteBegin(name string) error {
+	if f.Snapshot(name) == nil {
+		return errors.New("snapshot '" + name + "' does not exist")
+	}
+	if err := f.CheckLock(); err != nil {
+		return err
+	}
+	if f.IsTemplate() {
+		return errors.New("you can't delete a snapshot if vm is a template")
+	}
+	f.Main.values["lock"] = LockSnapshotDelete
+	f.Snapshot(name).values["snapstate"] = "delete"
+	return nil
+}
+
+// SnapshotDelete is the final config step of snapshot_delete: the
+// snapshot's children (and the current config) whose parent is name get
+// name's parent (or none); the section goes; the lock is dropped; the
+// snapshot's volumes are offered as unusedN (add_unused_volume), of which
+// those the current config still uses vanish again when written. It expects
+// lock: snapshot-delete (set by SnapshotDeleteBegin) or lock: snapshot (the
+// clean-up of a failed create); with no lock it runs SnapshotDeleteBegin
+// first. Other locks: "encountered invalid lock, expected
+// 'snapshot-delete'". On error f is unchanged.
+func (f *File) SnapshotDelete(name string) error {
+	c := f.Clone()
+	if c.Lock() == "" {
+		if err := c.SnapshotDeleteBegin(name); err != nil {
+			return err
+		}
+	}
+	if l := c.Lock(); l != LockSnapshotDelete && l != LockSnapshot {
+		return errors.New("encountered invalid lock, expected '" + LockSnapshotDelete + "'")
+	}
+	snap := c.Snapshot(name)
+	if snap == nil {
+		return errors.New("snapshot '" + name + "' does not exist")
+	}
+	var unused []string
+	foreachVolume(snap.Section, func(key string, mi mountInfo) {
+		if name == "vzdump" && !mi.backup {
+			return
+		}
+		if mi.kind == format.Volume {
+			unused = append(unused, mi.volume)
+		}
+	})
+	newParent := snap.values["parent"]
+	unlink := func(s *Section) {
+		if p := s.values["parent"]; perlTrue(p) && p == name {
+			if perlTrue(newParent) {
+				s.values["parent"] = newParent
+			} else {
+				delete(s.values, "parent")
+			}
+		}
+	}
+	unlink(c.Main)
+	kept := c.Snapshots[:0]
+	for _, s := range c.Snapshots {
+		if s.Name == name {
+			continue
+		}
+		unlink(s.Section)
+		kept = append(kept, s)
+	}
+	c.Snapshots = kept
+	delete(c.Main.values, "lock")
+	for _, v := range unused {
+		if _, err := addUnusedVolume(c.Main, v); err != nil {
+			return err
+		}
+	}
+	c.dropUsedUnused()
+	*f = *c
+	return nil
+}
+
+// rollbackSnapshot is snapshot_rollback's $get_snapshot_config plus the
+// snapstate check.
+func (f *File) rollbackSnapshot(name string) (*Snapshot, error) {
+	if f.IsTemplate() {
+		return nil, errors.New("you can't rollback if vm is a template")
+	}
+	snap := f.Snapshot(name)
+	if snap == nil {
+		return nil, errors.New("snapshot '" + name + "' does not exist")
+	}
+	if st := snap.values["snapstate"]; perlTrue(st) {
+		return nil, errors.New("unable to rollback to incomplete snapshot (snapstate = " + st + ")")
+	}
+	return snap, nil
+}
+
+// RollbackBegin is the prepare phase of snapshot_rollback at the config
+// level: the snapshot must exist, not be a template's, and be complete
+// ("unable to rollback to incomplete snapshot (snapstate = prepare)");
+// check_lock; then lock: rollback. The caller checks that each volume can
+// roll back (ZFS: only to the most recent snapshot) and stops a running
+// container. On error f is unchanged.
+func (f *File) RollbackBegin(name string) error {
+	if _, err := f.rollbackSnapshot(name); err != nil {
+		return err
+	}
+	if err := f.CheckLock(); err != nil {
+		return err
+	}
+	f.Main.values["lock"] = LockRollback
+	return nil
+}
+
+// Rollback is the final phase of snapshot_rollback at the config level: the
+// lock is dropped; volumes of the current config that the snapshot does not
+// use become unusedN; then the snapshot's config replaces the current one
+// (__snapshot_apply_config): the current description, unusedN and
+// snapshots are kept, everything else (pending changes, raw lxc.* lines
+// included) comes from the snapshot, and parent is set to name. It expects
+// lock: rollback (set by RollbackBegin); with no lock it runs RollbackBegin
+// first; another lock fails with "got wrong lock". On error f is unchanged.
+func (f *File) Rollback(name string) error {
+	c := f.Clone()
+	if c.Lock() == "" {
+		if err := c.RollbackBegin(name); err != nil {
+			return err
+		}
+	}
+	snap, err := c.rollbackSnapshot(name)
+	if err != nil {
+		return err
+	}
+	if c.Lock() != LockRollback {
+		return errors.New("got wrong lock")
+	}
+	delete(c.Main.values, "lock")
+	var unused []string
+	foreachVolume(c.Main, func(_ string, mi mountInfo) {
+		if mi.kind == format.Volume && !sectionUses(snap.Section, mi.volume) {
+			unused = append(unused, mi.volume)
+		}
+	})
+	for _, v := range unused {
+		if _, err := addUnusedVolume(c.Main, v); err != nil {
+			return err
+		}
+	}
+	main := NewSection()
+	for k, v := range c.Main.values {
+		if unusedKeyRE.MatchString(k) || k == "description" {
+			main.values[k] = v
+		}
+	}
+	copyConfig(snap.Section, main)
+	main.values["parent"] = name
+	c.Main = main
+	c.Pending = nil
+	c.dropUsedUnused()
+	*f = *c
+	return nil
+}
