@@ -1,0 +1,411 @@
+package spec
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"reflect"
+	"sort"
+	"strings"
+)
+
+// Set is every container loaded from a spec tree, defaults applied.
+type Set struct {
+	// Containers is sorted by VMID.
+	Containers []*Container
+}
+
+// ByVMID returns the container with vmid, or nil.
+func (s *Set) ByVMID(vmid int) *Container {
+	for _, c := range s.Containers {
+		if c.Spec.VMID == vmid {
+			return c
+		}
+	}
+	return nil
+}
+
+// ByName returns the container named name, or nil.
+func (s *Set) ByName(name string) *Container {
+	for _, c := range s.Containers {
+		if c.Metadata.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// Parse parses and validates one file's documents on their own: no folder
+// defaults, no checks across files, no filled-in defaults. name is used in
+// diagnostics only. Documents that could not be read at all are left out;
+// the others are returned even when they have errors, so callers must check
+// Diagnostics.HasErrors.
+func Parse(name string, data []byte) ([]Document, Diagnostics) {
+	raws, diags := parseFile(name, data)
+	var docs []Document
+	for _, r := range raws {
+		if r.root == nil {
+			continue
+		}
+		r.root, diags = pruneNulls(r.root, "", diags)
+		d, ds := validateDoc(r)
+		diags = append(diags, ds...)
+		if d != nil {
+			docs = append(docs, *d)
+		}
+	}
+	return docs, diags.normalize()
+}
+
+// Load reads every *.yaml and *.yml file under root in fsys (folders and
+// files whose name starts with "." are skipped), applies each folder's
+// kind: Defaults to the containers in it and below (explicit values win),
+// validates everything, and returns every diagnostic at once. The Set holds
+// the containers that could be decoded even when there are errors, so
+// callers must check Diagnostics.HasErrors before acting on it.
+func Load(fsys fs.FS, root string) (*Set, Diagnostics) {
+	var diags Diagnostics
+	var files []string
+	err := fs.WalkDir(fsys, root, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			diags = append(diags, Diagnostic{File: p, Message: fmt.Sprintf("cannot read: %v", err)})
+			if e != nil && e.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		hidden := strings.HasPrefix(e.Name(), ".") && p != root && e.Name() != "." && e.Name() != ".."
+		if e.IsDir() {
+			if hidden {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if hidden || !(strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
+			return nil
+		}
+		if len(files) >= MaxFiles {
+			return fmt.Errorf("more than %d spec files under %s", MaxFiles, root)
+		}
+		files = append(files, p)
+		return nil
+	})
+	if err != nil {
+		diags = append(diags, Diagnostic{File: root, Message: err.Error()})
+	}
+
+	defaults := map[string]rawDoc{} // folder -> its Defaults document
+	var containers []rawDoc
+	for _, f := range files {
+		data, ok := readLimited(fsys, f, &diags)
+		if !ok {
+			continue
+		}
+		raws, ds := parseFile(f, data)
+		diags = append(diags, ds...)
+		for _, r := range raws {
+			if r.root == nil {
+				continue
+			}
+			if kindOf(r.root) != KindDefaults {
+				containers = append(containers, r)
+				continue
+			}
+			dir := path.Dir(f)
+			if prev, dup := defaults[dir]; dup {
+				diags = append(diags, Diagnostic{File: f, Line: r.pos.Line, Column: r.pos.Column,
+					Message: fmt.Sprintf("folder %s already has a Defaults document (%s:%d)", dir, prev.file, prev.pos.Line),
+					Hint:    "keep one Defaults per folder; put more specific defaults in a subfolder"})
+				continue
+			}
+			var ds2 Diagnostics
+			r.root, ds2 = pruneNulls(r.root, "", nil)
+			diags = append(diags, ds2...)
+			_, ds2 = validateDoc(r)
+			diags = append(diags, ds2...)
+			defaults[dir] = r
+		}
+	}
+
+	set := &Set{}
+	byVMID := map[int]Position{}
+	byName := map[string]Position{}
+	for _, r := range containers {
+		r.root = withDefaults(r, defaults)
+		var ds Diagnostics
+		r.root, ds = pruneNulls(r.root, "", nil)
+		diags = append(diags, ds...)
+		d, ds := validateDoc(r)
+		diags = append(diags, ds...)
+		if d == nil || d.Kind != KindContainer {
+			continue
+		}
+		applyDefaults(d)
+		if v := d.Spec.VMID; v != 0 {
+			if first, dup := byVMID[v]; dup {
+				diags = append(diags, dupDiag(r, "/spec/vmid", fmt.Sprintf("vmid %d is used twice", v), first,
+					"every container needs its own vmid"))
+			} else {
+				byVMID[v] = valuePos(r.root, "/spec/vmid")
+			}
+		}
+		if n := d.Metadata.Name; n != "" {
+			if first, dup := byName[n]; dup {
+				diags = append(diags, dupDiag(r, "/metadata/name", fmt.Sprintf("container name %q is used twice", n), first,
+					"names are unique across the repository"))
+			} else {
+				byName[n] = valuePos(r.root, "/metadata/name")
+			}
+		}
+		set.Containers = append(set.Containers, d)
+	}
+	sort.SliceStable(set.Containers, func(i, j int) bool { return set.Containers[i].Spec.VMID < set.Containers[j].Spec.VMID })
+	return set, diags.normalize()
+}
+
+func dupDiag(r rawDoc, ptr, msg string, first Position, hint string) Diagnostic {
+	n, _ := r.root.lookup(ptr)
+	pos := valuePos(r.root, ptr)
+	return Diagnostic{File: pos.File, Line: pos.Line, Column: pos.Column, Path: ptr, Value: n.display(), Message: msg,
+		Hint: fmt.Sprintf("%s; the first is at %s:%d:%d", hint, first.File, first.Line, first.Column)}
+}
+
+// valuePos is the position of the value at ptr (of its key when the value
+// is missing).
+func valuePos(root *node, ptr string) Position {
+	n, kp := root.lookup(ptr)
+	if n != nil {
+		return n.pos
+	}
+	return kp
+}
+
+func readLimited(fsys fs.FS, name string, diags *Diagnostics) ([]byte, bool) {
+	if info, err := fs.Stat(fsys, name); err == nil && info.Size() > MaxFileSize {
+		*diags = append(*diags, Diagnostic{File: name, Message: fmt.Sprintf("file is %d bytes; spec files may be at most %d", info.Size(), MaxFileSize),
+			Hint: "split it into several files"})
+		return nil, false
+	}
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		*diags = append(*diags, Diagnostic{File: name, Message: fmt.Sprintf("cannot read: %v", err)})
+		return nil, false
+	}
+	return data, true
+}
+
+func kindOf(root *node) string {
+	k, _ := root.get("kind")
+	return k.str()
+}
+
+// withDefaults merges the Defaults of the container's folder and every
+// folder above it into its tree: nearer folders win over farther ones, the
+// container's own values win over all. Only metadata.labels and spec are
+// inherited; vmid and hostname never are.
+func withDefaults(r rawDoc, defaults map[string]rawDoc) *node {
+	var chain []*node
+	for dir := path.Dir(r.file); ; dir = path.Dir(dir) {
+		if d, ok := defaults[dir]; ok {
+			chain = append(chain, inheritable(d.root))
+		}
+		if dir == "." || dir == "/" || dir == "" {
+			break
+		}
+	}
+	var base *node
+	for i := len(chain) - 1; i >= 0; i-- {
+		base = mergeNodes(base, chain[i])
+	}
+	if base == nil {
+		return r.root
+	}
+	return mergeNodes(base, r.root)
+}
+
+// inheritable is the part of a Defaults document a container inherits.
+func inheritable(d *node) *node {
+	out := &node{kind: mapNode, pos: d.pos}
+	if md, i := d.get("metadata"); i >= 0 {
+		if labels, j := md.get("labels"); j >= 0 {
+			out.keys = append(out.keys, "metadata")
+			out.keyPos = append(out.keyPos, d.keyPos[i])
+			out.vals = append(out.vals, &node{kind: mapNode, pos: md.pos, keys: []string{"labels"}, keyPos: []Position{md.keyPos[j]}, vals: []*node{labels}})
+		}
+	}
+	if sp, i := d.get("spec"); i >= 0 && sp.kind == mapNode {
+		s := &node{kind: mapNode, pos: sp.pos}
+		for j, k := range sp.keys {
+			if k == "vmid" || k == "hostname" {
+				continue
+			}
+			s.keys = append(s.keys, k)
+			s.keyPos = append(s.keyPos, sp.keyPos[j])
+			s.vals = append(s.vals, sp.vals[j])
+		}
+		out.keys = append(out.keys, "spec")
+		out.keyPos = append(out.keyPos, d.keyPos[i])
+		out.vals = append(out.vals, s)
+	}
+	return out
+}
+
+// mergeNodes lays over on top of base: mappings merge key by key, anything
+// else in over replaces base. A null in over removes the inherited value.
+func mergeNodes(base, over *node) *node {
+	if base == nil {
+		return over
+	}
+	if over == nil {
+		return base
+	}
+	if base.kind != mapNode || over.kind != mapNode {
+		return over
+	}
+	out := &node{kind: mapNode, pos: over.pos}
+	for i, k := range over.keys {
+		v := over.vals[i]
+		if bv, j := base.get(k); j >= 0 {
+			if v.kind == nullNode {
+				continue // "key: null" drops the inherited value
+			}
+			v = mergeNodes(bv, v)
+		}
+		out.keys = append(out.keys, k)
+		out.keyPos = append(out.keyPos, over.keyPos[i])
+		out.vals = append(out.vals, v)
+	}
+	for i, k := range base.keys {
+		if _, j := over.get(k); j < 0 {
+			out.keys = append(out.keys, k)
+			out.keyPos = append(out.keyPos, base.keyPos[i])
+			out.vals = append(out.vals, base.vals[i])
+		}
+	}
+	return out
+}
+
+// pruneNulls removes mapping entries whose value is empty ("memory:" or
+// "memory: null") with a warning: an empty value leaves the option
+// unmanaged, which is rarely what was meant.
+func pruneNulls(n *node, ptr string, diags Diagnostics) (*node, Diagnostics) {
+	switch n.kind {
+	case mapNode:
+		var out *node
+		for i, v := range n.vals {
+			kptr := ptr + "/" + escapePtr(n.keys[i])
+			if v.kind == nullNode {
+				if out == nil {
+					out = &node{kind: mapNode, pos: n.pos, keys: append([]string(nil), n.keys[:i]...),
+						keyPos: append([]Position(nil), n.keyPos[:i]...), vals: append([]*node(nil), n.vals[:i]...)}
+				}
+				kp := n.keyPos[i]
+				diags = append(diags, Diagnostic{File: kp.File, Line: kp.Line, Column: kp.Column, Path: kptr, Severity: SeverityWarning,
+					Message: fmt.Sprintf("%s has no value, so it is not managed", label(kptr)), Hint: "write a value, or remove the key"})
+				continue
+			}
+			var nv *node
+			nv, diags = pruneNulls(v, kptr, diags)
+			if out != nil {
+				out.keys = append(out.keys, n.keys[i])
+				out.keyPos = append(out.keyPos, n.keyPos[i])
+				out.vals = append(out.vals, nv)
+			} else if nv != v {
+				out = &node{kind: mapNode, pos: n.pos, keys: append([]string(nil), n.keys...),
+					keyPos: append([]Position(nil), n.keyPos...), vals: append([]*node(nil), n.vals...)}
+				out.vals[i] = nv
+			}
+		}
+		if out != nil {
+			return out, diags
+		}
+	case seqNode:
+		var out *node
+		for i, it := range n.items {
+			ni, ds := pruneNulls(it, fmt.Sprintf("%s/%d", ptr, i), diags)
+			diags = ds
+			if ni != it {
+				if out == nil {
+					out = &node{kind: seqNode, pos: n.pos, items: append([]*node(nil), n.items...)}
+				}
+				out.items[i] = ni
+			}
+		}
+		if out != nil {
+			return out, diags
+		}
+	}
+	return n, diags
+}
+
+var knownKinds = []string{KindContainer, KindDefaults}
+
+// validateDoc runs the schema, decodes and runs the semantic checks on one
+// document tree. It returns nil when the document is not a mapping.
+func validateDoc(r rawDoc) (*Document, Diagnostics) {
+	if r.root.kind != mapNode {
+		return nil, Diagnostics{{File: r.file, Line: r.pos.Line, Column: r.pos.Column, Value: r.root.display(),
+			Message: "a spec document must be a mapping with apiVersion, kind, metadata and spec"}}
+	}
+	var diags Diagnostics
+	kind := kindOf(r.root)
+	kindNode, kindAt := r.root.get("kind")
+	if kindAt >= 0 && kind != KindContainer && kind != KindDefaults {
+		msg := fmt.Sprintf("unknown kind %q", kindNode.display())
+		if s := suggest(kind, knownKinds); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		diags = append(diags, Diagnostic{File: kindNode.pos.File, Line: kindNode.pos.Line, Column: kindNode.pos.Column, Path: "/kind",
+			Value: kindNode.display(), Message: msg, Hint: "kind is Container or Defaults"})
+	}
+	sd, bad := validateSchema(r, kind)
+	for _, d := range sd {
+		if d.Path == "/kind" && kindAt >= 0 && kind != KindContainer && kind != KindDefaults {
+			continue // reported above, better
+		}
+		diags = append(diags, d)
+	}
+	doc := &Document{Source: r.pos}
+	dec := decoder{skip: bad}
+	dec.decode(r.root, "", reflect.ValueOf(doc).Elem(), "")
+	diags = append(diags, dec.diags...)
+	for _, d := range dec.diags {
+		bad[d.Path] = true
+	}
+	if kind != KindDefaults {
+		doc.Kind = KindContainer
+	}
+	c := checker{root: r.root, file: r.file, skip: bad}
+	c.check(doc)
+	diags = append(diags, c.diags...)
+	return doc, diags
+}
+
+// normalize sorts diagnostics by position and drops exact repeats (a
+// mistake in a Defaults file is found again in every container using it).
+func (ds Diagnostics) normalize() Diagnostics {
+	sort.SliceStable(ds, func(i, j int) bool {
+		a, b := ds[i], ds[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Column < b.Column
+	})
+	out := ds[:0]
+	seen := map[string]bool{}
+	for _, d := range ds {
+		k := fmt.Sprintf("%s:%d:%d:%s", d.File, d.Line, d.Column, d.Message)
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, d)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}

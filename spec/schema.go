@@ -1,0 +1,460 @@
+package spec
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"github.com/felhom/felhom/schemas"
+)
+
+// compiled holds the schema, compiled once: one validator per kind, and the
+// raw JSON to read descriptions, examples and allowed keys from when turning
+// validation errors into diagnostics.
+type compiled struct {
+	container *jsonschema.Schema
+	defaults  *jsonschema.Schema
+	raw       map[string]any
+}
+
+var (
+	schemaOnce sync.Once
+	schemaVal  *compiled
+	schemaErr  error
+)
+
+func loadSchema() (*compiled, error) {
+	schemaOnce.Do(func() {
+		c := jsonschema.NewCompiler()
+		c.Draft = jsonschema.Draft2020
+		if err := c.AddResource(schemas.ContainerSchemaID, bytes.NewReader(schemas.Container)); err != nil {
+			schemaErr = fmt.Errorf("spec: load schema: %w", err)
+			return
+		}
+		var s compiled
+		if s.container, schemaErr = c.Compile(schemas.ContainerSchemaID + "#/$defs/container"); schemaErr != nil {
+			return
+		}
+		if s.defaults, schemaErr = c.Compile(schemas.ContainerSchemaID + "#/$defs/defaults"); schemaErr != nil {
+			return
+		}
+		if schemaErr = json.Unmarshal(schemas.Container, &s.raw); schemaErr != nil {
+			return
+		}
+		schemaVal = &s
+	})
+	return schemaVal, schemaErr
+}
+
+// defName is the $defs entry each kind is validated against.
+func defName(kind string) string {
+	if kind == KindDefaults {
+		return "defaults"
+	}
+	return "container"
+}
+
+// validateSchema checks one document tree against the schema for its kind.
+// It returns the diagnostics and the JSON pointers of every value found
+// wrong, so that decoding can skip them instead of reporting them twice.
+func validateSchema(doc rawDoc, kind string) (Diagnostics, map[string]bool) {
+	s, err := loadSchema()
+	if err != nil {
+		return Diagnostics{{File: doc.file, Message: err.Error()}}, nil
+	}
+	sch := s.container
+	if kind == KindDefaults {
+		sch = s.defaults
+	}
+	bad := map[string]bool{}
+	err = sch.Validate(doc.root.value())
+	if err == nil {
+		return nil, bad
+	}
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return Diagnostics{{File: doc.file, Line: doc.pos.Line, Column: doc.pos.Column, Message: err.Error()}}, bad
+	}
+	m := errMapper{s: s, doc: doc, start: s.def(defName(kind))}
+	for _, leaf := range leaves(ve) {
+		m.add(leaf, bad)
+	}
+	return m.diags, bad
+}
+
+func leaves(ve *jsonschema.ValidationError) []*jsonschema.ValidationError {
+	if len(ve.Causes) == 0 {
+		return []*jsonschema.ValidationError{ve}
+	}
+	var out []*jsonschema.ValidationError
+	for _, c := range ve.Causes {
+		out = append(out, leaves(c)...)
+	}
+	return out
+}
+
+func (s *compiled) def(name string) map[string]any {
+	defs, _ := s.raw["$defs"].(map[string]any)
+	d, _ := defs[name].(map[string]any)
+	return d
+}
+
+// resolve follows a local "$ref" ("#/$defs/x").
+func (s *compiled) resolve(n map[string]any) map[string]any {
+	ref, _ := n["$ref"].(string)
+	if !strings.HasPrefix(ref, "#/$defs/") {
+		return nil
+	}
+	return s.def(strings.TrimPrefix(ref, "#/$defs/"))
+}
+
+// walk follows a keyword location (relative, "$ref" tokens included) from
+// start and returns every schema object passed, the last one first.
+func (s *compiled) walk(start map[string]any, kwLoc string) []map[string]any {
+	path := []map[string]any{start}
+	cur := any(start)
+	for _, tok := range strings.Split(strings.TrimPrefix(kwLoc, "/"), "/") {
+		if tok == "" {
+			continue
+		}
+		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		switch c := cur.(type) {
+		case map[string]any:
+			if tok == "$ref" {
+				cur = s.resolve(c)
+			} else {
+				cur = c[tok]
+			}
+		case []any:
+			i, err := strconv.Atoi(tok)
+			if err != nil || i < 0 || i >= len(c) {
+				return reverse(path)
+			}
+			cur = c[i]
+		default:
+			return reverse(path)
+		}
+		if m, ok := cur.(map[string]any); ok {
+			path = append(path, m)
+		}
+	}
+	return reverse(path)
+}
+
+func reverse(p []map[string]any) []map[string]any {
+	for i, j := 0, len(p)-1; i < j; i, j = i+1, j-1 {
+		p[i], p[j] = p[j], p[i]
+	}
+	return p
+}
+
+// properties returns the property schemas an object schema allows,
+// following its $ref.
+func (s *compiled) properties(n map[string]any) map[string]any {
+	out := map[string]any{}
+	for n != nil {
+		if p, ok := n["properties"].(map[string]any); ok {
+			for k, v := range p {
+				if _, seen := out[k]; !seen {
+					out[k] = v
+				}
+			}
+		}
+		n = s.resolve(n)
+	}
+	return out
+}
+
+// describe finds the description and first example nearest to a keyword.
+func describe(path []map[string]any) (desc string, example any, ok bool) {
+	for _, n := range path {
+		if ex, has := n["examples"].([]any); has && len(ex) > 0 {
+			d, _ := n["description"].(string)
+			return d, ex[0], true
+		}
+	}
+	return "", nil, false
+}
+
+type errMapper struct {
+	s     *compiled
+	doc   rawDoc
+	start map[string]any
+	diags Diagnostics
+}
+
+func (m *errMapper) emit(pos Position, ptr string, n *node, msg, hint string) {
+	m.diags = append(m.diags, Diagnostic{File: pos.File, Line: pos.Line, Column: pos.Column, Path: ptr,
+		Value: n.display(), Message: msg, Hint: hint})
+}
+
+var uniqueRE = regexp.MustCompile(`items at index (\d+) and (\d+) are equal`)
+
+func (m *errMapper) add(ve *jsonschema.ValidationError, bad map[string]bool) {
+	ptr := ve.InstanceLocation
+	n, keyPos := m.doc.root.lookup(ptr)
+	valPos := keyPos
+	if n != nil {
+		valPos = n.pos
+	}
+	path := m.s.walk(m.start, ve.KeywordLocation)
+	toks := strings.Split(ve.KeywordLocation, "/")
+	keyword := toks[len(toks)-1]
+	inPropertyNames := len(toks) >= 2 && toks[len(toks)-2] == "propertyNames"
+	where := label(ptr)
+	desc, example, hasEx := describe(path)
+	exampleHint := ""
+	if hasEx {
+		exampleHint = "for example " + renderExample(lastToken(ptr), example)
+	}
+	var parent map[string]any // the schema object holding the failing keyword
+	if len(path) > 0 {
+		parent = path[0]
+	}
+
+	switch {
+	case inPropertyNames:
+		d, _, _ := describe(path)
+		bad[ptr] = true
+		m.emit(keyPos, ptr, &node{kind: scalarNode, raw: lastToken(ptr)}, fmt.Sprintf("%q is not a valid slot here", lastToken(ptr)), d)
+	case keyword == "additionalProperties":
+		allowed := m.s.properties(parent)
+		var names []string
+		for k := range allowed {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for i, k := range n.keys {
+			if _, ok := allowed[k]; ok {
+				continue
+			}
+			kptr := ptr + "/" + escapePtr(k)
+			bad[kptr] = true
+			msg := fmt.Sprintf("unknown key %q", k)
+			hint := ""
+			if sug := suggest(k, names); sug != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", sug)
+			} else {
+				hint = "valid keys here: " + strings.Join(names, ", ")
+			}
+			if where != "" {
+				hint = strings.TrimPrefix(hint+"; in "+where, "; ")
+			}
+			m.emit(n.keyPos[i], kptr, &node{kind: scalarNode, raw: k}, msg, hint)
+		}
+	case keyword == "required":
+		req, _ := parent["required"].([]any)
+		props := m.s.properties(parent)
+		for _, r := range req {
+			name, _ := r.(string)
+			if _, ok := n.get(name); ok >= 0 {
+				continue
+			}
+			hint := ""
+			if p, ok := props[name].(map[string]any); ok {
+				if d, ex, has := describe(append([]map[string]any{p}, m.s.resolve(p))); has {
+					hint = d + " For example " + renderExample(name, ex)
+				}
+			}
+			msg := fmt.Sprintf("missing required key %q", name)
+			if where != "" {
+				msg += " in " + where
+			}
+			m.emit(keyPos, ptr, nil, msg, hint)
+		}
+	case keyword == "type":
+		bad[ptr] = true
+		want := typesOf(parent["type"])
+		m.emit(valPos, ptr, n, fmt.Sprintf("%s must be %s, not %s", subject(where), want, jsonKind(n)), exampleHint)
+	case keyword == "const":
+		bad[ptr] = true
+		want := fmt.Sprint(parent["const"])
+		msg := fmt.Sprintf("%s must be %q", subject(where), want)
+		m.emit(valPos, ptr, n, msg, desc)
+	case keyword == "enum":
+		bad[ptr] = true
+		var opts []string
+		for _, o := range parent["enum"].([]any) {
+			opts = append(opts, fmt.Sprint(o))
+		}
+		msg := fmt.Sprintf("%s: %q is not one of %s", subject(where), n.display(), strings.Join(opts, ", "))
+		if sug := suggest(n.str(), opts); sug != "" {
+			msg = fmt.Sprintf("%s: %q is not valid (did you mean %q?)", subject(where), n.display(), sug)
+		}
+		m.emit(valPos, ptr, n, msg, desc)
+	case keyword == "pattern":
+		bad[ptr] = true
+		m.emit(valPos, ptr, n, fmt.Sprintf("%s: %q is not valid", subject(where), n.display()), strings.TrimSpace(desc+" "+capitalize(exampleHint)))
+	case keyword == "minimum" || keyword == "maximum" || keyword == "exclusiveMinimum" || keyword == "exclusiveMaximum":
+		bad[ptr] = true
+		word := "at least"
+		if strings.Contains(keyword, "aximum") {
+			word = "at most"
+		}
+		if strings.HasPrefix(keyword, "exclusive") {
+			word = strings.Replace(strings.Replace(word, "at least", "more than", 1), "at most", "less than", 1)
+		}
+		m.emit(valPos, ptr, n, fmt.Sprintf("%s must be %s %v, not %s", subject(where), word, parent[keyword], n.display()), desc)
+	case keyword == "minLength" || keyword == "maxLength":
+		bad[ptr] = true
+		m.emit(valPos, ptr, n, fmt.Sprintf("%s: %s", subject(where), ve.Message), desc)
+	case keyword == "uniqueItems":
+		if mm := uniqueRE.FindStringSubmatch(ve.Message); mm != nil {
+			j, _ := strconv.Atoi(mm[2])
+			iptr := ptr + "/" + mm[2]
+			if it, _ := m.doc.root.lookup(iptr); it != nil && j < len(n.items) {
+				bad[iptr] = true
+				m.emit(it.pos, iptr, it, fmt.Sprintf("%s lists %s twice", subject(where), it.display()), "each item may appear once")
+				return
+			}
+		}
+		bad[ptr] = true
+		m.emit(valPos, ptr, n, fmt.Sprintf("%s: %s", subject(where), ve.Message), "each item may appear once")
+	default:
+		bad[ptr] = true
+		m.emit(valPos, ptr, n, fmt.Sprintf("%s: %s", subject(where), ve.Message), desc)
+	}
+}
+
+// label turns a JSON pointer into the dotted name users know:
+// /spec/backup/retention/keep-last -> backup.retention.keep-last,
+// /spec/tags/1 -> tags[1].
+func label(ptr string) string {
+	var b strings.Builder
+	toks := strings.Split(strings.TrimPrefix(ptr, "/"), "/")
+	if len(toks) > 0 && toks[0] == "spec" {
+		toks = toks[1:]
+	}
+	for _, t := range toks {
+		if t == "" {
+			continue
+		}
+		t = strings.ReplaceAll(strings.ReplaceAll(t, "~1", "/"), "~0", "~")
+		if _, err := strconv.Atoi(t); err == nil && b.Len() > 0 {
+			fmt.Fprintf(&b, "[%s]", t)
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(t)
+	}
+	return b.String()
+}
+
+func subject(where string) string {
+	if where == "" {
+		return "the document"
+	}
+	return where
+}
+
+func lastToken(ptr string) string {
+	i := strings.LastIndexByte(ptr, '/')
+	t := ptr[i+1:]
+	return strings.ReplaceAll(strings.ReplaceAll(t, "~1", "/"), "~0", "~")
+}
+
+func escapePtr(k string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(k, "~", "~0"), "/", "~1")
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// renderExample writes an example value as the YAML a user would type.
+func renderExample(key string, ex any) string {
+	var v string
+	switch e := ex.(type) {
+	case string:
+		v = e
+		if needsQuotes(e) {
+			v = strconv.Quote(e)
+		}
+	case map[string]any, []any:
+		b, _ := json.Marshal(e)
+		v = strings.ReplaceAll(strings.ReplaceAll(string(b), ":", ": "), ",", ", ")
+	default:
+		v = fmt.Sprint(e)
+	}
+	if _, err := strconv.Atoi(key); err == nil || key == "" {
+		return v
+	}
+	return key + ": " + v
+}
+
+func needsQuotes(s string) bool {
+	if s == "" || strings.ContainsAny(s, ":#{}[]&*!|>'\"%@`") {
+		return true
+	}
+	switch strings.ToLower(s) {
+	case "true", "false", "null", "yes", "no", "on", "off", "~":
+		return true
+	}
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil
+}
+
+func typesOf(t any) string {
+	name := func(s string) string {
+		switch s {
+		case "integer":
+			return "a whole number"
+		case "number":
+			return "a number"
+		case "string":
+			return "text"
+		case "boolean":
+			return "true or false"
+		case "object":
+			return "a mapping"
+		case "array":
+			return "a list"
+		}
+		return s
+	}
+	switch v := t.(type) {
+	case string:
+		return name(v)
+	case []any:
+		var parts []string
+		for _, x := range v {
+			parts = append(parts, name(fmt.Sprint(x)))
+		}
+		return strings.Join(parts, " or ")
+	}
+	return fmt.Sprint(t)
+}
+
+func jsonKind(n *node) string {
+	if n == nil {
+		return "missing"
+	}
+	switch n.kind {
+	case nullNode:
+		return "empty"
+	case mapNode:
+		return "a mapping"
+	case seqNode:
+		return "a list"
+	}
+	switch v := n.scalar.(type) {
+	case bool:
+		return fmt.Sprintf("%v (true or false)", v)
+	case json.Number:
+		return n.raw + " (a number)"
+	}
+	return fmt.Sprintf("%q (text)", n.raw)
+}
