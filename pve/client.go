@@ -20,14 +20,16 @@ import (
 const apiPrefix = "/api2/json"
 
 // idleConnTimeout closes pooled connections before pveproxy does. pveproxy
-// drops an idle keep-alive connection after a few seconds (pve-http-server
-// AnyEvent.pm: the connection's inactivity timeout while waiting for the next
-// request). A client that reuses such a connection just as the server closes
-// it sees "EOF" or "connection reset" on a request the server may or may not
-// have read, and must then not repeat a POST. Closing our side first, well
-// inside that window, makes the race practically impossible; for the rest Go's
-// transport re-sends any request that failed before a byte was written, and
-// GETs are retried by the client.
+// gives each client connection a 5 s inactivity timeout (pve-http-server
+// src/PVE/APIServer/AnyEvent.pm new: "timeout = 5", used for the connection's
+// AnyEvent::Handle while it waits for the next request) and closes it after any
+// answer >= 400 (response: "keep_alive = 0 if code >= 400", sent as
+// "Connection: close", which Go honours). A client that reuses an idle
+// connection just as the server drops it sees "EOF" or "connection reset" on a
+// request the server may or may not have read, and then must not repeat a
+// POST. Closing our side first, a second inside that window, removes the
+// race; for the rest Go's transport re-sends a request that failed before any
+// byte was written (its body is replayable), and GETs are retried by do.
 const idleConnTimeout = 4 * time.Second
 
 // Client talks to one PVE API endpoint with one API token. It is safe for

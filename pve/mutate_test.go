@@ -1,0 +1,159 @@
+package pve
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"testing"
+)
+
+func TestMutations(t *testing.T) {
+	const us = "UPID:pve:0000377E:19E15146:5F3C0469:vzsnapshot:100:felhom@pve!ci:"
+	upid := mustUPID(t, us)
+	answer := `{"data":"` + us + `"}`
+	task := func(f func(context.Context, *Client) (UPID, error)) func(context.Context, *Client) (any, error) {
+		return func(ctx context.Context, c *Client) (any, error) { return f(ctx, c) }
+	}
+	runEndpointCases(t, []endpointCase{{
+		// PVE's PUT config is synchronous: {"data":null}.
+		name:    "set config null",
+		pattern: "PUT /nodes/{node}/lxc/{vmid}/config",
+		params:  url.Values{"memory": {"1024"}, "net0": {"name=eth0,bridge=vmbr0"}, "delete": {"mp1,cpulimit"}, "revert": {"swap"}, "digest": {"abc123"}},
+		body:    `{"data":null}`,
+		call: func(ctx context.Context, c *Client) (any, error) {
+			return c.SetConfig(ctx, "pve", 100, ConfigChange{
+				Set:    map[string]string{"memory": "1024", "net0": "name=eth0,bridge=vmbr0"},
+				Delete: []string{"mp1", "cpulimit"},
+				Revert: []string{"swap"},
+				Digest: "abc123",
+			})
+		},
+		want: (*UPID)(nil),
+	}, {
+		name:    "set config upid",
+		pattern: "PUT /nodes/{node}/lxc/{vmid}/config",
+		params:  url.Values{"cores": {"2"}},
+		body:    answer,
+		call: func(ctx context.Context, c *Client) (any, error) {
+			return c.SetConfig(ctx, "pve", 100, ConfigChange{Set: map[string]string{"cores": "2"}})
+		},
+		want: &upid,
+	}, {
+		name:    "resize",
+		pattern: "PUT /nodes/{node}/lxc/{vmid}/resize",
+		params:  url.Values{"disk": {"rootfs"}, "size": {"+2G"}, "digest": {"d"}},
+		body:    answer,
+		call:    task(func(ctx context.Context, c *Client) (UPID, error) { return c.Resize(ctx, "pve", 100, "rootfs", "+2G", "d") }),
+		want:    upid,
+	}, {
+		name:    "create snapshot",
+		pattern: "POST /nodes/{node}/lxc/{vmid}/snapshot",
+		params:  url.Values{"snapname": {"felhom-1"}, "description": {"plan abc"}},
+		body:    answer,
+		call: task(func(ctx context.Context, c *Client) (UPID, error) {
+			return c.CreateSnapshot(ctx, "pve", 100, "felhom-1", "plan abc")
+		}),
+		want: upid,
+	}, {
+		name:    "delete snapshot",
+		pattern: "DELETE /nodes/pve/lxc/100/snapshot/felhom-1",
+		params:  url.Values{"force": {"1"}},
+		body:    answer,
+		call: task(func(ctx context.Context, c *Client) (UPID, error) {
+			return c.DeleteSnapshot(ctx, "pve", 100, "felhom-1", true)
+		}),
+		want: upid,
+	}, {
+		name:    "rollback",
+		pattern: "POST /nodes/pve/lxc/100/snapshot/felhom-1/rollback",
+		params:  url.Values{"start": {"1"}},
+		body:    answer,
+		call: task(func(ctx context.Context, c *Client) (UPID, error) {
+			return c.RollbackSnapshot(ctx, "pve", 100, "felhom-1", true)
+		}),
+		want: upid,
+	}, {
+		name:    "vzdump",
+		pattern: "POST /nodes/pve/vzdump",
+		params: url.Values{"vmid": {"100"}, "storage": {"local"}, "mode": {"snapshot"}, "compress": {"zstd"},
+			"prune-backups": {"keep-last=3"}, "notes-template": {"{{guestname}}"}, "protected": {"1"}, "remove": {"0"}},
+		body: answer,
+		call: task(func(ctx context.Context, c *Client) (UPID, error) {
+			return c.Vzdump(ctx, "pve", VzdumpOptions{VMID: 100, Storage: "local", Mode: "snapshot", Compress: "zstd",
+				PruneBackups: "keep-last=3", NotesTemplate: "{{guestname}}", Protected: true, Remove: ptr(false)})
+		}),
+		want: upid,
+	}, {
+		name:    "vzdump defaults",
+		pattern: "POST /nodes/pve/vzdump",
+		params:  url.Values{"vmid": {"100"}},
+		body:    answer,
+		call: task(func(ctx context.Context, c *Client) (UPID, error) {
+			return c.Vzdump(ctx, "pve", VzdumpOptions{VMID: 100})
+		}),
+		want: upid,
+	}, {
+		name:    "start",
+		pattern: "POST /nodes/pve/lxc/100/status/start",
+		body:    answer,
+		call:    task(func(ctx context.Context, c *Client) (UPID, error) { return c.Start(ctx, "pve", 100) }),
+		want:    upid,
+	}, {
+		name:    "stop",
+		pattern: "POST /nodes/pve/lxc/100/status/stop",
+		body:    answer,
+		call:    task(func(ctx context.Context, c *Client) (UPID, error) { return c.Stop(ctx, "pve", 100) }),
+		want:    upid,
+	}, {
+		name:    "shutdown",
+		pattern: "POST /nodes/pve/lxc/100/status/shutdown",
+		body:    answer,
+		call:    task(func(ctx context.Context, c *Client) (UPID, error) { return c.Shutdown(ctx, "pve", 100) }),
+		want:    upid,
+	}, {
+		name:    "reboot",
+		pattern: "POST /nodes/pve/lxc/100/status/reboot",
+		body:    answer,
+		call:    task(func(ctx context.Context, c *Client) (UPID, error) { return c.Reboot(ctx, "pve", 100) }),
+		want:    upid,
+	}, {
+		name:    "restore",
+		pattern: "POST /nodes/pve/lxc",
+		params: url.Values{"vmid": {"120"}, "ostemplate": {"local:backup/vzdump-lxc-100-2026_01_02-03_04_05.tar.zst"}, "restore": {"1"},
+			"storage": {"local-lvm"}, "force": {"1"}, "unique": {"1"}, "start": {"1"}, "hostname": {"web2"}},
+		body: answer,
+		call: task(func(ctx context.Context, c *Client) (UPID, error) {
+			return c.Restore(ctx, "pve", RestoreOptions{VMID: 120, Archive: "local:backup/vzdump-lxc-100-2026_01_02-03_04_05.tar.zst",
+				Storage: "local-lvm", Force: true, Unique: true, Start: true, Set: map[string]string{"hostname": "web2"}})
+		}),
+		want: upid,
+	}})
+}
+
+func TestMutationRefusesBadInput(t *testing.T) {
+	f := setup(t)
+	f.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { t.Errorf("unexpected request %s %s", r.Method, r.URL) })
+	ctx := context.Background()
+	if _, err := f.c.SetConfig(ctx, "pve", 100, ConfigChange{Digest: "x"}); err == nil {
+		t.Error("empty change accepted")
+	}
+	if _, err := f.c.Vzdump(ctx, "pve", VzdumpOptions{}); err == nil {
+		t.Error("vzdump without vmid accepted")
+	}
+	if _, err := f.c.Restore(ctx, "pve", RestoreOptions{VMID: 1}); err == nil {
+		t.Error("restore without archive accepted")
+	}
+	if _, err := f.c.Start(ctx, "", 100); err == nil {
+		t.Error("empty node accepted")
+	}
+}
+
+func TestMutationBadUPID(t *testing.T) {
+	f := setup(t)
+	f.mux.HandleFunc("POST /api2/json/nodes/pve/lxc/100/status/start", func(w http.ResponseWriter, r *http.Request) {
+		writeData(t, w, "not a upid")
+	})
+	if _, err := f.c.Start(context.Background(), "pve", 100); err == nil {
+		t.Error("garbage UPID accepted")
+	}
+}
