@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/felhom/felhom/internal/testref"
+	"github.com/google/go-cmp/cmp"
 )
 
 var sentinels = []error{ErrNotFound, ErrLocked, ErrStaleDigest, ErrPermission, ErrAuth, ErrParam}

@@ -43,8 +43,10 @@ func TestMutations(t *testing.T) {
 		pattern: "PUT /nodes/{node}/lxc/{vmid}/resize",
 		params:  url.Values{"disk": {"rootfs"}, "size": {"+2G"}, "digest": {"d"}},
 		body:    answer,
-		call:    task(func(ctx context.Context, c *Client) (UPID, error) { return c.Resize(ctx, "pve", 100, "rootfs", "+2G", "d") }),
-		want:    upid,
+		call: task(func(ctx context.Context, c *Client) (UPID, error) {
+			return c.Resize(ctx, "pve", 100, "rootfs", "+2G", "d")
+		}),
+		want: upid,
 	}, {
 		name:    "create snapshot",
 		pattern: "POST /nodes/{node}/lxc/{vmid}/snapshot",

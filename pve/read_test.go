@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/felhom/felhom/internal/testref"
+	"github.com/google/go-cmp/cmp"
 )
 
 // endpointCase is one client method against one endpoint: the request it

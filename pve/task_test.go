@@ -9,8 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/felhom/felhom/internal/testref"
+	"github.com/google/go-cmp/cmp"
 )
 
 // taskServer serves one task: "running" for the first polls, then stopped
