@@ -1,0 +1,336 @@
+package diff
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/felhom/felhom/pve/ctconf"
+	"github.com/felhom/felhom/reconcile/plan"
+	"github.com/felhom/felhom/spec"
+)
+
+// Build plans every desired container against its observed state, keyed by
+// VMID in live (nil or absent: the container is missing on PVE), and returns
+// the plan in canonical order. Containers on PVE that no spec names are not
+// in live's concern: they are left alone.
+func Build(desired []spec.Container, live map[int]*Live, opts Options) *plan.Plan {
+	p := &plan.Plan{
+		FormatVersion:  plan.FormatVersion,
+		SourceRevision: opts.Revision,
+		CreatedAt:      opts.Now.UTC(),
+		Containers:     make([]plan.ContainerPlan, 0, len(desired)),
+	}
+	for i := range desired {
+		p.Containers = append(p.Containers, Diff(&desired[i], live[desired[i].Spec.VMID], opts))
+	}
+	p.Sort()
+	return p
+}
+
+// field is one difference between the desired and a live value, for people.
+type field struct {
+	path          string
+	op            plan.Op
+	before, after string
+	// same is true when live and desired mean the same: builders return
+	// every field the spec names, so Baseline can record them all.
+	same bool
+}
+
+// differing drops the fields whose sides mean the same.
+func differing(fields []field) []field {
+	var out []field
+	for _, f := range fields {
+		if !f.same {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// write is what one config key's PUT does: set value, or delete the key.
+type write struct {
+	value string
+	del   bool
+}
+
+// builder compares the desired state of one config key with one live raw
+// value (present false when the key is not set) and returns what to write to
+// reach the desired state and every field the spec names (field.same marks
+// those that do not differ). It is called with the
+// current value and, when PVE holds a pending change for the key, with the
+// pending one.
+type builder func(raw string, present bool) (write, []field, error)
+
+// differ collects one container's plan.
+type differ struct {
+	c    *spec.Container
+	s    *spec.ContainerSpec
+	live *Live
+	opts Options
+	vms  string // ACL path of the container, /vms/<vmid>
+
+	changes  []plan.Change
+	set      map[string]string
+	del      []string
+	revert   []string
+	resizes  []resize
+	privs    map[plan.Privilege]bool
+	restart  []string // paths that need a restart to take effect
+	blocked  []string // root-only reasons
+	errs     []string // impossible changes and unreadable values
+	warnings []string
+	report   []string // drifted paths left alone by the drift policy
+
+	// baseline, when not nil, collects the live form of every named field
+	// instead of planning (see Baseline).
+	baseline map[string]string
+}
+
+// resize is one grown volume.
+type resize struct {
+	disk    string // rootfs or mpN
+	storage string
+	size    string // PVE size, such as "16G"
+}
+
+// Diff plans one container: the changes from live to desired, their classes,
+// and the steps that make them under the container's snapshot and restart
+// policies. live nil means the container is not on PVE.
+func Diff(c *spec.Container, live *Live, opts Options) plan.ContainerPlan {
+	cp := plan.ContainerPlan{Name: c.Metadata.Name, Node: c.Spec.Node, VMID: c.Spec.VMID}
+	if live == nil {
+		cp.Status = plan.StatusMissing
+		cp.Warnings = []string{"not found on PVE; felhom does not create containers"}
+		return cp
+	}
+	cp.Node, cp.Digest, cp.Running = live.Node, live.Digest, live.Running
+	if live.Err != "" {
+		cp.Status = plan.StatusError
+		cp.Blocked = []string{"cannot read the live state: " + live.Err}
+		return cp
+	}
+	d := &differ{
+		c: c, s: &c.Spec, live: live, opts: opts,
+		vms:   fmt.Sprintf("/vms/%d", c.Spec.VMID),
+		set:   map[string]string{},
+		privs: map[plan.Privilege]bool{},
+	}
+	if live.Node != "" && c.Spec.Node != "" && live.Node != c.Spec.Node {
+		d.warnings = append(d.warnings, fmt.Sprintf("found on node %s, the spec says %s; planned where it is", live.Node, c.Spec.Node))
+	}
+	d.options()
+	d.network()
+	d.volumes()
+	return d.finish(cp)
+}
+
+// privilege records a privilege the plan needs.
+func (d *differ) privilege(path, name string) {
+	d.privs[plan.Privilege{Path: path, Name: name}] = true
+}
+
+// keyPrivilege records what PVE's check_ct_modify_config_perm asks of an API
+// token for writing key (pve-semantics §4). Root-only keys are handled
+// before this.
+func (d *differ) keyPrivilege(key string) {
+	switch {
+	case key == "memory" || key == "swap":
+		d.privilege(d.vms, "VM.Config.Memory")
+	case key == "cores" || key == "cpulimit" || key == "cpuunits":
+		d.privilege(d.vms, "VM.Config.CPU")
+	case strings.HasPrefix(key, "net") || key == "nameserver" || key == "searchdomain" || key == "hostname":
+		d.privilege(d.vms, "VM.Config.Network")
+	case key == "rootfs" || strings.HasPrefix(key, "mp"):
+		d.privilege(d.vms, "VM.Config.Disk")
+	case key == "features":
+		// Only nesting on an unprivileged container gets here (the rest is
+		// root-only): PVE asks for VM.Allocate.
+		d.privilege(d.vms, "VM.Allocate")
+	default:
+		d.privilege(d.vms, "VM.Config.Options")
+	}
+}
+
+// class says how PVE applies a write of key: everything at once on a stopped
+// container; on a running one, as vmconfig_hotplug_pending does
+// (ctconf.HotPluggable, ctconf.DeleteHotPluggable).
+func (d *differ) class(key string, del bool) plan.Class {
+	if !d.live.Running {
+		return plan.ClassHot
+	}
+	if del {
+		if ctconf.DeleteHotPluggable(key) {
+			return plan.ClassHot
+		}
+		return plan.ClassPendingRestart
+	}
+	f := &ctconf.File{Main: ctconf.NewSection()}
+	if v, ok := d.live.Config[key]; ok {
+		f.Main.Set(key, v)
+	}
+	if ctconf.HotPluggable(key, f) {
+		return plan.ClassHot
+	}
+	return plan.ClassPendingRestart
+}
+
+// reasonFor explains a class to people.
+func (d *differ) reasonFor(key string, class plan.Class) string {
+	switch class {
+	case plan.ClassHot:
+		if !d.live.Running {
+			return "the container is stopped: applied at once"
+		}
+		if key == "hostname" {
+			return "written at once; the guest sees it after its next restart"
+		}
+		return "applied to the running container at once"
+	case plan.ClassPendingRestart:
+		return "PVE keeps it pending until the container restarts"
+	}
+	return ""
+}
+
+// addChange records one field change with its drift mark.
+func (d *differ) addChange(key string, f field, class plan.Class, reason string) plan.Change {
+	ch := plan.Change{Path: f.path, Op: f.op, Before: f.before, After: f.after, Class: class, Reason: reason}
+	ch.Drift = d.drift(f)
+	d.changes = append(d.changes, ch)
+	return ch
+}
+
+// drift reports whether the live side of f differs from what felhom last
+// applied (Live.Applied).
+func (d *differ) drift(f field) bool {
+	if d.live.Applied == nil {
+		return false
+	}
+	if applied, ok := d.live.Applied[f.path]; ok {
+		return applied != f.before
+	}
+	if f.op == plan.OpAdd {
+		// A whole slot is missing: drift if felhom had applied any of its keys.
+		for p := range d.live.Applied {
+			if strings.HasPrefix(p, f.path+".") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// reportOnly reports whether f is drift that the drift policy says to report
+// but not revert: the live value moved away from what felhom applied, and the
+// spec still asks for what felhom applied.
+func (d *differ) reportOnly(f field) bool {
+	if d.s.Drift != spec.DriftReport || !d.drift(f) {
+		return false
+	}
+	applied, ok := d.live.Applied[f.path]
+	return ok && applied == f.after
+}
+
+// compare plans one config key: b gives the write and the differing fields.
+// rootOnly, when not nil, returns a reason when the write needs root@pam.
+func (d *differ) compare(key string, b builder, rootOnly func([]field) string) {
+	cur, hasCur := d.live.Config[key]
+	w, all, err := b(cur, hasCur)
+	if err != nil {
+		d.errs = append(d.errs, fmt.Sprintf("%s: %v", key, err))
+		return
+	}
+	if d.baseline != nil {
+		for _, f := range all {
+			if hasCur {
+				d.baseline[f.path] = f.before
+			}
+		}
+		return
+	}
+	fields := differing(all)
+	pend, hasPend := d.live.Pending[key]
+	pdel := d.live.PendingDelete[key]
+	if hasPend || pdel {
+		_, pall, perr := b(pend, hasPend && !pdel)
+		pfields := differing(pall)
+		if perr == nil && len(pfields) == 0 {
+			// PVE already holds what the spec wants; only a restart is missing.
+			for _, f := range fields {
+				d.addChange(key, f, plan.ClassAwaitingRestart, "PVE holds this value pending; it takes effect when the container restarts")
+				d.restart = append(d.restart, f.path)
+			}
+			return
+		}
+		if len(fields) == 0 {
+			// The current value is right; a pending change would undo it.
+			for _, f := range pfields {
+				d.changes = append(d.changes, plan.Change{Path: f.path, Op: plan.OpUpdate, Before: f.before + " (pending)",
+					After: f.after, Class: plan.ClassHot, Reason: "reverts a pending change that differs from the spec"})
+			}
+			d.revert = append(d.revert, key)
+			d.keyPrivilege(key)
+			return
+		}
+	}
+	if len(fields) == 0 {
+		return
+	}
+	if rootOnly != nil {
+		if reason := rootOnly(fields); reason != "" {
+			for _, f := range fields {
+				d.addChange(key, f, plan.ClassRootOnly, reason)
+			}
+			d.blocked = append(d.blocked, reason)
+			return
+		}
+	}
+	class := d.class(key, w.del)
+	reason := d.reasonFor(key, class)
+	allReported := true
+	for _, f := range fields {
+		r := reason
+		if d.reportOnly(f) {
+			r = "changed outside felhom; the drift policy reports it and leaves it"
+			d.report = append(d.report, f.path)
+		} else {
+			allReported = false
+		}
+		d.addChange(key, f, class, r)
+	}
+	if allReported {
+		return
+	}
+	if w.del {
+		d.del = append(d.del, key)
+	} else {
+		d.set[key] = w.value
+	}
+	d.keyPrivilege(key)
+	if class == plan.ClassPendingRestart {
+		for _, f := range fields {
+			d.restart = append(d.restart, f.path)
+		}
+	}
+}
+
+// impossible records a change PVE cannot make.
+func (d *differ) impossible(f field, reason string) {
+	d.changes = append(d.changes, plan.Change{Path: f.path, Op: f.op, Before: f.before, After: f.after,
+		Class: plan.ClassImpossible, Reason: reason, Drift: d.drift(f)})
+	d.errs = append(d.errs, f.path+": "+reason)
+}
+
+// Baseline returns the live form of every field the spec names, by change
+// path, in the form Change.Before uses. Apply records it after it has brought
+// a container to its spec (read back from PVE); given back later as
+// Live.Applied, it lets Diff tell drift (the live value moved away from what
+// felhom left) from spec changes.
+func Baseline(c *spec.Container, live *Live) map[string]string {
+	d := &differ{c: c, s: &c.Spec, live: live, set: map[string]string{}, privs: map[plan.Privilege]bool{},
+		vms: fmt.Sprintf("/vms/%d", c.Spec.VMID), baseline: map[string]string{}}
+	d.options()
+	d.network()
+	d.volumes()
+	return d.baseline
+}

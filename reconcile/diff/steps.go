@@ -1,0 +1,344 @@
+package diff
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/felhom/felhom/pve/calendar"
+	"github.com/felhom/felhom/pve/format"
+	"github.com/felhom/felhom/reconcile/plan"
+	"github.com/felhom/felhom/spec"
+)
+
+// finish turns the collected changes into the container's status and steps.
+func (d *differ) finish(cp plan.ContainerPlan) plan.ContainerPlan {
+	cp.Changes = d.changes
+	if d.live.Lock != "" {
+		d.warnings = append(d.warnings, fmt.Sprintf("locked (%s) when planned; apply waits for the lock to go", d.live.Lock))
+	}
+	if len(d.report) > 0 {
+		d.warnings = append(d.warnings, "left as found (drift policy: report): "+strings.Join(d.report, ", "))
+	}
+	defer func() { cp.Warnings = d.warnings }()
+	switch {
+	case len(d.errs) > 0:
+		cp.Status = plan.StatusError
+		cp.Blocked = append(d.errs, d.blocked...)
+		cp.Sort()
+		return cp
+	case len(d.blocked) > 0:
+		cp.Status = plan.StatusBlocked
+		cp.Blocked = d.blocked
+		cp.Sort()
+		return cp
+	}
+	writes := len(d.set)+len(d.del)+len(d.revert)+len(d.resizes) > 0
+	reboot := d.restartStep()
+	if !writes && reboot == nil {
+		cp.Status = plan.StatusUnchanged
+		cp.Sort()
+		return cp
+	}
+	steps, refused := d.protect()
+	if refused != "" {
+		cp.Status = plan.StatusBlocked
+		cp.Blocked = []string{refused}
+		cp.Sort()
+		return cp
+	}
+	for _, r := range d.resizes {
+		steps = append(steps, plan.Step{Action: plan.ActionResize, Params: map[string]string{"disk": r.disk, "size": r.size},
+			Why: "grows " + r.disk + " to " + r.size})
+	}
+	if s, ok := d.setConfigStep(); ok {
+		steps = append(steps, s)
+	}
+	if reboot != nil {
+		steps = append(steps, *reboot)
+	}
+	cp.Status = plan.StatusChanges
+	cp.Steps = steps
+	for p := range d.privs {
+		cp.Privileges = append(cp.Privileges, p)
+	}
+	cp.Sort()
+	return cp
+}
+
+// setConfigStep groups every set, delete and revert into one PUT.
+func (d *differ) setConfigStep() (plan.Step, bool) {
+	if len(d.set)+len(d.del)+len(d.revert) == 0 {
+		return plan.Step{}, false
+	}
+	params := make(map[string]string, len(d.set)+2)
+	for k, v := range d.set {
+		params[k] = v
+	}
+	if len(d.del) > 0 {
+		params["delete"] = joinKeys(d.del)
+	}
+	if len(d.revert) > 0 {
+		params["revert"] = joinKeys(d.revert)
+	}
+	hot, pending := 0, 0
+	for _, ch := range d.changes {
+		switch ch.Class {
+		case plan.ClassHot:
+			if !strings.HasSuffix(ch.Path, ".size") || !d.isResized(strings.TrimSuffix(ch.Path, ".size")) {
+				hot++
+			}
+		case plan.ClassPendingRestart:
+			pending++
+		}
+	}
+	why := fmt.Sprintf("writes %s in one PUT: %d applied at once, %d pending until restart",
+		plural(len(d.set)+len(d.del)+len(d.revert), "key", "keys"), hot, pending)
+	return plan.Step{Action: plan.ActionSetConfig, Params: params, Why: why}, true
+}
+
+func (d *differ) isResized(disk string) bool {
+	for _, r := range d.resizes {
+		if r.disk == disk {
+			return true
+		}
+	}
+	return false
+}
+
+func joinKeys(keys []string) string {
+	k := append([]string(nil), keys...)
+	sort.Slice(k, func(i, j int) bool { return plan.KeyLess(k[i], k[j]) })
+	return strings.Join(k, ",")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// restartStep returns the reboot that applies pending changes, when the
+// container runs, has changes waiting for a restart, and its restart policy
+// allows one now; otherwise nil, with a note saying what waits.
+func (d *differ) restartStep() *plan.Step {
+	if len(d.restart) == 0 {
+		return nil
+	}
+	n := plural(len(d.restart), "change", "changes")
+	if !d.live.Running {
+		d.warnings = append(d.warnings, n+" take effect when the container next starts")
+		return nil
+	}
+	mode := spec.RestartNever
+	var window *spec.RestartWindow
+	if d.s.Restart != nil {
+		if d.s.Restart.Mode != "" {
+			mode = d.s.Restart.Mode
+		}
+		window = d.s.Restart.Window
+	}
+	reboot := func(why string) *plan.Step {
+		d.privilege(d.vms, "VM.PowerMgmt")
+		return &plan.Step{Action: plan.ActionReboot, Params: map[string]string{}, Why: why}
+	}
+	switch mode {
+	case spec.RestartWhenNeeded:
+		return reboot(fmt.Sprintf("PVE applies %s pending on reboot (restart policy: when-needed)", n))
+	case spec.RestartInWindow:
+		if window == nil {
+			d.warnings = append(d.warnings, n+" wait for a restart; the restart policy has no window")
+			return nil
+		}
+		open, next, err := windowOpen(window, d.opts.Now)
+		switch {
+		case err != nil:
+			d.warnings = append(d.warnings, fmt.Sprintf("%s wait for a restart; restart window %q: %v", n, window.Schedule, err))
+		case open:
+			return reboot(fmt.Sprintf("PVE applies %s pending on reboot (restart window %q is open)", n, window.Schedule))
+		case next.IsZero():
+			d.warnings = append(d.warnings, fmt.Sprintf("%s wait for a restart; restart window %q never opens", n, window.Schedule))
+		default:
+			d.warnings = append(d.warnings, fmt.Sprintf("%s wait for a restart in the window %q, next open at %s",
+				n, window.Schedule, next.UTC().Format(time.RFC3339)))
+		}
+		return nil
+	}
+	d.warnings = append(d.warnings, n+" wait for a restart (restart policy: never)")
+	return nil
+}
+
+// windowOpen reports whether now lies in a window: some occurrence t of its
+// schedule with t <= now < t+duration. next is the window's next opening
+// after now when it is closed (zero when it never opens).
+func windowOpen(w *spec.RestartWindow, now time.Time) (open bool, next time.Time, err error) {
+	ev, err := calendar.Parse(w.Schedule)
+	if err != nil {
+		return false, time.Time{}, err
+	}
+	dur := time.Duration(w.Duration)
+	if t, ok := ev.Next(now.Add(-dur)); ok && !t.After(now) {
+		return true, time.Time{}, nil
+	}
+	t, _ := ev.Next(now)
+	return false, t, nil
+}
+
+// snapshotPolicy returns the container's snapshot policy with defaults
+// filled in.
+func (d *differ) snapshotPolicy() (before bool, whenImpossible string, keep int) {
+	before, whenImpossible, keep = true, spec.SnapshotRefuse, spec.DefaultSnapshotKeep
+	if p := d.s.Snapshot; p != nil {
+		before = boolOr(p.BeforeChange, true)
+		if p.WhenImpossible != "" {
+			whenImpossible = p.WhenImpossible
+		}
+		if p.Keep != nil {
+			keep = *p.Keep
+		}
+	}
+	return before, whenImpossible, keep
+}
+
+// protect returns the steps that protect the container before its first
+// change (a snapshot, or a vzdump backup when PVE cannot snapshot it and the
+// policy allows), with their retention steps; or the reason the policy
+// refuses to change it.
+func (d *differ) protect() (steps []plan.Step, refused string) {
+	before, whenImpossible, keep := d.snapshotPolicy()
+	if !before {
+		d.warnings = append(d.warnings, "changed without a snapshot (snapshot policy: before-change off)")
+		return nil, ""
+	}
+	obstacles := d.snapshotObstacles()
+	if len(obstacles) == 0 {
+		name := plan.SnapshotName(d.opts.Now, d.opts.Revision)
+		d.privilege(d.vms, "VM.Snapshot")
+		steps = append(steps, plan.Step{Action: plan.ActionSnapshot, Params: map[string]string{"snapname": name},
+			Why: "protects the container before its first change"})
+		return append(steps, d.snapshotPrune(keep)...), ""
+	}
+	cannot := "PVE cannot snapshot this container: " + strings.Join(obstacles, "; ")
+	if whenImpossible != spec.SnapshotVzdump {
+		return nil, cannot + "; the snapshot policy refuses to change it unprotected (snapshot.when-impossible: vzdump backs it up first)"
+	}
+	b := d.s.Backup
+	if b == nil || b.Storage == "" {
+		return nil, cannot + "; the snapshot policy asks for a vzdump backup first, but the spec names no backup storage"
+	}
+	params := map[string]string{"vmid": strconv.Itoa(d.s.VMID), "storage": b.Storage, "mode": "snapshot", "remove": "0"}
+	if b.Mode != "" {
+		params["mode"] = b.Mode
+	}
+	switch b.Compress {
+	case "":
+	case "none":
+		params["compress"] = "0"
+	default:
+		params["compress"] = b.Compress
+	}
+	d.privilege(d.vms, "VM.Backup")
+	d.privilege("/storage/"+b.Storage, "Datastore.AllocateSpace")
+	steps = append(steps, plan.Step{Action: plan.ActionVzdump, Params: params,
+		Why: cannot + "; backs it up first (snapshot policy: vzdump)"})
+	if r := pruneBackups(b.Retention); r != "" {
+		steps = append(steps, plan.Step{Action: plan.ActionPrune,
+			Params: map[string]string{"storage": b.Storage, "type": "lxc", "vmid": strconv.Itoa(d.s.VMID), "prune-backups": r},
+			Why:    "keeps the backups the retention declares"})
+	}
+	return steps, ""
+}
+
+// snapshotObstacles lists why PVE's snapshot_create would fail: it checks
+// the snapshot feature on every mount point of the current config
+// (pve-semantics §5), so a bind or device mount, or a volume on a storage
+// that cannot snapshot, stops it.
+func (d *differ) snapshotObstacles() []string {
+	var keys []string
+	for k := range d.live.Config {
+		if k == "rootfs" || (strings.HasPrefix(k, "mp") && len(k) > 2 && k[2] >= '0' && k[2] <= '9') {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool { return plan.KeyLess(keys[i], keys[j]) })
+	var out []string
+	for _, k := range keys {
+		m, err := parseMount(k == "rootfs", d.live.Config[k])
+		if err != nil {
+			out = append(out, k+" cannot be read")
+			continue
+		}
+		if kind := m.Kind(); kind != format.Volume {
+			out = append(out, fmt.Sprintf("%s is a %s mount", k, kind))
+			continue
+		}
+		st := volumeStorage(m.Volume)
+		if !d.live.SnapshotStorages[st] {
+			out = append(out, fmt.Sprintf("%s is on storage %s, which cannot snapshot container volumes", k, st))
+		}
+	}
+	return out
+}
+
+// snapshotPrune deletes the oldest felhom snapshots so that keep remain
+// once the new one exists; keep 0 also deletes the new one after the change
+// succeeded. Snapshots not named by felhom are never touched.
+func (d *differ) snapshotPrune(keep int) []plan.Step {
+	type snap struct {
+		name string
+		t    time.Time
+	}
+	var ours []snap
+	for _, n := range d.live.Snapshots {
+		if t, ok := plan.SnapshotTime(n); ok {
+			ours = append(ours, snap{n, t})
+		}
+	}
+	sort.Slice(ours, func(i, j int) bool {
+		if !ours[i].t.Equal(ours[j].t) {
+			return ours[i].t.Before(ours[j].t)
+		}
+		return ours[i].name < ours[j].name
+	})
+	names := make([]string, 0, len(ours)+1)
+	for _, s := range ours {
+		names = append(names, s.name)
+	}
+	excess := len(names) + 1 - keep
+	if keep <= 0 {
+		keep = 0
+		names = append(names, plan.SnapshotName(d.opts.Now, d.opts.Revision))
+		excess = len(names)
+	}
+	var steps []plan.Step
+	for i := 0; i < excess && i < len(names); i++ {
+		steps = append(steps, plan.Step{Action: plan.ActionSnapshotPrune, Params: map[string]string{"snapname": names[i]},
+			Why: fmt.Sprintf("keeps the newest %s (snapshot policy)", plural(keep, "felhom snapshot", "felhom snapshots"))})
+	}
+	return steps
+}
+
+// pruneBackups prints a retention as PVE's prune-backups property string,
+// keys sorted as print_property_string does; "" when nothing is set.
+func pruneBackups(r *spec.Retention) string {
+	if r == nil {
+		return ""
+	}
+	var parts []string
+	if r.KeepAll != nil && *r.KeepAll {
+		parts = append(parts, "keep-all=1")
+	}
+	for _, k := range []struct {
+		name string
+		v    *int
+	}{{"keep-daily", r.KeepDaily}, {"keep-hourly", r.KeepHourly}, {"keep-last", r.KeepLast},
+		{"keep-monthly", r.KeepMonthly}, {"keep-weekly", r.KeepWeekly}, {"keep-yearly", r.KeepYearly}} {
+		if k.v != nil {
+			parts = append(parts, k.name+"="+strconv.Itoa(*k.v))
+		}
+	}
+	return strings.Join(parts, ",")
+}

@@ -1,0 +1,285 @@
+package diff
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/felhom/felhom/pve/format"
+	"github.com/felhom/felhom/reconcile/plan"
+	"github.com/felhom/felhom/spec"
+)
+
+// mountWant is the part of a rootfs or mpN spec that a config PUT writes.
+// Nil pointers and a nil MountOptions are not managed.
+type mountWant struct {
+	volume                            string // a volume to put in place ("" keeps the live one)
+	newVolume                         string // STORAGE:GiB for a slot that does not exist yet
+	mp                                string // path in the container ("" for rootfs)
+	acl, quota, replicate, ro, shared *bool
+	backup                            *bool
+	mountOptions                      []string
+	rootfs                            bool
+}
+
+// volumes plans rootfs and the spec's mpN slots; slots it does not name are
+// left alone.
+func (d *differ) volumes() {
+	if d.s.RootFS != nil {
+		d.rootfs(*d.s.RootFS)
+	}
+	slots := make([]string, 0, len(d.s.MountPoints))
+	for slot := range d.s.MountPoints {
+		slots = append(slots, slot)
+	}
+	sort.Slice(slots, func(i, j int) bool { return plan.KeyLess(slots[i], slots[j]) })
+	for _, slot := range slots {
+		d.mountPoint(slot, d.s.MountPoints[slot])
+	}
+}
+
+func (d *differ) rootfs(want spec.RootFS) {
+	cur, ok := d.live.Config["rootfs"]
+	if !ok {
+		d.errs = append(d.errs, "rootfs: the live config has no rootfs")
+		return
+	}
+	live, err := parseMount(true, cur)
+	if err != nil {
+		d.errs = append(d.errs, fmt.Sprintf("rootfs: live value %q: %v", cur, err))
+		return
+	}
+	if k := live.Kind(); k != format.Volume {
+		d.errs = append(d.errs, fmt.Sprintf("rootfs: the live root is a %s mount; felhom manages volume roots only", k))
+		return
+	}
+	storage := volumeStorage(live.Volume)
+	if want.Storage != storage && d.baseline == nil {
+		d.impossible(field{path: "rootfs.storage", op: plan.OpUpdate, before: storage, after: want.Storage},
+			"felhom does not move volumes to another storage")
+		return
+	}
+	size := d.size("rootfs", storage, live.Size, want.Size)
+	w := mountWant{rootfs: true, acl: want.ACL, quota: want.Quota, replicate: want.Replicate, ro: want.RO,
+		shared: want.Shared, mountOptions: want.MountOptions}
+	d.compare("rootfs", d.mountBuilder("rootfs", w, size), nil)
+	d.protectionCheck("rootfs")
+}
+
+func (d *differ) mountPoint(slot string, want spec.MountPoint) {
+	w := mountWant{mp: want.MP, acl: want.ACL, quota: want.Quota, replicate: want.Replicate, ro: want.RO,
+		shared: want.Shared, backup: want.Backup, mountOptions: want.MountOptions}
+	cur, present := d.live.Config[slot]
+	var live format.MountPoint
+	if present {
+		l, err := parseMount(false, cur)
+		if err != nil {
+			d.errs = append(d.errs, fmt.Sprintf("%s: live value %q: %v", slot, cur, err))
+			return
+		}
+		live = l
+	}
+	kind := want.Kind()
+	if kind == spec.MountBind || kind == spec.MountDevice || (present && live.Kind() != format.Volume) {
+		// Bind and device mount points are root@pam only
+		// (check_ct_modify_config_perm): an API token can neither add,
+		// change nor replace one.
+		src := want.Bind + want.Device
+		w.volume, w.newVolume = src, src
+		if src == "" {
+			w.volume, w.newVolume = want.Volume, want.Volume
+		}
+		what := string(kind)
+		if present && live.Kind() != format.Volume {
+			what = live.Kind().String()
+		}
+		reason := fmt.Sprintf("%s: %s mount points can only be set by root@pam; no API token may (the privileged backend is not enabled)", slot, what)
+		d.compare(slot, d.mountBuilder(slot, w, live.Size), func([]field) string { return reason })
+		return
+	}
+	if !present {
+		switch kind {
+		case spec.MountNewVolume:
+			if want.Size == nil {
+				d.errs = append(d.errs, slot+": a new volume needs a size")
+				return
+			}
+			w.newVolume = want.Storage + ":" + want.Size.GiBString()
+			d.privilege("/storage/"+want.Storage, "Datastore.AllocateSpace")
+		case spec.MountVolume:
+			w.newVolume = want.Volume
+		}
+		d.compare(slot, d.mountBuilder(slot, w, nil), nil)
+		d.protectionCheck(slot)
+		return
+	}
+	storage := volumeStorage(live.Volume)
+	size := live.Size
+	switch kind {
+	case spec.MountNewVolume:
+		if want.Storage != storage && d.baseline == nil {
+			d.impossible(field{path: slot + ".storage", op: plan.OpUpdate, before: storage, after: want.Storage},
+				"felhom does not move volumes to another storage")
+			return
+		}
+		size = d.size(slot, storage, live.Size, want.Size)
+	case spec.MountVolume:
+		if want.Volume != live.Volume {
+			// PVE puts the replaced volume into unusedN: no data is lost.
+			w.volume = want.Volume
+			size = nil
+		} else {
+			size = d.size(slot, storage, live.Size, want.Size)
+		}
+	}
+	d.compare(slot, d.mountBuilder(slot, w, size), nil)
+	d.protectionCheck(slot)
+}
+
+// protectionCheck blocks a write of rootfs or mpN while protection is on:
+// PVE's update_pct_config refuses it ("can't update CT N drive 'mpN' -
+// protection mode enabled").
+func (d *differ) protectionCheck(key string) {
+	if _, written := d.set[key]; !written {
+		return
+	}
+	if on, _ := parseBool(d.live.Config["protection"]); on {
+		d.blocked = append(d.blocked, key+": PVE refuses to change mount points while the container's protection is on")
+		delete(d.set, key)
+	}
+}
+
+// size plans growing one volume and returns the size its config value will
+// show afterwards.
+func (d *differ) size(disk, storage string, live, want *format.Size) *format.Size {
+	if want == nil {
+		return live
+	}
+	if live == nil {
+		d.warnings = append(d.warnings, disk+": the live config shows no size; the volume is not resized")
+		return nil
+	}
+	f := field{path: disk + ".size", op: plan.OpUpdate, before: humanSize(*live), after: humanSize(*want)}
+	if d.baseline != nil {
+		d.baseline[f.path] = f.before
+		return live
+	}
+	switch {
+	case *want == *live:
+		return live
+	case *want < *live:
+		d.impossible(f, "PVE cannot shrink a volume")
+		return live
+	}
+	if d.reportOnly(f) {
+		d.addChange(disk, f, plan.ClassHot, "changed outside felhom; the drift policy reports it and leaves it")
+		d.report = append(d.report, f.path)
+		return live
+	}
+	d.addChange(disk, f, plan.ClassHot, "resize grows the volume at once, running or not")
+	d.resizes = append(d.resizes, resize{disk: disk, storage: storage, size: want.String()})
+	d.privilege(d.vms, "VM.Config.Disk")
+	// check_ct_modify_config_perm treats resize's disk parameter as an
+	// ordinary option (pve-semantics §3).
+	d.privilege(d.vms, "VM.Config.Options")
+	d.privilege("/storage/"+storage, "Datastore.AllocateSpace")
+	return want
+}
+
+// parseMount reads a rootfs (rootfs true) or mpN value into one shape.
+func parseMount(rootfs bool, raw string) (format.MountPoint, error) {
+	if !rootfs {
+		return format.ParseMountPoint(raw)
+	}
+	r, err := format.ParseRootFS(raw)
+	if err != nil {
+		return format.MountPoint{}, err
+	}
+	return format.MountPoint{Volume: r.Volume, Size: r.Size, ACL: r.ACL, MountOptions: r.MountOptions,
+		Quota: r.Quota, Replicate: r.Replicate, RO: r.RO, Shared: r.Shared}, nil
+}
+
+func printMount(rootfs bool, m format.MountPoint) string {
+	if !rootfs {
+		return m.String()
+	}
+	return format.RootFS{Volume: m.Volume, Size: m.Size, ACL: m.ACL, MountOptions: m.MountOptions,
+		Quota: m.Quota, Replicate: m.Replicate, RO: m.RO, Shared: m.Shared}.String()
+}
+
+func applyMount(m *format.MountPoint, w mountWant) {
+	if w.mp != "" {
+		m.MP = w.mp
+	}
+	for _, b := range []struct {
+		dst **bool
+		v   *bool
+	}{{&m.ACL, w.acl}, {&m.Quota, w.quota}, {&m.Replicate, w.replicate}, {&m.RO, w.ro}, {&m.Shared, w.shared}, {&m.Backup, w.backup}} {
+		if b.v != nil {
+			*b.dst = b.v
+		}
+	}
+	if w.mountOptions != nil {
+		m.MountOptions = stringSet(w.mountOptions)
+	}
+}
+
+// mountBuilder compares a rootfs or mpN value key by key (the size is planned
+// apart, as a resize); keys the spec does not name keep their live value.
+// size is the size= the written value carries (the grown size).
+func (d *differ) mountBuilder(slot string, w mountWant, size *format.Size) builder {
+	return func(raw string, present bool) (write, []field, error) {
+		if !present {
+			m := format.MountPoint{Volume: w.newVolume}
+			applyMount(&m, w)
+			v := printMount(w.rootfs, m)
+			return write{value: v}, []field{{path: slot, op: plan.OpAdd, after: v}}, nil
+		}
+		live, err := parseMount(w.rootfs, raw)
+		if err != nil {
+			return write{}, nil, fmt.Errorf("live value %q: %w", raw, err)
+		}
+		merged := live
+		applyMount(&merged, w)
+		if size != nil {
+			merged.Size = size
+		}
+		var subs []sub
+		if w.volume != "" {
+			subs = append(subs, sub{path: slot + ".volume", live: live.Volume, desired: w.volume, liveSet: true, equal: live.Volume == w.volume})
+			merged.Volume = w.volume
+		}
+		if w.mp != "" {
+			subs = append(subs, sub{path: slot + ".mp", live: live.MP, desired: w.mp, liveSet: live.MP != "", equal: live.MP == w.mp})
+		}
+		if w.acl != nil {
+			// acl is tri-state: unset means the file system's default.
+			lv := ""
+			if live.ACL != nil {
+				lv = onOff(*live.ACL)
+			}
+			subs = append(subs, sub{path: slot + ".acl", live: lv, desired: onOff(*w.acl), liveSet: live.ACL != nil,
+				equal: live.ACL != nil && *live.ACL == *w.acl})
+		}
+		flag := func(key string, want, l *bool, def bool) {
+			if want == nil {
+				return
+			}
+			lv := boolOr(l, def)
+			subs = append(subs, sub{path: slot + "." + key, live: onOff(lv), desired: onOff(*want), liveSet: true, equal: lv == *want})
+		}
+		flag("quota", w.quota, live.Quota, false)
+		flag("replicate", w.replicate, live.Replicate, true)
+		flag("ro", w.ro, live.RO, false)
+		flag("shared", w.shared, live.Shared, false)
+		if !w.rootfs {
+			flag("backup", w.backup, live.Backup, false)
+		}
+		if w.mountOptions != nil {
+			ls, ws := stringSet(live.MountOptions), stringSet(w.mountOptions)
+			subs = append(subs, sub{path: slot + ".mountoptions", live: strings.Join(ls, ";"), desired: strings.Join(ws, ";"),
+				liveSet: len(ls) > 0, equal: stringSetEqual(ls, ws)})
+		}
+		return write{value: printMount(w.rootfs, merged)}, subFields(subs), nil
+	}
+}
