@@ -40,7 +40,7 @@ func ParseDeleteList(s string) ([]DeleteItem, error) {
 		it := DeleteItem{Key: strings.TrimPrefix(f, "!")}
 		it.Force = len(it.Key) != len(f)
 		if !configIDRE.MatchString(it.Key) {
-			return nil, &Error{Key: f, Value: f, Msg: "invalid configuration ID '" + f + "'", parse: true}
+			return nil, &Error{Value: f, Msg: "invalid configuration ID '" + f + "'"}
 		}
 		items = append(items, it)
 	}

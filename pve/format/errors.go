@@ -34,7 +34,8 @@ func (e *Error) Error() string {
 // what parse_property_string raised, which is either a plain message
 // ("invalid key in comma-separated list property: x") or a "format error"
 // whose per-key lines read "<param>.<key>: <msg>" (PVE::Exception
-// stringify). Like PVE's, the text ends with a newline.
+// stringify). Like PVE's, the text ends with a newline (two when a key's
+// format validator died, as in PVE).
 func (e *Error) PVEMessage(param string) string {
 	var b strings.Builder
 	b.WriteString("invalid format - ")
@@ -51,6 +52,11 @@ func (e *Error) PVEMessage(param string) string {
 	b.WriteString(e.Key)
 	b.WriteString(": ")
 	b.WriteString(e.Msg)
+	if strings.HasPrefix(e.Msg, "invalid format - ") {
+		// A format validator's die message keeps its own newline inside
+		// check_prop's "invalid format - $@".
+		b.WriteString("\n")
+	}
 	b.WriteString("\n")
 	return b.String()
 }

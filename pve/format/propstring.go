@@ -1,6 +1,7 @@
 package format
 
 import (
+	"errors"
 	"regexp"
 	"sort"
 	"strconv"
@@ -59,8 +60,8 @@ func parseBool(v string) (bool, bool) {
 var (
 	isIntegerRE = regexp.MustCompile(`^[+-]?\d+$`)
 	isNumberRE  = regexp.MustCompile(`^[+-]?(\d+\.\d+|\d+\.|\.\d+|\d+)([eE][+-]?\d+)?$`)
-	keyValueRE  = regexp.MustCompile(`(?s)^([^=]+)=(.+)$`)
-	blankRE     = regexp.MustCompile(`^\s*$`)
+	keyValueRE  = regexp.MustCompile(`^([^=]+)=(.+)\n?$`) // Perl: "." stops at \n, "$" may precede a final \n
+	blankRE     = regexp.MustCompile(`^[\t\n\v\f\r ]*$`)  // Perl's \s
 )
 
 // splitProperties splits data as PVE::JSONSchema::parse_property_string
@@ -78,11 +79,11 @@ func splitProperties(data string, sc schema) (map[string]string, error) {
 		if m := keyValueRE.FindStringSubmatch(part); m != nil {
 			k, v := m[1], m[2]
 			if _, dup := res[k]; dup {
-				return nil, &Error{Key: k, Value: data, Msg: "duplicate key in comma-separated list property: " + k, parse: true}
+				return nil, &Error{Key: k, Value: v, Msg: "duplicate key in comma-separated list property: " + k, parse: true}
 			}
 			spec, ok := sc[k]
 			if !ok {
-				return nil, &Error{Key: k, Value: data, Msg: "invalid key in comma-separated list property: " + k, parse: true}
+				return nil, &Error{Key: k, Value: v, Msg: "invalid key in comma-separated list property: " + k, parse: true}
 			}
 			if spec.kind == kindBool {
 				v = normBool(v)
@@ -97,7 +98,7 @@ func splitProperties(data string, sc schema) (map[string]string, error) {
 			return nil, &Error{Value: data, Msg: "value without key, but schema does not define a default key", parse: true}
 		}
 		if _, dup := res[defKey]; dup {
-			return nil, &Error{Key: defKey, Value: data, Msg: "duplicate key in comma-separated list property: " + defKey, parse: true}
+			return nil, &Error{Key: defKey, Value: part, Msg: "duplicate key in comma-separated list property: " + defKey, parse: true}
 		}
 		if sc[defKey].kind == kindBool {
 			part = normBool(part)
@@ -178,8 +179,9 @@ func checkProp(v string, set bool, spec keySpec) string {
 		return "value does not match the regex pattern"
 	}
 	if isNumberRE.MatchString(v) {
+		// Like Perl's numeric conversion, an out-of-range value is ±Inf.
 		f, err := strconv.ParseFloat(v, 64)
-		if err == nil {
+		if err == nil || errors.Is(err, strconv.ErrRange) {
 			if spec.max != nil && f > *spec.max {
 				return "value must have a maximum value of " + strconv.FormatFloat(*spec.max, 'f', -1, 64)
 			}
@@ -239,8 +241,11 @@ func (p *printer) String() string {
 	var out []string
 	done := map[string]bool{}
 	if dk := p.sc.defaultKey(); dk != "" {
-		done[dk] = true
-		if v, ok := p.values[dk]; ok {
+		if v, ok := p.values[dk]; ok && !strings.Contains(v, "=") && !blankRE.MatchString(v) {
+			// PVE prints the default key bare. A value holding '=' or only
+			// blanks would not read back, so it keeps its key (PVE would
+			// write a config it cannot parse).
+			done[dk] = true
 			out = append(out, v)
 		}
 	}

@@ -20,8 +20,10 @@ const (
 	TiB Size = 1 << 40
 )
 
-// pveSizeRE is the disk-size syntax of PVE::JSONSchema::parse_size.
-var pveSizeRE = regexp.MustCompile(`^(\d+(?:\.\d+)?)([KMGT])?$`)
+// pveSizeRE is the disk-size syntax of PVE::JSONSchema::parse_size; the
+// KiB/MiB/GiB/TiB spellings are accepted since pve-common 9.0.9 (commit
+// b6bfb5f, "schema: support sizes with verbose suffixes").
+var pveSizeRE = regexp.MustCompile(`^(\d+(?:\.\d+)?)(?:([KMGT])(?:iB)?)?$`)
 
 // lenientSizeRE adds lowercase units and the KiB/MiB/GiB/TiB spellings.
 var lenientSizeRE = regexp.MustCompile(`^(\d+(?:\.\d+)?)(?:([KMGTkmgt])(?:[iI][bB])?)?$`)
@@ -75,18 +77,18 @@ func ParseSize(s string) (Size, error) {
 	return v, nil
 }
 
-// ParseDiskSize parses a size strictly as PVE's disk-size format does
-// (PVE::JSONSchema::parse_size): \d+(\.\d+)? with an optional unit K, M, G or
-// T, uppercase only; a bare number is bytes. The message is PVE's
-// pve_verify_disk_size wording.
+// ParseDiskSize parses a size strictly as PVE's disk-size format (size= in
+// rootfs and mpN) does (PVE::JSONSchema::parse_size): \d+(\.\d+)? with an
+// optional unit K, M, G, T, KiB, MiB, GiB or TiB, case-sensitive; a bare
+// number is bytes. The message is pve_verify_disk_size's.
 func ParseDiskSize(s string) (Size, error) {
 	m := pveSizeRE.FindStringSubmatch(s)
 	if m == nil {
-		return 0, &Error{Value: s, Msg: "value '" + s + "' is not a valid disk size"}
+		return 0, &Error{Value: s, Msg: "value does not look like a valid disk size: " + s}
 	}
 	v, ok := scale(m[1], unitOf(m[2]))
 	if !ok {
-		return 0, &Error{Value: s, Msg: "value '" + s + "' is not a valid disk size"}
+		return 0, &Error{Value: s, Msg: "value does not look like a valid disk size: " + s}
 	}
 	return v, nil
 }

@@ -62,7 +62,8 @@ func ParseStartup(s string) (Startup, error) {
 // String prints s as PVE's web interface writes it (PVE.Parser.printStartup
 // in pve-manager): order=, up=, down=, in that order. PVE stores the value
 // as sent and never prints it itself; this is the spelling found in real
-// configs.
+// configs. A Startup with nothing set prints as "", which PVE rejects: delete
+// the key instead.
 func (s Startup) String() string {
 	var parts []string
 	if s.Order != nil {

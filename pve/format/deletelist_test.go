@@ -1,0 +1,78 @@
+package format_test
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/felhom/felhom/pve/format"
+)
+
+func TestParseDeleteList(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []format.DeleteItem
+	}{
+		{"", nil},
+		{"  ", nil},
+		{"mp0", []format.DeleteItem{{Key: "mp0"}}},
+		{"a1,b2;c3 !d4", []format.DeleteItem{{Key: "a1"}, {Key: "b2"}, {Key: "c3"}, {Key: "d4", Force: true}}},
+		{" net1,, ;\tfeatures\n", []format.DeleteItem{{Key: "net1"}, {Key: "features"}}},
+		{"!mp0,mp0", []format.DeleteItem{{Key: "mp0", Force: true}, {Key: "mp0"}}},
+		{"mp0\x00net0", []format.DeleteItem{{Key: "mp0"}, {Key: "net0"}}},
+		{"host-managed,Cores", []format.DeleteItem{{Key: "host-managed"}, {Key: "Cores"}}},
+	}
+	for _, tt := range tests {
+		got, err := format.ParseDeleteList(tt.in)
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("ParseDeleteList(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+func TestParseDeleteListBad(t *testing.T) {
+	tests := []struct{ in, value string }{
+		{"mp0,1net", "1net"},
+		{"a", "a"}, // a config id has at least two characters
+		{"mp0,!!net0", "!!net0"},
+		{"rootfs,mp.0", "mp.0"},
+		{"!", "!"},
+	}
+	for _, tt := range tests {
+		_, err := format.ParseDeleteList(tt.in)
+		var fe *format.Error
+		if !errors.As(err, &fe) {
+			t.Errorf("ParseDeleteList(%q): err = %v, want *format.Error", tt.in, err)
+			continue
+		}
+		want := "invalid configuration ID '" + tt.value + "'"
+		if fe.Value != tt.value || fe.Msg != want {
+			t.Errorf("ParseDeleteList(%q): got value %q msg %q, want %q, %q", tt.in, fe.Value, fe.Msg, tt.value, want)
+		}
+		if got := fe.PVEMessage("delete"); got != "invalid format - "+want+"\n" {
+			t.Errorf("ParseDeleteList(%q): PVEMessage = %q", tt.in, got)
+		}
+	}
+}
+
+func TestFormatDeleteList(t *testing.T) {
+	tests := []struct {
+		in   []format.DeleteItem
+		want string
+	}{
+		{nil, ""},
+		{[]format.DeleteItem{{Key: "net1"}, {Key: "mp0", Force: true}, {Key: "features"}}, "features,!mp0,net1"},
+		{[]format.DeleteItem{{Key: "mp0"}, {Key: "mp0", Force: true}}, "!mp0"},
+		{[]format.DeleteItem{{Key: "b"}, {Key: "a"}, {Key: "b"}}, "a,b"},
+	}
+	for _, tt := range tests {
+		if got := format.FormatDeleteList(tt.in); got != tt.want {
+			t.Errorf("FormatDeleteList(%v) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	// A printed list reads back.
+	items, err := format.ParseDeleteList(format.FormatDeleteList([]format.DeleteItem{{Key: "swap"}, {Key: "mp1", Force: true}}))
+	if want := []format.DeleteItem{{Key: "mp1", Force: true}, {Key: "swap"}}; err != nil || !reflect.DeepEqual(items, want) {
+		t.Errorf("round trip = %v, %v; want %v", items, err, want)
+	}
+}
