@@ -171,18 +171,14 @@ func (f *File) SnapshotDeleteBegin(name string) error {
 // snapshot's volumes are offered as unusedN (add_unused_volume), of which
 // those the current config still uses vanish again when written. It expects
 // lock: snapshot-delete (set by SnapshotDeleteBegin) or lock: snapshot (the
-// clean-up of a failed create); with no lock it runs SnapshotDeleteBegin
-// first. Other locks: "encountered invalid lock, expected
-// 'snapshot-delete'". On error f is unchanged.
+// clean-up of a failed create); otherwise it runs SnapshotDeleteBegin
+// first, so another lock fails with *LockedError. On error f is unchanged.
 func (f *File) SnapshotDelete(name string) error {
 	c := f.Clone()
-	if c.Lock() == "" {
+	if l := c.Lock(); l != LockSnapshotDelete && l != LockSnapshot {
 		if err := c.SnapshotDeleteBegin(name); err != nil {
 			return err
 		}
-	}
-	if l := c.Lock(); l != LockSnapshotDelete && l != LockSnapshot {
-		return errors.New("encountered invalid lock, expected '" + LockSnapshotDelete + "'")
 	}
 	snap := c.Snapshot(name)
 	if snap == nil {
@@ -267,11 +263,11 @@ func (f *File) RollbackBegin(name string) error {
 // (__snapshot_apply_config): the current description, unusedN and
 // snapshots are kept, everything else (pending changes, raw lxc.* lines
 // included) comes from the snapshot, and parent is set to name. It expects
-// lock: rollback (set by RollbackBegin); with no lock it runs RollbackBegin
-// first; another lock fails with "got wrong lock". On error f is unchanged.
+// lock: rollback (set by RollbackBegin); otherwise it runs RollbackBegin
+// first, so another lock fails with *LockedError. On error f is unchanged.
 func (f *File) Rollback(name string) error {
 	c := f.Clone()
-	if c.Lock() == "" {
+	if c.Lock() != LockRollback {
 		if err := c.RollbackBegin(name); err != nil {
 			return err
 		}
@@ -279,9 +275,6 @@ func (f *File) Rollback(name string) error {
 	snap, err := c.rollbackSnapshot(name)
 	if err != nil {
 		return err
-	}
-	if c.Lock() != LockRollback {
-		return errors.New("got wrong lock")
 	}
 	delete(c.Main.values, "lock")
 	var unused []string
