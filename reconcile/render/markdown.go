@@ -49,7 +49,8 @@ func (m *mdWriter) plan(p *plan.Plan) {
 		meta = append(meta, "made "+p.CreatedAt.UTC().Format(time.DateTime)+" UTC")
 	}
 	meta = append(meta, "plan format "+p.FormatVersion)
-	m.line("%s.", strings.Join(meta, ", "))
+	line := strings.Join(meta, ", ")
+	m.line("%s.", strings.ToUpper(line[:1])+line[1:])
 
 	if len(p.Warnings) > 0 {
 		m.line("")

@@ -1,0 +1,191 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/felhom/felhom/reconcile/plan"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// fixtures are the plans the golden files show.
+func fixtures() map[string]*plan.Plan {
+	at := time.Date(2026, 11, 25, 17, 29, 25, 0, time.UTC)
+	full := &plan.Plan{
+		FormatVersion: plan.FormatVersion, SourceRevision: "3f2a9c1", CreatedAt: at,
+		Warnings: []string{"the API token lacks VM.PowerMgmt on /vms/101"},
+		Containers: []plan.ContainerPlan{
+			{
+				Name: "web", Node: "pve1", VMID: 101, Digest: "7a1c0e9d", Running: true, Status: plan.StatusChanges,
+				Changes: []plan.Change{
+					{Path: "memory", Op: plan.OpUpdate, Before: "1 GiB", After: "2 GiB", Class: plan.ClassHot, Reason: "applied to the running container at once"},
+					{Path: "mp0.size", Op: plan.OpUpdate, Before: "8 GiB", After: "16 GiB", Class: plan.ClassHot, Reason: "resize grows the volume at once, running or not"},
+					{Path: "mp1", Op: plan.OpAdd, After: "local-lvm:4,mp=/srv/cache", Class: plan.ClassHot, Reason: "applied to the running container at once"},
+					{Path: "nameserver", Op: plan.OpUpdate, Before: "1.1.1.1", After: "9.9.9.9", Class: plan.ClassPendingRestart, Reason: "PVE keeps it pending until the container restarts", Drift: true},
+					{Path: "searchdomain", Op: plan.OpUpdate, Before: "lan", After: "home.arpa", Class: plan.ClassAwaitingRestart, Reason: "PVE holds this value pending"},
+					{Path: "tags", Op: plan.OpRemove, Before: "old;web", Class: plan.ClassHot, Reason: "applied to the running container at once"},
+				},
+				Steps: []plan.Step{
+					{Action: plan.ActionSnapshot, Params: map[string]string{"snapname": "felhom-20261125t172925-3f2a9c1"}, Why: "protects the container before its first change"},
+					{Action: plan.ActionResize, Params: map[string]string{"disk": "mp0", "size": "16G"}, Why: "grows mp0 to 16G"},
+					{Action: plan.ActionSetConfig, Params: map[string]string{"memory": "2048", "mp1": "local-lvm:4,mp=/srv/cache", "nameserver": "9.9.9.9", "delete": "tags"}, Why: "writes 4 keys in one PUT"},
+					{Action: plan.ActionReboot, Params: map[string]string{}, Why: "PVE applies 2 changes pending on reboot (restart policy: when-needed)"},
+					{Action: plan.ActionSnapshotPrune, Params: map[string]string{"snapname": "felhom-20261001t000000"}, Why: "keeps the newest 3 felhom snapshots"},
+				},
+				Privileges: []plan.Privilege{{Path: "/storage/local-lvm", Name: "Datastore.AllocateSpace"}, {Path: "/vms/101", Name: "VM.Config.Memory"}},
+			},
+			{Name: "db", Node: "pve1", VMID: 102, Digest: "99ab", Status: plan.StatusUnchanged},
+			{
+				Name: "media", Node: "pve2", VMID: 103, Digest: "5e5e", Running: true, Status: plan.StatusBlocked,
+				Changes: []plan.Change{
+					{Path: "mp2", Op: plan.OpAdd, After: "/tank/media,mp=/media", Class: plan.ClassRootOnly, Reason: "mp2: bind mount points can only be set by root@pam"},
+				},
+				Blocked: []string{"mp2: bind mount points can only be set by root@pam; no API token may"},
+			},
+			{
+				Name: "ci|runner", Node: "pve2", VMID: 104, Digest: "0f0f", Status: plan.StatusError,
+				Changes: []plan.Change{
+					{Path: "rootfs.size", Op: plan.OpUpdate, Before: "16 GiB", After: "8 GiB", Class: plan.ClassImpossible, Reason: "PVE cannot shrink a volume"},
+					{Path: "description", Op: plan.OpUpdate, Before: "line one\nline <two>", After: "a | b *c* `d`", Class: plan.ClassHot, Reason: "the container is stopped: applied at once"},
+				},
+				Blocked: []string{"rootfs.size: PVE cannot shrink a volume"},
+			},
+			{Name: "ghost", Node: "pve3", VMID: 105, Status: plan.StatusMissing, Warnings: []string{"not found on PVE; felhom does not create containers"}},
+			{
+				Name: "cache", Node: "pve1", VMID: 106, Digest: "1234", Running: true, Status: plan.StatusUnchanged,
+				Changes: []plan.Change{
+					{Path: "features.nesting", Op: plan.OpUpdate, Before: "off", After: "on", Class: plan.ClassAwaitingRestart, Reason: "PVE holds this value pending"},
+				},
+				Warnings: []string{"1 change waits for a restart (restart policy: never)"},
+			},
+		},
+	}
+	full.Sort()
+	empty := &plan.Plan{FormatVersion: plan.FormatVersion, CreatedAt: at}
+	return map[string]*plan.Plan{"full": full, "empty": empty}
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./reconcile/render -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (run with -update to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	for name, p := range fixtures() {
+		t.Run(name, func(t *testing.T) {
+			var txt, color, js, md bytes.Buffer
+			if err := Text(&txt, p, TextOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := Text(&color, p, TextOptions{Color: true}); err != nil {
+				t.Fatal(err)
+			}
+			if err := JSON(&js, p); err != nil {
+				t.Fatal(err)
+			}
+			if err := Markdown(&md, p); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, name+".txt", txt.Bytes())
+			golden(t, name+".color.txt", color.Bytes())
+			golden(t, name+".json", js.Bytes())
+			golden(t, name+".md", md.Bytes())
+		})
+	}
+}
+
+func TestTextWithoutColorHasNoEscapes(t *testing.T) {
+	var b bytes.Buffer
+	if err := Text(&b, fixtures()["full"], TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.ContainsRune(b.Bytes(), 0x1b) {
+		t.Error("plain text contains an escape character")
+	}
+	// A description with a newline stays on its line.
+	if !strings.Contains(b.String(), `line one\nline <two> → a | b *c* `+"`d`") {
+		t.Errorf("description not kept on one line:\n%s", b.String())
+	}
+	var c bytes.Buffer
+	if err := Text(&c, fixtures()["full"], TextOptions{Color: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(c.Bytes(), []byte(ansiGreen+"+"+ansiReset)) {
+		t.Error("colour text lacks a green +")
+	}
+}
+
+func TestMarkdownMarkerFirstAndEscaped(t *testing.T) {
+	var b bytes.Buffer
+	if err := Markdown(&b, fixtures()["full"]); err != nil {
+		t.Fatal(err)
+	}
+	s := b.String()
+	if !strings.HasPrefix(s, MarkdownMarker+"\n") {
+		t.Errorf("first line is not the marker: %q", strings.SplitN(s, "\n", 2)[0])
+	}
+	if strings.Count(s, "<details>") != strings.Count(s, "</details>") || strings.Count(s, "<details>") != 5 {
+		t.Errorf("want 5 balanced details sections, got %d/%d", strings.Count(s, "<details>"), strings.Count(s, "</details>"))
+	}
+	for _, bad := range []string{"<two>", "a | b"} {
+		if strings.Contains(s, bad) {
+			t.Errorf("unescaped %q in markdown", bad)
+		}
+	}
+	// Every table row has as many cells as its header.
+	for _, line := range strings.Split(s, "\n") {
+		if strings.HasPrefix(line, "| ") {
+			cells := strings.Count(strings.ReplaceAll(line, `\|`, ""), "|")
+			if cells != 7 {
+				t.Errorf("row with %d separators: %s", cells, line)
+			}
+		}
+	}
+}
+
+func TestJSONIsThePlan(t *testing.T) {
+	p := fixtures()["full"]
+	var b bytes.Buffer
+	if err := JSON(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	got, err := plan.Parse(b.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := json.Marshal(p)
+	again, _ := json.Marshal(got)
+	if !bytes.Equal(want, again) {
+		t.Errorf("JSON does not read back as the same plan")
+	}
+}
+
+func TestSummaryLine(t *testing.T) {
+	got := SummaryLine(fixtures()["full"])
+	if want := "Plan: 1 to change, 2 unchanged, 1 blocked, 1 missing, 1 error."; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
