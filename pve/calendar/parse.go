@@ -49,16 +49,28 @@ type parser struct {
 	errPos  int
 	errMsg  string
 	errPrio int
+
+	// hourPos/hourMsg keep an out-of-range hour in a word with a colon:
+	// proxmox-time then re-reads the word as minutes and seconds ("25:61"
+	// fails on second 61), but the hour is what the user got wrong.
+	hourPos int
+	hourMsg string
 }
 
 // fail records a failure at pos. A later position wins; at the same
 // position a higher priority wins, then the later record.
 func (p *parser) fail(pos, prio int, format string, args ...any) {
+	if prio == hourWordPrio && p.hourMsg == "" {
+		p.hourPos, p.hourMsg = pos, fmt.Sprintf(format, args...)
+	}
 	if p.errMsg != "" && (pos < p.errPos || pos == p.errPos && prio < p.errPrio) {
 		return
 	}
 	p.errPos, p.errMsg, p.errPrio = pos, fmt.Sprintf(format, args...), prio
 }
+
+// hourWordPrio marks failures of the hour field in a word with a colon.
+const hourWordPrio = 4
 
 func (p *parser) at(pos int, c byte) bool { return pos < len(p.s) && p.s[pos] == c }
 
@@ -166,7 +178,7 @@ func (p *parser) timeSpec(pos int) (hour, minute, second []value, end int, ok bo
 		tok = tok[:n]
 	}
 	if strings.Contains(tok, ":") {
-		hourPrio, minPrio = 3, 2
+		hourPrio, minPrio = hourWordPrio, 2
 	}
 	i := pos
 	if h, j, ok := p.list(pos, fieldHour, hourPrio); ok && p.at(j, ':') {
@@ -331,6 +343,9 @@ func Parse(expr string) (*Event, error) {
 		// reported as an hour out of range).
 		if p.errMsg != "" && (p.errPos >= pos || !strings.ContainsAny(p.s[p.errPos:pos], " \t")) {
 			pos, msg = p.errPos, p.errMsg
+		}
+		if p.hourMsg != "" && p.hourPos <= pos && !strings.ContainsAny(p.s[p.hourPos:pos], " \t") {
+			pos, msg = p.hourPos, p.hourMsg
 		}
 		return &ParseError{Expr: expr, Pos: off + pos, Msg: msg}
 	}
