@@ -37,6 +37,7 @@ func newRootCommand() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.configFile, "config", "", "felhom config file (YAML); FELHOM_* environment variables override it")
 	root.AddCommand(
 		newVersionCommand(),
+		newScheduleCommand(),
 	)
 	return root
 }
