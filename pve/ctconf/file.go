@@ -322,6 +322,15 @@ func (s *Section) Keys() []string {
 	return keys
 }
 
+// Values returns a copy of the section's keys and values.
+func (s *Section) Values() map[string]string {
+	res := make(map[string]string, len(s.values))
+	for k, v := range s.values {
+		res[k] = v
+	}
+	return res
+}
+
 // Description returns the section's description ("" when none).
 func (s *Section) Description() string { return s.values["description"] }
 

@@ -3,6 +3,7 @@ package ctconf
 import (
 	"errors"
 	"regexp"
+	"sort"
 	"strconv"
 
 	"github.com/felhom/felhom/pve/format"
@@ -300,5 +301,62 @@ func (f *File) Rollback(name string) error {
 	c.Pending = nil
 	c.dropUsedUnused()
 	*f = *c
+	return nil
+}
+
+// SnapshotEntry is one element of GET /nodes/{node}/lxc/{vmid}/snapshot.
+type SnapshotEntry struct {
+	Name string
+	// Snaptime is 0 when the section has none.
+	Snaptime    int64
+	Description string
+	// Parent is set only when HasParent.
+	Parent    string
+	HasParent bool
+	// Snapstate is "" for a complete snapshot.
+	Snapstate string
+	// Current marks the final "current" entry, which carries Digest and
+	// Running instead of Snaptime and Snapstate.
+	Current bool
+	Digest  string
+	Running bool
+}
+
+// SnapshotEntries returns what GET .../snapshot returns (pve-container
+// src/PVE/API2/LXC/Snapshot.pm): one entry per snapshot, sorted by name
+// (PVE's order is a hash order), then the "current" entry with the digest,
+// the running state, the description "You are here!" and the current
+// parent.
+func (f *File) SnapshotEntries(running bool) []SnapshotEntry {
+	var res []SnapshotEntry
+	for _, s := range f.Snapshots {
+		e := SnapshotEntry{Name: s.Name, Snaptime: s.Snaptime(), Snapstate: s.Snapstate()}
+		if d := s.values["description"]; perlTrue(d) {
+			e.Description = d
+		}
+		if p, ok := s.values["parent"]; ok {
+			e.Parent, e.HasParent = p, true
+		}
+		res = append(res, e)
+	}
+	sort.Slice(res, func(i, j int) bool { return res[i].Name < res[j].Name })
+	cur := SnapshotEntry{Name: "current", Current: true, Digest: f.Digest, Running: running, Description: "You are here!"}
+	if p, ok := f.Main.values["parent"]; ok {
+		cur.Parent, cur.HasParent = p, true
+	}
+	return append(res, cur)
+}
+
+// SetSnapshotDescription is PUT .../snapshot/{name}/config: check_lock,
+// the snapshot must exist, then its description is replaced.
+func (f *File) SetSnapshotDescription(name, description string) error {
+	if err := f.CheckLock(); err != nil {
+		return err
+	}
+	s := f.Snapshot(name)
+	if s == nil {
+		return errors.New("snapshot '" + name + "' does not exist")
+	}
+	s.values["description"] = description
 	return nil
 }

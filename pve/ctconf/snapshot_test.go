@@ -298,3 +298,39 @@ func TestMountPoints(t *testing.T) {
 		t.Errorf("MountPoints = %v", got)
 	}
 }
+
+func TestSnapshotEntries(t *testing.T) {
+	text := readRef(t, "snapshot-create-in-progress-lock-snapstate.conf")
+	f := mustParse(t, text)
+	got := f.SnapshotEntries(true)
+	want := []SnapshotEntry{
+		{Name: "test", Snaptime: 1234567890, Description: "test comment\n"},
+		{Name: "test2", Snaptime: 1234567890, Description: "test comment\n", Parent: "test", HasParent: true, Snapstate: "prepare"},
+		{Name: "current", Current: true, Digest: Digest([]byte(text)), Running: true, Description: "You are here!", Parent: "test", HasParent: true},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %+v", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("entry %d:\n%+v\nwant\n%+v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestSetSnapshotDescription(t *testing.T) {
+	f := mustParse(t, readRef(t, "snapshot-chain-3-snaps.conf"))
+	if err := f.SetSnapshotDescription("test2", "line one\nline: two"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(f.Bytes()), "\n[test2]\n#line one\n#line%3A two\narch") {
+		t.Errorf("description not written:\n%s", f.Bytes())
+	}
+	if err := f.SetSnapshotDescription("nope", "x"); err == nil || err.Error() != "snapshot 'nope' does not exist" {
+		t.Errorf("unknown snapshot: %v", err)
+	}
+	f.SetLock("backup")
+	if err := f.SetSnapshotDescription("test", "x"); err == nil || err.Error() != "CT is locked (backup)" {
+		t.Errorf("locked: %v", err)
+	}
+}
