@@ -1,0 +1,601 @@
+package pvesim
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/felhom/felhom/pve/ctconf"
+	"github.com/felhom/felhom/pve/format"
+)
+
+// Container endpoints: config GET/PUT, pending, status, power, listings
+// (pve-container src/PVE/API2/LXC.pm, src/PVE/API2/LXC/Config.pm,
+// src/PVE/API2/LXC/Status.pm; pve-manager PVE/API2/Cluster.pm resources).
+
+// keyTypes gives the JSON type PVE's config parser gives each key's value
+// (pve-container Config.pm check_type: integers and booleans become
+// numbers, so does a number such as cpulimit).
+var keyTypes = func() map[string]ptype {
+	m := map[string]ptype{"snaptime": tInteger}
+	for _, p := range ctOptions {
+		if p.count == 0 {
+			m[p.name] = p.typ
+		}
+	}
+	return m
+}()
+
+// typedValue returns a config value as PVE's JSON has it.
+func typedValue(key, v string) any {
+	switch keyTypes[key] {
+	case tInteger, tBoolean:
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return n
+		}
+	case tNumber:
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			return f
+		}
+	}
+	return v
+}
+
+// lookupCT finds the container on the node as load_config does.
+func (s *Sim) lookupCT(r *request) (*simCT, error) {
+	node := r.params["node"]
+	if s.node[node] == nil {
+		return nil, errorf("no such cluster node '%s'", node)
+	}
+	ct := s.cts[r.vmid()]
+	if ct == nil || ct.node != node {
+		return nil, errorf("Configuration file 'nodes/%s/lxc/%d.conf' does not exist", node, r.vmid())
+	}
+	return ct, nil
+}
+
+// lookupNode checks the node parameter.
+func (s *Sim) lookupNode(r *request) (*simNode, error) {
+	n := s.node[r.params["node"]]
+	if n == nil {
+		return nil, errorf("no such cluster node '%s'", r.params["node"])
+	}
+	return n, nil
+}
+
+func vmPath(vmid int) string { return fmt.Sprintf("/vms/%d", vmid) }
+
+// configJSON renders a config map with typed values and the raw lxc pairs.
+func configJSON(values map[string]string, lxc []ctconf.LxcEntry) map[string]any {
+	out := make(map[string]any, len(values)+1)
+	for k, v := range values {
+		out[k] = typedValue(k, v)
+	}
+	if len(lxc) > 0 {
+		pairs := make([][2]string, len(lxc))
+		for i, e := range lxc {
+			pairs[i] = [2]string{e.Key, e.Value}
+		}
+		out["lxc"] = pairs
+	}
+	return out
+}
+
+// getConfig is GET .../config: pending merged in unless current=1; with
+// snapshot=NAME the snapshot's config.
+func (s *Sim) getConfig(r *request) (any, error) {
+	if err := s.check(r, vmPath(r.vmid()), "VM.Audit"); err != nil {
+		return nil, err
+	}
+	ct, err := s.lookupCT(r)
+	if err != nil {
+		return nil, err
+	}
+	f, err := ct.file()
+	if err != nil {
+		return nil, err
+	}
+	if name := r.params["snapshot"]; name != "" {
+		if r.boolParam("current") {
+			return nil, paramError(map[string]string{"current": "cannot use 'snapshot' parameter with 'current'", "snapshot": "cannot use 'snapshot' parameter with 'current'"})
+		}
+		snap := f.Snapshot(name)
+		if snap == nil {
+			return nil, errorf("snapshot '%s' does not exist", name)
+		}
+		values := map[string]string{}
+		for _, k := range snap.Keys() {
+			v, _ := snap.Get(k)
+			values[k] = v
+		}
+		values["digest"] = f.Digest
+		return configJSON(values, snap.Lxc), nil
+	}
+	if r.boolParam("current") {
+		return configJSON(f.Current(), f.Main.Lxc), nil
+	}
+	return configJSON(f.Merged(), f.Main.Lxc), nil
+}
+
+// getPending is GET .../pending (config_with_pending_array).
+func (s *Sim) getPending(r *request) (any, error) {
+	if err := s.check(r, vmPath(r.vmid()), "VM.Audit"); err != nil {
+		return nil, err
+	}
+	ct, err := s.lookupCT(r)
+	if err != nil {
+		return nil, err
+	}
+	f, err := ct.file()
+	if err != nil {
+		return nil, err
+	}
+	out := []map[string]any{}
+	for _, e := range f.PendingEntries() {
+		m := map[string]any{"key": e.Key}
+		if e.HasValue {
+			m["value"] = typedValue(e.Key, e.Value)
+		}
+		if e.HasPending {
+			m["pending"] = typedValue(e.Key, e.Pending)
+		}
+		if e.Delete > 0 {
+			m["delete"] = e.Delete
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// putConfig is PUT .../config (update_vm): synchronous, returns null.
+func (s *Sim) putConfig(r *request) (any, error) {
+	if err := s.checkAny(r, vmPath(r.vmid()), "VM.Config.Disk", "VM.Config.CPU", "VM.Config.Memory", "VM.Config.Network", "VM.Config.Options"); err != nil {
+		return nil, err
+	}
+	ct, err := s.lookupCT(r)
+	if err != nil {
+		return nil, err
+	}
+	vmid := ct.vmid
+	u := ctconf.Update{VMID: vmid, Set: map[string]string{}}
+	for k, v := range r.params {
+		switch k {
+		case "node", "vmid", "digest":
+		case "delete":
+			u.Delete = splitList(v)
+		case "revert":
+			u.Revert = splitList(v)
+		default:
+			u.Set[k] = v
+		}
+	}
+	if len(u.Set) == 0 && len(u.Delete) == 0 && len(u.Revert) == 0 {
+		return nil, errorf("no options specified")
+	}
+	f, err := ct.file()
+	if err != nil {
+		return nil, err
+	}
+	if err := f.CheckLock(); err != nil {
+		return nil, err
+	}
+	if d := r.params["digest"]; d != "" && d != f.Digest {
+		return nil, errorf("detected modified configuration - file changed by other user? Try again.")
+	}
+	old := func(key string) (string, bool) {
+		if f.Pending != nil {
+			if v, ok := f.Pending.Get(key); ok {
+				return v, true
+			}
+		}
+		return f.Get(key)
+	}
+	unpriv := false
+	if v, ok := f.Get("unprivileged"); ok && v == "1" {
+		unpriv = true
+	}
+	if err := s.checkCTModifyConfig(r, ct.node, vmid, old, unpriv, append(append([]string{}, u.Delete...), u.Revert...), true); err != nil {
+		return nil, err
+	}
+	setKeys := make([]string, 0, len(u.Set))
+	for k := range u.Set {
+		setKeys = append(setKeys, k)
+	}
+	sort.Strings(setKeys)
+	if err := s.checkCTModifyConfig(r, ct.node, vmid, old, unpriv, setKeys, false); err != nil {
+		return nil, err
+	}
+	if _, err := f.ApplyUpdate(u, ct.running, allocator{s: s, ct: ct}); err != nil {
+		return nil, err
+	}
+	ct.store(f)
+	return nil, nil
+}
+
+// maxDisk returns the rootfs size in bytes.
+func rootfsSize(f *ctconf.File) int64 {
+	v, ok := f.Get("rootfs")
+	if !ok {
+		return 0
+	}
+	rf, err := format.ParseRootFS(v)
+	if err != nil || rf.Size == nil {
+		return 0
+	}
+	return int64(*rf.Size)
+}
+
+func intValue(f *ctconf.File, key string, def int64) int64 {
+	v, ok := f.Get(key)
+	if !ok {
+		return def
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return def
+	}
+	return n
+}
+
+// vmStatus is the status shared by status/current, the node's lxc list
+// and cluster/resources.
+func (s *Sim) vmStatus(ct *simCT) map[string]any {
+	f, err := ct.file()
+	if err != nil {
+		return map[string]any{"vmid": ct.vmid, "status": "unknown"}
+	}
+	maxmem := intValue(f, "memory", 512) << 20
+	maxswap := intValue(f, "swap", 512) << 20
+	cpus := float64(s.node[ct.node].maxCPU)
+	if c := intValue(f, "cores", 0); c > 0 {
+		cpus = float64(c)
+	}
+	if v, ok := f.Get("cpulimit"); ok {
+		if l, err := strconv.ParseFloat(v, 64); err == nil && l > 0 && l < cpus {
+			cpus = l
+		}
+	}
+	name, _ := f.Get("hostname")
+	if name == "" {
+		name = fmt.Sprintf("CT%d", ct.vmid)
+	}
+	maxdisk := rootfsSize(f)
+	m := map[string]any{
+		"vmid": ct.vmid, "name": name, "status": "stopped", "type": "lxc",
+		"cpus": cpus, "maxmem": maxmem, "maxswap": maxswap, "maxdisk": maxdisk,
+		"cpu": 0, "mem": 0, "swap": 0, "disk": 0, "uptime": 0,
+		"netin": 0, "netout": 0, "diskread": 0, "diskwrite": 0,
+	}
+	if ct.running {
+		up := int64(s.clock.Now().Sub(ct.started).Seconds())
+		if up < 0 {
+			up = 0
+		}
+		m["status"] = "running"
+		m["uptime"] = up
+		m["cpu"] = 0.0125
+		m["mem"] = maxmem / 5
+		m["disk"] = maxdisk / 4
+		m["netin"] = 1024 * up
+		m["netout"] = 512 * up
+		m["diskread"] = 4096 * up
+		m["diskwrite"] = 2048 * up
+		m["pid"] = 10000 + ct.vmid
+	}
+	if l := f.Lock(); l != "" {
+		m["lock"] = l
+	}
+	if t, ok := f.Get("tags"); ok {
+		m["tags"] = t
+	}
+	if v, ok := f.Get("template"); ok && v == "1" {
+		m["template"] = 1
+	}
+	return m
+}
+
+// statusCurrent is GET .../status/current.
+func (s *Sim) statusCurrent(r *request) (any, error) {
+	if err := s.check(r, vmPath(r.vmid()), "VM.Audit"); err != nil {
+		return nil, err
+	}
+	ct, err := s.lookupCT(r)
+	if err != nil {
+		return nil, err
+	}
+	m := s.vmStatus(ct)
+	m["ha"] = map[string]any{"managed": 0}
+	delete(m, "type")
+	return m, nil
+}
+
+// listCTs is GET /nodes/{node}/lxc: the containers the caller may audit.
+func (s *Sim) listCTs(r *request) (any, error) {
+	if _, err := s.lookupNode(r); err != nil {
+		return nil, err
+	}
+	out := []map[string]any{}
+	for _, vmid := range s.vmids() {
+		ct := s.cts[vmid]
+		if ct.node != r.params["node"] || !s.hasAny(r.token, vmPath(vmid), "VM.Audit") {
+			continue
+		}
+		m := s.vmStatus(ct)
+		m["maxcpu"] = math.Ceil(m["cpus"].(float64))
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// clusterResources is GET /cluster/resources: guests (type=vm), storages
+// and nodes the caller may see.
+func (s *Sim) clusterResources(r *request) (any, error) {
+	typ := r.params["type"]
+	out := []map[string]any{}
+	if typ == "" || typ == "vm" {
+		for _, vmid := range s.vmids() {
+			ct := s.cts[vmid]
+			if !s.hasAny(r.token, vmPath(vmid), "VM.Audit") {
+				continue
+			}
+			m := s.vmStatus(ct)
+			cpus := m["cpus"].(float64)
+			delete(m, "cpus")
+			delete(m, "maxswap")
+			delete(m, "swap")
+			delete(m, "pid")
+			m["maxcpu"] = cpus
+			m["id"] = fmt.Sprintf("lxc/%d", vmid)
+			m["node"] = ct.node
+			if _, ok := m["template"]; !ok {
+				m["template"] = 0
+			}
+			out = append(out, m)
+		}
+	}
+	if typ == "" || typ == "node" {
+		for _, n := range s.nodes {
+			if !s.hasAny(r.token, "/nodes/"+n.name, "Sys.Audit") {
+				continue
+			}
+			m := s.nodeStatus(n)
+			m["id"] = "node/" + n.name
+			m["type"] = "node"
+			out = append(out, m)
+		}
+	}
+	if typ == "" || typ == "storage" {
+		for _, n := range s.nodes {
+			for _, st := range n.storages {
+				if !s.hasAny(r.token, "/storage/"+st.id, "Datastore.Audit", "Datastore.AllocateSpace") {
+					continue
+				}
+				out = append(out, map[string]any{
+					"id": "storage/" + n.name + "/" + st.id, "type": "storage", "storage": st.id, "node": n.name,
+					"status": "available", "plugintype": st.typ, "content": strings.Join(st.content, ","),
+					"shared": boolInt(st.shared), "disk": st.used(), "maxdisk": st.total,
+				})
+			}
+		}
+	}
+	return out, nil
+}
+
+func (s *Sim) nodeStatus(n *simNode) map[string]any {
+	return map[string]any{
+		"node": n.name, "status": "online", "cpu": 0.03, "maxcpu": n.maxCPU,
+		"mem": n.maxMem / 4, "maxmem": n.maxMem, "uptime": int64(s.clock.Now().Sub(n.bootTime).Seconds()),
+		"level": "", "disk": int64(8 << 30), "maxdisk": int64(64 << 30),
+	}
+}
+
+// listNodes is GET /nodes.
+func (s *Sim) listNodes(r *request) (any, error) {
+	out := []map[string]any{}
+	for _, n := range s.nodes {
+		m := s.nodeStatus(n)
+		m["id"] = "node/" + n.name
+		m["type"] = "node"
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// version is GET /version.
+func (s *Sim) version(r *request) (any, error) {
+	return map[string]any{"version": "9.1.1", "release": "9.1", "repoid": "42db4a6cf33dac83"}, nil
+}
+
+// power is the shared part of start/stop/shutdown/reboot: permission,
+// the running-state check PVE makes before forking, and the lock check.
+func (s *Sim) power(r *request, typ string) (any, error) {
+	if err := s.check(r, vmPath(r.vmid()), "VM.PowerMgmt"); err != nil {
+		return nil, err
+	}
+	ct, err := s.lookupCT(r)
+	if err != nil {
+		return nil, err
+	}
+	if r.boolParam("skiplock") {
+		return nil, paramError(map[string]string{"skiplock": "Only root may use this option."})
+	}
+	f, err := ct.file()
+	if err != nil {
+		return nil, err
+	}
+	switch typ {
+	case "vzstart":
+		if ct.running {
+			return nil, errorf("CT %d already running", ct.vmid)
+		}
+		if err := f.CheckLock(); err != nil {
+			return nil, err
+		}
+	case "vzstop", "vzshutdown":
+		if !ct.running {
+			return nil, errorf("CT %d not running", ct.vmid)
+		}
+		if err := f.CheckLock(); err != nil {
+			return nil, err
+		}
+	case "vzreboot":
+		if !ct.running {
+			return nil, errorf("VM %d not running", ct.vmid)
+		}
+	}
+	vmid := ct.vmid
+	return s.startTask(r, taskSpec{node: ct.node, typ: typ, id: strconv.Itoa(vmid), finish: func(t *task) error {
+		ct := s.cts[vmid]
+		if ct == nil {
+			return fmt.Errorf("Configuration file 'nodes/%s/lxc/%d.conf' does not exist", r.params["node"], vmid)
+		}
+		switch typ {
+		case "vzstart":
+			if ct.running {
+				return fmt.Errorf("CT %d already running", vmid)
+			}
+			return s.startCT(t, ct)
+		case "vzstop", "vzshutdown":
+			ct.running = false
+		case "vzreboot":
+			ct.running = false
+			return s.startCT(t, ct)
+		}
+		return nil
+	}}), nil
+}
+
+// startCT is vm_start: pending changes are applied first (failures are
+// warnings), then the container runs.
+func (s *Sim) startCT(t *task, ct *simCT) error {
+	f, err := ct.file()
+	if err != nil {
+		return err
+	}
+	if f.Pending != nil {
+		res, err := f.ApplyPending(allocator{s: s, ct: ct})
+		if err != nil {
+			return err
+		}
+		for _, w := range res.Warnings {
+			t.warn("%s", strings.TrimSuffix(w, "\n"))
+		}
+		ct.store(f)
+	}
+	ct.running = true
+	ct.started = s.clock.Now()
+	return nil
+}
+
+// resize is PUT .../resize: early checks synchronously (500 on failure),
+// then the task grows the volume and writes size= (pve-container
+// src/PVE/API2/LXC.pm resize_vm).
+func (s *Sim) resize(r *request) (any, error) {
+	if err := s.checkAny(r, vmPath(r.vmid()), "VM.Config.Disk"); err != nil {
+		return nil, err
+	}
+	ct, err := s.lookupCT(r)
+	if err != nil {
+		return nil, err
+	}
+	disk := r.params["disk"]
+	sizeStr := r.params["size"]
+	ext := strings.HasPrefix(sizeStr, "+")
+	req, err := format.ParseSize(strings.TrimPrefix(sizeStr, "+"))
+	if err != nil {
+		return nil, errorf("invalid size string")
+	}
+	check := func() (*ctconf.File, string, int64, *simStorage, error) {
+		f, err := ct.file()
+		if err != nil {
+			return nil, "", 0, nil, err
+		}
+		if err := f.CheckLock(); err != nil {
+			return nil, "", 0, nil, err
+		}
+		if err := s.check(r, vmPath(ct.vmid), "VM.Config.Options"); err != nil {
+			return nil, "", 0, nil, err
+		}
+		if d := r.params["digest"]; d != "" && d != f.Digest {
+			return nil, "", 0, nil, errorf("detected modified configuration - file changed by other user? Try again.")
+		}
+		value, ok := f.Get(disk)
+		if !ok {
+			return nil, "", 0, nil, errorf("unable to parse volume ID ''")
+		}
+		volid, size, ok := volumeOf(disk, value)
+		if !ok {
+			vol := value
+			if i := strings.IndexByte(vol, ','); i >= 0 {
+				vol = vol[:i]
+			}
+			return nil, "", 0, nil, errorf("unable to parse volume ID '%s'", strings.TrimPrefix(vol, "volume="))
+		}
+		st, err := s.storageOf(ct.node, volid)
+		if err != nil {
+			return nil, "", 0, nil, errorf("%v", err)
+		}
+		name := volid[strings.IndexByte(volid, ':')+1:]
+		if owner := volumeOwner(name); owner != ct.vmid {
+			return nil, "", 0, nil, errorf("can't resize mount point owned by another container (%d) at /usr/share/perl5/PVE/API2/LXC.pm line 2386.", owner)
+		}
+		if err := s.check(r, "/storage/"+st.id, "Datastore.AllocateSpace"); err != nil {
+			return nil, "", 0, nil, err
+		}
+		if v := st.volumes[name]; v != nil {
+			size = v.size
+		}
+		newSize := int64(req)
+		if ext {
+			newSize += size
+		}
+		if newSize < size {
+			return nil, "", 0, nil, errorf("unable to shrink disk size")
+		}
+		if newSize == size {
+			return nil, "", 0, nil, errorf("disk is already at specified size")
+		}
+		return f, volid, newSize, st, nil
+	}
+	if _, _, _, _, err := check(); err != nil {
+		return nil, err
+	}
+	return s.startTask(r, taskSpec{node: ct.node, typ: "resize", id: strconv.Itoa(ct.vmid), finish: func(t *task) error {
+		f, volid, newSize, st, err := check()
+		if err != nil {
+			return err
+		}
+		name := volid[strings.IndexByte(volid, ':')+1:]
+		if st.used()-volSize(st, name)+newSize > st.total {
+			return fmt.Errorf("not enough space on storage '%s'", st.id)
+		}
+		if v := st.volumes[name]; v != nil {
+			v.size = newSize
+		} else {
+			st.volumes[name] = &volume{size: newSize, owner: ct.vmid}
+		}
+		value, _ := f.Get(disk)
+		sz := format.Size(newSize)
+		if disk == "rootfs" {
+			rf, _ := format.ParseRootFS(value)
+			rf.Size = &sz
+			f.Set(disk, rf.String())
+		} else {
+			mp, _ := format.ParseMountPoint(value)
+			mp.Size = &sz
+			f.Set(disk, mp.String())
+		}
+		ct.store(f)
+		t.logf("  Logical volume %q successfully resized.", name)
+		return nil
+	}}), nil
+}
+
+func volSize(st *simStorage, name string) int64 {
+	if v := st.volumes[name]; v != nil {
+		return v.size
+	}
+	return 0
+}

@@ -1,0 +1,140 @@
+package pvesim
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Server is the simulator served over HTTPS with a self-signed certificate.
+type Server struct {
+	// URL is the base URL, e.g. "https://127.0.0.1:8006" (the API is under
+	// /api2/json).
+	URL string
+	// Fingerprint is the SHA-256 fingerprint of the server's certificate in
+	// PVE's form, "AA:BB:...".
+	Fingerprint string
+	// CertPEM is the server's certificate, for clients that want a CA file.
+	CertPEM []byte
+
+	sim *Sim
+	srv *http.Server
+	ln  net.Listener
+}
+
+// StartTLS serves the simulator on a random loopback port.
+func (s *Sim) StartTLS() (*Server, error) { return s.ListenAndServeTLS("127.0.0.1:0") }
+
+// ListenAndServeTLS serves the simulator on addr with a freshly generated
+// self-signed certificate (ECDSA P-256, valid for the listen host,
+// localhost and 127.0.0.1) and returns once it accepts connections. Like
+// pveproxy it speaks HTTP/1.1 only.
+func (s *Sim) ListenAndServeTLS(addr string) (*Server, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("sim: listen %q: %w", addr, err)
+	}
+	cert, certPEM, err := selfSigned(host)
+	if err != nil {
+		return nil, fmt.Errorf("sim: certificate: %w", err)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("sim: %w", err)
+	}
+	srv := &http.Server{
+		Handler:   s.Handler(),
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}},
+		// An empty TLSNextProto map disables HTTP/2, as pveproxy has none.
+		TLSNextProto:      map[string]func(*http.Server, *tls.Conn, http.Handler){},
+		ReadHeaderTimeout: 30 * time.Second,
+		// pveproxy closes idle keep-alive connections after about 5 s.
+		IdleTimeout: 5 * time.Second,
+	}
+	tlsLn := tls.NewListener(ln, srv.TLSConfig)
+	go func() { _ = srv.Serve(tlsLn) }()
+	sum := sha256.Sum256(cert.Certificate[0])
+	return &Server{
+		URL:         "https://" + ln.Addr().String(),
+		Fingerprint: fingerprint(sum[:]),
+		CertPEM:     certPEM,
+		sim:         s,
+		srv:         srv,
+		ln:          ln,
+	}, nil
+}
+
+// Sim returns the simulator the server serves.
+func (srv *Server) Sim() *Sim { return srv.sim }
+
+// Close stops the server and the simulator.
+func (srv *Server) Close() error {
+	srv.sim.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	err := srv.srv.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = srv.srv.Close()
+	}
+	return err
+}
+
+// fingerprint prints a digest as PVE does: uppercase hex pairs joined by ':'.
+func fingerprint(sum []byte) string {
+	parts := make([]string, len(sum))
+	for i, b := range sum {
+		parts[i] = fmt.Sprintf("%02X", b)
+	}
+	return strings.Join(parts, ":")
+}
+
+func selfSigned(host string) (tls.Certificate, []byte, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: "felhom sim", Organization: []string{"felhom PVE simulator"}},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().AddDate(2, 0, 0),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		DNSNames:     []string{"localhost"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+	}
+	if ip := net.ParseIP(host); ip != nil && !ip.IsUnspecified() {
+		tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+	} else if host != "" && ip == nil {
+		tmpl.DNSNames = append(tmpl.DNSNames, host)
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	return cert, certPEM, err
+}

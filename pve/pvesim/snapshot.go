@@ -1,0 +1,378 @@
+package pvesim
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/felhom/felhom/pve/ctconf"
+)
+
+// Snapshots (pve-container src/PVE/API2/LXC/Snapshot.pm; pve-guest-common
+// src/PVE/AbstractConfig.pm snapshot_create, snapshot_delete,
+// snapshot_rollback; pve-storage volume_has_feature,
+// volume_rollback_is_possible). The API call checks only the reserved
+// names; everything else happens inside the task, so a refused snapshot is
+// a task that ends "TASK ERROR: snapshot feature is not available".
+
+// snapshotCapable reports whether every mount point of the config (rootfs
+// and mpN) can be snapshotted: has_feature('snapshot') over foreach_volume.
+// A bind or device mount point, or a volume on a storage without snapshot
+// support, makes the whole container incapable.
+func (s *Sim) snapshotCapable(ct *simCT, f *ctconf.File) bool {
+	for key, value := range f.MountPoints() {
+		volid, _, ok := volumeOf(key, value)
+		if !ok {
+			return false
+		}
+		st, err := s.storageOf(ct.node, volid)
+		if err != nil || !storageTypes[st.typ] {
+			return false
+		}
+	}
+	return true
+}
+
+// mountVolumes returns the storage volumes (storage, name) of the
+// config's mount points.
+func (s *Sim) mountVolumes(ct *simCT, sec *ctconf.Section) []*volume {
+	var out []*volume
+	for _, key := range sec.Keys() {
+		if key != "rootfs" && !isIndexed(key, "mp") {
+			continue
+		}
+		v, _ := sec.Get(key)
+		volid, _, ok := volumeOf(key, v)
+		if !ok {
+			continue
+		}
+		st, err := s.storageOf(ct.node, volid)
+		if err != nil {
+			continue
+		}
+		if vol := st.volumes[volid[strings.IndexByte(volid, ':')+1:]]; vol != nil {
+			out = append(out, vol)
+		}
+	}
+	return out
+}
+
+// listSnapshots is GET .../snapshot.
+func (s *Sim) listSnapshots(r *request) (any, error) {
+	if err := s.check(r, vmPath(r.vmid()), "VM.Audit"); err != nil {
+		return nil, err
+	}
+	ct, err := s.lookupCT(r)
+	if err != nil {
+		return nil, err
+	}
+	f, err := ct.file()
+	if err != nil {
+		return nil, err
+	}
+	out := []map[string]any{}
+	for _, sn := range f.Snapshots {
+		item := map[string]any{"name": sn.Name, "snaptime": int64(0), "description": sn.Description()}
+		if v, ok := sn.Get("snaptime"); ok {
+			item["snaptime"] = typedValue("snaptime", v)
+		}
+		if v, ok := sn.Get("parent"); ok {
+			item["parent"] = v
+		}
+		if v, ok := sn.Get("snapstate"); ok && v != "" {
+			item["snapstate"] = v
+		}
+		out = append(out, item)
+	}
+	current := map[string]any{"name": "current", "digest": f.Digest, "running": boolInt(ct.running), "description": "You are here!"}
+	if v, ok := f.Get("parent"); ok {
+		current["parent"] = v
+	}
+	return append(out, current), nil
+}
+
+func isTemplate(f *ctconf.File) bool { v, _ := f.Get("template"); return v == "1" }
+
+// createSnapshot is POST .../snapshot: task vzsnapshot.
+func (s *Sim) createSnapshot(r *request) (any, error) {
+	if err := s.check(r, vmPath(r.vmid()), "VM.Snapshot"); err != nil {
+		return nil, err
+	}
+	ct, err := s.lookupCT(r)
+	if err != nil {
+		return nil, err
+	}
+	name := r.params["snapname"]
+	if name == "current" || name == "vzdump" {
+		return nil, errorf("unable to use snapshot name '%s' (reserved name)", name)
+	}
+	desc := r.params["description"]
+	vmid := ct.vmid
+	return s.startTask(r, taskSpec{node: ct.node, typ: "vzsnapshot", id: strconv.Itoa(vmid),
+		begin: func(t *task) error {
+			f, err := ct.file()
+			if err != nil {
+				return err
+			}
+			if isTemplate(f) {
+				return fmt.Errorf("you can't take a snapshot if it's a template")
+			}
+			if err := f.CheckLock(); err != nil {
+				return err
+			}
+			if f.Snapshot(name) != nil {
+				return fmt.Errorf("snapshot name '%s' already used", name)
+			}
+			if !s.snapshotCapable(ct, f) {
+				return fmt.Errorf("snapshot feature is not available")
+			}
+			if err := f.SnapshotPrepare(name, desc, s.clock.Now().Unix()); err != nil {
+				return err
+			}
+			ct.store(f)
+			return nil
+		},
+		finish: func(t *task) error {
+			f, err := ct.file()
+			if err != nil {
+				return err
+			}
+			if ct.running {
+				t.logf("freezing container %d", vmid)
+			}
+			for _, v := range s.mountVolumes(ct, f.Main) {
+				v.snaps = append(v.snaps, name)
+			}
+			if ct.running {
+				t.logf("thawing container %d", vmid)
+			}
+			if err := f.SnapshotCommit(name); err != nil {
+				return err
+			}
+			ct.store(f)
+			return nil
+		},
+		abort: func(t *task) {
+			// snapshot_create on failure: the partial snapshot is deleted.
+			if f, err := ct.file(); err == nil && f.Snapshot(name) != nil {
+				if f.SnapshotDelete(name) == nil {
+					ct.store(f)
+				}
+			}
+		},
+	}), nil
+}
+
+// deleteSnapshot is DELETE .../snapshot/{snapname}: task vzdelsnapshot. A
+// failed delete leaves lock snapshot-delete and snapstate delete, as on
+// PVE.
+func (s *Sim) deleteSnapshot(r *request) (any, error) {
+	if err := s.check(r, vmPath(r.vmid()), "VM.Snapshot"); err != nil {
+		return nil, err
+	}
+	ct, err := s.lookupCT(r)
+	if err != nil {
+		return nil, err
+	}
+	name := r.params["snapname"]
+	return s.startTask(r, taskSpec{node: ct.node, typ: "vzdelsnapshot", id: strconv.Itoa(ct.vmid),
+		begin: func(t *task) error {
+			f, err := ct.file()
+			if err != nil {
+				return err
+			}
+			if f.Snapshot(name) == nil {
+				return fmt.Errorf("snapshot '%s' does not exist", name)
+			}
+			if err := f.CheckLock(); err != nil {
+				return err
+			}
+			if err := f.SnapshotDeleteBegin(name); err != nil {
+				return err
+			}
+			ct.store(f)
+			return nil
+		},
+		finish: func(t *task) error {
+			f, err := ct.file()
+			if err != nil {
+				return err
+			}
+			sn := f.Snapshot(name)
+			if sn == nil {
+				return fmt.Errorf("snapshot '%s' does not exist", name)
+			}
+			for _, v := range s.mountVolumes(ct, sn.Section) {
+				v.snaps = removeString(v.snaps, name)
+			}
+			if err := f.SnapshotDelete(name); err != nil {
+				return err
+			}
+			ct.store(f)
+			return nil
+		},
+	}), nil
+}
+
+// rollbackSnapshot is POST .../snapshot/{snapname}/rollback: task
+// vzrollback. A running container is force-stopped; start=1 starts it
+// afterwards.
+func (s *Sim) rollbackSnapshot(r *request) (any, error) {
+	if err := s.checkAny(r, vmPath(r.vmid()), "VM.Snapshot", "VM.Snapshot.Rollback"); err != nil {
+		return nil, err
+	}
+	ct, err := s.lookupCT(r)
+	if err != nil {
+		return nil, err
+	}
+	name := r.params["snapname"]
+	start := r.boolParam("start")
+	return s.startTask(r, taskSpec{node: ct.node, typ: "vzrollback", id: strconv.Itoa(ct.vmid),
+		begin: func(t *task) error {
+			f, err := ct.file()
+			if err != nil {
+				return err
+			}
+			if isTemplate(f) {
+				return fmt.Errorf("you can't rollback if vm is a template")
+			}
+			sn := f.Snapshot(name)
+			if sn == nil {
+				return fmt.Errorf("snapshot '%s' does not exist", name)
+			}
+			if err := s.rollbackPossible(ct, sn); err != nil {
+				return err
+			}
+			if err := f.RollbackBegin(name); err != nil {
+				return err
+			}
+			if ct.running {
+				t.logf("stopping container %d (force)", ct.vmid)
+				ct.running = false
+			}
+			ct.store(f)
+			return nil
+		},
+		finish: func(t *task) error {
+			f, err := ct.file()
+			if err != nil {
+				return err
+			}
+			if err := f.Rollback(name); err != nil {
+				return err
+			}
+			ct.store(f)
+			if start {
+				return s.startCT(t, ct)
+			}
+			return nil
+		},
+	}), nil
+}
+
+// rollbackPossible is volume_rollback_is_possible for each volume of the
+// snapshot: ZFS can only roll back to the most recent snapshot.
+func (s *Sim) rollbackPossible(ct *simCT, sn *ctconf.Snapshot) error {
+	keys := sn.Keys()
+	sort.Strings(keys)
+	for _, key := range keys {
+		if key != "rootfs" && !isIndexed(key, "mp") {
+			continue
+		}
+		v, _ := sn.Get(key)
+		volid, _, ok := volumeOf(key, v)
+		if !ok {
+			continue
+		}
+		st, err := s.storageOf(ct.node, volid)
+		if err != nil || st.typ != "zfspool" {
+			continue
+		}
+		vol := st.volumes[volid[strings.IndexByte(volid, ':')+1:]]
+		if vol == nil {
+			continue
+		}
+		found := false
+		for i, name := range vol.snaps {
+			if name == sn.Name {
+				found = true
+				if i != len(vol.snaps)-1 {
+					return fmt.Errorf("can't rollback, '%s' is not most recent snapshot on '%s'", sn.Name, volid)
+				}
+			}
+		}
+		if !found {
+			return fmt.Errorf("can't rollback, snapshot '%s' does not exist on '%s'", sn.Name, volid)
+		}
+	}
+	return nil
+}
+
+// snapshotIndex is GET .../snapshot/{snapname}.
+func (s *Sim) snapshotIndex(r *request) (any, error) {
+	return []map[string]string{{"cmd": "rollback"}, {"cmd": "config"}}, nil
+}
+
+// snapshotConfig is GET .../snapshot/{snapname}/config.
+func (s *Sim) snapshotConfig(r *request) (any, error) {
+	if err := s.checkAny(r, vmPath(r.vmid()), "VM.Snapshot", "VM.Snapshot.Rollback", "VM.Audit"); err != nil {
+		return nil, err
+	}
+	ct, err := s.lookupCT(r)
+	if err != nil {
+		return nil, err
+	}
+	f, err := ct.file()
+	if err != nil {
+		return nil, err
+	}
+	sn := f.Snapshot(r.params["snapname"])
+	if sn == nil {
+		return nil, errorf("snapshot '%s' does not exist", r.params["snapname"])
+	}
+	values := map[string]string{}
+	for _, k := range sn.Keys() {
+		values[k], _ = sn.Get(k)
+	}
+	return configJSON(values, sn.Lxc), nil
+}
+
+// updateSnapshotConfig is PUT .../snapshot/{snapname}/config: only the
+// description changes.
+func (s *Sim) updateSnapshotConfig(r *request) (any, error) {
+	if err := s.check(r, vmPath(r.vmid()), "VM.Snapshot"); err != nil {
+		return nil, err
+	}
+	ct, err := s.lookupCT(r)
+	if err != nil {
+		return nil, err
+	}
+	if !r.has("description") {
+		return nil, nil
+	}
+	f, err := ct.file()
+	if err != nil {
+		return nil, err
+	}
+	if err := f.CheckLock(); err != nil {
+		return nil, err
+	}
+	sn := f.Snapshot(r.params["snapname"])
+	if sn == nil {
+		return nil, errorf("snapshot '%s' does not exist", r.params["snapname"])
+	}
+	sn.Set("description", r.params["description"])
+	ct.store(f)
+	return nil, nil
+}
+
+func removeString(list []string, s string) []string {
+	out := list[:0]
+	for _, x := range list {
+		if x != s {
+			out = append(out, x)
+		}
+	}
+	return out
+}

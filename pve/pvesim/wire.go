@@ -1,0 +1,452 @@
+package pvesim
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/felhom/felhom/pve/ctconf"
+)
+
+// The wire format (pve-http-server src/PVE/APIServer/AnyEvent.pm,
+// src/PVE/APIServer/Formatter/Standard.pm; pve-manager PVE/HTTPServer.pm
+// rest_handler): every answer is {"data": ...}; an error is
+// {"data":null,"message":"<msg>\n"} (plus "errors" for a 400) with the
+// first line of the message as the HTTP reason phrase. Before
+// libpve-http-server-perl 5.2.0 the body had no "message"
+// (WithLegacyErrors).
+
+const apiPrefix = "/api2/json"
+
+// httpError is an API failure with PVE's status and message.
+type httpError struct {
+	status int
+	msg    string            // without the trailing newline
+	errors map[string]string // 400 only
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+// errorf is a plain die: HTTP 500.
+func errorf(format string, args ...any) *httpError {
+	return &httpError{status: http.StatusInternalServerError, msg: fmt.Sprintf(format, args...)}
+}
+
+// paramError is raise_param_exc: HTTP 400 with the per-parameter messages.
+func paramError(errs map[string]string) *httpError {
+	return &httpError{status: http.StatusBadRequest, msg: "Parameter verification failed.", errors: errs}
+}
+
+// permError is raise_perm_exc: HTTP 403 "Permission check failed (...)".
+func permError(text string) *httpError {
+	return &httpError{status: http.StatusForbidden, msg: "Permission check failed (" + text + ")"}
+}
+
+// asHTTPError maps the errors of the config model to PVE's answers.
+func asHTTPError(err error) *httpError {
+	var he *httpError
+	if errors.As(err, &he) {
+		return he
+	}
+	var pe *ctconf.ParamError
+	if errors.As(err, &pe) {
+		return paramError(pe.Errors)
+	}
+	return &httpError{status: http.StatusInternalServerError, msg: strings.TrimSuffix(err.Error(), "\n")}
+}
+
+// request is one API call after routing and authentication.
+type request struct {
+	ctx    context.Context
+	method string
+	route  *route
+	params map[string]string // query or body, plus the path variables
+	authID string            // the token id, user@realm!name
+	token  *simToken
+}
+
+func (r *request) vmid() int { n, _ := strconv.Atoi(r.params["vmid"]); return n }
+
+func (r *request) has(name string) bool { _, ok := r.params[name]; return ok }
+
+func (r *request) boolParam(name string) bool { return r.params[name] == "1" }
+
+// route is one API endpoint.
+type route struct {
+	method string
+	tmpl   string // path template below /api2/json
+	segs   []string
+	params []param
+	handle func(s *Sim, r *request) (any, error)
+}
+
+func (rt *route) key() string { return rt.method + " " + rt.tmpl }
+
+// match returns the path variables when p matches the template.
+func (rt *route) match(segs []string) (map[string]string, bool) {
+	if len(segs) != len(rt.segs) {
+		return nil, false
+	}
+	vars := map[string]string{}
+	for i, t := range rt.segs {
+		if strings.HasPrefix(t, "{") {
+			if segs[i] == "" {
+				return nil, false
+			}
+			vars[strings.Trim(t, "{}")] = segs[i]
+		} else if t != segs[i] {
+			return nil, false
+		}
+	}
+	return vars, true
+}
+
+func splitPath(p string) []string { return strings.Split(strings.Trim(p, "/"), "/") }
+
+// findRoute returns the route for method and path (below /api2/json), or
+// the template of a route with the same path and another method.
+func findRoute(method, p string) (*route, map[string]string, bool) {
+	segs := splitPath(p)
+	pathKnown := false
+	for _, rt := range routes {
+		vars, ok := rt.match(segs)
+		if !ok {
+			continue
+		}
+		pathKnown = true
+		if rt.method == method {
+			return rt, vars, true
+		}
+	}
+	return nil, nil, pathKnown
+}
+
+func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, controlPrefix) {
+		s.serveControl(w, r)
+		return
+	}
+	p, ok := strings.CutPrefix(r.URL.Path, apiPrefix)
+	if !ok {
+		s.writeError(w, &httpError{status: http.StatusNotImplemented, msg: "Method '" + r.Method + " " + r.URL.Path + "' not implemented"})
+		return
+	}
+	if unescaped, err := url.PathUnescape(p); err == nil {
+		p = unescaped
+	}
+	rt, vars, _ := findRoute(r.Method, p)
+
+	s.mu.Lock()
+	key := r.Method + " ?"
+	if rt != nil {
+		key = rt.key()
+	}
+	s.counts[key]++
+	lat := s.latency
+	var jitter time.Duration
+	if lat.Jitter > 0 {
+		jitter = time.Duration(s.rnd.Int64N(int64(lat.Jitter) + 1))
+	}
+	fault := s.pickFault(r.Method, p, rt)
+	s.mu.Unlock()
+
+	s.wait(r.Context(), lat.Fixed+jitter)
+	if fault != nil {
+		s.applyFault(w, r, fault)
+		return
+	}
+
+	tok, authErr := s.authenticate(r)
+	if authErr != nil {
+		s.writeUnauthorized(w, authErr.msg)
+		return
+	}
+	if rt == nil {
+		s.writeError(w, &httpError{status: http.StatusNotImplemented, msg: "Method '" + r.Method + " " + p + "' not implemented"})
+		return
+	}
+	params, herr := readParams(r)
+	if herr != nil {
+		s.writeError(w, herr)
+		return
+	}
+	for k, v := range vars {
+		params[k] = v
+	}
+	if errs := validate(rt.params, params); errs != nil {
+		s.writeError(w, paramError(errs))
+		return
+	}
+	req := &request{ctx: r.Context(), method: r.Method, route: rt, params: params, authID: tok.user + "!" + tok.name, token: tok}
+
+	s.mu.Lock()
+	s.settle()
+	data, err := rt.handle(s, req)
+	if err == nil && r.Method != http.MethodGet {
+		s.persist()
+	}
+	s.mu.Unlock()
+	if err != nil {
+		s.writeError(w, asHTTPError(err))
+		return
+	}
+	s.writeData(w, data)
+}
+
+// readParams reads the query string and, for POST and PUT, the body (form
+// or JSON). A DELETE with a body is refused as pveproxy refuses it.
+func readParams(r *http.Request) (map[string]string, *httpError) {
+	params := map[string]string{}
+	for k, vs := range r.URL.Query() {
+		params[k] = vs[0]
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return nil, errorf("unable to read request body: %v", err)
+	}
+	if len(body) == 0 {
+		return params, nil
+	}
+	switch r.Method {
+	case http.MethodPost, http.MethodPut:
+	case http.MethodDelete:
+		return nil, &httpError{status: http.StatusNotImplemented, msg: "Unexpected content for method 'DELETE'"}
+	default:
+		return params, nil
+	}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct == "application/json" {
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil {
+			return nil, &httpError{status: http.StatusBadRequest, msg: "unable to parse JSON body: " + err.Error()}
+		}
+		for k, v := range m {
+			switch x := v.(type) {
+			case string:
+				params[k] = x
+			case bool:
+				params[k] = map[bool]string{true: "1", false: "0"}[x]
+			case float64:
+				params[k] = strconv.FormatFloat(x, 'f', -1, 64)
+			case nil:
+			default:
+				b, _ := json.Marshal(x)
+				params[k] = string(b)
+			}
+		}
+		return params, nil
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, &httpError{status: http.StatusBadRequest, msg: "unable to parse form body: " + err.Error()}
+	}
+	for k, vs := range form {
+		params[k] = vs[0]
+	}
+	return params, nil
+}
+
+// authenticate checks the API token header. Only API tokens are modelled;
+// a request without one is "No ticket" as PVE says without a ticket cookie.
+func (s *Sim) authenticate(r *http.Request) (*simToken, *httpError) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return nil, &httpError{status: http.StatusUnauthorized, msg: "No ticket"}
+	}
+	v, ok := strings.CutPrefix(h, "PVEAPIToken=")
+	if !ok {
+		v, ok = strings.CutPrefix(h, "PVEAPIToken ")
+	}
+	failed := &httpError{status: http.StatusUnauthorized, msg: "Authentication failed!"}
+	if !ok {
+		return nil, failed
+	}
+	id, secret, ok := strings.Cut(strings.TrimSpace(v), "=")
+	if !ok {
+		return nil, failed
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tokens[id]
+	if t == nil || t.secret != secret {
+		return nil, failed
+	}
+	return t, nil
+}
+
+// pveHeaders are the headers pveproxy sends with every API answer.
+func pveHeaders(h http.Header) {
+	h.Set("Content-Type", "application/json;charset=UTF-8")
+	h.Set("Cache-Control", "max-age=0")
+	h.Set("Pragma", "no-cache")
+	h.Set("Server", "pve-api-daemon/3.0")
+}
+
+func (s *Sim) writeData(w http.ResponseWriter, data any) {
+	b, err := json.Marshal(map[string]any{"data": data})
+	if err != nil {
+		s.writeError(w, errorf("unable to encode response: %v", err))
+		return
+	}
+	pveHeaders(w.Header())
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+}
+
+// writeError writes a PVE error: the reason phrase is the first line of the
+// message; the body carries "message" unless legacy errors are on.
+func (s *Sim) writeError(w http.ResponseWriter, e *httpError) {
+	var b bytes.Buffer
+	b.WriteString(`{"data":null`)
+	if len(e.errors) > 0 {
+		eb, _ := json.Marshal(e.errors)
+		b.WriteString(`,"errors":`)
+		b.Write(eb)
+	}
+	if !s.legacyErrors {
+		mb, _ := json.Marshal(e.msg + "\n")
+		b.WriteString(`,"message":`)
+		b.Write(mb)
+	}
+	b.WriteString("}")
+	writeRaw(w, e.status, reasonPhrase(e.msg), b.Bytes())
+}
+
+// writeUnauthorized answers 401 with an empty body, as pveproxy does.
+func (s *Sim) writeUnauthorized(w http.ResponseWriter, reason string) {
+	writeRaw(w, http.StatusUnauthorized, reason, nil)
+}
+
+func reasonPhrase(msg string) string {
+	line, _, _ := strings.Cut(msg, "\n")
+	line = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, line)
+	if line == "" {
+		return "error"
+	}
+	return line
+}
+
+// writeRaw writes a response with a custom reason phrase. Go's server
+// always prints its own status text, so the connection is taken over
+// (and closed after the answer); an in-process ResponseWriter that cannot
+// be taken over gets the standard status line and an X-PVE-Reason header.
+func writeRaw(w http.ResponseWriter, status int, reason string, body []byte) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		pveHeaders(w.Header())
+		w.Header().Set("X-PVE-Reason", reason)
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(status)
+		_, _ = w.Write(body)
+		return
+	}
+	conn, rw, err := hj.Hijack()
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	h := http.Header{}
+	pveHeaders(h)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("Connection", "close")
+	h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	fmt.Fprintf(rw, "HTTP/1.1 %03d %s\r\n", status, reason)
+	_ = h.Write(rw)
+	rw.WriteString("\r\n")
+	rw.Write(body)
+	_ = rw.Flush()
+}
+
+// pickFault returns the first fault rule that hits this request, counting
+// the hit. The caller holds s.mu.
+func (s *Sim) pickFault(method, p string, rt *route) *Fault {
+	for _, f := range s.faults {
+		if f.Method != "" && !strings.EqualFold(f.Method, method) {
+			continue
+		}
+		if f.Path != "" {
+			if strings.Contains(f.Path, "{") {
+				if rt == nil || rt.tmpl != f.Path {
+					continue
+				}
+			} else if ok, _ := path.Match(f.Path, p); !ok {
+				continue
+			}
+		}
+		if f.Count > 0 && f.hits >= f.Count {
+			continue
+		}
+		if f.Rate > 0 && f.Rate < 1 && s.rnd.Float64() >= f.Rate {
+			continue
+		}
+		f.hits++
+		fault := f.Fault
+		return &fault
+	}
+	return nil
+}
+
+func (s *Sim) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) {
+	switch f.Kind {
+	case FaultReset:
+		resetConnection(w)
+	case FaultHang:
+		select {
+		case <-r.Context().Done():
+		case <-s.closing:
+		}
+		resetConnection(w)
+	default:
+		status := f.Status
+		if status == 0 {
+			status = http.StatusInternalServerError
+		}
+		msg := f.Message
+		if msg == "" {
+			msg = http.StatusText(status)
+		}
+		if msg == "" {
+			msg = "error " + strconv.Itoa(status)
+		}
+		s.writeError(w, &httpError{status: status, msg: msg})
+	}
+}
+
+// resetConnection drops the connection without an answer; on TCP it sends
+// a reset (SO_LINGER 0).
+func resetConnection(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	raw := conn
+	if tc, ok := conn.(*tls.Conn); ok {
+		raw = tc.NetConn()
+	}
+	if tcp, ok := raw.(*net.TCPConn); ok {
+		_ = tcp.SetLinger(0)
+	}
+	_ = raw.Close()
+}
