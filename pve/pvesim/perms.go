@@ -31,9 +31,9 @@ var privGroups = map[string][4][]string{
 		{"Datastore.Allocate", "Datastore.AllocateTemplate"},
 		{"Datastore.AllocateSpace"},
 		{"Datastore.Audit"}},
-	"SDN": {nil, {"SDN.Allocate", "SDN.Audit"}, {"SDN.Use"}, {"SDN.Audit"}},
-	"User": {{"Realm.Allocate"}, {"User.Modify", "Group.Allocate", "Realm.AllocateUser"}, nil, nil},
-	"Pool": {nil, {"Pool.Allocate"}, {"Pool.Audit"}, {"Pool.Audit"}},
+	"SDN":     {nil, {"SDN.Allocate", "SDN.Audit"}, {"SDN.Use"}, {"SDN.Audit"}},
+	"User":    {{"Realm.Allocate"}, {"User.Modify", "Group.Allocate", "Realm.AllocateUser"}, nil, nil},
+	"Pool":    {nil, {"Pool.Allocate"}, {"Pool.Audit"}, {"Pool.Audit"}},
 	"Mapping": {nil, {"Mapping.Modify"}, {"Mapping.Use"}, {"Mapping.Audit"}},
 }
 

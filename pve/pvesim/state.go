@@ -35,7 +35,7 @@ type simStorage struct {
 	content []string
 	shared  bool
 	total   int64
-	prune   string // the storage's prune-backups setting
+	prune   string                // the storage's prune-backups setting
 	backups map[string]*simBackup // by volid
 	volumes map[string]*volume    // by volume name (the part after "storage:")
 }
