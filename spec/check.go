@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/felhom/felhom/pve/calendar"
 	"github.com/felhom/felhom/pve/format"
@@ -125,9 +126,16 @@ func (c *checker) schedule(ptr, expr string) {
 	if !c.has(ptr) {
 		return
 	}
-	if _, err := calendar.Parse(expr); err != nil {
+	ev, err := calendar.Parse(expr)
+	if err != nil {
 		c.errorf(ptr, "PVE calendar events look like daily, mon..fri 02:30, sat 03:00 or *-*-1 04:00; try: felhom schedule EXPR",
 			"%s: %q is not a valid calendar event: %v", label(ptr), expr, err)
+		return
+	}
+	// A fixed start keeps the check pure; every valid event fires within
+	// a few years of any date.
+	if _, ok := ev.Next(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)); !ok {
+		c.warnf(ptr, "check the date; felhom schedule EXPR --count 3 shows the next runs", "%s: calendar event %q never fires", label(ptr), expr)
 	}
 }
 
@@ -240,7 +248,7 @@ func (c *checker) mounts(s *ContainerSpec) {
 		case len(sources) > 1:
 			c.errorf(base+"/"+sources[1], "keep exactly one of storage, volume, bind and device", "mountpoints.%s: %s and %s cannot be combined", slot, sources[0], sources[1])
 		}
-		if m.Storage != "" && m.Size == nil && c.has(base+"/storage") && !c.skip[base+"/size"] {
+		if len(sources) == 1 && m.Storage != "" && m.Size == nil && !c.skip[base+"/size"] {
 			c.errorf(base+"/storage", "add size, e.g. size: 32G", "mountpoints.%s: a new volume on %s needs a size", slot, m.Storage)
 		}
 		if (m.Bind != "" || m.Device != "") && c.has(base+"/size") {

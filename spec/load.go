@@ -215,13 +215,17 @@ func withDefaults(r rawDoc, defaults map[string]rawDoc) *node {
 	}
 	var base *node
 	for i := len(chain) - 1; i >= 0; i-- {
-		base = mergeNodes(base, chain[i])
+		base = mergeNodes(base, chain[i], "")
 	}
 	if base == nil {
 		return r.root
 	}
-	return mergeNodes(base, r.root)
+	return mergeNodes(base, r.root, "")
 }
+
+// atomic lists the mappings that are replaced whole instead of merged key by
+// key: the keep- options of a retention only make sense together.
+var atomic = map[string]bool{"/spec/backup/retention": true}
 
 // inheritable is the part of a Defaults document a container inherits.
 func inheritable(d *node) *node {
@@ -250,16 +254,17 @@ func inheritable(d *node) *node {
 	return out
 }
 
-// mergeNodes lays over on top of base: mappings merge key by key, anything
-// else in over replaces base. A null in over removes the inherited value.
-func mergeNodes(base, over *node) *node {
+// mergeNodes lays over on top of base: mappings merge key by key (except
+// the atomic ones), anything else in over replaces base. A null in over
+// removes the inherited value. ptr is where the two nodes sit.
+func mergeNodes(base, over *node, ptr string) *node {
 	if base == nil {
 		return over
 	}
 	if over == nil {
 		return base
 	}
-	if base.kind != mapNode || over.kind != mapNode {
+	if base.kind != mapNode || over.kind != mapNode || atomic[ptr] {
 		return over
 	}
 	out := &node{kind: mapNode, pos: over.pos}
@@ -269,7 +274,7 @@ func mergeNodes(base, over *node) *node {
 			if v.kind == nullNode {
 				continue // "key: null" drops the inherited value
 			}
-			v = mergeNodes(bv, v)
+			v = mergeNodes(bv, v, ptr+"/"+escapePtr(k))
 		}
 		out.keys = append(out.keys, k)
 		out.keyPos = append(out.keyPos, over.keyPos[i])

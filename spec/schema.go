@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -173,6 +174,55 @@ func (s *compiled) properties(n map[string]any) map[string]any {
 	return out
 }
 
+// schemaAt finds the schema objects that describe the instance at ptr,
+// walking properties, additionalProperties and items (and $refs) from start.
+// Several may apply where the schema lays extra rules over a $ref.
+func (s *compiled) schemaAt(start map[string]any, ptr string) []map[string]any {
+	cur := []map[string]any{start}
+	if ptr == "" {
+		return cur
+	}
+	for _, tok := range strings.Split(strings.TrimPrefix(ptr, "/"), "/") {
+		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		var next []map[string]any
+		for _, c := range cur {
+			for n := c; n != nil; n = s.resolve(n) {
+				if props, ok := n["properties"].(map[string]any); ok {
+					if p, ok := props[tok].(map[string]any); ok {
+						next = append(next, p)
+						continue
+					}
+				}
+				if ap, ok := n["additionalProperties"].(map[string]any); ok {
+					next = append(next, ap)
+				} else if it, ok := n["items"].(map[string]any); ok {
+					next = append(next, it)
+				}
+			}
+		}
+		cur = next
+	}
+	return cur
+}
+
+// propertiesOf merges the properties of several schema objects.
+func (s *compiled) propertiesOf(ns []map[string]any) map[string]any {
+	out := map[string]any{}
+	for _, n := range ns {
+		for k, v := range s.properties(n) {
+			if p, ok := v.(map[string]any); ok {
+				if _, has := p["description"]; !has {
+					if _, seen := out[k]; seen {
+						continue // an overlay without description; keep the real one
+					}
+				}
+			}
+			out[k] = v
+		}
+	}
+	return out
+}
+
 // describe finds the description and first example nearest to a keyword.
 func describe(path []map[string]any) (desc string, example any, ok bool) {
 	for _, n := range path {
@@ -252,7 +302,7 @@ func (m *errMapper) add(ve *jsonschema.ValidationError, bad map[string]bool) {
 		}
 	case keyword == "required":
 		req, _ := parent["required"].([]any)
-		props := m.s.properties(parent)
+		props := m.s.propertiesOf(m.s.schemaAt(m.start, ptr))
 		for _, r := range req {
 			name, _ := r.(string)
 			if _, ok := n.get(name); ok >= 0 {
@@ -273,6 +323,9 @@ func (m *errMapper) add(ve *jsonschema.ValidationError, bad map[string]bool) {
 	case keyword == "type":
 		bad[ptr] = true
 		want := typesOf(parent["type"])
+		if len(path) > 0 && reflect.ValueOf(path[0]).Pointer() == reflect.ValueOf(m.s.def("size")).Pointer() {
+			want = "a size such as 2G or a plain number"
+		}
 		m.emit(valPos, ptr, n, fmt.Sprintf("%s must be %s, not %s", subject(where), want, jsonKind(n)), exampleHint)
 	case keyword == "const":
 		bad[ptr] = true
@@ -303,6 +356,9 @@ func (m *errMapper) add(ve *jsonschema.ValidationError, bad map[string]bool) {
 			word = strings.Replace(strings.Replace(word, "at least", "more than", 1), "at most", "less than", 1)
 		}
 		m.emit(valPos, ptr, n, fmt.Sprintf("%s must be %s %v, not %s", subject(where), word, parent[keyword], n.display()), desc)
+	case keyword == "minLength" && fmt.Sprint(parent["minLength"]) == "1":
+		bad[ptr] = true
+		m.emit(valPos, ptr, n, fmt.Sprintf("%s must not be empty", subject(where)), strings.TrimSpace(desc+" "+capitalize(exampleHint)))
 	case keyword == "minLength" || keyword == "maxLength":
 		bad[ptr] = true
 		m.emit(valPos, ptr, n, fmt.Sprintf("%s: %s", subject(where), ve.Message), desc)
@@ -384,8 +440,7 @@ func renderExample(key string, ex any) string {
 			v = strconv.Quote(e)
 		}
 	case map[string]any, []any:
-		b, _ := json.Marshal(e)
-		v = strings.ReplaceAll(strings.ReplaceAll(string(b), ":", ": "), ",", ", ")
+		v = flowYAML(e)
 	default:
 		v = fmt.Sprint(e)
 	}
@@ -393,6 +448,35 @@ func renderExample(key string, ex any) string {
 		return v
 	}
 	return key + ": " + v
+}
+
+// flowYAML renders a value as YAML flow style: {a: 1, b: [x, y]}.
+func flowYAML(v any) string {
+	switch e := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(e))
+		for k := range e {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = k + ": " + flowYAML(e[k])
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	case []any:
+		parts := make([]string, len(e))
+		for i, x := range e {
+			parts[i] = flowYAML(x)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case string:
+		if needsQuotes(e) {
+			return strconv.Quote(e)
+		}
+		return e
+	}
+	return fmt.Sprint(v)
 }
 
 func needsQuotes(s string) bool {
@@ -452,7 +536,7 @@ func jsonKind(n *node) string {
 	}
 	switch v := n.scalar.(type) {
 	case bool:
-		return fmt.Sprintf("%v (true or false)", v)
+		return fmt.Sprintf("the boolean %v", v)
 	case json.Number:
 		return n.raw + " (a number)"
 	}

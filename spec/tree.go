@@ -24,6 +24,8 @@ const (
 	// MaxNodes is the most values one document may expand to, aliases
 	// included (this is what stops a "billion laughs" alias bomb).
 	MaxNodes = 20000
+	// MaxFileNodes is the most values all documents of one file may expand to.
+	MaxFileNodes = 200000
 	// MaxFiles is the most spec files Load reads under one root.
 	MaxFiles = 10000
 )
@@ -175,8 +177,9 @@ func parseFile(name string, data []byte) ([]rawDoc, Diagnostics) {
 			Hint: "split it into several files"}}
 	}
 	var docs []rawDoc
+	budget := MaxFileNodes
 	for _, c := range chunks {
-		d, ds := parseChunk(name, c)
+		d, ds := parseChunk(name, c, &budget)
 		diags = append(diags, ds...)
 		docs = append(docs, d...)
 		if len(docs) > MaxDocuments {
@@ -228,7 +231,7 @@ func offsetOf(lines [][]byte, n int) int {
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // parseChunk parses one chunk (normally one document) with yaml.v3.
-func parseChunk(name string, c chunk) (docs []rawDoc, diags Diagnostics) {
+func parseChunk(name string, c chunk, budget *int) (docs []rawDoc, diags Diagnostics) {
 	defer func() {
 		// yaml.v3 has panicked on some inputs in the past; a spec file must
 		// never crash felhom.
@@ -258,11 +261,16 @@ func parseChunk(name string, c chunk) (docs []rawDoc, diags Diagnostics) {
 		if len(docs) >= MaxDocuments {
 			return docs, append(diags, Diagnostic{File: name, Line: c.lineOffset + yn.Line, Message: fmt.Sprintf("file has more than %d documents", MaxDocuments)})
 		}
+		if *budget <= 0 {
+			return docs, append(diags, Diagnostic{File: name, Line: c.lineOffset + yn.Line, Column: yn.Column,
+				Message: fmt.Sprintf("file has more than %d values (after expanding aliases)", MaxFileNodes), Hint: "split it into several files"})
+		}
 		cv := converter{file: name, lineOffset: c.lineOffset}
 		doc := rawDoc{file: name, pos: cv.position(&yn)}
 		if len(yn.Content) > 0 {
 			doc.pos = cv.position(yn.Content[0])
 			root := cv.convert(yn.Content[0], 1)
+			*budget -= cv.count
 			if cv.diag != nil {
 				diags = append(diags, *cv.diag)
 				continue

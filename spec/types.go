@@ -69,7 +69,7 @@ type ContainerSpec struct {
 	OnBoot       *bool     `json:"onboot,omitempty"`
 	Startup      *Startup  `json:"startup,omitempty"`
 	Protection   *bool     `json:"protection,omitempty"`
-	Tags         []string  `json:"tags,omitempty"` // nil: not managed; empty: no tags
+	Tags         []string  `json:"tags"` // nil: not managed; empty: no tags (no omitempty, so JSON shows the difference)
 	Description  *string   `json:"description,omitempty"`
 	Nameserver   *string   `json:"nameserver,omitempty"`
 	Searchdomain *string   `json:"searchdomain,omitempty"`

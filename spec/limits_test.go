@@ -1,0 +1,37 @@
+package spec
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestHostileInputsFailCleanly(t *testing.T) {
+	laughs := "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+	prev := "a"
+	for _, n := range []string{"b", "c", "d", "e", "f", "g", "h", "i"} {
+		laughs += n + ": &" + n + " [" + strings.Repeat("*"+prev+",", 8) + "*" + prev + "]\n"
+		prev = n
+	}
+	tests := []struct {
+		name, data, want string
+	}{
+		{"deep flow sequence", strings.Repeat("[", 10000) + strings.Repeat("]", 10000), ""},
+		{"deep flow mapping", strings.Repeat("{a: ", 5000) + "1" + strings.Repeat("}", 5000), ""},
+		{"billion laughs", laughs, "more than"},
+		{"self alias", "a: &a [*a]\n", ""},
+		{"huge", strings.Repeat("# comment line\n", MaxFileSize/15+1), "spec files may be at most"},
+		{"many documents", strings.Repeat("---\na: 1\n", MaxDocuments+1), "documents"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, diags := Parse("x.yaml", []byte(tt.data))
+			if !diags.HasErrors() {
+				t.Fatalf("no error for %s", tt.name)
+			}
+			if !strings.Contains(diags.Error(), tt.want) {
+				t.Errorf("diagnostics %q do not mention %q", diags.Error(), tt.want)
+			}
+			t.Log(diags[0])
+		})
+	}
+}
