@@ -13,6 +13,9 @@ type Error struct {
 	Key   string
 	Value string
 	Msg   string
+	// More holds the other bad keys of the same value, in key order: PVE's
+	// check_object reports every bad key at once.
+	More []*Error
 
 	// parse is set for errors that PVE raises with die while splitting the
 	// string (unknown or duplicate key, missing key): their Msg is the whole
@@ -20,12 +23,17 @@ type Error struct {
 	parse bool
 }
 
-// Error returns "key: msg" for a per-key problem, otherwise Msg.
+// Error returns "key: msg" for a per-key problem, otherwise Msg; further
+// bad keys follow, separated by "; ".
 func (e *Error) Error() string {
+	msg := e.Msg
 	if e.Key != "" && !e.parse {
-		return e.Key + ": " + e.Msg
+		msg = e.Key + ": " + e.Msg
 	}
-	return e.Msg
+	for _, m := range e.More {
+		msg += "; " + m.Error()
+	}
+	return msg
 }
 
 // PVEMessage returns the text PVE puts in the per-parameter errors map of a
@@ -34,8 +42,9 @@ func (e *Error) Error() string {
 // what parse_property_string raised, which is either a plain message
 // ("invalid key in comma-separated list property: x") or a "format error"
 // whose per-key lines read "<param>.<key>: <msg>" (PVE::Exception
-// stringify). Like PVE's, the text ends with a newline (two when a key's
-// format validator died, as in PVE).
+// stringify), one line per bad key (PVE's order is Perl's hash order; here
+// it is key order). Like PVE's, each entry ends with a newline (two when a
+// key's format validator died).
 func (e *Error) PVEMessage(param string) string {
 	var b strings.Builder
 	b.WriteString("invalid format - ")
@@ -45,18 +54,20 @@ func (e *Error) PVEMessage(param string) string {
 		return b.String()
 	}
 	b.WriteString("format error\n")
-	if param != "" {
-		b.WriteString(param)
-		b.WriteString(".")
-	}
-	b.WriteString(e.Key)
-	b.WriteString(": ")
-	b.WriteString(e.Msg)
-	if strings.HasPrefix(e.Msg, "invalid format - ") {
-		// A format validator's die message keeps its own newline inside
-		// check_prop's "invalid format - $@".
+	for _, k := range append([]*Error{e}, e.More...) {
+		if param != "" {
+			b.WriteString(param)
+			b.WriteString(".")
+		}
+		b.WriteString(k.Key)
+		b.WriteString(": ")
+		b.WriteString(k.Msg)
+		if strings.HasPrefix(k.Msg, "invalid format - ") {
+			// A format validator's die message keeps its own newline
+			// inside check_prop's "invalid format - $@".
+			b.WriteString("\n")
+		}
 		b.WriteString("\n")
 	}
-	b.WriteString("\n")
 	return b.String()
 }

@@ -130,22 +130,31 @@ func normBool(v string) string {
 	return v
 }
 
-// checkObject applies PVE::JSONSchema::check_object to the split values and
-// returns the error of the first offending key in sorted order (PVE reports
-// all of them, in hash order).
+// checkObject applies PVE::JSONSchema::check_object to the split values.
+// It returns the error of the first offending key in key order, holding the
+// others in More.
 func checkObject(res map[string]string, sc schema) error {
 	keys := make([]string, 0, len(sc))
 	for k := range sc {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	var first *Error
 	for _, k := range keys {
 		v, set := res[k]
 		if msg := checkProp(v, set, sc[k]); msg != "" {
-			return &Error{Key: k, Value: v, Msg: msg}
+			e := &Error{Key: k, Value: v, Msg: msg}
+			if first == nil {
+				first = e
+			} else {
+				first.More = append(first.More, e)
+			}
 		}
 	}
-	return nil
+	if first == nil {
+		return nil
+	}
+	return first
 }
 
 // checkProp is PVE::JSONSchema::check_prop and check_type for one scalar.

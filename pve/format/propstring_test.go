@@ -196,6 +196,24 @@ func TestBadValues(t *testing.T) {
 	}
 }
 
+func TestErrorListsEveryBadKey(t *testing.T) {
+	_, err := format.ParseMountPoint("local:x,size=8X,acl=maybe")
+	var fe *format.Error
+	if !errors.As(err, &fe) {
+		t.Fatalf("err = %v, want *format.Error", err)
+	}
+	if got, want := err.Error(), "acl: type check ('boolean') failed - got 'maybe'; mp: property is missing and it is not optional; size: invalid format - value does not look like a valid disk size: 8X"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	want := "invalid format - format error\n" +
+		"mp0.acl: type check ('boolean') failed - got 'maybe'\n" +
+		"mp0.mp: property is missing and it is not optional\n" +
+		"mp0.size: invalid format - value does not look like a valid disk size: 8X\n\n"
+	if got := fe.PVEMessage("mp0"); got != want {
+		t.Errorf("PVEMessage = %q, want %q", got, want)
+	}
+}
+
 func TestErrorValueNamesOffendingText(t *testing.T) {
 	_, err := format.ParseNet("name=eth0,mtu=10")
 	var fe *format.Error
