@@ -225,4 +225,3 @@ func lineDiff(a, b string) string {
 	}
 	return out.String()
 }
-
