@@ -32,6 +32,9 @@ const apiPrefix = "/api2/json"
 // byte was written (its body is replayable), and GETs are retried by do.
 const idleConnTimeout = 4 * time.Second
 
+// pveproxyIdleTimeout is pveproxy's inactivity timeout for a connection.
+const pveproxyIdleTimeout = 5 * time.Second
+
 // Client talks to one PVE API endpoint with one API token. It is safe for
 // concurrent use. Create it with New.
 type Client struct {

@@ -153,3 +153,7 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+func testLogger(w *syncBuffer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}

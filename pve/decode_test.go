@@ -1,0 +1,88 @@
+package pve
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestDecodeLenient(t *testing.T) {
+	type row struct {
+		S string         `json:"s"`
+		I int            `json:"i"`
+		U uint64         `json:"u"`
+		F float64        `json:"f"`
+		B bool           `json:"b"`
+		T time.Time      `json:"t"`
+		P *string        `json:"p"`
+		M map[string]any `json:"m"`
+	}
+	tests := []struct {
+		in      string
+		want    row
+		wantErr bool
+	}{
+		{in: `{"s":"x","i":1,"u":2,"f":1.5,"b":true,"t":1700000000,"p":"v"}`,
+			want: row{S: "x", I: 1, U: 2, F: 1.5, B: true, T: time.Unix(1700000000, 0).UTC(), P: ptr("v")}},
+		{in: `{"s":12,"i":"7","u":"9","f":"0.25","b":"1","t":"1700000000","p":3}`,
+			want: row{S: "12", I: 7, U: 9, F: 0.25, B: true, T: time.Unix(1700000000, 0).UTC(), P: ptr("3")}},
+		{in: `{"s":true,"i":3.0,"b":0,"t":0}`, want: row{S: "1", I: 3}},
+		{in: `{"s":null,"i":null,"b":"","i2":"ignored","m":{"a":1}}`, want: row{M: map[string]any{"a": float64(1)}}},
+		{in: `{"i":""}`, want: row{}},
+		{in: `{"i":1.5}`, wantErr: true},
+		{in: `{"i":{"a":1}}`, wantErr: true},
+		{in: `{"s":[1]}`, wantErr: true},
+		{in: `{"b":"maybe"}`, wantErr: true},
+		{in: `{"u":-1}`, wantErr: true},
+		{in: `[1]`, wantErr: true},
+	}
+	for _, tt := range tests {
+		var got row
+		err := decodeLenient([]byte(tt.in), &got)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("%s: err %v", tt.in, err)
+			continue
+		}
+		if d := cmp.Diff(tt.want, got); !tt.wantErr && d != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.in, d)
+		}
+	}
+}
+
+func TestConfigValuesRejectsObjects(t *testing.T) {
+	var c ConfigValues
+	if err := json.Unmarshal([]byte(`{"memory":{"x":1}}`), &c); err == nil {
+		t.Error("object value accepted")
+	}
+	if err := json.Unmarshal([]byte(`{"lxc":[["only-key"]]}`), &c); err == nil {
+		t.Error("bad lxc pair accepted")
+	}
+}
+
+func TestPendingGet(t *testing.T) {
+	p := PendingConfig{Entries: []PendingEntry{{Key: "cores"}, {Key: "memory", Pending: ptr("1024")}}}
+	if e, ok := p.Get("memory"); !ok || *e.Pending != "1024" {
+		t.Errorf("%+v %v", e, ok)
+	}
+	if _, ok := p.Get("swap"); ok {
+		t.Error("found swap")
+	}
+}
+
+func TestPermissionsHelpers(t *testing.T) {
+	p := Permissions{"/vms/100": {"VM.Audit": true, "VM.Backup": false}, "/": {"Sys.Audit": false}}
+	if !p.Has("/vms/100", "VM.Backup") || p.Has("/vms/100", "VM.Allocate") || p.Has("/vms/101", "VM.Audit") {
+		t.Error("Has")
+	}
+	if d := cmp.Diff([]string{"/", "/vms/100"}, p.Paths()); d != "" {
+		t.Error(d)
+	}
+	if d := cmp.Diff([]string{"VM.Audit", "VM.Backup"}, p["/vms/100"].Privileges()); d != "" {
+		t.Error(d)
+	}
+	if !(Storage{Content: "rootdir, images,backup"}).HasContent("backup") || (Storage{Content: "rootdir"}).HasContent("backup") {
+		t.Error("HasContent")
+	}
+}
