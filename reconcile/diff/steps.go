@@ -9,12 +9,13 @@ import (
 
 	"github.com/felhom/felhom/pve/calendar"
 	"github.com/felhom/felhom/pve/format"
+	"github.com/felhom/felhom/pve/prune"
 	"github.com/felhom/felhom/reconcile/plan"
 	"github.com/felhom/felhom/spec"
 )
 
 // finish turns the collected changes into the container's status and steps.
-func (d *differ) finish(cp plan.ContainerPlan) plan.ContainerPlan {
+func (d *differ) finish(cp plan.ContainerPlan) (out plan.ContainerPlan) {
 	cp.Changes = d.changes
 	if d.live.Lock != "" {
 		d.warnings = append(d.warnings, fmt.Sprintf("locked (%s) when planned; apply waits for the lock to go", d.live.Lock))
@@ -22,7 +23,7 @@ func (d *differ) finish(cp plan.ContainerPlan) plan.ContainerPlan {
 	if len(d.report) > 0 {
 		d.warnings = append(d.warnings, "left as found (drift policy: report): "+strings.Join(d.report, ", "))
 	}
-	defer func() { cp.Warnings = d.warnings }()
+	defer func() { out.Warnings = d.warnings }()
 	switch {
 	case len(d.errs) > 0:
 		cp.Status = plan.StatusError
@@ -114,6 +115,13 @@ func joinKeys(keys []string) string {
 	return strings.Join(k, ",")
 }
 
+func verb(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 func plural(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one
@@ -129,8 +137,9 @@ func (d *differ) restartStep() *plan.Step {
 		return nil
 	}
 	n := plural(len(d.restart), "change", "changes")
+	waits := verb(len(d.restart), "waits", "wait")
 	if !d.live.Running {
-		d.warnings = append(d.warnings, n+" take effect when the container next starts")
+		d.warnings = append(d.warnings, fmt.Sprintf("%s %s effect when the container next starts", n, verb(len(d.restart), "takes", "take")))
 		return nil
 	}
 	mode := spec.RestartNever
@@ -150,24 +159,24 @@ func (d *differ) restartStep() *plan.Step {
 		return reboot(fmt.Sprintf("PVE applies %s pending on reboot (restart policy: when-needed)", n))
 	case spec.RestartInWindow:
 		if window == nil {
-			d.warnings = append(d.warnings, n+" wait for a restart; the restart policy has no window")
+			d.warnings = append(d.warnings, fmt.Sprintf("%s %s for a restart; the restart policy has no window", n, waits))
 			return nil
 		}
 		open, next, err := windowOpen(window, d.opts.Now)
 		switch {
 		case err != nil:
-			d.warnings = append(d.warnings, fmt.Sprintf("%s wait for a restart; restart window %q: %v", n, window.Schedule, err))
+			d.warnings = append(d.warnings, fmt.Sprintf("%s %s for a restart; restart window %q: %v", n, waits, window.Schedule, err))
 		case open:
 			return reboot(fmt.Sprintf("PVE applies %s pending on reboot (restart window %q is open)", n, window.Schedule))
 		case next.IsZero():
-			d.warnings = append(d.warnings, fmt.Sprintf("%s wait for a restart; restart window %q never opens", n, window.Schedule))
+			d.warnings = append(d.warnings, fmt.Sprintf("%s %s for a restart; restart window %q never opens", n, waits, window.Schedule))
 		default:
-			d.warnings = append(d.warnings, fmt.Sprintf("%s wait for a restart in the window %q, next open at %s",
-				n, window.Schedule, next.UTC().Format(time.RFC3339)))
+			d.warnings = append(d.warnings, fmt.Sprintf("%s %s for a restart in the window %q, next open at %s",
+				n, waits, window.Schedule, next.UTC().Format(time.RFC3339)))
 		}
 		return nil
 	}
-	d.warnings = append(d.warnings, n+" wait for a restart (restart policy: never)")
+	d.warnings = append(d.warnings, fmt.Sprintf("%s %s for a restart (restart policy: never)", n, waits))
 	return nil
 }
 
@@ -321,24 +330,12 @@ func (d *differ) snapshotPrune(keep int) []plan.Step {
 	return steps
 }
 
-// pruneBackups prints a retention as PVE's prune-backups property string,
-// keys sorted as print_property_string does; "" when nothing is set.
+// pruneBackups prints a retention as PVE's prune-backups property string;
+// "" when nothing is set.
 func pruneBackups(r *spec.Retention) string {
 	if r == nil {
 		return ""
 	}
-	var parts []string
-	if r.KeepAll != nil && *r.KeepAll {
-		parts = append(parts, "keep-all=1")
-	}
-	for _, k := range []struct {
-		name string
-		v    *int
-	}{{"keep-daily", r.KeepDaily}, {"keep-hourly", r.KeepHourly}, {"keep-last", r.KeepLast},
-		{"keep-monthly", r.KeepMonthly}, {"keep-weekly", r.KeepWeekly}, {"keep-yearly", r.KeepYearly}} {
-		if k.v != nil {
-			parts = append(parts, k.name+"="+strconv.Itoa(*k.v))
-		}
-	}
-	return strings.Join(parts, ",")
+	return prune.Options{KeepAll: r.KeepAll, KeepLast: r.KeepLast, KeepHourly: r.KeepHourly, KeepDaily: r.KeepDaily,
+		KeepWeekly: r.KeepWeekly, KeepMonthly: r.KeepMonthly, KeepYearly: r.KeepYearly}.String()
 }

@@ -1,0 +1,285 @@
+package diff
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/felhom/felhom/reconcile/plan"
+)
+
+func TestDiff(t *testing.T) {
+	tests := []struct {
+		name    string
+		conf    string
+		running bool
+		spec    string
+		live    func(*Live) // adjusts the observed state
+		status  plan.Status
+		changes []string // "path op class [drift]"
+		steps   []string // action tokens
+		set     map[string]string
+		blocked string // a substring of the first reason
+		warning string // a substring of some warning
+	}{
+		{
+			name: "nothing named, nothing planned", conf: baseConf, running: true, spec: "",
+			status: plan.StatusUnchanged,
+		},
+		{
+			name: "equal meanings in other spellings", conf: baseConf + "onboot: 0\ntags: web;Prod\ndescription: hi\n", running: true,
+			spec: `memory: 1G
+swap: 512M
+cores: 2
+cpulimit: 0
+cpuunits: 100
+onboot: false
+protection: false
+tags: [PROD, web]
+description: "hi\n"
+features: {nesting: false}
+net:
+  net0: {name: eth0, bridge: vmbr0, ip: dhcp, hwaddr: bc:24:11:1b:6d:d4, firewall: false}
+rootfs: {storage: local-lvm, size: 8192M, replicate: true, quota: false}`,
+			status: plan.StatusUnchanged,
+		},
+		{
+			name: "running: hot and pending changes, restart never", conf: baseConf, running: true,
+			spec: `memory: 2G
+nameserver: 9.9.9.9
+features: {nesting: true}
+net:
+  net0: {bridge: vmbr1}`,
+			status: plan.StatusChanges,
+			changes: []string{"features.nesting ~ pending-restart", "memory ~ hot", "nameserver + pending-restart",
+				"net0.bridge ~ hot"},
+			steps: []string{"snapshot", "set-config"},
+			set: map[string]string{"memory": "2048", "nameserver": "9.9.9.9", "features": "nesting=1",
+				"net0": "name=eth0,bridge=vmbr1,hwaddr=BC:24:11:1B:6D:D4,ip=dhcp,type=veth"},
+			warning: "2 changes wait for a restart (restart policy: never)",
+		},
+		{
+			name: "running: restart when needed", conf: baseConf, running: true,
+			spec:    "nameserver: 9.9.9.9\nrestart: {mode: when-needed}",
+			status:  plan.StatusChanges,
+			changes: []string{"nameserver + pending-restart"},
+			steps:   []string{"snapshot", "set-config", "reboot"},
+		},
+		{
+			name: "stopped: everything at once, no reboot", conf: baseConf, running: false,
+			spec:    "nameserver: 9.9.9.9\nmemory: 2G\nrestart: {mode: when-needed}",
+			status:  plan.StatusChanges,
+			changes: []string{"memory ~ hot", "nameserver + hot"},
+			steps:   []string{"snapshot", "set-config"},
+		},
+		{
+			name: "pending value already desired: awaiting restart", conf: baseConf + "\n[pve:pending]\nnameserver: 9.9.9.9\n", running: true,
+			spec:    "nameserver: 9.9.9.9",
+			status:  plan.StatusUnchanged,
+			changes: []string{"nameserver + awaiting-restart"},
+			warning: "1 change waits for a restart",
+		},
+		{
+			name: "awaiting restart with policy when-needed: a reboot after a snapshot", conf: baseConf + "\n[pve:pending]\nnameserver: 9.9.9.9\n", running: true,
+			spec:    "nameserver: 9.9.9.9\nrestart: {mode: when-needed}",
+			status:  plan.StatusChanges,
+			changes: []string{"nameserver + awaiting-restart"},
+			steps:   []string{"snapshot", "reboot"},
+		},
+		{
+			name: "pending value that would undo the spec is reverted", conf: baseConf + "\n[pve:pending]\nmemory: 4096\n", running: true,
+			spec:    "memory: 1G",
+			status:  plan.StatusChanges,
+			changes: []string{"memory ~ hot"},
+			steps:   []string{"snapshot", "set-config"},
+			set:     map[string]string{"revert": "memory"},
+		},
+		{
+			name: "pending delete already desired", conf: baseConf + "tags: a\n\n[pve:pending]\ndelete: nameserver\nnameserver: 1.1.1.1\n", running: true,
+			spec:   "tags: [a]",
+			status: plan.StatusUnchanged,
+		},
+		{
+			name: "empty values delete the key", conf: baseConf + "tags: a;b\ndescription: x\n", running: true,
+			spec:    "tags: []\ndescription: \"\"",
+			status:  plan.StatusChanges,
+			changes: []string{"description - hot", "tags - hot"},
+			steps:   []string{"snapshot", "set-config"},
+			set:     map[string]string{"delete": "description,tags"},
+		},
+		{
+			name: "grow a volume: resize before the config write", conf: baseConf + "mp0: tank:vm-101-disk-1,mp=/data,size=8G\n", running: true,
+			spec: `mountpoints:
+  mp0: {storage: tank, size: 16G, mp: /data, backup: true}`,
+			status:  plan.StatusChanges,
+			changes: []string{"mp0.backup ~ pending-restart", "mp0.size ~ hot"},
+			steps:   []string{"snapshot", "resize", "set-config"},
+			set:     map[string]string{"mp0": "tank:vm-101-disk-1,mp=/data,backup=1,size=16G"},
+		},
+		{
+			name: "new volume mount point is hot", conf: baseConf, running: true,
+			spec: `mountpoints:
+  mp1: {storage: tank, size: 4G, mp: /cache}`,
+			status:  plan.StatusChanges,
+			changes: []string{"mp1 + hot"},
+			steps:   []string{"snapshot", "set-config"},
+			set:     map[string]string{"mp1": "tank:4,mp=/cache"},
+		},
+		{
+			name: "shrinking is impossible", conf: baseConf, running: true,
+			spec:    "rootfs: {storage: local-lvm, size: 4G}\nmemory: 2G",
+			status:  plan.StatusError,
+			changes: []string{"memory ~ hot", "rootfs.size ~ impossible"},
+			blocked: "rootfs.size: PVE cannot shrink a volume",
+		},
+		{
+			name: "moving storage is impossible", conf: baseConf, running: false,
+			spec:    "rootfs: {storage: tank}",
+			status:  plan.StatusError,
+			changes: []string{"rootfs.storage ~ impossible"},
+			blocked: "rootfs.storage",
+		},
+		{
+			name: "bind mount is root-only", conf: baseConf, running: true,
+			spec:    "mountpoints:\n  mp2: {bind: /srv/media, mp: /media}",
+			status:  plan.StatusBlocked,
+			changes: []string{"mp2 + root-only"},
+			blocked: "mp2: bind mount points can only be set by root@pam",
+		},
+		{
+			name: "an existing bind mount as the spec says is fine", conf: baseConf + "mp2: /srv/media,mp=/media\n", running: true,
+			spec:   "mountpoints:\n  mp2: {bind: /srv/media, mp: /media}",
+			status: plan.StatusUnchanged,
+		},
+		{
+			name: "feature other than nesting is root-only", conf: baseConf, running: true,
+			spec:    "features: {keyctl: true}",
+			status:  plan.StatusBlocked,
+			changes: []string{"features.keyctl ~ root-only"},
+			blocked: "features.keyctl",
+		},
+		{
+			name: "nesting on a privileged container is root-only", conf: strings.Replace(baseConf, "unprivileged: 1\n", "", 1), running: true,
+			spec:    "features: {nesting: true}",
+			status:  plan.StatusBlocked,
+			blocked: "privileged container",
+			changes: []string{"features.nesting ~ root-only"},
+		},
+		{
+			name: "storage without snapshots: the policy refuses", conf: baseConf, running: true,
+			spec:    "memory: 2G",
+			live:    func(l *Live) { l.SnapshotStorages = map[string]bool{} },
+			status:  plan.StatusBlocked,
+			changes: []string{"memory ~ hot"},
+			blocked: "rootfs is on storage local-lvm, which cannot snapshot container volumes",
+		},
+		{
+			name: "bind mount on the container: vzdump first, then prune", conf: baseConf + "mp2: /srv/media,mp=/media\n", running: true,
+			spec: `memory: 2G
+snapshot: {when-impossible: vzdump}
+backup: {schedule: daily, storage: nfs-backup, compress: zstd, retention: {keep-last: 3, keep-daily: 7}}`,
+			status:  plan.StatusChanges,
+			changes: []string{"memory ~ hot"},
+			steps:   []string{"vzdump", "set-config", "prune"},
+		},
+		{
+			name: "no snapshot when the policy says so", conf: baseConf, running: true,
+			spec:    "memory: 2G\nsnapshot: {before-change: false}",
+			status:  plan.StatusChanges,
+			steps:   []string{"set-config"},
+			changes: []string{"memory ~ hot"},
+			warning: "without a snapshot",
+		},
+		{
+			name: "old felhom snapshots beyond keep are deleted, others never",
+			conf: baseConf + "parent: felhom-20261103t000000\n\n[before-upgrade]\nmemory: 512\n\n[felhom-20261101t000000]\nmemory: 512\n\n[felhom-20261102t000000-abc]\nmemory: 512\n\n[felhom-20261103t000000]\nmemory: 512\n",
+			running: true, spec: "memory: 2G\nsnapshot: {keep: 2}",
+			status:  plan.StatusChanges,
+			changes: []string{"memory ~ hot"},
+			steps:   []string{"snapshot", "set-config", "snapshot-prune", "snapshot-prune"},
+		},
+		{
+			name: "locked container is planned with a note", conf: baseConf + "lock: backup\n", running: true,
+			spec: "memory: 2G", status: plan.StatusChanges, changes: []string{"memory ~ hot"},
+			steps: []string{"snapshot", "set-config"}, warning: "locked (backup)",
+		},
+		{
+			name: "protection blocks mount point writes", conf: baseConf + "protection: 1\n", running: false,
+			spec:    "mountpoints:\n  mp1: {storage: tank, size: 4G, mp: /cache}",
+			status:  plan.StatusBlocked,
+			changes: []string{"mp1 + hot"},
+			blocked: "protection is on",
+		},
+		{
+			name: "a new interface without a name is an error", conf: baseConf, running: true,
+			spec:    "net:\n  net1: {bridge: vmbr1}",
+			status:  plan.StatusError,
+			blocked: "net1: a new interface needs a name",
+		},
+		{
+			name: "drift is marked", conf: strings.Replace(baseConf, "memory: 1024", "memory: 4096", 1), running: true,
+			spec:    "memory: 1G",
+			live:    func(l *Live) { l.Applied = map[string]string{"memory": "1 GiB"} },
+			status:  plan.StatusChanges,
+			changes: []string{"memory ~ hot drift"},
+			steps:   []string{"snapshot", "set-config"},
+		},
+		{
+			name: "drift policy report leaves drift alone", conf: strings.Replace(baseConf, "memory: 1024", "memory: 4096", 1), running: true,
+			spec:    "memory: 1G\ndrift: report",
+			live:    func(l *Live) { l.Applied = map[string]string{"memory": "1 GiB"} },
+			status:  plan.StatusUnchanged,
+			changes: []string{"memory ~ hot drift"},
+			warning: "left as found (drift policy: report): memory",
+		},
+		{
+			name: "drift policy report still applies spec changes", conf: strings.Replace(baseConf, "memory: 1024", "memory: 4096", 1), running: true,
+			spec:    "memory: 2G\ndrift: report",
+			live:    func(l *Live) { l.Applied = map[string]string{"memory": "1 GiB"} },
+			status:  plan.StatusChanges,
+			changes: []string{"memory ~ hot drift"},
+			steps:   []string{"snapshot", "set-config"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			live := liveFrom(t, tt.conf, tt.running)
+			if tt.live != nil {
+				tt.live(live)
+			}
+			cp := Diff(ct(t, tt.spec), live, testOpts)
+			if cp.Status != tt.status {
+				t.Errorf("status %s, want %s (blocked %q, warnings %q)", cp.Status, tt.status, cp.Blocked, cp.Warnings)
+			}
+			if got := changeList(cp); !reflect.DeepEqual(got, tt.changes) {
+				t.Errorf("changes\n got %q\nwant %q", got, tt.changes)
+			}
+			if got := stepList(cp); !reflect.DeepEqual(got, tt.steps) {
+				t.Errorf("steps\n got %q\nwant %q", got, tt.steps)
+			}
+			if tt.set != nil {
+				var params map[string]string
+				for _, s := range cp.Steps {
+					if s.Action == plan.ActionSetConfig {
+						params = s.Params
+					}
+				}
+				if !reflect.DeepEqual(params, tt.set) {
+					t.Errorf("set-config params\n got %q\nwant %q", params, tt.set)
+				}
+			}
+			if tt.blocked != "" && (len(cp.Blocked) == 0 || !strings.Contains(cp.Blocked[0], tt.blocked)) {
+				t.Errorf("blocked %q, want it to say %q", cp.Blocked, tt.blocked)
+			}
+			if tt.blocked == "" && len(cp.Blocked) > 0 {
+				t.Errorf("unexpected blocked %q", cp.Blocked)
+			}
+			if tt.warning != "" && !strings.Contains(strings.Join(cp.Warnings, "\n"), tt.warning) {
+				t.Errorf("warnings %q, want one saying %q", cp.Warnings, tt.warning)
+			}
+			if err := (&plan.Plan{FormatVersion: plan.FormatVersion, Containers: []plan.ContainerPlan{cp}}).Validate(); err != nil {
+				t.Errorf("invalid plan: %v", err)
+			}
+		})
+	}
+}
