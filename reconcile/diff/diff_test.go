@@ -191,8 +191,8 @@ backup: {schedule: daily, storage: nfs-backup, compress: zstd, retention: {keep-
 			warning: "without a snapshot",
 		},
 		{
-			name: "old felhom snapshots beyond keep are deleted, others never",
-			conf: baseConf + "parent: felhom-20261103t000000\n\n[before-upgrade]\nmemory: 512\n\n[felhom-20261101t000000]\nmemory: 512\n\n[felhom-20261102t000000-abc]\nmemory: 512\n\n[felhom-20261103t000000]\nmemory: 512\n",
+			name:    "old felhom snapshots beyond keep are deleted, others never",
+			conf:    baseConf + "parent: felhom-20261103t000000\n\n[before-upgrade]\nmemory: 512\n\n[felhom-20261101t000000]\nmemory: 512\n\n[felhom-20261102t000000-abc]\nmemory: 512\n\n[felhom-20261103t000000]\nmemory: 512\n",
 			running: true, spec: "memory: 2G\nsnapshot: {keep: 2}",
 			status:  plan.StatusChanges,
 			changes: []string{"memory ~ hot"},
