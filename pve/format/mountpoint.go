@@ -131,7 +131,8 @@ type MountPoint struct {
 	KeepAttrs *bool
 }
 
-// mountCommon holds the keys RootFS and MountPoint share.
+// mountCommon holds the keys RootFS and MountPoint share. Its fields are
+// RootFS's, in the same order, so the two convert into each other.
 type mountCommon struct {
 	Volume       string
 	Size         *Size

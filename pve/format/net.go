@@ -28,8 +28,8 @@ func isIPv6(s string) bool {
 	return err == nil && a.Is6()
 }
 
-// cidrBits splits "ADDR/BITS" and checks the address with isIP; PVE accepts
-// prefix lengths above 7 (pve_verify_cidrv4, pve_verify_cidrv6).
+// validCIDR reports whether s is "ADDR/BITS" with isIP(ADDR) and
+// 7 < BITS <= maxBits, as pve_verify_cidrv4 and pve_verify_cidrv6 check.
 func validCIDR(s string, isIP func(string) bool, maxBits int) bool {
 	m := cidrRE.FindStringSubmatch(s)
 	if m == nil || !isIP(m[1]) {
