@@ -29,6 +29,10 @@
 //     search is in (glibc starts mktime from its previous result's offset;
 //     here that is the offset the edited fields came from).
 //
+// crosscheck_test.go (go test -tags crosscheck, needs a C compiler) runs
+// the same search over glibc's own mktime on 20000 random events starting
+// just before DST transitions in eight zones, and demands equal results.
+//
 // proxmox-time's time_span.rs and daily_duration.rs (durations and time
 // windows) are not part of this package.
 package calendar
