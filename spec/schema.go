@@ -183,26 +183,31 @@ func (s *compiled) schemaAt(start map[string]any, ptr string) []map[string]any {
 		return cur
 	}
 	for _, tok := range strings.Split(strings.TrimPrefix(ptr, "/"), "/") {
-		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
-		var next []map[string]any
-		for _, c := range cur {
-			for n := c; n != nil; n = s.resolve(n) {
-				if props, ok := n["properties"].(map[string]any); ok {
-					if p, ok := props[tok].(map[string]any); ok {
-						next = append(next, p)
-						continue
-					}
-				}
-				if ap, ok := n["additionalProperties"].(map[string]any); ok {
-					next = append(next, ap)
-				} else if it, ok := n["items"].(map[string]any); ok {
-					next = append(next, it)
-				}
-			}
-		}
-		cur = next
+		cur = s.step(cur, strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~"))
 	}
 	return cur
+}
+
+// step returns the schema objects that apply to member tok of an instance
+// the schema objects cur apply to.
+func (s *compiled) step(cur []map[string]any, tok string) []map[string]any {
+	var next []map[string]any
+	for _, c := range cur {
+		for n := c; n != nil; n = s.resolve(n) {
+			if props, ok := n["properties"].(map[string]any); ok {
+				if p, ok := props[tok].(map[string]any); ok {
+					next = append(next, p)
+					continue
+				}
+			}
+			if ap, ok := n["additionalProperties"].(map[string]any); ok {
+				next = append(next, ap)
+			} else if it, ok := n["items"].(map[string]any); ok {
+				next = append(next, it)
+			}
+		}
+	}
+	return next
 }
 
 // propertiesOf merges the properties of several schema objects.
