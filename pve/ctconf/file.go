@@ -306,7 +306,12 @@ func (s *Section) Get(key string) (string, bool) {
 
 // Set sets key to value in s. Values must not contain a newline, except
 // "description".
-func (s *Section) Set(key, value string) { s.values[key] = value }
+func (s *Section) Set(key, value string) {
+	if s.values == nil {
+		s.values = map[string]string{}
+	}
+	s.values[key] = value
+}
 
 // Delete removes key from s.
 func (s *Section) Delete(key string) { delete(s.values, key) }

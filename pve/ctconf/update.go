@@ -90,27 +90,8 @@ func (f *File) ApplyUpdate(u Update, running bool, alloc VolumeAllocator) (Updat
 	if u.Digest != "" && f.Digest != "" && u.Digest != f.Digest {
 		return res, errors.New(msgDigest)
 	}
-	for _, opt := range u.Revert {
-		if !OptionExists(opt) {
-			return res, paramErr("revert", "unknown option '"+opt+"'")
-		}
-		if _, ok := u.Set[opt]; ok {
-			return res, paramErr("revert", "you can't use '-"+opt+"' and '-revert "+opt+"' at the same time")
-		}
-	}
-	for _, opt := range u.Delete {
-		if !OptionExists(opt) {
-			return res, paramErr("delete", "unknown option '"+opt+"'")
-		}
-		if _, ok := u.Set[opt]; ok {
-			// The missing quote before -delete is PVE's.
-			return res, paramErr("delete", "you can't use '-"+opt+"' and -delete "+opt+"' at the same time")
-		}
-		for _, r := range u.Revert {
-			if r == opt {
-				return res, paramErr("delete", "you can't use '-delete "+opt+"' and '-revert "+opt+"' at the same time")
-			}
-		}
+	if err := u.Check(); err != nil {
+		return res, err
 	}
 
 	c := f.Clone()
@@ -182,6 +163,38 @@ func (f *File) isPending(key string) bool {
 	}
 	_, ok := f.pendingDeleteHash()[key]
 	return ok
+}
+
+// Check runs update_vm's checks of the revert and delete lists (step 4 of
+// ApplyUpdate, which calls it too): unknown option, the same key set and
+// reverted or deleted, deleted and reverted. The errors are *ParamError on
+// "revert" or "delete". PVE runs them after the permission checks of the
+// deleted and reverted keys and before those of the set keys; a caller
+// that checks permissions can call Check in between.
+func (u Update) Check() error {
+	for _, opt := range u.Revert {
+		if !OptionExists(opt) {
+			return paramErr("revert", "unknown option '"+opt+"'")
+		}
+		if _, ok := u.Set[opt]; ok {
+			return paramErr("revert", "you can't use '-"+opt+"' and '-revert "+opt+"' at the same time")
+		}
+	}
+	for _, opt := range u.Delete {
+		if !OptionExists(opt) {
+			return paramErr("delete", "unknown option '"+opt+"'")
+		}
+		if _, ok := u.Set[opt]; ok {
+			// The missing quote before -delete is PVE's.
+			return paramErr("delete", "you can't use '-"+opt+"' and -delete "+opt+"' at the same time")
+		}
+		for _, r := range u.Revert {
+			if r == opt {
+				return paramErr("delete", "you can't use '-delete "+opt+"' and '-revert "+opt+"' at the same time")
+			}
+		}
+	}
+	return nil
 }
 
 func paramErr(param, msg string) *ParamError {
