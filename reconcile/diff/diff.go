@@ -101,7 +101,6 @@ func Diff(c *spec.Container, live *Live, opts Options) plan.ContainerPlan {
 	cp := plan.ContainerPlan{Name: c.Metadata.Name, Node: c.Spec.Node, VMID: c.Spec.VMID}
 	if live == nil {
 		cp.Status = plan.StatusMissing
-		cp.Warnings = []string{"not found on PVE; felhom does not create containers"}
 		return cp
 	}
 	cp.Node, cp.Digest, cp.Running = live.Node, live.Digest, live.Running

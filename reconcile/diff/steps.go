@@ -95,8 +95,9 @@ func (d *differ) setConfigStep() (plan.Step, bool) {
 			pending++
 		}
 	}
-	why := fmt.Sprintf("writes %s in one PUT: %d applied at once, %d pending until restart",
-		plural(len(d.set)+len(d.del)+len(d.revert), "key", "keys"), hot, pending)
+	why := fmt.Sprintf("writes %s in one PUT (%s at once, %s until a restart)",
+		plural(len(d.set)+len(d.del)+len(d.revert), "key", "keys"),
+		plural(hot, "change applies", "changes apply"), plural(pending, "change waits", "changes wait"))
 	return plan.Step{Action: plan.ActionSetConfig, Params: params, Why: why}, true
 }
 

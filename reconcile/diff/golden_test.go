@@ -1,0 +1,77 @@
+package diff
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/felhom/felhom/reconcile/render"
+	"github.com/felhom/felhom/spec"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+func goldenFile(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./reconcile/diff -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (run with -update to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+// TestGoldenPlan builds one plan over several containers and compares its
+// JSON and text with the golden files: the whole output of diff, reviewed
+// by eye once and then kept.
+func TestGoldenPlan(t *testing.T) {
+	withVolume := baseConf + "mp0: tank:vm-101-disk-1,mp=/data,size=8G\ntags: old\n\n[pve:pending]\nmemory: 4096\nsearchdomain: example.lan\n\n[felhom-20261101t000000-aaa]\nmemory: 512\n"
+	rename := func(c *spec.Container, name string, vmid int) spec.Container {
+		out := *c
+		out.Metadata.Name, out.Spec.VMID = name, vmid
+		return out
+	}
+	relive := func(l *Live, vmid int) *Live { l.VMID = vmid; return l }
+
+	specs := []spec.Container{
+		rename(ct(t, bigSpec+"restart: {mode: when-needed}\nsnapshot: {keep: 1}\n"), "web", 101),
+		rename(ct(t, "memory: 1G\ncores: 2"), "db", 102),
+		rename(ct(t, "memory: 2G\nmountpoints:\n  mp2: {bind: /srv/media, mp: /media}"), "media", 103),
+		rename(ct(t, "rootfs: {storage: local-lvm, size: 4G}"), "ci", 104),
+		rename(ct(t, "memory: 1G"), "ghost", 105),
+		rename(ct(t, "nameserver: 9.9.9.9"), "cache", 106),
+	}
+	live := map[int]*Live{
+		101: liveFrom(t, withVolume, true),
+		102: relive(liveFrom(t, baseConf, false), 102),
+		103: relive(liveFrom(t, baseConf, true), 103),
+		104: relive(liveFrom(t, baseConf, false), 104),
+		106: relive(liveFrom(t, baseConf+"\n[pve:pending]\nnameserver: 9.9.9.9\n", true), 106),
+	}
+	// Shuffle the input order: the plan's order must not depend on it.
+	specs[0], specs[5] = specs[5], specs[0]
+	p := Build(specs, live, testOpts)
+
+	var js, txt bytes.Buffer
+	if err := render.JSON(&js, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := render.Text(&txt, p, render.TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	goldenFile(t, "plan.golden.json", js.Bytes())
+	goldenFile(t, "plan.golden.txt", txt.Bytes())
+}
