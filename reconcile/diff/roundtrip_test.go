@@ -37,7 +37,7 @@ mountpoints:
 // second plan must have no steps, and after a restart no changes at all.
 func TestApplyThenPlanIsEmpty(t *testing.T) {
 	confs := map[string]string{
-		"base": baseConf,
+		"base":                    baseConf,
 		"with volume and pending": baseConf + "mp0: tank:vm-101-disk-1,mp=/data,size=8G\ntags: old\n\n[pve:pending]\nmemory: 4096\nsearchdomain: example.lan\n",
 	}
 	for confName, conf := range confs {
