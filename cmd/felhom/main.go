@@ -36,8 +36,10 @@ func newRootCommand() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&g.configFile, "config", "", "felhom config file (YAML); FELHOM_* environment variables override it")
 	root.AddCommand(
+		newSelftestCommand(&g),
 		newVersionCommand(),
 		newScheduleCommand(),
+		newSimCommand(),
 	)
 	return root
 }

@@ -1,0 +1,241 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/felhom/felhom/pve"
+)
+
+// selftestCleanupTimeout bounds deleting the self-test snapshot after the
+// command's own context ended (Ctrl-C between create and delete).
+const selftestCleanupTimeout = 5 * time.Minute
+
+type selftestOptions struct {
+	global  *globalOptions
+	task    int    // VMID to exercise the task path on; 0: read-only report only
+	node    string // node of --task's container; "" finds it via /cluster/resources
+	verbose bool   // log every request at debug level to stderr
+	getenv  func(string) string
+	now     func() time.Time
+}
+
+func newSelftestCommand(g *globalOptions) *cobra.Command {
+	o := selftestOptions{global: g, getenv: os.Getenv, now: time.Now}
+	cmd := &cobra.Command{
+		Use:   "selftest",
+		Short: "Check the connection to PVE and what the API token may do",
+		Long: `Check the configured PVE API: print its version, the nodes, the storages of each
+node, and the privileges the token holds on each path (GET /access/permissions).
+It only reads.
+
+With --task VMID it also exercises the task path on that one container, and
+undoes what it did: it creates the snapshot felhom-selftest-<unix time>, waits
+for the task, deletes the snapshot and waits again, printing each task's UPID
+and exit status. The container's node comes from --node or is looked up.
+
+The connection comes from --config (YAML: url, token_id, token_secret or
+token_secret_file, fingerprint or ca_file, ...) and the FELHOM_PVE_*
+environment variables, which override the file.`,
+		Example: `  FELHOM_PVE_URL=https://pve1:8006 FELHOM_PVE_TOKEN_ID='felhom@pve!ops' \
+    FELHOM_PVE_TOKEN_SECRET_FILE=/etc/felhom/token FELHOM_PVE_FINGERPRINT=AA:BB:... felhom selftest
+  felhom selftest --config pve.yaml --task 100`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("task") && o.task <= 0 {
+				return withExit(exitInvalid, fmt.Errorf("selftest: --task %d: want the VMID of a container", o.task))
+			}
+			if o.node != "" && o.task == 0 {
+				return withExit(exitInvalid, errors.New("selftest: --node needs --task"))
+			}
+			return runSelftest(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&o.task, "task", 0, "also snapshot container `VMID` and delete the snapshot again, to check the task path")
+	f.StringVar(&o.node, "node", "", "node of the --task container (default: looked up in the cluster)")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "log each API request to stderr")
+	return cmd
+}
+
+func runSelftest(ctx context.Context, o selftestOptions, out, errOut io.Writer) error {
+	cfg, err := pve.LoadConfig(o.global.configFile, o.getenv)
+	if err != nil {
+		return fmt.Errorf("selftest: %w", err)
+	}
+	level := slog.LevelWarn
+	if o.verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: level}))
+	c, err := pve.New(cfg, pve.WithLogger(logger))
+	if err != nil {
+		return fmt.Errorf("selftest: %w", err)
+	}
+	fmt.Fprintf(out, "PVE API %s, token %s\n", cfg.URL, cfg.TokenID)
+	failed := selftestReport(ctx, c, out)
+	if failed > 0 {
+		return fmt.Errorf("selftest: %d of the checks above failed", failed)
+	}
+	if o.task == 0 {
+		return nil
+	}
+	return selftestTask(ctx, c, o, out)
+}
+
+// selftestReport prints the read-only report and returns how many reads
+// failed. It goes on after a failure so that one report shows everything.
+func selftestReport(ctx context.Context, c *pve.Client, out io.Writer) (failed int) {
+	fail := func(what string, err error) {
+		failed++
+		fmt.Fprintf(out, "%s: FAILED: %v\n", what, err)
+	}
+	v, err := c.Version(ctx)
+	if err != nil {
+		fail("version", err)
+		if errors.Is(err, pve.ErrAuth) || errors.Is(err, context.Canceled) {
+			return failed // nothing else can work
+		}
+	} else {
+		fmt.Fprintf(out, "version: %s (release %s, repoid %s)\n", v.Version, v.Release, v.RepoID)
+	}
+
+	nodes, err := c.Nodes(ctx)
+	if err != nil {
+		fail("nodes", err)
+	} else {
+		fmt.Fprintln(out, "\nnodes:")
+		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		for _, n := range nodes {
+			if n.Status != "online" {
+				fmt.Fprintf(tw, "  %s\t%s\n", n.Node, n.Status)
+				continue
+			}
+			fmt.Fprintf(tw, "  %s\t%s\tuptime %s\n", n.Node, n.Status, time.Duration(n.Uptime)*time.Second)
+		}
+		tw.Flush()
+	}
+	for _, n := range nodes {
+		if n.Status != "online" {
+			fmt.Fprintf(out, "\nstorages on %s: skipped (node %s)\n", n.Node, n.Status)
+			continue
+		}
+		st, err := c.Storages(ctx, n.Node)
+		if err != nil {
+			fail("storages on "+n.Node, err)
+			continue
+		}
+		fmt.Fprintf(out, "\nstorages on %s:\n", n.Node)
+		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		for _, s := range st {
+			state := "inactive"
+			if s.Active {
+				state = "active"
+			}
+			if s.Total > 0 {
+				state += fmt.Sprintf(", %.0f%% used", 100*float64(s.Used)/float64(s.Total))
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", s.Storage, s.Type, s.Content, state)
+		}
+		tw.Flush()
+	}
+
+	perms, err := c.Permissions(ctx, "")
+	if err != nil {
+		fail("permissions", err)
+		return failed
+	}
+	fmt.Fprintln(out, "\ntoken privileges (GET /access/permissions):")
+	if len(perms) == 0 {
+		fmt.Fprintln(out, "  none: the token may not do anything")
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	for _, p := range perms.Paths() {
+		fmt.Fprintf(tw, "  %s\t%s\n", p, strings.Join(perms[p].Privileges(), ", "))
+	}
+	tw.Flush()
+	return failed
+}
+
+// selftestTask snapshots o.task and deletes the snapshot again, waiting for
+// both tasks.
+func selftestTask(ctx context.Context, c *pve.Client, o selftestOptions, out io.Writer) error {
+	vmid, node := o.task, o.node
+	if node == "" {
+		res, err := c.ClusterResources(ctx, "vm")
+		if err != nil {
+			return fmt.Errorf("selftest: find ct %d: %w", vmid, err)
+		}
+		for _, r := range res {
+			if r.VMID == vmid {
+				if r.Type != "lxc" {
+					return fmt.Errorf("selftest: guest %d is a %s, not a container", vmid, r.Type)
+				}
+				node = r.Node
+			}
+		}
+		if node == "" {
+			return fmt.Errorf("selftest: ct %d: not in the cluster's resources (or the token may not see it)", vmid)
+		}
+	}
+	name := fmt.Sprintf("felhom-selftest-%d", o.now().Unix())
+	fmt.Fprintf(out, "\ntask path on ct %d (node %s), snapshot %s:\n", vmid, node, name)
+
+	upid, err := c.CreateSnapshot(ctx, node, vmid, name, "felhom selftest: checks the task path; deleted again at once")
+	if err != nil {
+		return fmt.Errorf("selftest: %w", err)
+	}
+	fmt.Fprintf(out, "  create snapshot  %s\n", upid)
+	res, err := c.WaitTask(ctx, upid)
+	if err != nil {
+		printTaskFailure(out, err)
+		return fmt.Errorf("selftest: create snapshot: %w", err)
+	}
+	printTaskResult(out, res)
+
+	// The snapshot exists: delete it even if ctx ended meanwhile.
+	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), selftestCleanupTimeout)
+	defer cancel()
+	upid, err = c.DeleteSnapshot(cleanup, node, vmid, name, false)
+	if err != nil {
+		return fmt.Errorf("selftest: snapshot %s stays on ct %d: %w", name, vmid, err)
+	}
+	fmt.Fprintf(out, "  delete snapshot  %s\n", upid)
+	res, err = c.WaitTask(cleanup, upid)
+	if err != nil {
+		printTaskFailure(out, err)
+		return fmt.Errorf("selftest: snapshot %s may stay on ct %d: %w", name, vmid, err)
+	}
+	printTaskResult(out, res)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return nil
+}
+
+func printTaskResult(out io.Writer, res pve.TaskResult) {
+	fmt.Fprintf(out, "    exit status: %s\n", res.ExitStatus)
+	for _, l := range res.WarningLines {
+		fmt.Fprintf(out, "    %s\n", l)
+	}
+}
+
+func printTaskFailure(out io.Writer, err error) {
+	var te *pve.TaskError
+	if !errors.As(err, &te) {
+		return
+	}
+	fmt.Fprintf(out, "    exit status: %s\n    log tail:\n", te.ExitStatus)
+	for _, l := range te.LogTail {
+		fmt.Fprintf(out, "      %s\n", l)
+	}
+}

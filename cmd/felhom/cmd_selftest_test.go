@@ -1,0 +1,303 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/felhom/felhom/pve"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+const selftestSecret = "7c3e9d41-0a6b-4f2e-8d15-5e1f7a9b2c40"
+
+// fakePVE is a small PVE for the selftest: one online and one offline node,
+// container 100 on pve, and snapshot tasks that end with exit.
+type fakePVE struct {
+	t    *testing.T
+	srv  *httptest.Server
+	exit string // exit status of the snapshot-create task
+
+	mu       sync.Mutex
+	requests []string // "METHOD path" in order
+	snapshot string   // name of the snapshot that exists, "" for none
+}
+
+func newFakePVE(t *testing.T) *fakePVE {
+	f := &fakePVE{t: t, exit: "OK"}
+	mux := http.NewServeMux()
+	data := func(w http.ResponseWriter, v any) {
+		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+		json.NewEncoder(w).Encode(map[string]any{"data": v})
+	}
+	upid := func(typ string) string {
+		return fmt.Sprintf("UPID:pve:0000377E:19E15146:5F3C0469:%s:100:felhom@pve!ops:", typ)
+	}
+	mux.HandleFunc("GET /api2/json/version", func(w http.ResponseWriter, r *http.Request) {
+		data(w, map[string]any{"version": "9.1.2", "release": "9.1", "repoid": "1d2c3b4a"})
+	})
+	mux.HandleFunc("GET /api2/json/nodes", func(w http.ResponseWriter, r *http.Request) {
+		data(w, []map[string]any{
+			{"node": "pve", "status": "online", "uptime": 90061, "maxcpu": 8},
+			{"node": "pve2", "status": "offline"},
+		})
+	})
+	mux.HandleFunc("GET /api2/json/nodes/pve/storage", func(w http.ResponseWriter, r *http.Request) {
+		data(w, []map[string]any{
+			{"storage": "local", "type": "dir", "content": "backup,iso,vztmpl", "active": 1, "total": 1000, "used": 250},
+			{"storage": "local-lvm", "type": "lvmthin", "content": "rootdir,images", "active": 1, "total": 4000, "used": 1000},
+			{"storage": "nas", "type": "nfs", "content": "backup", "active": 0},
+		})
+	})
+	mux.HandleFunc("GET /api2/json/access/permissions", func(w http.ResponseWriter, r *http.Request) {
+		data(w, map[string]any{
+			"/vms/100":       map[string]int{"VM.Snapshot": 1, "VM.Audit": 1, "VM.Config.Memory": 1},
+			"/storage/local": map[string]int{"Datastore.AllocateSpace": 1, "Datastore.Audit": 1},
+			"/":              map[string]int{"Sys.Audit": 0},
+		})
+	})
+	mux.HandleFunc("GET /api2/json/cluster/resources", func(w http.ResponseWriter, r *http.Request) {
+		data(w, []map[string]any{
+			{"id": "qemu/200", "type": "qemu", "vmid": 200, "node": "pve"},
+			{"id": "lxc/100", "type": "lxc", "vmid": 100, "node": "pve"},
+		})
+	})
+	mux.HandleFunc("POST /api2/json/nodes/pve/lxc/100/snapshot", func(w http.ResponseWriter, r *http.Request) {
+		name := r.FormValue("snapname")
+		if !strings.HasPrefix(name, "felhom-selftest-") {
+			t.Errorf("snapshot name %q", name)
+		}
+		f.mu.Lock()
+		if f.exit == "OK" {
+			f.snapshot = name
+		}
+		f.mu.Unlock()
+		data(w, upid("vzsnapshot"))
+	})
+	mux.HandleFunc("DELETE /api2/json/nodes/pve/lxc/100/snapshot/{name}", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if r.PathValue("name") != f.snapshot {
+			t.Errorf("deleting %q, but %q exists", r.PathValue("name"), f.snapshot)
+		}
+		f.snapshot = ""
+		data(w, upid("vzdelsnapshot"))
+	})
+	mux.HandleFunc("GET /api2/json/nodes/pve/tasks/{upid}/status", func(w http.ResponseWriter, r *http.Request) {
+		u := r.PathValue("upid")
+		exit := "OK"
+		if strings.Contains(u, ":vzsnapshot:") {
+			exit = f.exit
+		}
+		data(w, map[string]any{"upid": u, "node": "pve", "status": "stopped", "exitstatus": exit})
+	})
+	mux.HandleFunc("GET /api2/json/nodes/pve/tasks/{upid}/log", func(w http.ResponseWriter, r *http.Request) {
+		data(w, []map[string]any{{"n": 1, "t": "snapshot feature is not available"}, {"n": 2, "t": "TASK ERROR: " + f.exit}})
+	})
+	f.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.requests = append(f.requests, r.Method+" "+strings.TrimPrefix(r.URL.Path, "/api2/json"))
+		f.mu.Unlock()
+		if r.Header.Get("Authorization") != "PVEAPIToken=felhom@pve!ops="+selftestSecret {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// env points felhom at the fake through the environment, pinned to its
+// certificate, the secret in a file.
+func (f *fakePVE) env(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(secret, []byte(selftestSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(pve.EnvURL, f.srv.URL)
+	t.Setenv(pve.EnvTokenID, "felhom@pve!ops")
+	t.Setenv(pve.EnvTokenSecretFile, secret)
+	t.Setenv(pve.EnvFingerprint, pve.CertFingerprint(f.srv.Certificate().Raw))
+}
+
+func (f *fakePVE) mutations() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, r := range f.requests {
+		if !strings.HasPrefix(r, "GET ") {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	p := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (run with -update to accept):\n--- got\n%s\n--- want\n%s", p, got, want)
+	}
+}
+
+func TestSelftestReport(t *testing.T) {
+	f := newFakePVE(t)
+	f.env(t)
+	out, errOut, code := runFelhom(t, "selftest")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+	}
+	checkGolden(t, "selftest-report.golden", strings.ReplaceAll(out, f.srv.URL, "https://PVE"))
+	if m := f.mutations(); len(m) != 0 {
+		t.Errorf("the read-only report sent %v", m)
+	}
+	if strings.Contains(out+errOut, selftestSecret) {
+		t.Error("secret in output")
+	}
+}
+
+func TestSelftestConfigFile(t *testing.T) {
+	f := newFakePVE(t)
+	cfg := filepath.Join(t.TempDir(), "felhom.yaml")
+	body := fmt.Sprintf("url: %s\ntoken_id: felhom@pve!ops\ntoken_secret: %s\nfingerprint: %s\n",
+		f.srv.URL, selftestSecret, pve.CertFingerprint(f.srv.Certificate().Raw))
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runFelhom(t, "selftest", "--config", cfg)
+	if code != exitOK || !strings.Contains(out, "version: 9.1.2") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+func TestSelftestTask(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		args []string
+	}{
+		{"node given", []string{"selftest", "--task", "100", "--node", "pve"}},
+		{"node looked up", []string{"selftest", "--task", "100"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakePVE(t)
+			f.env(t)
+			out, errOut, code := runFelhom(t, tt.args...)
+			if code != exitOK {
+				t.Fatalf("exit %d\n%s%s", code, out, errOut)
+			}
+			for _, want := range []string{
+				"create snapshot  UPID:pve:0000377E:19E15146:5F3C0469:vzsnapshot:100:felhom@pve!ops:\n    exit status: OK\n",
+				"delete snapshot  UPID:pve:0000377E:19E15146:5F3C0469:vzdelsnapshot:100:felhom@pve!ops:\n    exit status: OK\n",
+			} {
+				if !strings.Contains(out, want) {
+					t.Errorf("output lacks %q:\n%s", want, out)
+				}
+			}
+			m := f.mutations()
+			if len(m) != 2 || m[0] != "POST /nodes/pve/lxc/100/snapshot" || !strings.HasPrefix(m[1], "DELETE /nodes/pve/lxc/100/snapshot/felhom-selftest-") {
+				t.Errorf("mutations %v", m)
+			}
+			if f.snapshot != "" {
+				t.Errorf("snapshot %s left behind", f.snapshot)
+			}
+		})
+	}
+}
+
+// TestSelftestTaskFails: a failed snapshot task is reported with its exit
+// status and log tail, and nothing is deleted (PVE removed the partial
+// snapshot itself).
+func TestSelftestTaskFails(t *testing.T) {
+	f := newFakePVE(t)
+	f.exit = "snapshot feature is not available"
+	f.env(t)
+	out, errOut, code := runFelhom(t, "selftest", "--task", "100")
+	if code != exitError {
+		t.Fatalf("exit %d, want %d", code, exitError)
+	}
+	if !strings.Contains(out, "exit status: snapshot feature is not available\n    log tail:\n") || !strings.Contains(errOut, "snapshot feature is not available") {
+		t.Errorf("stdout:\n%s\nstderr:\n%s", out, errOut)
+	}
+	if m := f.mutations(); len(m) != 1 {
+		t.Errorf("mutations %v, want only the create", m)
+	}
+}
+
+func TestSelftestRefuses(t *testing.T) {
+	f := newFakePVE(t)
+	f.env(t)
+	tests := []struct {
+		name    string
+		args    []string
+		code    int
+		wantErr string
+	}{
+		{"task without a value", []string{"selftest", "--task"}, exitError, "flag needs an argument"},
+		{"task zero", []string{"selftest", "--task", "0"}, exitInvalid, "want the VMID"},
+		{"node without task", []string{"selftest", "--node", "pve"}, exitInvalid, "--node needs --task"},
+		{"unknown container", []string{"selftest", "--task", "999"}, exitError, "ct 999: not in the cluster"},
+		{"a VM, not a container", []string{"selftest", "--task", "200"}, exitError, "is a qemu, not a container"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, errOut, code := runFelhom(t, tt.args...)
+			if code != tt.code || !strings.Contains(errOut, tt.wantErr) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, errOut, tt.code, tt.wantErr)
+			}
+		})
+	}
+	if m := f.mutations(); len(m) != 0 {
+		t.Errorf("refused runs sent %v", m)
+	}
+}
+
+func TestSelftestFailures(t *testing.T) {
+	f := newFakePVE(t)
+	f.env(t)
+	t.Run("wrong secret", func(t *testing.T) {
+		t.Setenv(pve.EnvTokenSecretFile, "")
+		t.Setenv(pve.EnvTokenSecret, "wrong")
+		out, errOut, code := runFelhom(t, "selftest")
+		if code != exitError || !strings.Contains(out, "version: FAILED") || !strings.Contains(out, "401") {
+			t.Errorf("exit %d\n%s%s", code, out, errOut)
+		}
+	})
+	t.Run("wrong fingerprint", func(t *testing.T) {
+		t.Setenv(pve.EnvFingerprint, strings.Repeat("00:", 31)+"00")
+		out, errOut, code := runFelhom(t, "selftest")
+		if code != exitError || !strings.Contains(out, "does not match the pinned fingerprint") {
+			t.Errorf("exit %d\n%s%s", code, out, errOut)
+		}
+		if strings.Contains(out+errOut, selftestSecret) {
+			t.Error("secret in output")
+		}
+	})
+	t.Run("no config", func(t *testing.T) {
+		t.Setenv(pve.EnvURL, "")
+		_, errOut, code := runFelhom(t, "selftest")
+		if code != exitError || !strings.Contains(errOut, "url is required") {
+			t.Errorf("exit %d, stderr %q", code, errOut)
+		}
+	})
+}
