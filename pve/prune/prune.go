@@ -50,8 +50,12 @@ func FromVolume(volid string, listedCTime time.Time, listedVMID int, protected b
 // count toward nothing. The rest are grouped by type and vmid and marked
 // "keep" or "remove" by the passes keep-last, keep-hourly, keep-daily,
 // keep-weekly (ISO week), keep-monthly and keep-yearly, with time buckets
-// in loc. Within a group, backups with equal ctime keep their input order.
+// in loc (nil means UTC). Within a group, backups with equal ctime keep
+// their input order.
 func Select(backups []Backup, o Options, loc *time.Location) map[string]Mark {
+	if loc == nil {
+		loc = time.UTC
+	}
 	marks := make(map[string]Mark, len(backups))
 	type entry struct {
 		b    Backup
@@ -151,13 +155,16 @@ var (
 // pve-storage's PVE::Storage::archive_info does: the base name must be
 // vzdump-{lxc|openvz|qemu}-...{.tgz|.tar|.vma}[.gz|.lzo|.zst|.bz2]; a
 // standard name, vzdump-TYPE-VMID-YYYY_MM_DD-HH_MM_SS.EXT, also gives the
-// vmid and the ctime (the name read as local time in loc, with
-// Time::Local's range checks).
+// vmid and the ctime (the name read as local time in loc, nil meaning UTC,
+// with Time::Local's range checks).
 //
 // ok is false when the name is not standard (PVE marks such backups
 // "renamed"); typ is then the type the name carries, or "unknown" when the
 // name does not match at all or its date is invalid (archive_info dies).
 func ArchiveInfo(volid string, loc *time.Location) (vmid int, typ string, ctime time.Time, ok bool) {
+	if loc == nil {
+		loc = time.UTC
+	}
 	name := path.Base(volid)
 	m := archiveRE.FindStringSubmatch(name)
 	if m == nil {

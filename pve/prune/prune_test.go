@@ -519,3 +519,14 @@ func TestOptionsString(t *testing.T) {
 		}
 	}
 }
+
+func TestNilLocationIsUTC(t *testing.T) {
+	_, _, ctime, ok := ArchiveInfo("vzdump-lxc-100-2024_01_01-00_00_00.tar", nil)
+	if !ok || ctime.Unix() != 1704067200 {
+		t.Errorf("ArchiveInfo with nil loc: %v %v", ctime, ok)
+	}
+	b := FromVolume("s:backup/vzdump-lxc-100-2024_01_01-00_00_00.tar", time.Time{}, 100, false, nil)
+	if got := Select([]Backup{b}, Options{KeepDaily: Int(1)}, nil); got[b.Volid] != MarkKeep {
+		t.Errorf("Select with nil loc: %v", got)
+	}
+}
