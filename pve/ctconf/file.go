@@ -236,25 +236,11 @@ func perlSplit(s, sep string) []string {
 	return parts
 }
 
+// nulsRE is the separator of split(/\0+/, $env).
+var nulsRE = regexp.MustCompile(`\x00+`)
+
 // perlSplitNULs is split(/\0+/, $env).
-func perlSplitNULs(s string) []string {
-	var parts []string
-	for _, p := range strings.Split(s, "\x00") {
-		parts = append(parts, p)
-	}
-	// collapse runs: drop empty fields that are not the first
-	out := parts[:0]
-	for i, p := range parts {
-		if p == "" && i > 0 {
-			continue
-		}
-		out = append(out, p)
-	}
-	for len(out) > 0 && out[len(out)-1] == "" {
-		out = out[:len(out)-1]
-	}
-	return out
-}
+func perlSplitNULs(s string) []string { return perlSplitRE(s, nulsRE) }
 
 // encodeText is pve-common PVE::ParseUtils::encode_text: UTF-8 bytes other
 // than printable ASCII, and '%' and ':', become %XX (uppercase).

@@ -585,3 +585,65 @@ func TestSplitList(t *testing.T) {
 		}
 	}
 }
+
+func TestUpdateNonVolumeMounts(t *testing.T) {
+	t.Run("bind mount hot-plugged on a running CT as given", func(t *testing.T) {
+		f := mustParse(t, baseConf)
+		if _, err := f.ApplyUpdate(Update{VMID: 100, Set: map[string]string{"mp1": "/srv/share,mp=/share,ro=1"}}, true, &fakeStorage{vmid: 100}); err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := f.Get("mp1"); v != "/srv/share,mp=/share,ro=1" {
+			t.Errorf("mp1 = %q", v)
+		}
+	})
+	t.Run("deleting a device mount keeps nothing", func(t *testing.T) {
+		f := mustParse(t, baseConf+"mp1: /dev/sdb1,mp=/disk\n")
+		if _, err := f.ApplyUpdate(Update{VMID: 100, Delete: []string{"mp1"}}, false, &fakeStorage{vmid: 100}); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := f.Get("mp1"); ok {
+			t.Errorf("mp1 still set")
+		}
+		if _, ok := f.Get("unused1"); ok {
+			t.Errorf("a device became unusedN:\n%s", f.Bytes())
+		}
+	})
+	t.Run("a new rootfs value is copied as given on a stopped CT", func(t *testing.T) {
+		f := mustParse(t, baseConf)
+		st := &fakeStorage{vmid: 100}
+		if _, err := f.ApplyUpdate(Update{VMID: 100, Set: map[string]string{"rootfs": "local-lvm:16"}}, false, st); err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := f.Get("rootfs"); v != "local-lvm:16" || st.next != 0 {
+			t.Errorf("rootfs = %q, allocations %d", v, st.next)
+		}
+	})
+	t.Run("without an allocator a new volume is an apply error", func(t *testing.T) {
+		f := mustParse(t, baseConf)
+		_, err := f.ApplyUpdate(Update{VMID: 100, Set: map[string]string{"mp1": "local-lvm:1,mp=/x"}}, false, nil)
+		var pe *ParamError
+		if !errors.As(err, &pe) || pe.Errors["mp1"] != "unable to apply pending change mp1 : no volume allocator\n" {
+			t.Fatalf("err = %v", err)
+		}
+		if err.Error() != "parameter verification failed: mp1: unable to apply pending change mp1 : no volume allocator" {
+			t.Errorf("Error() = %q", err.Error())
+		}
+	})
+}
+
+// TestStableMAC: without a MACGenerator a new netN gets the same address
+// for the same input, under Proxmox's prefix.
+func TestStableMAC(t *testing.T) {
+	mac := func() string {
+		f := mustParse(t, baseConf)
+		if _, err := f.ApplyUpdate(Update{VMID: 100, Set: map[string]string{"net1": "name=eth1,bridge=vmbr0"}}, false, nil); err != nil {
+			t.Fatal(err)
+		}
+		v, _ := f.Get("net1")
+		return v
+	}
+	a, b := mac(), mac()
+	if a != b || !strings.HasPrefix(a, "name=eth1,bridge=vmbr0,hwaddr=BC:24:11:") || !strings.HasSuffix(a, ",type=veth") {
+		t.Errorf("net1 = %q then %q", a, b)
+	}
+}
