@@ -43,8 +43,7 @@ var (
 // accepted. It remembers the furthest "semantic" failure (a number out of
 // range, an unknown weekday...) to explain a rejected expression.
 type parser struct {
-	s   string // the trimmed expression, UTC suffix removed
-	off int    // offset of s in the original expression
+	s string // the trimmed expression, UTC suffix removed
 
 	errPos  int
 	errMsg  string
@@ -58,7 +57,10 @@ type parser struct {
 }
 
 // fail records a failure at pos. A later position wins; at the same
-// position a higher priority wins, then the later record.
+// position a higher priority wins, then the later record. Priorities rank
+// how likely a reading is what the user meant: 1 for the first number of a
+// date (it may as well be a time), 2 and 3 for time fields (3 for the
+// likelier of hour and minute), hourWordPrio for an hour in "HH:MM".
 func (p *parser) fail(pos, prio int, format string, args ...any) {
 	if prio == hourWordPrio && p.hourMsg == "" {
 		p.hourPos, p.hourMsg = pos, fmt.Sprintf(format, args...)
@@ -335,7 +337,7 @@ func Parse(expr string) (*Event, error) {
 		e.utc = true
 		s = strings.TrimRight(rest, " ")
 	}
-	p := &parser{s: s, off: off}
+	p := &parser{s: s}
 	perr := func(pos int, msg string) error {
 		// A recorded failure explains the rejection if it lies at or
 		// after where parsing stopped, or in the same word (so that
