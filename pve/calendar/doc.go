@@ -17,6 +17,10 @@
 //   - src/tm_editor.rs and src/posix.rs: fields are edited on the wall
 //     clock and normalized with glibc's mktime (tm_isdst = -1) or timegm.
 //
+// These files have not changed in meaning since 2022 (later commits are
+// formatting, clippy and wasm builds), so PVE 8 (proxmox-time 1.x/2.0 on
+// bookworm) and PVE 9 (2.1 on trixie) behave alike.
+//
 // Rules worth knowing, all PVE's:
 //   - a number without a colon is a minute ("mon..fri 22" is hourly at :22
 //     on weekdays, whatever the admin guide's prose suggests); a token whose
