@@ -24,6 +24,9 @@ const (
 	tInteger ptype = "integer"
 	tNumber  ptype = "number"
 	tBoolean ptype = "boolean"
+	// tArray is a list parameter (a repeated form field); its items are not
+	// checked.
+	tArray ptype = "array"
 )
 
 // param is one parameter of an endpoint, as in the API schema.
@@ -106,6 +109,7 @@ var vzdumpParams = []param{
 	{name: "compress", typ: tString, opt: true, enum: []string{"0", "1", "gzip", "lzo", "zstd"}},
 	{name: "dumpdir", typ: tString, opt: true},
 	{name: "exclude", typ: tString, opt: true, format: "pve-vmid-list"},
+	{name: "exclude-path", typ: tArray, opt: true},
 	{name: "fleecing", typ: tString, opt: true, format: "backup-fleecing"},
 	{name: "ionice", typ: tInteger, opt: true, min: num(0), max: num(8)},
 	{name: "job-id", typ: tString, opt: true, pattern: `\S+`, maxLen: 50},

@@ -1,0 +1,166 @@
+package pvesim
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/felhom/felhom/internal/testref"
+)
+
+// schemaNode is one node of apidata.json's tree.
+type schemaNode struct {
+	Path     string                    `json:"path"`
+	Info     map[string]schemaEndpoint `json:"info"`
+	Children []schemaNode              `json:"children"`
+}
+
+type schemaEndpoint struct {
+	Parameters struct {
+		Properties map[string]map[string]any `json:"properties"`
+	} `json:"parameters"`
+}
+
+func loadSchema(t *testing.T) map[string]schemaEndpoint {
+	t.Helper()
+	var roots []schemaNode
+	if err := json.Unmarshal(testref.Read(t, "pve-api/apidata.json"), &roots); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]schemaEndpoint{}
+	var walk func(n schemaNode)
+	walk = func(n schemaNode) {
+		for m, ep := range n.Info {
+			out[m+" "+n.Path] = ep
+		}
+		for _, c := range n.Children {
+			walk(c)
+		}
+	}
+	for _, r := range roots {
+		walk(r)
+	}
+	return out
+}
+
+// propertyStringFormats are the table's names for the schema's inline
+// format objects.
+var propertyStringFormats = map[string]bool{"rootfs": true, "mp": true, "net": true, "features": true, "dev": true, "unused": true}
+
+func schemaFloat(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case string:
+		f, err := strconv.ParseFloat(x, 64)
+		return f, err == nil
+	}
+	return 0, false
+}
+
+// TestParamTablesMatchSchema cross-checks every route's parameter table
+// with the official API schema: the endpoint exists; every parameter the
+// simulator accepts exists there with the same type, format, enum, range
+// and length limits; what the schema requires is required here and the
+// other way round; and no schema parameter is missing from the table (a
+// client sending it would get a 400 from the simulator but not from PVE).
+func TestParamTablesMatchSchema(t *testing.T) {
+	schema := loadSchema(t)
+	for _, rt := range routes {
+		t.Run(rt.key(), func(t *testing.T) {
+			ep, ok := schema[rt.key()]
+			if !ok {
+				t.Fatalf("endpoint %s is not in apidata.json", rt.key())
+			}
+			props := ep.Parameters.Properties
+			seen := map[string]bool{}
+			for _, p := range rt.params {
+				seen[p.name] = true
+				sp, ok := props[p.name]
+				if !ok {
+					t.Errorf("%s: not in the schema", p.name)
+					continue
+				}
+				for _, msg := range compareParam(p, sp) {
+					t.Errorf("%s: %s", p.name, msg)
+				}
+			}
+			var missing []string
+			for name := range props {
+				if !seen[name] {
+					missing = append(missing, name)
+				}
+			}
+			sort.Strings(missing)
+			if len(missing) > 0 {
+				t.Errorf("schema parameters the table lacks: %s", strings.Join(missing, ", "))
+			}
+		})
+	}
+}
+
+func compareParam(p param, sp map[string]any) []string {
+	var bad []string
+	if typ, _ := sp["type"].(string); typ != string(p.typ) {
+		bad = append(bad, fmt.Sprintf("type %s, schema %v", p.typ, sp["type"]))
+	}
+	optional := sp["optional"] != nil && sp["optional"] != float64(0)
+	if optional != p.opt {
+		bad = append(bad, fmt.Sprintf("optional=%v, schema optional=%v", p.opt, optional))
+	}
+	switch f := sp["format"].(type) {
+	case nil:
+		if p.format != "" {
+			bad = append(bad, fmt.Sprintf("format %q, schema has none", p.format))
+		}
+	case string:
+		if f != p.format {
+			bad = append(bad, fmt.Sprintf("format %q, schema %q", p.format, f))
+		}
+	case map[string]any:
+		if !propertyStringFormats[p.format] {
+			bad = append(bad, fmt.Sprintf("format %q, schema has a property-string format", p.format))
+		}
+	}
+	var enum []string
+	if e, ok := sp["enum"].([]any); ok {
+		for _, v := range e {
+			enum = append(enum, fmt.Sprint(v))
+		}
+	}
+	if !reflect.DeepEqual(enum, p.enum) && !(len(enum) == 0 && len(p.enum) == 0) {
+		bad = append(bad, fmt.Sprintf("enum %v, schema %v", p.enum, enum))
+	}
+	for _, lim := range []struct {
+		key  string
+		mine *float64
+	}{{"minimum", p.min}, {"maximum", p.max}} {
+		v, has := schemaFloat(sp[lim.key])
+		switch {
+		case has && (lim.mine == nil || *lim.mine != v):
+			bad = append(bad, fmt.Sprintf("%s %v, schema %v", lim.key, lim.mine, v))
+		case !has && lim.mine != nil:
+			bad = append(bad, fmt.Sprintf("%s %v, schema has none", lim.key, *lim.mine))
+		}
+	}
+	for _, lim := range []struct {
+		key  string
+		mine int
+	}{{"maxLength", p.maxLen}, {"minLength", p.minLen}} {
+		v, _ := schemaFloat(sp[lim.key])
+		if int(v) != lim.mine {
+			bad = append(bad, fmt.Sprintf("%s %d, schema %v", lim.key, lim.mine, sp[lim.key]))
+		}
+	}
+	if (sp["pattern"] != nil) != (p.pattern != "") {
+		bad = append(bad, fmt.Sprintf("pattern %q, schema %v", p.pattern, sp["pattern"]))
+	}
+	if req, _ := sp["requires"].(string); req != p.requires {
+		bad = append(bad, fmt.Sprintf("requires %q, schema %q", p.requires, req))
+	}
+	return bad
+}
