@@ -50,7 +50,9 @@
 //     src/PVE/AbstractConfig.pm add/remove_from_pending_delete,
 //     parse/print_pending_delete, cleanup_pending, add_unused_volume,
 //     check_protection, check_lock; src/PVE/GuestHelpers.pm get_unique_tags
-//     (default tag-style: lower-case, sorted, unique, ';'-joined).
+//     (default tag-style: lower-case, sorted, unique, ';'-joined); pve-common
+//     src/PVE/CGroup.pm clamp_cpu_shares (cgroup v2: cpuunits of 10000 and
+//     more are stored as 10000, so a desired 20000 would always differ).
 //   - Quirks kept on purpose: a hot delete of netN matches m/^net(\d)$/, so
 //     net10 to net31 deletes wait for a restart; deleting a key that is set
 //     only in pending keeps the pending value (cleanup_pending drops the

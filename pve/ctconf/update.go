@@ -45,7 +45,8 @@ var errSkip = errors.New(msgSkipNotHotplg)
 // parameter validation (pve-container src/PVE/API2/LXC/Config.pm), in its
 // order:
 //
-//  1. no set, delete or revert: "no options specified";
+//  1. no set, delete or revert: "no options specified"; cpuunits is
+//     clamped (ClampCPUUnits);
 //  2. check_lock: *LockedError;
 //  3. u.Digest set and different from f.Digest: "detected modified
 //     configuration - file changed by other user? Try again.";
@@ -83,6 +84,14 @@ func (f *File) ApplyUpdate(u Update, running bool, alloc VolumeAllocator) (Updat
 	}
 	if len(u.Set) == 0 && len(u.Delete) == 0 && len(u.Revert) == 0 {
 		return res, errors.New(msgNoOptions)
+	}
+	if v, ok := u.Set["cpuunits"]; ok {
+		set := make(map[string]string, len(u.Set))
+		for k, v := range u.Set {
+			set[k] = v
+		}
+		set["cpuunits"] = ClampCPUUnits(v)
+		u.Set = set
 	}
 	if err := f.CheckLock(); err != nil {
 		return res, err
@@ -556,6 +565,16 @@ func (up *updater) applyPendingMountpoint(opt string, running bool) error {
 		}
 	}
 	return nil
+}
+
+// ClampCPUUnits is pve-common PVE::CGroup::clamp_cpu_shares under cgroup
+// v2 (the only mode of PVE 9), which update_vm applies to cpuunits before
+// anything else: values of 10000 and more become 10000.
+func ClampCPUUnits(v string) string {
+	if n, err := strconv.ParseFloat(v, 64); err == nil && n >= 10000 {
+		return "10000"
+	}
+	return v
 }
 
 // normaliseNet is parse_lxc_network + print_lxc_network: type=veth is

@@ -647,3 +647,16 @@ func TestStableMAC(t *testing.T) {
 		t.Errorf("net1 = %q then %q", a, b)
 	}
 }
+
+func TestCPUUnitsClamped(t *testing.T) {
+	f := mustParse(t, baseConf)
+	if _, err := f.ApplyUpdate(Update{VMID: 100, Set: map[string]string{"cpuunits": "500000"}}, true, nil); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := f.Get("cpuunits"); v != "10000" {
+		t.Errorf("cpuunits = %q, want 10000", v)
+	}
+	if ClampCPUUnits("9999") != "9999" || ClampCPUUnits("10000") != "10000" {
+		t.Errorf("ClampCPUUnits wrong at the edge")
+	}
+}
