@@ -239,7 +239,7 @@ func (p *parser) weekday(pos int) (uint8, int, bool) {
 	}
 	d, ok := weekdayNames[strings.ToLower(p.s[pos:end])]
 	if !ok {
-		p.fail(pos, 3, "unknown weekday %q", p.s[pos:end])
+		p.fail(pos, 3, "unknown weekday %q%s", p.s[pos:end], suggest(p.s[pos:end], false))
 		return 0, pos, false
 	}
 	return d, end, true
@@ -368,7 +368,7 @@ func Parse(expr string) (*Event, error) {
 				for w < len(s) && isAlpha(s[w]) {
 					w++
 				}
-				p.errMsg = fmt.Sprintf("unknown keyword or weekday %q", s[:w])
+				p.errMsg = fmt.Sprintf("unknown keyword or weekday %q", s[:w]) + suggest(s[:w], true)
 			}
 			return nil, perr(0, "expected a keyword or weekday")
 		}
@@ -403,4 +403,53 @@ func Parse(expr string) (*Event, error) {
 		return nil, perr(i, "unexpected text")
 	}
 	return e, nil
+}
+
+// suggest returns ` (did you mean "x"?)` for the weekday name (or, with
+// keywords, keyword) closest to word, if it is at most one edit away (two
+// for words longer than four letters).
+func suggest(word string, withKeywords bool) string {
+	word = strings.ToLower(word)
+	best, bestDist := "", 2
+	if len(word) > 4 {
+		bestDist = 3
+	}
+	consider := func(name string) {
+		if d := editDistance(word, name); d < bestDist || d == bestDist && name < best {
+			best, bestDist = name, d
+		}
+	}
+	for name := range weekdayNames {
+		consider(name)
+	}
+	if withKeywords {
+		for name := range keywords {
+			consider(name)
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// editDistance is the Levenshtein distance between two ASCII words.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
