@@ -2,6 +2,8 @@ package pve
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -324,9 +326,20 @@ func isTransientStatus(code int) bool {
 	return false
 }
 
+// isCertError: the server's certificate was refused; trying again cannot help.
+func isCertError(err error) bool {
+	var (
+		ve *tls.CertificateVerificationError
+		ua x509.UnknownAuthorityError
+		hn x509.HostnameError
+		ci x509.CertificateInvalidError
+	)
+	return errors.Is(err, ErrFingerprintMismatch) || errors.As(err, &ve) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci)
+}
+
 // isTransient: network failures where the server gave no answer.
 func isTransient(err error) bool {
-	if errors.Is(err, context.Canceled) {
+	if errors.Is(err, context.Canceled) || isCertError(err) {
 		return false
 	}
 	if errors.Is(err, context.DeadlineExceeded) {

@@ -187,6 +187,8 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("url is required"))
 	} else if u, err := url.Parse(c.URL); err != nil {
 		errs = append(errs, fmt.Errorf("url: %w", err))
+	} else if u.User != nil {
+		errs = append(errs, errors.New("url must not carry credentials (use token_id and token_secret)"))
 	} else if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		errs = append(errs, fmt.Errorf("url %q: want https://host:8006", c.URL))
 	} else if u.Scheme == "http" && !c.Insecure {

@@ -74,6 +74,10 @@ retries: 2
 		env:     map[string]string{EnvURL: "http://pve:8006", EnvTokenID: "a@pve!b", EnvTokenSecret: "s"},
 		wantErr: "plain http needs insecure",
 	}, {
+		name:    "credentials in url",
+		env:     map[string]string{EnvURL: "https://root:pw@pve:8006", EnvTokenID: "a@pve!b", EnvTokenSecret: "s"},
+		wantErr: "must not carry credentials",
+	}, {
 		name:    "pin and CA",
 		env:     map[string]string{EnvURL: "https://pve:8006", EnvTokenID: "a@pve!b", EnvTokenSecret: "s", EnvCAFile: "/x", EnvFingerprint: strings.Repeat("ab", 32)},
 		wantErr: "exclude each other",

@@ -27,9 +27,9 @@ func (c *Client) SetConfig(ctx context.Context, node string, vmid int, ch Config
 	if len(ch.Set) == 0 && len(ch.Delete) == 0 && len(ch.Revert) == 0 {
 		return nil, fmt.Errorf("ct %d: set config: no changes", vmid)
 	}
-	q := url.Values{}
-	for _, k := range slices.Sorted(maps.Keys(ch.Set)) {
-		q.Set(k, ch.Set[k])
+	q, err := setParams(ch.Set, "delete", "revert", "digest", "node", "vmid")
+	if err != nil {
+		return nil, fmt.Errorf("ct %d: set config: %w", vmid, err)
 	}
 	if len(ch.Delete) > 0 {
 		q.Set("delete", strings.Join(ch.Delete, ","))
@@ -187,9 +187,9 @@ func (c *Client) Restore(ctx context.Context, node string, o RestoreOptions) (UP
 	if o.VMID <= 0 || o.Archive == "" {
 		return UPID{}, errors.New("restore: vmid and archive are required")
 	}
-	q := url.Values{}
-	for _, k := range slices.Sorted(maps.Keys(o.Set)) {
-		q.Set(k, o.Set[k])
+	q, err := setParams(o.Set, "vmid", "ostemplate", "restore", "storage", "force", "unique", "start", "node")
+	if err != nil {
+		return UPID{}, fmt.Errorf("ct %d: restore: %w", o.VMID, err)
 	}
 	q.Set("vmid", strconv.Itoa(o.VMID))
 	q.Set("ostemplate", o.Archive)
@@ -221,6 +221,20 @@ func (c *Client) task(ctx context.Context, k call) (UPID, error) {
 		return UPID{}, err
 	}
 	return ParseUPID(data)
+}
+
+// setParams turns option values into request parameters, refusing the
+// names the method sets itself (a "digest" among the values would silently
+// replace the real one).
+func setParams(set map[string]string, reserved ...string) (url.Values, error) {
+	q := url.Values{}
+	for _, k := range slices.Sorted(maps.Keys(set)) {
+		if k == "" || slices.Contains(reserved, k) {
+			return nil, fmt.Errorf("option %q cannot be set as a value", k)
+		}
+		q.Set(k, set[k])
+	}
+	return q, nil
 }
 
 func boolParam(b bool) string {

@@ -139,6 +139,12 @@ func TestMutationRefusesBadInput(t *testing.T) {
 	if _, err := f.c.SetConfig(ctx, "pve", 100, ConfigChange{Digest: "x"}); err == nil {
 		t.Error("empty change accepted")
 	}
+	if _, err := f.c.SetConfig(ctx, "pve", 100, ConfigChange{Set: map[string]string{"digest": "x"}}); err == nil {
+		t.Error("digest among the values accepted")
+	}
+	if _, err := f.c.Restore(ctx, "pve", RestoreOptions{VMID: 1, Archive: "a", Set: map[string]string{"force": "1"}}); err == nil {
+		t.Error("force among the restore values accepted")
+	}
 	if _, err := f.c.Vzdump(ctx, "pve", VzdumpOptions{}); err == nil {
 		t.Error("vzdump without vmid accepted")
 	}

@@ -288,8 +288,10 @@ func TestFingerprintPinning(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			logs := &syncBuffer{}
 			cfg := tt.cfg
-			cfg.URL, cfg.TokenID, cfg.TokenSecret, cfg.Retries = srv.URL, testTokenID, testSecret, -1
-			c, err := New(cfg, WithLogger(testLogger(logs)))
+			cfg.URL, cfg.TokenID, cfg.TokenSecret = srv.URL, testTokenID, testSecret
+			cfg.Retries = 0 // default: a certificate error must not be retried anyway
+			var attempts atomic.Int32
+			c, err := New(cfg, WithLogger(testLogger(logs)), WithRequestHook(func(string, string) { attempts.Add(1) }))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -309,6 +311,9 @@ func TestFingerprintPinning(t *testing.T) {
 			}
 			if strings.Contains(logs.String(), testSecret) {
 				t.Error("secret in log")
+			}
+			if attempts.Load() != 1 {
+				t.Errorf("%d attempts, want 1", attempts.Load())
 			}
 			if cfg.Insecure != strings.Contains(logs.String(), "level=WARN") {
 				t.Errorf("insecure=%v but log:\n%s", cfg.Insecure, logs)
