@@ -1,7 +1,6 @@
 package render
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"strings"
@@ -15,25 +14,37 @@ import (
 // new one. It never changes.
 const MarkdownMarker = "<!-- felhom-plan -->"
 
+// MarkdownLimit is the most bytes Markdown writes. GitHub refuses comments
+// longer than 65536 characters; past this limit the rows and sections that
+// do not fit are left out and counted in a closing note.
+const MarkdownLimit = 60000
+
+// markdownTailReserve keeps room for the closing note.
+const markdownTailReserve = 300
+
 // Markdown writes the plan as a pull-request comment: MarkdownMarker, a
-// heading with the summary, a table with one row per container, then one
-// collapsible <details> section for each container that has something to show
-// (changes, steps, reasons it is refused, notes, or that it is missing).
-// Values are escaped so that no spec or live value can break the table or
-// inject HTML.
+// heading with the summary, a table with one row for each container that
+// has something to show (changes, steps, reasons it is refused, notes, or
+// that it is missing; the others are counted as unchanged in the heading),
+// then one collapsible <details> section for each of them. Values are
+// escaped so that no spec or live value can break the table or inject HTML.
+// The output stays within MarkdownLimit bytes.
 func Markdown(w io.Writer, p *plan.Plan) error {
-	bw := bufio.NewWriter(w)
-	m := mdWriter{w: bw}
+	var m mdWriter
 	m.plan(p)
-	return bw.Flush()
+	_, err := io.WriteString(w, m.b.String())
+	return err
 }
 
-type mdWriter struct{ w *bufio.Writer }
+type mdWriter struct{ b strings.Builder }
 
 func (m *mdWriter) line(format string, args ...any) {
-	fmt.Fprintf(m.w, format, args...)
-	m.w.WriteByte('\n')
+	fmt.Fprintf(&m.b, format, args...)
+	m.b.WriteByte('\n')
 }
+
+// fits reports whether n more bytes stay within the limit.
+func (m *mdWriter) fits(n int) bool { return m.b.Len()+n <= MarkdownLimit-markdownTailReserve }
 
 func (m *mdWriter) plan(p *plan.Plan) {
 	s := p.Summary()
@@ -65,18 +76,45 @@ func (m *mdWriter) plan(p *plan.Plan) {
 		m.line("No containers in the specs.")
 		return
 	}
+	var shown []plan.ContainerPlan
+	for _, c := range p.Containers {
+		if hasDetails(c) {
+			shown = append(shown, c)
+		}
+	}
+	if len(shown) == 0 {
+		m.line("")
+		m.line("Every container matches its spec.")
+		return
+	}
 
 	m.line("")
 	m.line("| container | node | status | changes | restart | steps |")
 	m.line("| --- | --- | --- | ---: | --- | ---: |")
-	for _, c := range p.Containers {
-		m.line("| %s %s | %s | %s | %d | %s | %d |", code(fmt.Sprint(c.VMID)), cell(c.Name), cell(c.Node),
+	rows := 0
+	for _, c := range shown {
+		row := fmt.Sprintf("| %s %s | %s | %s | %d | %s | %d |\n", code(fmt.Sprint(c.VMID)), cell(c.Name), cell(c.Node),
 			statusCell(c.Status), countNew(c.Changes), restartCell(c), len(c.Steps))
-	}
-	for _, c := range p.Containers {
-		if hasDetails(c) {
-			m.container(c)
+		if !m.fits(len(row)) {
+			break
 		}
+		m.b.WriteString(row)
+		rows++
+	}
+	sections := 0
+	for _, c := range shown[:rows] {
+		var sub mdWriter
+		sub.container(c)
+		if !m.fits(sub.b.Len()) {
+			break
+		}
+		m.b.WriteString(sub.b.String())
+		sections++
+	}
+	if left := len(shown) - sections; left > 0 {
+		m.line("")
+		m.line("_%s not shown: the comment would pass GitHub's size limit. The full plan is in the job's output (`felhom plan --output json`)._",
+			plural(left, "container's details", "containers' details"))
 	}
 }
 

@@ -189,3 +189,42 @@ func TestSummaryLine(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+func TestMarkdownStaysWithinLimit(t *testing.T) {
+	p := &plan.Plan{FormatVersion: plan.FormatVersion}
+	for i := 0; i < 3000; i++ {
+		p.Containers = append(p.Containers, plan.ContainerPlan{
+			Name: "ct", Node: "pve1", VMID: 100 + i, Running: true, Status: plan.StatusChanges,
+			Changes: []plan.Change{{Path: "memory", Op: plan.OpUpdate, Before: "1 GiB", After: "2 GiB", Class: plan.ClassHot}},
+			Steps:   []plan.Step{{Action: plan.ActionSetConfig, Params: map[string]string{"memory": "2048"}}},
+		})
+	}
+	var b bytes.Buffer
+	if err := Markdown(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	s := b.String()
+	if b.Len() > MarkdownLimit {
+		t.Errorf("%d bytes, limit %d", b.Len(), MarkdownLimit)
+	}
+	if !strings.HasPrefix(s, MarkdownMarker+"\n") || !strings.Contains(s, "not shown: the comment would pass GitHub's size limit") {
+		t.Errorf("marker or overflow note missing:\n%s", s[len(s)-400:])
+	}
+	if strings.Count(s, "<details>") != strings.Count(s, "</details>") {
+		t.Error("unbalanced details")
+	}
+}
+
+func TestMarkdownAllUnchanged(t *testing.T) {
+	p := &plan.Plan{FormatVersion: plan.FormatVersion, Containers: []plan.ContainerPlan{
+		{Name: "a", Node: "pve1", VMID: 100, Status: plan.StatusUnchanged},
+		{Name: "b", Node: "pve1", VMID: 101, Status: plan.StatusUnchanged},
+	}}
+	var b bytes.Buffer
+	if err := Markdown(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	if s := b.String(); !strings.Contains(s, "0 to change, 2 unchanged") || !strings.Contains(s, "Every container matches its spec.") || strings.Contains(s, "<details>") {
+		t.Errorf("unexpected:\n%s", s)
+	}
+}
