@@ -12,6 +12,32 @@
 // The secret token never leaves the Authorization header: Secret redacts
 // itself everywhere else.
 //
+// # Configuration
+//
+// LoadConfig reads a YAML file (unknown keys are errors) and lets the
+// FELHOM_PVE_* environment variables override it:
+//
+//	url: https://pve1.example.net:8006      # FELHOM_PVE_URL
+//	token_id: felhom@pve!ops                # FELHOM_PVE_TOKEN_ID
+//	token_secret_file: /etc/felhom/token    # FELHOM_PVE_TOKEN_SECRET_FILE (or token_secret / FELHOM_PVE_TOKEN_SECRET)
+//	fingerprint: "AA:BB:...:FF"             # FELHOM_PVE_FINGERPRINT, from `pvenode cert info`
+//	# ca_file: /etc/pve/pve-root-ca.pem     # FELHOM_PVE_CA_FILE, instead of the pin
+//	# insecure: false                       # FELHOM_PVE_INSECURE, only for throw-away setups
+//	timeout: 60s                            # FELHOM_PVE_TIMEOUT, per request
+//	max_concurrency: 4                      # FELHOM_PVE_MAX_CONCURRENCY
+//	retries: 3                              # FELHOM_PVE_RETRIES, for GETs only; -1: none
+//
+// # Transport
+//
+// Only GETs are retried, after a network failure or a 502/503/504/595/596/
+// 597/599, with exponential backoff and jitter that honours the context. A
+// 500 is PVE's answer (a lock, a stale digest, a failed die) and is returned
+// at once. A POST, PUT or DELETE is never re-sent after it may have reached
+// the server; to keep pveproxy's idle-connection drops from breaking one,
+// the client closes idle connections after 4 s, before pveproxy's 5 s (see
+// idleConnTimeout). Each request (each attempt) is bounded by
+// Config.Timeout, and at most Config.MaxConcurrency are in flight.
+//
 // # Where the behaviour comes from
 //
 //   - UPID format: pve-common src/PVE/Tools.pm upid_encode ("%08X" fields,
