@@ -15,9 +15,9 @@ type Inventory struct {
 	// Cluster is the cluster name (used in vzdump notes templates).
 	Cluster string `json:"cluster"`
 	// Nodes are the cluster's nodes, in the order /nodes lists them.
-	Nodes []Node `json:"nodes"`
+	Nodes []*Node `json:"nodes"`
 	// Users are the PVE users with their ACL entries and API tokens.
-	Users []User `json:"users,omitempty"`
+	Users []*User `json:"users,omitempty"`
 }
 
 // Node is one cluster node.
@@ -31,7 +31,7 @@ type Node struct {
 	MaxMem int64 `json:"maxmem,omitempty"`
 	// Storages are the storages active on this node. A shared storage is
 	// listed on every node that sees it, with the same id.
-	Storages []Storage `json:"storages,omitempty"`
+	Storages []*Storage `json:"storages,omitempty"`
 	// Containers are the LXC containers whose config lives on this node.
 	Containers []Container `json:"containers,omitempty"`
 }
@@ -154,15 +154,16 @@ func NewInventory(cluster string) *Inventory { return &Inventory{Cluster: cluste
 
 // AddNode adds a node and returns it for adding storages and containers.
 func (inv *Inventory) AddNode(name string) *Node {
-	inv.Nodes = append(inv.Nodes, Node{Name: name})
-	return &inv.Nodes[len(inv.Nodes)-1]
+	n := &Node{Name: name}
+	inv.Nodes = append(inv.Nodes, n)
+	return n
 }
 
 // Node returns the node called name, or nil.
 func (inv *Inventory) Node(name string) *Node {
-	for i := range inv.Nodes {
-		if inv.Nodes[i].Name == name {
-			return &inv.Nodes[i]
+	for _, n := range inv.Nodes {
+		if n.Name == name {
+			return n
 		}
 	}
 	return nil
@@ -170,14 +171,16 @@ func (inv *Inventory) Node(name string) *Node {
 
 // AddUser adds a user with ACL entries and returns it for adding tokens.
 func (inv *Inventory) AddUser(id string, acl ...ACL) *User {
-	inv.Users = append(inv.Users, User{ID: id, ACL: acl})
-	return &inv.Users[len(inv.Users)-1]
+	u := &User{ID: id, ACL: acl}
+	inv.Users = append(inv.Users, u)
+	return u
 }
 
 // AddStorage adds a storage to the node and returns it for adding backups.
 func (n *Node) AddStorage(id, typ string, content ...string) *Storage {
-	n.Storages = append(n.Storages, Storage{ID: id, Type: typ, Content: content})
-	return &n.Storages[len(n.Storages)-1]
+	st := &Storage{ID: id, Type: typ, Content: content}
+	n.Storages = append(n.Storages, st)
+	return st
 }
 
 // AddContainer adds a container with its config text.

@@ -267,7 +267,7 @@ var (
 	tokenNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9.\-_]+$`)
 )
 
-func (s *Sim) loadStorage(node string, st Storage, shared map[string]*simStorage) (*simStorage, error) {
+func (s *Sim) loadStorage(node string, st *Storage, shared map[string]*simStorage) (*simStorage, error) {
 	if !storageIDRE.MatchString(st.ID) {
 		return nil, fmt.Errorf("inventory: node %s: storage id %q is not valid", node, st.ID)
 	}
@@ -444,9 +444,9 @@ func (s *Sim) snapshot() *Inventory {
 	inv := &Inventory{Cluster: s.cluster}
 	sharedDone := map[string]bool{}
 	for _, n := range s.nodes {
-		node := Node{Name: n.name, Timezone: n.tz, MaxCPU: n.maxCPU, MaxMem: n.maxMem}
+		node := &Node{Name: n.name, Timezone: n.tz, MaxCPU: n.maxCPU, MaxMem: n.maxMem}
 		for _, st := range n.storages {
-			out := Storage{ID: st.id, Type: st.typ, Content: st.content, Shared: st.shared, Total: st.total, PruneBackups: st.prune}
+			out := &Storage{ID: st.id, Type: st.typ, Content: st.content, Shared: st.shared, Total: st.total, PruneBackups: st.prune}
 			if !st.shared || !sharedDone[st.id] {
 				sharedDone[st.id] = true
 				for _, b := range sortedBackups(st) {
@@ -469,7 +469,7 @@ func (s *Sim) snapshot() *Inventory {
 	}
 	sort.Strings(uids)
 	for _, id := range uids {
-		u := User{ID: id, ACL: s.users[id].acl}
+		u := &User{ID: id, ACL: s.users[id].acl}
 		var tids []string
 		for tid, t := range s.tokens {
 			if t.user == id {
