@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"path"
@@ -128,8 +129,26 @@ func (c *checker) schedule(ptr, expr string) {
 	}
 	ev, err := calendar.Parse(expr)
 	if err != nil {
-		c.errorf(ptr, "PVE calendar events look like daily, mon..fri 02:30, sat 03:00 or *-*-1 04:00; try: felhom schedule EXPR",
-			"%s: %q is not a valid calendar event: %v", label(ptr), expr, err)
+		hint := "PVE calendar events look like daily, mon..fri 02:30, sat 03:00 or *-*-1 04:00; try: felhom schedule EXPR"
+		var pe *calendar.ParseError
+		if !errors.As(err, &pe) {
+			c.errorf(ptr, hint, "%s: %q is not a valid calendar event: %v", label(ptr), expr, err)
+			return
+		}
+		msg := fmt.Sprintf("%s: %q is not a valid calendar event: %s", label(ptr), expr, pe.Msg)
+		if pe.Pos < len(expr) {
+			msg += fmt.Sprintf(" at %q", expr[pe.Pos:])
+		}
+		c.errorf(ptr, hint, "%s", msg)
+		// Point at the offending part when the value is on one line as
+		// written (no escapes to shift the offsets).
+		if n, _ := c.root.lookup(ptr); n != nil && n.kind == scalarNode && !strings.ContainsAny(n.raw, "\\\n") && pe.Pos < len(expr) {
+			d := &c.diags[len(c.diags)-1]
+			d.Column += pe.Pos
+			if n.quoted {
+				d.Column++
+			}
+		}
 		return
 	}
 	// A fixed start keeps the check pure; every valid event fires within

@@ -25,6 +25,23 @@ func (s Severity) String() string {
 // MarshalJSON writes the severity as "error" or "warning".
 func (s Severity) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
 
+// UnmarshalJSON reads "error" or "warning".
+func (s *Severity) UnmarshalJSON(b []byte) error {
+	var v string
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	switch v {
+	case "error":
+		*s = SeverityError
+	case "warning":
+		*s = SeverityWarning
+	default:
+		return fmt.Errorf("severity %q: want error or warning", v)
+	}
+	return nil
+}
+
 // Diagnostic is one problem found in the specs.
 type Diagnostic struct {
 	File   string `json:"file"`

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"path"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -58,10 +59,11 @@ func Parse(name string, data []byte) ([]Document, Diagnostics) {
 }
 
 // Load reads every *.yaml and *.yml file under root in fsys (folders and
-// files whose name starts with "." are skipped), applies each folder's
+// files whose name starts with "." are skipped, and so, with a warning, are
+// files none of whose documents has a spec's top-level keys), applies each folder's
 // kind: Defaults to the containers in it and below (explicit values win),
 // validates everything, and returns every diagnostic at once. The Set holds
-// the containers that could be decoded even when there are errors, so
+// every container with a name and a vmid, even when there are errors, so
 // callers must check Diagnostics.HasErrors before acting on it.
 func Load(fsys fs.FS, root string) (*Set, Diagnostics) {
 	var diags Diagnostics
@@ -103,6 +105,14 @@ func Load(fsys fs.FS, root string) (*Set, Diagnostics) {
 		}
 		raws, ds := parseFile(f, data)
 		diags = append(diags, ds...)
+		if !looksLikeSpec(raws) {
+			// Another tool's YAML (a simulator inventory, a CI workflow)
+			// beside the specs: say so, but do not fail on it.
+			diags = append(diags, Diagnostic{File: f, Severity: SeverityWarning,
+				Message: "not a felhom spec (no document has apiVersion, kind, metadata or spec); skipped",
+				Hint:    "specs start with apiVersion: " + APIVersion})
+			continue
+		}
 		for _, r := range raws {
 			if r.root == nil {
 				continue
@@ -141,6 +151,9 @@ func Load(fsys fs.FS, root string) (*Set, Diagnostics) {
 			continue
 		}
 		applyDefaults(d)
+		if d.Spec.VMID == 0 || d.Metadata.Name == "" {
+			continue // no identity: nothing to manage, and already reported
+		}
 		if v := d.Spec.VMID; v != 0 {
 			if first, dup := byVMID[v]; dup {
 				diags = append(diags, dupDiag(r, "/spec/vmid", fmt.Sprintf("vmid %d is used twice", v), first,
@@ -192,6 +205,28 @@ func readLimited(fsys fs.FS, name string, diags *Diagnostics) ([]byte, bool) {
 		return nil, false
 	}
 	return data, true
+}
+
+var topKeys = []string{"apiVersion", "kind", "metadata", "spec"}
+
+// looksLikeSpec reports whether any document of a file has a top-level key
+// of a spec (apiVersion, kind, metadata, spec, or a near miss of one), or
+// whether the file failed to parse (then its errors matter).
+func looksLikeSpec(raws []rawDoc) bool {
+	if len(raws) == 0 {
+		return true
+	}
+	for _, r := range raws {
+		if r.root == nil || r.root.kind != mapNode {
+			continue
+		}
+		for _, k := range r.root.keys {
+			if slices.Contains(topKeys, k) || suggest(k, topKeys) != "" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func kindOf(root *node) string {

@@ -46,6 +46,7 @@ type node struct {
 	pos    Position
 	raw    string // scalar as written
 	scalar any    // bool, json.Number, string
+	quoted bool   // a single- or double-quoted scalar (its text starts one column later)
 
 	keys   []string
 	keyPos []Position
@@ -406,7 +407,8 @@ func (c *converter) convertMap(y *yaml.Node, depth int) *node {
 }
 
 func (c *converter) scalar(y *yaml.Node) *node {
-	n := &node{kind: scalarNode, pos: c.position(y), raw: y.Value, scalar: y.Value}
+	n := &node{kind: scalarNode, pos: c.position(y), raw: y.Value, scalar: y.Value,
+		quoted: y.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0}
 	switch y.ShortTag() {
 	case "!!null":
 		n.kind, n.scalar = nullNode, nil

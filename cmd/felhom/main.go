@@ -40,6 +40,7 @@ func newRootCommand() *cobra.Command {
 		newVersionCommand(),
 		newScheduleCommand(),
 		newSimCommand(),
+		newValidateCommand(),
 	)
 	return root
 }

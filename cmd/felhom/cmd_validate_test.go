@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/felhom/felhom/spec"
+)
+
+func TestValidateExamplesPass(t *testing.T) {
+	var out bytes.Buffer
+	if err := runValidate(&out, validateOptions{output: "text"}, "../../examples"); err != nil {
+		t.Fatalf("felhom validate examples/: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "valid: ") {
+		t.Errorf("no summary line:\n%s", out.String())
+	}
+}
+
+// TestValidateNewUser runs validate as a new user would, on a first spec
+// with three mistakes: all three come back in one run, each with its file,
+// line, column and a hint, and the exit code is 3.
+func TestValidateNewUser(t *testing.T) {
+	dir := "testdata/validate/newuser"
+	for _, format := range []string{"text", "json"} {
+		t.Run(format, func(t *testing.T) {
+			var out bytes.Buffer
+			err := runValidate(&out, validateOptions{output: format}, dir)
+			var es *exitStatus
+			if !errors.As(err, &es) || es.code != exitInvalid {
+				t.Fatalf("err = %v, want exit %d", err, exitInvalid)
+			}
+			checkGoldenFile(t, filepath.Join("testdata", "validate-newuser."+format+".golden"), out.Bytes())
+			if format == "json" {
+				var rep struct {
+					Valid       bool              `json:"valid"`
+					Diagnostics []spec.Diagnostic `json:"diagnostics"`
+				}
+				if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+					t.Fatal(err)
+				}
+				if rep.Valid || len(rep.Diagnostics) != 3 {
+					t.Errorf("valid=%v with %d diagnostics, want 3 errors", rep.Valid, len(rep.Diagnostics))
+				}
+			}
+		})
+	}
+}
+
+func TestValidateArguments(t *testing.T) {
+	var out bytes.Buffer
+	if err := runValidate(&out, validateOptions{output: "yaml"}, "."); err == nil {
+		t.Error("--output yaml accepted")
+	}
+	if err := runValidate(&out, validateOptions{output: "text"}, "does-not-exist"); err == nil {
+		t.Error("a missing folder is not an error")
+	}
+	if err := runValidate(&out, validateOptions{output: "text"}, "cmd_validate.go"); err == nil {
+		t.Error("a file instead of a folder is not an error")
+	}
+}
+
+// TestValidateCommandExitCode goes through cobra and the exit-code table.
+func TestValidateCommandExitCode(t *testing.T) {
+	root := newRootCommand()
+	var out, errOut bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	root.SetArgs([]string{"validate", "testdata/validate/newuser"})
+	err := root.Execute()
+	if code := exitCode(t.Context(), err, &errOut); code != exitInvalid {
+		t.Errorf("exit code %d, want %d", code, exitInvalid)
+	}
+	root = newRootCommand()
+	root.SetOut(&out)
+	root.SetArgs([]string{"validate", "../../examples"})
+	if code := exitCode(t.Context(), root.Execute(), &errOut); code != exitOK {
+		t.Errorf("examples: exit code %d, want 0", code)
+	}
+}
+
+func checkGoldenFile(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(want, got) {
+		t.Errorf("%s differs (run with -update after checking):\n--- want\n%s\n--- got\n%s", path, want, got)
+	}
+}
