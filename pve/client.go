@@ -280,7 +280,11 @@ func (c *Client) attempt(ctx context.Context, k call, p string, n int) (retry bo
 		// url.Error names the URL, which carries no credentials.
 		return isTransient(err), fmt.Errorf("pve: %s %s: %w", k.method, p, unwrapURLError(err))
 	}
-	defer resp.Body.Close()
+	defer func() {
+		// Read what is left so the connection can carry the next request.
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+	}()
 	c.log.Debug("pve: request", "method", k.method, "path", p, "status", resp.StatusCode, "attempt", n, "duration", time.Since(start))
 	if err := CheckResponse(resp); err != nil {
 		return isTransientStatus(resp.StatusCode), err

@@ -86,3 +86,38 @@ func TestPermissionsHelpers(t *testing.T) {
 		t.Error("HasContent")
 	}
 }
+
+// FuzzDecodeWireTypes: no body, however malformed, makes a wire type panic,
+// and what decodes once decodes the same way twice.
+func FuzzDecodeWireTypes(f *testing.F) {
+	for _, s := range []string{
+		`{"vmid":"100","status":"running","template":"","maxmem":1.0}`,
+		`{"name":"current","running":1,"snaptime":"0"}`,
+		`{"memory":512,"lxc":[["lxc.a","b"]],"digest":"d"}`,
+		`{"/vms/100":{"VM.Audit":1}}`,
+		`{"key":"memory","value":512,"pending":"1024","delete":1}`,
+		`{"upid":"UPID:x:00000000:00000000:00000000:t::u:","pid":-1}`,
+		`{"ctime":1e3,"protected":true}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		targets := func() []any {
+			return []any{&Version{}, &Node{}, &Resource{}, &ContainerListEntry{}, &ConfigValues{}, &PendingEntry{},
+				&ContainerStatus{}, &Snapshot{}, &Storage{}, &Volume{}, &PruneEntry{}, &TaskStatus{}, &TaskLogLine{}, &Permissions{}}
+		}
+		first, second := targets(), targets()
+		for i := range first {
+			err1 := json.Unmarshal(b, first[i])
+			err2 := json.Unmarshal(b, second[i])
+			if (err1 == nil) != (err2 == nil) {
+				t.Fatalf("%T: decoding twice gave %v and %v", first[i], err1, err2)
+			}
+			if err1 == nil {
+				if d := cmp.Diff(first[i], second[i]); d != "" {
+					t.Fatalf("%T: decoding twice differs: %s", first[i], d)
+				}
+			}
+		}
+	})
+}
