@@ -1,0 +1,79 @@
+package reconcile
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/felhom/felhom/pve"
+)
+
+// API is the part of the PVE API reconcile uses. *pve.Client satisfies it;
+// tests may hand in the simulator through a client or a fake.
+type API interface {
+	ClusterResources(ctx context.Context, typ string) ([]pve.Resource, error)
+	Pending(ctx context.Context, node string, vmid int) (pve.PendingConfig, error)
+	Snapshots(ctx context.Context, node string, vmid int) ([]pve.Snapshot, error)
+	Storages(ctx context.Context, node string) ([]pve.Storage, error)
+	Permissions(ctx context.Context, path string) (pve.Permissions, error)
+
+	SetConfig(ctx context.Context, node string, vmid int, ch pve.ConfigChange) (*pve.UPID, error)
+	Resize(ctx context.Context, node string, vmid int, disk, size, digest string) (pve.UPID, error)
+	CreateSnapshot(ctx context.Context, node string, vmid int, name, description string) (pve.UPID, error)
+	DeleteSnapshot(ctx context.Context, node string, vmid int, name string, force bool) (pve.UPID, error)
+	RollbackSnapshot(ctx context.Context, node string, vmid int, name string, start bool) (pve.UPID, error)
+	Vzdump(ctx context.Context, node string, o pve.VzdumpOptions) (pve.UPID, error)
+	Reboot(ctx context.Context, node string, vmid int) (pve.UPID, error)
+	WaitTask(ctx context.Context, upid pve.UPID) (pve.TaskResult, error)
+}
+
+var _ API = (*pve.Client)(nil)
+
+// Clock is the time apply reads and sleeps on while it waits for a lock.
+// Tests hand in one that advances the simulator's clock instead of sleeping.
+type Clock interface {
+	Now() time.Time
+	// Sleep waits for d or until ctx ends, and returns ctx's error then.
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+// SystemClock is the wall clock.
+type SystemClock struct{}
+
+// Now returns time.Now().
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// Sleep waits for d or until ctx ends.
+func (SystemClock) Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// DefaultConcurrency is how many containers Observe and Apply work on at
+// once when the options leave it zero.
+const DefaultConcurrency = 8
+
+// forEach runs fn(i) for i in [0, n) with at most limit running at once and
+// waits for all.
+func forEach(n, limit int, fn func(i int)) {
+	if limit <= 0 {
+		limit = DefaultConcurrency
+	}
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(i int) {
+			defer func() { <-sem; wg.Done() }()
+			fn(i)
+		}(i)
+	}
+	wg.Wait()
+}

@@ -1,0 +1,693 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/felhom/felhom/pve"
+	"github.com/felhom/felhom/reconcile/diff"
+	"github.com/felhom/felhom/reconcile/plan"
+	"github.com/felhom/felhom/spec"
+)
+
+// OnFailure says what apply does when a step fails after the snapshot.
+type OnFailure string
+
+// The failure policies.
+const (
+	// RollbackOnFailure rolls the container back to the felhom snapshot
+	// (and starts it again when it was running).
+	RollbackOnFailure OnFailure = "rollback"
+	// LeaveOnFailure leaves the container as the failure found it and
+	// reports what is half-done.
+	LeaveOnFailure OnFailure = "leave"
+)
+
+// Defaults for Options.
+const (
+	DefaultLockWait    = 5 * time.Minute
+	DefaultLockPoll    = 2 * time.Second
+	DefaultStepTimeout = 30 * time.Minute
+)
+
+// Options tune Apply. The zero value is usable.
+type Options struct {
+	// Concurrency bounds how many containers are worked on at once
+	// (default DefaultConcurrency).
+	Concurrency int
+	// Clock is read for durations and slept on while waiting for locks
+	// (default SystemClock).
+	Clock Clock
+	// LockWait bounds how long apply waits for a container's lock to go
+	// before it gives up on that container (default DefaultLockWait);
+	// LockPoll is how often it looks (default DefaultLockPoll).
+	LockWait, LockPoll time.Duration
+	// StepTimeout bounds one step, its task wait included (default
+	// DefaultStepTimeout). Cancelling Apply's context does not cut a step
+	// short: the running task is awaited so no lock is left behind.
+	StepTimeout time.Duration
+	// OnFailure is the policy for a failure after the snapshot (default
+	// RollbackOnFailure).
+	OnFailure OnFailure
+	// Progress receives events as apply goes; nil reports nothing.
+	Progress Progress
+	// Specs, when set, are the specs the plan was made from; for each
+	// container applied, ContainerResult.Baseline is computed from them.
+	Specs []spec.Container
+}
+
+// Apply carries out p: every container with status "changes" has its steps
+// run in order, at most Options.Concurrency containers at once; all others
+// are reported and not touched. It always returns a result for every
+// container in p, also when some fail or ctx is cancelled.
+func Apply(ctx context.Context, api API, p *plan.Plan, opts Options) *Result {
+	if opts.Clock == nil {
+		opts.Clock = SystemClock{}
+	}
+	if opts.LockWait <= 0 {
+		opts.LockWait = DefaultLockWait
+	}
+	if opts.LockPoll <= 0 {
+		opts.LockPoll = DefaultLockPoll
+	}
+	if opts.StepTimeout <= 0 {
+		opts.StepTimeout = DefaultStepTimeout
+	}
+	if opts.OnFailure == "" {
+		opts.OnFailure = RollbackOnFailure
+	}
+	specs := map[int]*spec.Container{}
+	for i := range opts.Specs {
+		specs[opts.Specs[i].Spec.VMID] = &opts.Specs[i]
+	}
+	res := &Result{Started: opts.Clock.Now(), Containers: make([]ContainerResult, len(p.Containers))}
+	forEach(len(p.Containers), opts.Concurrency, func(i int) {
+		cp := p.Containers[i]
+		a := &applier{api: api, opts: opts, cp: &cp, spec: specs[cp.VMID], plan: p}
+		res.Containers[i] = a.run(ctx)
+	})
+	res.Finished = opts.Clock.Now()
+	res.Cancelled = ctx.Err() != nil
+	return res
+}
+
+// applier works on one container.
+type applier struct {
+	api  API
+	opts Options
+	plan *plan.Plan
+	cp   *plan.ContainerPlan
+	spec *spec.Container
+	cr   ContainerResult
+
+	// digest is what the next write carries; cur the config it belongs to.
+	digest string
+	cur    pve.PendingConfig
+	// snapshot is the felhom snapshot taken ("" until then); wrote is true
+	// once a step has changed the container's config or volumes.
+	snapshot string
+	wrote    bool
+	rebooted bool
+	// folded marks step indexes done by another step's task.
+	folded map[int]bool
+}
+
+func (a *applier) event(e Event) {
+	if a.opts.Progress == nil {
+		return
+	}
+	e.VMID, e.Name, e.Node = a.cp.VMID, a.cp.Name, a.cp.Node
+	e.Steps = len(a.cp.Steps)
+	a.opts.Progress.Report(e)
+}
+
+func (a *applier) run(ctx context.Context) ContainerResult {
+	cp := a.cp
+	start := a.opts.Clock.Now()
+	a.cr = ContainerResult{Name: cp.Name, Node: cp.Node, VMID: cp.VMID, Steps: make([]StepResult, len(cp.Steps))}
+	for i, s := range cp.Steps {
+		a.cr.Steps[i] = StepResult{Step: s, Status: StepSkipped}
+	}
+	defer func() {
+		a.cr.Duration = a.opts.Clock.Now().Sub(start)
+		a.event(Event{Kind: EventDone, Outcome: a.cr.Outcome, Err: a.cr.Error, Elapsed: a.cr.Duration})
+	}()
+	switch cp.Status {
+	case plan.StatusChanges:
+	case plan.StatusUnchanged:
+		a.cr.Outcome = OutcomeUnchanged
+		return a.cr
+	default:
+		a.cr.Outcome = OutcomeSkipped
+		a.cr.Error = "planned as " + string(cp.Status)
+		if len(cp.Blocked) > 0 {
+			a.cr.Error += ": " + strings.Join(cp.Blocked, "; ")
+		}
+		return a.cr
+	}
+	if ctx.Err() != nil {
+		a.cr.Outcome, a.cr.Error = OutcomeSkipped, "cancelled before it started"
+		a.skipRest(0, "cancelled")
+		return a.cr
+	}
+	a.event(Event{Kind: EventStart})
+
+	// Rules 3 and 4: wait for any lock to go, then the digest must be the
+	// plan's.
+	cur, err := a.waitUnlocked(ctx)
+	if err != nil {
+		a.cr.Outcome, a.cr.Error = OutcomeFailed, err.Error()
+		if ctx.Err() != nil {
+			a.cr.Outcome = OutcomeSkipped
+		}
+		a.skipRest(0, a.cr.Error)
+		return a.cr
+	}
+	a.cur = cur
+	if a.cur.Digest != cp.Digest {
+		a.cr.Outcome = OutcomeStale
+		a.cr.Error = fmt.Sprintf("config changed since the plan was made (digest %s, planned %s); re-plan", short(a.cur.Digest), short(cp.Digest))
+		a.skipRest(0, "stale")
+		return a.cr
+	}
+	a.digest = cp.Digest
+	a.folded = a.foldPrune()
+
+	verified := false
+	for i, st := range cp.Steps {
+		if a.folded[i] {
+			continue
+		}
+		if ctx.Err() != nil {
+			a.cr.Outcome, a.cr.Error = OutcomeFailed, "cancelled"
+			a.skipRest(i, "cancelled")
+			a.halfDone()
+			return a.cr
+		}
+		if !verified && a.wrote && st.Action > plan.ActionReboot {
+			if err := a.verify(); err != nil {
+				a.fail(err)
+				a.skipRest(i, "verification failed")
+				return a.cr
+			}
+			verified = true
+		}
+		sr := &a.cr.Steps[i]
+		a.event(Event{Kind: EventStep, Step: i + 1, Detail: st.String()})
+		t0 := a.opts.Clock.Now()
+		err := a.step(ctx, i, st, sr)
+		sr.Duration = a.opts.Clock.Now().Sub(t0)
+		if err != nil {
+			sr.Status, sr.Error = StepFailed, err.Error()
+			var te *pve.TaskError
+			if errors.As(err, &te) {
+				sr.ExitStatus, sr.LogTail = te.ExitStatus, te.LogTail
+			}
+			a.skipRest(i+1, "an earlier step failed")
+			if errors.Is(err, pve.ErrStaleDigest) || errors.Is(err, errMoved) {
+				// Someone else changed the container: rolling back would
+				// undo their change too, so felhom stops and reports.
+				a.cr.Outcome = OutcomeStale
+				a.cr.Error = fmt.Sprintf("step %d (%s): %v; re-plan", i+1, st.Action.Token(), err)
+				a.halfDone()
+				return a.cr
+			}
+			a.fail(fmt.Errorf("step %d (%s): %w", i+1, st.Action.Token(), err))
+			return a.cr
+		}
+		if sr.Status == "" || sr.Status == StepSkipped {
+			sr.Status = StepApplied
+		}
+	}
+	if !verified && a.wrote {
+		if err := a.verify(); err != nil {
+			a.fail(err)
+			return a.cr
+		}
+	}
+	a.cr.Outcome = OutcomeApplied
+	a.baseline()
+	return a.cr
+}
+
+// errMoved marks a config that changed under felhom between its own writes.
+var errMoved = errors.New("config changed by someone else")
+
+// skipRest marks the steps from i on that have not run as skipped.
+func (a *applier) skipRest(i int, why string) {
+	for ; i < len(a.cr.Steps); i++ {
+		if s := &a.cr.Steps[i]; s.Status == StepSkipped && !a.folded[i] {
+			s.Error = why
+		}
+	}
+}
+
+// halfDone lists the steps that changed the container.
+func (a *applier) halfDone() {
+	for _, s := range a.cr.Steps {
+		if s.Status == StepApplied && s.Step.Action != plan.ActionSnapshot && s.Step.Action != plan.ActionVzdump {
+			a.cr.HalfDone = append(a.cr.HalfDone, s.Step.String())
+		}
+	}
+}
+
+// fail ends the container after a failure: before any write nothing needs
+// undoing; after it the policy decides between rollback and leaving it.
+func (a *applier) fail(err error) {
+	a.cr.Outcome, a.cr.Error = OutcomeFailed, err.Error()
+	if !a.wrote {
+		return
+	}
+	if a.snapshot == "" || a.opts.OnFailure != RollbackOnFailure {
+		a.halfDone()
+		if a.snapshot == "" {
+			a.cr.Warnings = append(a.cr.Warnings, "no felhom snapshot to roll back to; the container is left half-done")
+		} else {
+			a.cr.Warnings = append(a.cr.Warnings, "left half-done (on failure: leave); snapshot "+a.snapshot+" holds the state before")
+		}
+		return
+	}
+	// The rollback runs even when apply was cancelled: a half-done
+	// container is worse than a late exit.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(context.Background()), a.opts.StepTimeout)
+	defer cancel()
+	rb := &StepResult{Step: plan.Step{Action: plan.ActionSnapshot, Params: map[string]string{"snapname": a.snapshot},
+		Why: "rolls back to the felhom snapshot after a failure"}}
+	a.event(Event{Kind: EventStep, Detail: "roll back to " + a.snapshot})
+	t0 := a.opts.Clock.Now()
+	upid, rerr := a.api.RollbackSnapshot(sctx, a.cp.Node, a.cp.VMID, a.snapshot, a.cp.Running)
+	if rerr == nil {
+		rerr = a.await(sctx, upid, rb)
+	}
+	rb.Duration = a.opts.Clock.Now().Sub(t0)
+	a.cr.Rollback = rb
+	if rerr != nil {
+		rb.Status, rb.Error = StepFailed, rerr.Error()
+		var te *pve.TaskError
+		if errors.As(rerr, &te) {
+			rb.ExitStatus, rb.LogTail = te.ExitStatus, te.LogTail
+		}
+		a.halfDone()
+		a.cr.Error += "; rollback to " + a.snapshot + " failed: " + rerr.Error()
+		return
+	}
+	rb.Status = StepApplied
+	a.cr.RolledBack = true
+	a.cr.Error += "; rolled back to " + a.snapshot
+}
+
+// waitUnlocked reads the config until it carries no lock, up to LockWait,
+// and returns it. It never removes a lock.
+func (a *applier) waitUnlocked(ctx context.Context) (pve.PendingConfig, error) {
+	deadline := a.opts.Clock.Now().Add(a.opts.LockWait)
+	for {
+		p, err := a.api.Pending(ctx, a.cp.Node, a.cp.VMID)
+		if err != nil {
+			return p, fmt.Errorf("read config: %w", err)
+		}
+		lock := lockOf(p)
+		if lock == "" {
+			return p, nil
+		}
+		if !a.opts.Clock.Now().Before(deadline) {
+			return p, fmt.Errorf("still locked (%s) after %s; felhom does not remove locks it did not set", lock, a.opts.LockWait)
+		}
+		a.event(Event{Kind: EventWait, Detail: "waiting for lock " + lock})
+		if err := a.opts.Clock.Sleep(ctx, a.opts.LockPoll); err != nil {
+			return p, fmt.Errorf("waiting for lock %s: %w", lock, err)
+		}
+	}
+}
+
+func lockOf(p pve.PendingConfig) string {
+	if e, ok := p.Get("lock"); ok && e.Value != nil {
+		return *e.Value
+	}
+	return ""
+}
+
+// step runs one step with a context that Ctrl-C does not cut: the task it
+// starts is awaited to its end.
+func (a *applier) step(ctx context.Context, i int, st plan.Step, sr *StepResult) error {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.opts.StepTimeout)
+	defer cancel()
+	cp, p := a.cp, st.Params
+	switch st.Action {
+	case plan.ActionVzdump:
+		o := pve.VzdumpOptions{VMID: cp.VMID, Storage: p["storage"], Mode: p["mode"], Compress: p["compress"],
+			NotesTemplate: p["notes-template"], PruneBackups: p["prune-backups"]}
+		if r, ok := p["remove"]; ok {
+			b := r == "1"
+			o.Remove = &b
+		}
+		for j := range a.folded {
+			// The retention of the same storage rides on this vzdump.
+			o.PruneBackups = cp.Steps[j].Params["prune-backups"]
+			t := true
+			o.Remove = &t
+		}
+		upid, err := a.api.Vzdump(sctx, cp.Node, o)
+		if err != nil {
+			return err
+		}
+		if err := a.await(sctx, upid, sr); err != nil {
+			return err
+		}
+		for j := range a.folded {
+			a.cr.Steps[j].Status, a.cr.Steps[j].UPID = StepApplied, upid.String()
+			a.cr.Steps[j].Error = ""
+		}
+		return nil
+
+	case plan.ActionSnapshot:
+		name := p["snapname"]
+		upid, err := a.api.CreateSnapshot(sctx, cp.Node, cp.VMID, name, Describe(a.plan, cp))
+		if err != nil {
+			return err
+		}
+		if err := a.await(sctx, upid, sr); err != nil {
+			return err
+		}
+		a.snapshot, a.cr.Snapshot = name, name
+		// A snapshot sets "parent" (and, while it runs, "lock").
+		return a.reread(sctx, "parent")
+
+	case plan.ActionResize:
+		a.wrote = true
+		upid, err := a.api.Resize(sctx, cp.Node, cp.VMID, p["disk"], p["size"], a.digest)
+		if err != nil {
+			return err
+		}
+		if err := a.await(sctx, upid, sr); err != nil {
+			return err
+		}
+		return a.reread(sctx, p["disk"])
+
+	case plan.ActionSetConfig:
+		a.wrote = true
+		ch := configChange(p)
+		ch.Digest = a.digest
+		upid, err := a.api.SetConfig(sctx, cp.Node, cp.VMID, ch)
+		if err != nil {
+			return err
+		}
+		if upid != nil {
+			if err := a.await(sctx, *upid, sr); err != nil {
+				return err
+			}
+		}
+		return nil
+
+	case plan.ActionReboot:
+		upid, err := a.api.Reboot(sctx, cp.Node, cp.VMID)
+		if err != nil {
+			return err
+		}
+		if err := a.await(sctx, upid, sr); err != nil {
+			return err
+		}
+		a.rebooted = true
+		return nil
+
+	case plan.ActionSnapshotPrune:
+		upid, err := a.api.DeleteSnapshot(sctx, cp.Node, cp.VMID, p["snapname"], false)
+		if err != nil {
+			return err
+		}
+		if err := a.await(sctx, upid, sr); err != nil {
+			return err
+		}
+		if p["snapname"] == a.snapshot {
+			a.cr.Snapshot = ""
+			a.cr.Warnings = append(a.cr.Warnings, "snapshot "+a.snapshot+" deleted after success (snapshot policy keep: 0)")
+		}
+		return nil
+
+	case plan.ActionPrune:
+		// A prune rides on the vzdump of the same storage (foldPrune); the
+		// API interface has no call for a prune on its own.
+		return fmt.Errorf("prune backups on %s: no vzdump step to carry it", p["storage"])
+	}
+	return fmt.Errorf("unknown action %v", st.Action)
+}
+
+// foldPrune finds prune steps that the vzdump step can carry out itself
+// (vzdump with prune-backups and remove=1 prunes that storage after the
+// backup, as PVE's own backup jobs do).
+func (a *applier) foldPrune() map[int]bool {
+	out := map[int]bool{}
+	var dumpStorage string
+	for _, s := range a.cp.Steps {
+		if s.Action == plan.ActionVzdump {
+			dumpStorage = s.Params["storage"]
+		}
+	}
+	if dumpStorage == "" {
+		return out
+	}
+	for i, s := range a.cp.Steps {
+		if s.Action == plan.ActionPrune && s.Params["storage"] == dumpStorage && s.Params["prune-backups"] != "" {
+			out[i] = true
+			break
+		}
+	}
+	return out
+}
+
+// configChange turns set-config parameters into a PUT.
+func configChange(p map[string]string) pve.ConfigChange {
+	ch := pve.ConfigChange{Set: map[string]string{}}
+	for k, v := range p {
+		switch k {
+		case "delete":
+			ch.Delete = splitList(v)
+		case "revert":
+			ch.Revert = splitList(v)
+		case "digest":
+		default:
+			ch.Set[k] = v
+		}
+	}
+	return ch
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == ' ' }) {
+		out = append(out, x)
+	}
+	return out
+}
+
+// await waits for a task and records its outcome in sr.
+func (a *applier) await(ctx context.Context, upid pve.UPID, sr *StepResult) error {
+	sr.UPID = upid.String()
+	a.event(Event{Kind: EventTask, UPID: sr.UPID})
+	tr, err := a.api.WaitTask(ctx, upid)
+	if err != nil {
+		return err
+	}
+	sr.ExitStatus = tr.ExitStatus
+	if tr.Warnings > 0 {
+		sr.Warnings = tr.WarningLines
+		a.cr.Warnings = append(a.cr.Warnings, fmt.Sprintf("%s ended with %s", upid.Type, tr.ExitStatus))
+	}
+	return nil
+}
+
+// reread reads the config after felhom's own write and takes its digest for
+// the next write, but only when nothing changed apart from the keys that
+// write touches: else someone else changed the container meanwhile.
+func (a *applier) reread(ctx context.Context, touched ...string) error {
+	p, err := a.waitUnlocked(ctx)
+	if err != nil {
+		return fmt.Errorf("read config back: %w", err)
+	}
+	skip := map[string]bool{}
+	for _, k := range touched {
+		skip[k] = true
+	}
+	if key, ok := sameExcept(a.cur, p, skip); !ok {
+		return fmt.Errorf("%w: %s", errMoved, key)
+	}
+	a.cur, a.digest = p, p.Digest
+	return nil
+}
+
+// sameExcept reports whether two reads of a config agree on every key not in
+// skip; key names the first that differs.
+func sameExcept(a, b pve.PendingConfig, skip map[string]bool) (key string, ok bool) {
+	index := func(p pve.PendingConfig) map[string]pve.PendingEntry {
+		m := make(map[string]pve.PendingEntry, len(p.Entries))
+		for _, e := range p.Entries {
+			if !skip[e.Key] {
+				m[e.Key] = e
+			}
+		}
+		return m
+	}
+	ma, mb := index(a), index(b)
+	for k, ea := range ma {
+		eb, found := mb[k]
+		if !found || !sameEntry(ea, eb) {
+			return k, false
+		}
+	}
+	for k := range mb {
+		if _, found := ma[k]; !found {
+			return k, false
+		}
+	}
+	return "", true
+}
+
+func sameEntry(a, b pve.PendingEntry) bool {
+	eq := func(x, y *string) bool { return (x == nil) == (y == nil) && (x == nil || *x == *y) }
+	return eq(a.Value, b.Value) && eq(a.Pending, b.Pending) && a.Delete == b.Delete
+}
+
+// verify reads the config back after the writes (rule 6): every key set or
+// deleted must be current when the plan said hot (or after the reboot), and
+// pending when it said pending until restart; a reverted key has no pending
+// change left; a resized volume has at least its new size.
+func (a *applier) verify() error {
+	ctx, cancel := context.WithTimeout(context.Background(), a.opts.StepTimeout)
+	defer cancel()
+	p, err := a.api.Pending(ctx, a.cp.Node, a.cp.VMID)
+	if err != nil {
+		return fmt.Errorf("verify: read config back: %w", err)
+	}
+	a.cur = p
+	var problems []string
+	for _, s := range a.cp.Steps {
+		switch s.Action {
+		case plan.ActionSetConfig:
+			ch := configChange(s.Params)
+			for k, v := range ch.Set {
+				e, _ := p.Get(k)
+				if a.pendingKey(k) {
+					if e.Pending == nil || !sameValue(k, v, *e.Pending) {
+						problems = append(problems, fmt.Sprintf("%s: want %q pending, found %s", k, v, show(e)))
+					}
+					continue
+				}
+				if e.Value == nil || e.Pending != nil || !sameValue(k, v, *e.Value) {
+					problems = append(problems, fmt.Sprintf("%s: want %q live, found %s", k, v, show(e)))
+				}
+			}
+			for _, k := range ch.Delete {
+				e, found := p.Get(k)
+				if a.pendingKey(k) {
+					if e.Delete == 0 {
+						problems = append(problems, fmt.Sprintf("%s: want a pending delete, found %s", k, show(e)))
+					}
+					continue
+				}
+				if found && (e.Value != nil || e.Pending != nil) {
+					problems = append(problems, fmt.Sprintf("%s: want it gone, found %s", k, show(e)))
+				}
+			}
+			for _, k := range ch.Revert {
+				if e, _ := p.Get(k); e.Pending != nil || e.Delete != 0 {
+					problems = append(problems, fmt.Sprintf("%s: want no pending change, found %s", k, show(e)))
+				}
+			}
+		case plan.ActionResize:
+			disk := s.Params["disk"]
+			want, werr := parseSize(s.Params["size"])
+			e, _ := p.Get(disk)
+			got, ok := volumeSize(disk, e.Value)
+			if werr == nil && (!ok || got < want) {
+				problems = append(problems, fmt.Sprintf("%s: want size %s, found %s", disk, s.Params["size"], show(e)))
+			}
+		}
+	}
+	for _, e := range p.Entries {
+		if e.Pending != nil || e.Delete != 0 {
+			a.cr.Pending = append(a.cr.Pending, e.Key)
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("verify: the config read back does not match the plan: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// pendingKey reports whether the plan expects PVE to hold key pending after
+// apply: one of its changes needs a restart and no reboot ran.
+func (a *applier) pendingKey(key string) bool {
+	if a.rebooted {
+		return false
+	}
+	for _, ch := range a.cp.Changes {
+		if (ch.Path == key || strings.HasPrefix(ch.Path, key+".")) && ch.Class == plan.ClassPendingRestart {
+			return true
+		}
+	}
+	return false
+}
+
+func show(e pve.PendingEntry) string {
+	var parts []string
+	if e.Value != nil {
+		parts = append(parts, fmt.Sprintf("current %q", *e.Value))
+	}
+	if e.Pending != nil {
+		parts = append(parts, fmt.Sprintf("pending %q", *e.Pending))
+	}
+	if e.Delete != 0 {
+		parts = append(parts, "pending delete")
+	}
+	if len(parts) == 0 {
+		return "nothing"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// baseline records what the spec's fields read back as, for drift.
+func (a *applier) baseline() {
+	if a.spec == nil || a.cur.Digest == "" {
+		return
+	}
+	l := &diff.Live{Node: a.cp.Node, VMID: a.cp.VMID, Running: a.cp.Running}
+	fillPending(l, a.cur)
+	a.cr.Baseline = diff.Baseline(a.spec, l)
+}
+
+func short(d string) string {
+	if len(d) > 12 {
+		return d[:12]
+	}
+	return d
+}
+
+// Describe is the description of the felhom snapshot taken before changing
+// cp: the plan for that container, as text PVE keeps with the snapshot.
+func Describe(p *plan.Plan, cp *plan.ContainerPlan) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "felhom: taken before applying its plan")
+	if p != nil && p.SourceRevision != "" {
+		fmt.Fprintf(&b, " for %s", p.SourceRevision)
+	}
+	if p != nil && !p.CreatedAt.IsZero() {
+		fmt.Fprintf(&b, " (made %s)", p.CreatedAt.UTC().Format(time.RFC3339))
+	}
+	b.WriteString("\n")
+	for _, ch := range cp.Changes {
+		switch ch.Op {
+		case plan.OpAdd:
+			fmt.Fprintf(&b, "+ %s %s (%s)\n", ch.Path, ch.After, ch.Class)
+		case plan.OpRemove:
+			fmt.Fprintf(&b, "- %s %s (%s)\n", ch.Path, ch.Before, ch.Class)
+		default:
+			fmt.Fprintf(&b, "~ %s %s -> %s (%s)\n", ch.Path, ch.Before, ch.After, ch.Class)
+		}
+	}
+	for i, s := range cp.Steps {
+		fmt.Fprintf(&b, "%d. %s\n", i+1, s.String())
+	}
+	return strings.TrimRight(b.String(), "\n")
+}

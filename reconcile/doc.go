@@ -1,0 +1,62 @@
+// Package reconcile reads live state from PVE (Observe), turns it and the
+// specs into a plan (Plan, with diff.Build and Preflight) and carries a plan
+// out (Apply) under the safety rules of DESIGN.md ("Apply: the safety
+// rules"). It declares the narrow interface it consumes (API, the subset of
+// *pve.Client it calls) and a Clock, so the real client, the simulator and
+// test fakes all serve.
+//
+// It does not parse specs (spec), compare values (reconcile/diff), hold plan
+// data (reconcile/plan) or print plans (reconcile/render), and it never runs a
+// process. It decides nothing from Change.Reason: apply executes Steps.
+//
+// # Observe: the fewest calls a correct plan needs
+//
+// One GET /cluster/resources?type=vm gives every container's node, run
+// state and lock (pve-manager PVE/API2/Cluster.pm resources: the "lock"
+// member is set from the config for guests that carry one), so a container
+// that migrated is followed to its new node. Then per managed container GET
+// .../pending (config_with_pending_array in pve-guest-common
+// PVE/GuestHelpers.pm: current value, pending value and pending delete of
+// every key, and the digest, in one call) and GET .../snapshot; and once per
+// node that hosts a managed container GET /nodes/{node}/storage for the
+// storage types, which decide whether PVE can snapshot a volume
+// (pve-storage volume_has_feature 'snapshot': lvmthin, zfspool, rbd, btrfs).
+//
+// # Apply: how each safety rule is kept
+//
+//  1. Only containers whose plan status is "changes" are touched.
+//  2. Before any write, the felhom snapshot is created (its description is
+//     the container's plan) and its task awaited to "OK"; a vzdump backup
+//     stands in when the plan says so (the diff decided from the storage
+//     capability and the snapshot policy). No write happens unless that
+//     step succeeded.
+//  3. Before the first step apply re-reads .../pending and compares the
+//     digest with the plan's: a mismatch stops that container as "stale".
+//     Every write carries a digest: the plan's for the first, and for later
+//     ones the digest re-read after felhom's own previous write, accepted
+//     only when every key other than the ones that write touched is
+//     unchanged (a snapshot changes the digest by adding "parent" and its
+//     section; PVE's own digest check then guards the write itself).
+//  4. A lock (backup, snapshot, ...) is waited out with polling on the
+//     Clock, up to Options.LockWait; felhom never removes a lock. PVE's
+//     tasks set and clear their own locks, so waiting for every task to end
+//     (also on Ctrl-C) leaves none behind.
+//  5. Every UPID is awaited with WaitTask: "OK" is success, "WARNINGS: n"
+//     success with the warning lines kept, anything else a failure with the
+//     task log's tail.
+//  6. After the writes apply reads .../pending back: each key set or deleted
+//     must be current (hot, or after the reboot) or pending (left for a
+//     restart), as the plan classified it. The reboot step is in the plan
+//     only when the restart policy allows it; otherwise the pending changes
+//     are reported.
+//  7. A failure after the snapshot rolls the container back to it
+//     (Options.OnFailure "rollback", the default) or leaves it ("leave");
+//     the result lists what was done either way.
+//  8. Apply only runs the plan's steps; the plan never deletes unusedN
+//     volumes, containers or backups outside the declared retention.
+//  9. Root-only changes are planned as blocked; apply does not run blocked
+//     containers.
+//  10. Containers run in parallel, at most Options.Concurrency at a time;
+//     one container's steps run strictly in order; a failure ends only that
+//     container.
+package reconcile

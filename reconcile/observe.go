@@ -1,0 +1,150 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/felhom/felhom/pve"
+	"github.com/felhom/felhom/reconcile/diff"
+	"github.com/felhom/felhom/spec"
+)
+
+// ObserveOptions tune Observe.
+type ObserveOptions struct {
+	// Concurrency bounds how many containers are read at once (default
+	// DefaultConcurrency). The API client may bound requests further.
+	Concurrency int
+	// Applied holds, by VMID, what felhom last applied (diff.Baseline of
+	// the spec it applied, as ContainerResult.Baseline reports it); it is
+	// handed to diff as Live.Applied so that hand changes show as drift.
+	// Nil: nothing known, no change is marked as drift.
+	Applied map[int]map[string]string
+}
+
+// snapshotCapable lists the storage types on which PVE can snapshot a
+// container volume (pve-storage: LVMThinPlugin, ZFSPoolPlugin, RBDPlugin and
+// BTRFSPlugin answer volume_has_feature 'snapshot' for current volumes; Dir,
+// NFS, CIFS and LVM do not for the raw images containers use).
+var snapshotCapable = map[string]bool{"lvmthin": true, "zfspool": true, "rbd": true, "btrfs": true}
+
+// Observe reads the live state of the containers the specs name, keyed by
+// VMID. A container PVE does not have is absent from the map (diff plans it
+// as missing, by name); a container that could not be read has Live.Err set
+// and the others are still observed. The error is only for what stops every
+// container: the cluster resources call failing, or ctx ending.
+//
+// Calls: 1 GET /cluster/resources?type=vm, 1 GET /nodes/{node}/storage per
+// node hosting a managed container, and per managed container GET
+// .../pending and GET .../snapshot.
+func Observe(ctx context.Context, api API, specs []spec.Container, opts ObserveOptions) (map[int]*diff.Live, error) {
+	res, err := api.ClusterResources(ctx, "vm")
+	if err != nil {
+		return nil, fmt.Errorf("observe: cluster resources: %w", err)
+	}
+	where := make(map[int]pve.Resource, len(res))
+	for _, r := range res {
+		if r.Type == "lxc" || r.Type == "" {
+			where[r.VMID] = r
+		}
+	}
+	live := make(map[int]*diff.Live, len(specs))
+	var todo []*diff.Live
+	nodeSet := map[string]bool{}
+	for i := range specs {
+		r, ok := where[specs[i].Spec.VMID]
+		if !ok {
+			continue
+		}
+		l := &diff.Live{Node: r.Node, VMID: r.VMID, Running: r.Status == "running", Lock: r.Lock}
+		if opts.Applied != nil {
+			l.Applied = opts.Applied[r.VMID]
+		}
+		live[r.VMID] = l
+		todo = append(todo, l)
+		nodeSet[r.Node] = true
+	}
+	nodes := make([]string, 0, len(nodeSet))
+	for n := range nodeSet {
+		nodes = append(nodes, n)
+	}
+	sort.Strings(nodes)
+
+	// Storage capability, once per node; a node whose list cannot be read
+	// leaves its containers unable to snapshot, and says why.
+	caps := make(map[string]map[string]bool, len(nodes))
+	capErr := make(map[string]error, len(nodes))
+	var mu sync.Mutex
+	forEach(len(nodes), opts.Concurrency, func(i int) {
+		st, err := api.Storages(ctx, nodes[i])
+		m := make(map[string]bool, len(st))
+		for _, s := range st {
+			m[s.Storage] = snapshotCapable[s.Type]
+		}
+		mu.Lock()
+		caps[nodes[i]], capErr[nodes[i]] = m, err
+		mu.Unlock()
+	})
+
+	forEach(len(todo), opts.Concurrency, func(i int) {
+		l := todo[i]
+		if err := ctx.Err(); err != nil {
+			l.Err = err.Error()
+			return
+		}
+		if err := capErr[l.Node]; err != nil {
+			l.Err = err.Error()
+			return
+		}
+		l.SnapshotStorages = caps[l.Node]
+		if err := observeOne(ctx, api, l); err != nil {
+			l.Err = err.Error()
+		}
+	})
+	if err := ctx.Err(); err != nil {
+		return live, fmt.Errorf("observe: %w", err)
+	}
+	return live, nil
+}
+
+// observeOne fills one container's config, pending state, digest and
+// snapshots.
+func observeOne(ctx context.Context, api API, l *diff.Live) error {
+	p, err := api.Pending(ctx, l.Node, l.VMID)
+	if err != nil {
+		return err
+	}
+	fillPending(l, p)
+	snaps, err := api.Snapshots(ctx, l.Node, l.VMID)
+	if err != nil {
+		return err
+	}
+	for _, s := range snaps {
+		if !s.IsCurrent() {
+			l.Snapshots = append(l.Snapshots, s.Name)
+		}
+	}
+	return nil
+}
+
+// fillPending copies GET .../pending into l. The config lock appears there as
+// the "lock" key; it wins over the (older) cluster resources view.
+func fillPending(l *diff.Live, p pve.PendingConfig) {
+	l.Digest = p.Digest
+	l.Config = make(map[string]string, len(p.Entries))
+	l.Pending = map[string]string{}
+	l.PendingDelete = map[string]bool{}
+	for _, e := range p.Entries {
+		if e.Value != nil {
+			l.Config[e.Key] = *e.Value
+		}
+		if e.Pending != nil {
+			l.Pending[e.Key] = *e.Pending
+		}
+		if e.Delete > 0 {
+			l.PendingDelete[e.Key] = true
+		}
+	}
+	l.Lock = l.Config["lock"]
+}

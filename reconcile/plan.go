@@ -1,0 +1,138 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/felhom/felhom/pve"
+	"github.com/felhom/felhom/reconcile/diff"
+	"github.com/felhom/felhom/reconcile/plan"
+	"github.com/felhom/felhom/spec"
+)
+
+// PlanOptions tune Plan.
+type PlanOptions struct {
+	ObserveOptions
+	// Now is the plan's time (default: now).
+	Now time.Time
+	// Revision names the specs' source revision.
+	Revision string
+	// Preflight checks, when the plan has changes, that the token holds
+	// the privileges the plan needs (one GET /access/permissions) and warns
+	// when it does not.
+	Preflight bool
+}
+
+// Plan observes the containers the specs name and plans them: Observe, then
+// diff.Build, then (when asked and there are changes) Preflight.
+func Plan(ctx context.Context, api API, specs []spec.Container, opts PlanOptions) (*plan.Plan, error) {
+	live, err := Observe(ctx, api, specs, opts.ObserveOptions)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
+	p := diff.Build(specs, live, diff.Options{Now: opts.Now, Revision: opts.Revision})
+	if opts.Preflight && p.HasChanges() {
+		if err := Preflight(ctx, api, p); err != nil {
+			p.Warnings = append(p.Warnings, "could not check the token's privileges: "+err.Error())
+		}
+	}
+	return p, nil
+}
+
+// Preflight reads the token's privileges (GET /access/permissions) and adds
+// a warning to p for every privilege a container with changes needs and the
+// token lacks, so that apply's 403 is foreseen.
+func Preflight(ctx context.Context, api API, p *plan.Plan) error {
+	perms, err := api.Permissions(ctx, "")
+	if err != nil {
+		return err
+	}
+	for _, c := range p.Containers {
+		if c.Status != plan.StatusChanges {
+			continue
+		}
+		var missing []string
+		for _, pr := range c.Privileges {
+			if !HasPrivilege(perms, pr.Path, pr.Name) {
+				missing = append(missing, pr.Name+" on "+pr.Path)
+			}
+		}
+		if len(missing) > 0 {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("ct %d %s: the API token lacks %s", c.VMID, c.Name, strings.Join(missing, ", ")))
+		}
+	}
+	return nil
+}
+
+// HasPrivilege reports whether perms grants priv on path: held on path
+// itself, or on the nearest listed ancestor with propagation (PVE's ACLs
+// propagate down the path tree: /vms to /vms/101).
+func HasPrivilege(perms pve.Permissions, path, priv string) bool {
+	p := path
+	for {
+		if set, ok := perms[p]; ok {
+			if prop, held := set[priv]; held && (p == path || prop) {
+				return true
+			}
+		}
+		if p == "/" || p == "" {
+			return false
+		}
+		i := strings.LastIndex(p, "/")
+		if i <= 0 {
+			p = "/"
+		} else {
+			p = p[:i]
+		}
+	}
+}
+
+// Moved is a container whose config changed since a plan was made.
+type Moved struct {
+	VMID         int
+	Name         string
+	Planned, Now string // digests
+}
+
+// CheckDigests re-reads the digest of every container the plan changes and
+// lists those whose config moved since the plan was made (a saved plan is
+// then stale). A container locked right now is not judged: the lock itself
+// changes the digest, and apply waits it out before comparing.
+func CheckDigests(ctx context.Context, api API, p *plan.Plan, concurrency int) ([]Moved, error) {
+	var todo []plan.ContainerPlan
+	for _, c := range p.Containers {
+		if c.Status == plan.StatusChanges {
+			todo = append(todo, c)
+		}
+	}
+	moved := make([]*Moved, len(todo))
+	errs := make([]error, len(todo))
+	forEach(len(todo), concurrency, func(i int) {
+		c := todo[i]
+		pc, err := api.Pending(ctx, c.Node, c.VMID)
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		if lockOf(pc) == "" && pc.Digest != c.Digest {
+			moved[i] = &Moved{VMID: c.VMID, Name: c.Name, Planned: c.Digest, Now: pc.Digest}
+		}
+	})
+	var out []Moved
+	for i := range todo {
+		if errs[i] != nil {
+			return nil, fmt.Errorf("check digests: %w", errs[i])
+		}
+		if moved[i] != nil {
+			out = append(out, *moved[i])
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].VMID < out[j].VMID })
+	return out, nil
+}
