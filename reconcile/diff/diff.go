@@ -192,11 +192,9 @@ func (d *differ) reasonFor(key string, class plan.Class) string {
 }
 
 // addChange records one field change with its drift mark.
-func (d *differ) addChange(key string, f field, class plan.Class, reason string) plan.Change {
-	ch := plan.Change{Path: f.path, Op: f.op, Before: f.before, After: f.after, Class: class, Reason: reason}
-	ch.Drift = d.drift(f)
-	d.changes = append(d.changes, ch)
-	return ch
+func (d *differ) addChange(f field, class plan.Class, reason string) {
+	d.changes = append(d.changes, plan.Change{Path: f.path, Op: f.op, Before: f.before, After: f.after,
+		Class: class, Reason: reason, Drift: d.drift(f)})
 }
 
 // drift reports whether the live side of f differs from what felhom last
@@ -241,7 +239,7 @@ func (d *differ) compare(key string, b builder, rootOnly func([]field) string) {
 	}
 	if d.baseline != nil {
 		for _, f := range all {
-			if hasCur {
+			if f.before != "" || f.op != plan.OpAdd {
 				d.baseline[f.path] = f.before
 			}
 		}
@@ -256,7 +254,7 @@ func (d *differ) compare(key string, b builder, rootOnly func([]field) string) {
 		if perr == nil && len(pfields) == 0 {
 			// PVE already holds what the spec wants; only a restart is missing.
 			for _, f := range fields {
-				d.addChange(key, f, plan.ClassAwaitingRestart, "PVE holds this value pending; it takes effect when the container restarts")
+				d.addChange(f, plan.ClassAwaitingRestart, "PVE holds this value pending; it takes effect when the container restarts")
 				d.restart = append(d.restart, f.path)
 			}
 			return
@@ -278,7 +276,7 @@ func (d *differ) compare(key string, b builder, rootOnly func([]field) string) {
 	if rootOnly != nil {
 		if reason := rootOnly(fields); reason != "" {
 			for _, f := range fields {
-				d.addChange(key, f, plan.ClassRootOnly, reason)
+				d.addChange(f, plan.ClassRootOnly, reason)
 			}
 			d.blocked = append(d.blocked, reason)
 			return
@@ -295,7 +293,7 @@ func (d *differ) compare(key string, b builder, rootOnly func([]field) string) {
 		} else {
 			allReported = false
 		}
-		d.addChange(key, f, class, r)
+		d.addChange(f, class, r)
 	}
 	if allReported {
 		return

@@ -33,13 +33,21 @@ func (d *differ) bridgePrivileges(slot string, n spec.NetIf) {
 		return
 	}
 	add := func(raw string) {
-		net, err := format.ParseNet(raw)
-		if err != nil || net.Bridge == "" {
+		// Only bridge= and tag= matter here; values never contain commas.
+		var bridge, tag string
+		for _, part := range strings.Split(raw, ",") {
+			if v, ok := strings.CutPrefix(part, "bridge="); ok {
+				bridge = v
+			} else if v, ok := strings.CutPrefix(part, "tag="); ok {
+				tag = v
+			}
+		}
+		if bridge == "" {
 			return
 		}
-		p := "/sdn/zones/localnetwork/" + net.Bridge
-		if net.Tag != nil {
-			p += "/" + strconv.Itoa(*net.Tag)
+		p := "/sdn/zones/localnetwork/" + bridge
+		if tag != "" {
+			p += "/" + tag
 		}
 		d.privilege(p, "SDN.Use")
 	}

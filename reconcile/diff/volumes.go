@@ -172,11 +172,11 @@ func (d *differ) size(disk, storage string, live, want *format.Size) *format.Siz
 		return live
 	}
 	if d.reportOnly(f) {
-		d.addChange(disk, f, plan.ClassHot, "changed outside felhom; the drift policy reports it and leaves it")
+		d.addChange(f, plan.ClassHot, "changed outside felhom; the drift policy reports it and leaves it")
 		d.report = append(d.report, f.path)
 		return live
 	}
-	d.addChange(disk, f, plan.ClassHot, "resize grows the volume at once, running or not")
+	d.addChange(f, plan.ClassHot, "resize grows the volume at once, running or not")
 	d.resizes = append(d.resizes, resize{disk: disk, storage: storage, size: want.String()})
 	d.privilege(d.vms, "VM.Config.Disk")
 	// check_ct_modify_config_perm treats resize's disk parameter as an

@@ -61,21 +61,23 @@ func KeyLess(a, b string) bool {
 	if a == b {
 		return false
 	}
-	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < len(pa) && i < len(pb); i++ {
-		if pa[i] != pb[i] {
-			return naturalLess(pa[i], pb[i])
-		}
+	return naturalLess(a, b)
+}
+
+// rank orders bytes for naturalLess: '.' (the part separator) before any
+// other byte, so comparing whole strings equals comparing part by part.
+func rank(c byte) int {
+	if c == '.' {
+		return -1
 	}
-	return len(pa) < len(pb)
+	return int(c)
 }
 
 // naturalLess compares two strings with runs of digits compared as numbers.
+// It does not allocate: plans sort thousands of paths.
 func naturalLess(a, b string) bool {
 	for a != "" && b != "" {
-		da, db := isDigit(a[0]), isDigit(b[0])
-		switch {
-		case da && db:
+		if isDigit(a[0]) && isDigit(b[0]) {
 			na, ra := digitRun(a)
 			nb, rb := digitRun(b)
 			if na != nb {
@@ -90,11 +92,12 @@ func naturalLess(a, b string) bool {
 				return len(na) < len(nb)
 			}
 			a, b = ra, rb
-		case a[0] != b[0]:
-			return a[0] < b[0]
-		default:
-			a, b = a[1:], b[1:]
+			continue
 		}
+		if a[0] != b[0] {
+			return rank(a[0]) < rank(b[0])
+		}
+		a, b = a[1:], b[1:]
 	}
 	return len(a) < len(b)
 }
