@@ -80,7 +80,8 @@ type differ struct {
 	blocked  []string // root-only reasons
 	errs     []string // impossible changes and unreadable values
 	warnings []string
-	report   []string // drifted paths left alone by the drift policy
+	report   []string        // drifted paths left alone by the drift policy
+	managed  map[string]bool // config keys the spec names
 
 	// baseline, when not nil, collects the live form of every named field
 	// instead of planning (see Baseline).
@@ -231,6 +232,10 @@ func (d *differ) reportOnly(f field) bool {
 // compare plans one config key: b gives the write and the differing fields.
 // rootOnly, when not nil, returns a reason when the write needs root@pam.
 func (d *differ) compare(key string, b builder, rootOnly func([]field) string) {
+	if d.managed == nil {
+		d.managed = map[string]bool{}
+	}
+	d.managed[key] = true
 	cur, hasCur := d.live.Config[key]
 	w, all, err := b(cur, hasCur)
 	if err != nil {

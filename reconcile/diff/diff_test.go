@@ -66,6 +66,14 @@ net:
 			steps:   []string{"snapshot", "set-config", "reboot"},
 		},
 		{
+			name: "a reboot names the pending changes the spec does not manage", conf: baseConf + "\n[pve:pending]\nsearchdomain: lan\ndelete: swap\n", running: true,
+			spec:    "nameserver: 9.9.9.9\nrestart: {mode: when-needed}",
+			status:  plan.StatusChanges,
+			changes: []string{"nameserver + pending-restart"},
+			steps:   []string{"snapshot", "set-config", "reboot"},
+			warning: "the reboot also applies pending changes the spec does not manage: searchdomain, swap",
+		},
+		{
 			name: "stopped: everything at once, no reboot", conf: baseConf, running: false,
 			spec:    "nameserver: 9.9.9.9\nmemory: 2G\nrestart: {mode: when-needed}",
 			status:  plan.StatusChanges,

@@ -153,6 +153,9 @@ func (d *differ) restartStep() *plan.Step {
 	}
 	reboot := func(why string) *plan.Step {
 		d.privilege(d.vms, "VM.PowerMgmt")
+		if others := d.unmanagedPending(); len(others) > 0 {
+			d.warnings = append(d.warnings, "the reboot also applies pending changes the spec does not manage: "+strings.Join(others, ", "))
+		}
 		return &plan.Step{Action: plan.ActionReboot, Params: map[string]string{}, Why: why}
 	}
 	switch mode {
@@ -179,6 +182,24 @@ func (d *differ) restartStep() *plan.Step {
 	}
 	d.warnings = append(d.warnings, fmt.Sprintf("%s %s for a restart (restart policy: never)", n, waits))
 	return nil
+}
+
+// unmanagedPending lists the keys PVE holds pending (values or deletes) that
+// the spec does not name: a reboot applies them too.
+func (d *differ) unmanagedPending() []string {
+	var out []string
+	for k := range d.live.Pending {
+		if !d.managed[k] {
+			out = append(out, k)
+		}
+	}
+	for k := range d.live.PendingDelete {
+		if _, dup := d.live.Pending[k]; !dup && !d.managed[k] {
+			out = append(out, k)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return plan.KeyLess(out[i], out[j]) })
+	return out
 }
 
 // windowOpen reports whether now lies in a window: some occurrence t of its

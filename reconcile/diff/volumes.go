@@ -144,7 +144,11 @@ func (d *differ) protectionCheck(key string) {
 		return
 	}
 	if on, _ := parseBool(d.live.Config["protection"]); on {
-		d.blocked = append(d.blocked, key+": PVE refuses to change mount points while the container's protection is on")
+		reason := key + ": PVE refuses to change mount points while the container's protection is on"
+		if p := d.s.Protection; p != nil && !*p {
+			reason += "; turn protection off in one apply and change the mount point in the next"
+		}
+		d.blocked = append(d.blocked, reason)
 		delete(d.set, key)
 	}
 }

@@ -53,6 +53,26 @@ var actionVerbs = [actionEnd]string{
 	ActionPrune:         "prune backups",
 }
 
+var actionPast = [actionEnd]string{
+	ActionVzdump:        "backed up with vzdump",
+	ActionSnapshot:      "took snapshot",
+	ActionResize:        "resized volume",
+	ActionSetConfig:     "set config",
+	ActionReboot:        "rebooted",
+	ActionSnapshotPrune: "deleted old snapshot",
+	ActionPrune:         "pruned backups",
+}
+
+// Past returns the action in the past tense for results and logs, such as
+// "took snapshot" or "rebooted" (plans say what will be done, results what
+// was done).
+func (a Action) Past() string {
+	if !a.Valid() {
+		return a.String()
+	}
+	return actionPast[a]
+}
+
 // Actions lists every valid action in execution order.
 func Actions() []Action {
 	out := make([]Action, 0, int(actionEnd)-1)

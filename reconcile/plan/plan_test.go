@@ -244,3 +244,14 @@ func TestSummary(t *testing.T) {
 		t.Error("blocked counts as changes")
 	}
 }
+
+func TestActionPast(t *testing.T) {
+	for _, a := range Actions() {
+		if a.Past() == "" {
+			t.Errorf("%s has no past tense", a.Token())
+		}
+	}
+	if ActionSnapshot.Past() != "took snapshot" || ActionReboot.Past() != "rebooted" {
+		t.Errorf("past tenses: %q %q", ActionSnapshot.Past(), ActionReboot.Past())
+	}
+}
