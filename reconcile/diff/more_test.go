@@ -188,7 +188,7 @@ nameserver: 1.1.1.1`), liveFrom(t, baseConf, true), testOpts)
 	// vzdump and prune need backup privileges instead of VM.Snapshot.
 	cp = Diff(ct(t, `memory: 2G
 snapshot: {when-impossible: vzdump}
-backup: {schedule: daily, storage: nfs, retention: {keep-last: 2}}`), func() *Live {
+backup: {schedule: daily, storage: nfs, compress: none, notes-template: "{{guestname}}", protected: false, retention: {keep-last: 2}}`), func() *Live {
 		l := liveFrom(t, baseConf, true)
 		l.SnapshotStorages = nil
 		return l
@@ -198,7 +198,9 @@ backup: {schedule: daily, storage: nfs, retention: {keep-last: 2}}`), func() *Li
 		t.Errorf("vzdump privileges\n got %q\nwant %q", got, want)
 	}
 	for _, s := range cp.Steps {
-		if s.Action == plan.ActionVzdump && (s.Params["storage"] != "nfs" || s.Params["remove"] != "0" || s.Params["vmid"] != "101") {
+		want := map[string]string{"vmid": "101", "storage": "nfs", "mode": "snapshot", "remove": "0", "compress": "0",
+			"notes-template": "{{guestname}}", "protected": "0"}
+		if s.Action == plan.ActionVzdump && !reflect.DeepEqual(s.Params, want) {
 			t.Errorf("vzdump params %v", s.Params)
 		}
 		if s.Action == plan.ActionPrune && s.Params["prune-backups"] != "keep-last=2" {

@@ -271,6 +271,12 @@ func (d *differ) protect() (steps []plan.Step, refused string) {
 	default:
 		params["compress"] = b.Compress
 	}
+	if b.NotesTemplate != nil {
+		params["notes-template"] = *b.NotesTemplate
+	}
+	if b.Protected != nil {
+		params["protected"] = boolPut(*b.Protected)
+	}
 	d.privilege(d.vms, "VM.Backup")
 	d.privilege("/storage/"+b.Storage, "Datastore.AllocateSpace")
 	steps = append(steps, plan.Step{Action: plan.ActionVzdump, Params: params,
