@@ -357,7 +357,7 @@ func (a *applier) step(ctx context.Context, i int, st plan.Step, sr *StepResult)
 			return err
 		}
 		for j := range a.folded {
-			a.cr.Steps[j].Status, a.cr.Steps[j].UPID = StepApplied, upid.String()
+			a.cr.Steps[j].Status, a.cr.Steps[j].UPID, a.cr.Steps[j].ExitStatus = StepApplied, upid.String(), sr.ExitStatus
 			a.cr.Steps[j].Error = ""
 		}
 		return nil

@@ -41,6 +41,9 @@ func newRootCommand() *cobra.Command {
 		newScheduleCommand(),
 		newSimCommand(),
 		newValidateCommand(),
+		newPlanCommand(&g),
+		newApplyCommand(&g),
+		newDemoCommand(),
 	)
 	return root
 }

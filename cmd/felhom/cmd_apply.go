@@ -1,0 +1,285 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/felhom/felhom/reconcile"
+	"github.com/felhom/felhom/reconcile/plan"
+	"github.com/felhom/felhom/spec"
+)
+
+type applyOptions struct {
+	global      *globalOptions
+	autoApprove bool
+	concurrency int
+	onFailure   string
+	lockWait    time.Duration
+	output      string // text or json: the result
+	revision    string
+	getenv      func(string) string
+	stdin       io.Reader
+}
+
+func newApplyCommand(g *globalOptions) *cobra.Command {
+	o := applyOptions{global: g, getenv: os.Getenv, stdin: os.Stdin}
+	cmd := &cobra.Command{
+		Use:   "apply [DIR | FILE]",
+		Short: "Make the live containers match the specs (or carry out a saved plan)",
+		Long: `With a folder (default: the current one), plan as felhom plan does, show the
+plan, ask for confirmation (on a terminal, unless --auto-approve) and apply it.
+With a plan file saved by felhom plan -out FILE, apply exactly that plan; it is
+refused (exit 4) when any container it changes has a different config digest
+on PVE now than when the plan was made.
+
+Each changed container is protected first: a felhom snapshot (or a vzdump
+backup where PVE cannot snapshot it and the spec's snapshot policy asks for
+one), awaited before the first write. Locks are waited out (--lock-wait), every
+write carries the config digest, every task is awaited, and the result is read
+back and verified. A failure after the snapshot rolls the container back to it,
+or with --on-failure leave leaves it and reports what is half-done. Containers
+are worked on --concurrency at a time; one failing does not stop the others.
+
+Ctrl-C stops starting new steps; the running task is awaited, so no lock is
+left behind, and the result says what was done. Exit codes: 0 applied, 1 a
+container failed or went stale, 3 invalid specs, 4 stale saved plan, 130
+interrupted.`,
+		Example: `  felhom apply examples/containers
+  felhom plan -out plan.json containers/ && felhom apply plan.json
+  felhom apply --auto-approve --on-failure leave containers/`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			target := "."
+			if len(args) == 1 {
+				target = args[0]
+			}
+			return runApply(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o, target)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.autoApprove, "auto-approve", false, "apply without asking for confirmation")
+	f.IntVar(&o.concurrency, "concurrency", reconcile.DefaultConcurrency, "containers worked on at once")
+	f.StringVar(&o.onFailure, "on-failure", string(reconcile.RollbackOnFailure), "after a failure past the snapshot: rollback or leave")
+	f.DurationVar(&o.lockWait, "lock-wait", reconcile.DefaultLockWait, "how long to wait for a container's lock (backup, snapshot, ...) to go")
+	f.StringVarP(&o.output, "output", "o", "text", "result format: text or json")
+	f.StringVar(&o.revision, "revision", "", "source revision to record in the plan (default: a digest of the specs)")
+	return cmd
+}
+
+func runApply(ctx context.Context, stdout, stderr io.Writer, o applyOptions, target string) error {
+	if o.output != "text" && o.output != "json" {
+		return withExit(exitInvalid, fmt.Errorf("apply: --output %q: must be text or json", o.output))
+	}
+	if o.onFailure != string(reconcile.RollbackOnFailure) && o.onFailure != string(reconcile.LeaveOnFailure) {
+		return withExit(exitInvalid, fmt.Errorf("apply: --on-failure %q: must be rollback or leave", o.onFailure))
+	}
+	if o.concurrency < 1 {
+		return withExit(exitInvalid, fmt.Errorf("apply: --concurrency %d: must be at least 1", o.concurrency))
+	}
+	info, err := os.Stat(target)
+	if err != nil {
+		return withExit(exitInvalid, fmt.Errorf("apply: %w", err))
+	}
+	api, err := connectPVE(o.global, o.getenv, o.concurrency)
+	if err != nil {
+		return err
+	}
+	color := useColor(stdout, o.getenv)
+
+	var p *plan.Plan
+	var specs []spec.Container
+	if info.IsDir() {
+		var rev string
+		specs, rev, err = loadPlanSpecs(stderr, target)
+		if err != nil {
+			return err
+		}
+		if o.revision != "" {
+			rev = o.revision
+		}
+		p, err = reconcile.Plan(ctx, api, specs, reconcile.PlanOptions{
+			ObserveOptions: reconcile.ObserveOptions{Concurrency: o.concurrency},
+			Now:            time.Now(), Revision: rev, Preflight: true,
+		})
+		if err != nil {
+			return fmt.Errorf("apply: %w", err)
+		}
+		if o.output == "text" {
+			if err := renderPlan(stdout, p, "text", color); err != nil {
+				return err
+			}
+		}
+		if !p.HasChanges() {
+			if o.output == "json" {
+				return writeResultJSON(stdout, reconcile.Apply(ctx, api, p, reconcile.Options{}))
+			}
+			fmt.Fprintln(stdout, "\nNo changes. Nothing to apply.")
+			return planExit(p, false)
+		}
+		if !o.autoApprove {
+			if !isTerminal(o.stdin) {
+				return withExit(exitError, errNoApprove)
+			}
+			ok, err := confirm(stdout, o.stdin)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				fmt.Fprintln(stdout, "Apply cancelled.")
+				return nil
+			}
+		}
+	} else {
+		b, err := os.ReadFile(target)
+		if err != nil {
+			return fmt.Errorf("apply: %w", err)
+		}
+		if p, err = plan.Parse(b); err != nil {
+			return withExit(exitInvalid, fmt.Errorf("apply: %s: %w", target, err))
+		}
+		moved, err := reconcile.CheckDigests(ctx, api, p, o.concurrency)
+		if err != nil {
+			return fmt.Errorf("apply: %w", err)
+		}
+		if len(moved) > 0 {
+			var names []string
+			for _, m := range moved {
+				names = append(names, fmt.Sprintf("ct %d %s", m.VMID, m.Name))
+			}
+			return withExit(exitStalePlan, fmt.Errorf("apply: saved plan %s is stale: the config of %s changed since it was made; run felhom plan again",
+				target, strings.Join(names, ", ")))
+		}
+	}
+
+	opts := reconcile.Options{Concurrency: o.concurrency, OnFailure: reconcile.OnFailure(o.onFailure), LockWait: o.lockWait, Specs: specs}
+	var tp *reconcile.TerminalProgress
+	if isTerminal(stderr) {
+		tp = reconcile.NewTerminalProgress(stderr, 200*time.Millisecond)
+		opts.Progress = tp
+	} else {
+		opts.Progress = reconcile.LogProgress{Log: slog.New(slog.NewTextHandler(stderr, nil))}
+	}
+	res := reconcile.Apply(ctx, api, p, opts)
+	if tp != nil {
+		tp.Stop()
+	}
+	if o.output == "json" {
+		if err := writeResultJSON(stdout, res); err != nil {
+			return err
+		}
+	} else {
+		writeResult(stdout, res, color)
+	}
+	return applyExit(ctx, res)
+}
+
+// applyExit: 130 when interrupted, 1 when a container failed or went
+// stale, else 0.
+func applyExit(ctx context.Context, res *reconcile.Result) error {
+	if res.Cancelled && ctx.Err() != nil {
+		return fmt.Errorf("apply interrupted; the result above says what was done: %w", ctx.Err())
+	}
+	if res.Failed() {
+		c := res.Count()
+		return withExit(exitError, fmt.Errorf("apply: %d container(s) failed, %d stale", c[reconcile.OutcomeFailed], c[reconcile.OutcomeStale]))
+	}
+	return nil
+}
+
+func confirm(out io.Writer, in io.Reader) (bool, error) {
+	fmt.Fprint(out, "\nApply these changes? Only 'yes' is accepted: ")
+	line, err := bufio.NewReader(in).ReadString('\n')
+	if err != nil && line == "" {
+		return false, fmt.Errorf("apply: reading the answer: %w", err)
+	}
+	return strings.TrimSpace(line) == "yes", nil
+}
+
+func writeResultJSON(w io.Writer, res *reconcile.Result) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(res)
+}
+
+// writeResult prints what apply did, container by container: the outcome,
+// each step with its task and status, task warnings and log tails, the
+// snapshot, rollback or half-done steps, and what is left pending.
+func writeResult(w io.Writer, res *reconcile.Result, color bool) {
+	paint := func(code, s string) string {
+		if !color {
+			return s
+		}
+		return code + s + "\x1b[0m"
+	}
+	fmt.Fprintln(w)
+	for _, c := range res.Containers {
+		mark := map[reconcile.Outcome]string{
+			reconcile.OutcomeApplied: paint("\x1b[32m", "✓"), reconcile.OutcomeUnchanged: " ",
+			reconcile.OutcomeSkipped: paint("\x1b[33m", "-"), reconcile.OutcomeStale: paint("\x1b[31m", "!"),
+			reconcile.OutcomeFailed: paint("\x1b[31m", "✗"),
+		}[c.Outcome]
+		head := fmt.Sprintf("%s ct %d %s on %s: %s", mark, c.VMID, c.Name, c.Node, c.Outcome)
+		if c.Outcome != reconcile.OutcomeUnchanged {
+			head += fmt.Sprintf(" (%s)", c.Duration.Round(time.Millisecond))
+		}
+		fmt.Fprintln(w, head)
+		if c.Error != "" {
+			fmt.Fprintf(w, "    %s %s\n", paint("\x1b[31m", "error:"), c.Error)
+		}
+		if c.Outcome == reconcile.OutcomeUnchanged || c.Outcome == reconcile.OutcomeSkipped && len(c.Steps) == 0 {
+			continue
+		}
+		for i, s := range c.Steps {
+			line := fmt.Sprintf("    %d. %-9s %s", i+1, s.Status, s.Step.String())
+			if s.UPID != "" {
+				line += "  [" + s.ExitStatus + "] " + s.UPID
+			}
+			if s.Status == reconcile.StepSkipped && s.Error != "" {
+				line += "  (" + s.Error + ")"
+			}
+			fmt.Fprintln(w, line)
+			for _, l := range s.Warnings {
+				fmt.Fprintf(w, "         %s\n", l)
+			}
+			if s.Status == reconcile.StepFailed {
+				fmt.Fprintf(w, "         %s\n", s.Error)
+				for _, l := range s.LogTail {
+					fmt.Fprintf(w, "         | %s\n", l)
+				}
+			}
+		}
+		if c.Snapshot != "" {
+			fmt.Fprintf(w, "    snapshot: %s\n", c.Snapshot)
+		}
+		if c.Rollback != nil {
+			fmt.Fprintf(w, "    rollback: %s %s\n", c.Rollback.Status, c.Rollback.UPID)
+			for _, l := range c.Rollback.LogTail {
+				fmt.Fprintf(w, "         | %s\n", l)
+			}
+		}
+		if len(c.HalfDone) > 0 {
+			fmt.Fprintf(w, "    half-done: %s\n", strings.Join(c.HalfDone, "; "))
+		}
+		if len(c.Pending) > 0 {
+			fmt.Fprintf(w, "    pending until restart: %s\n", strings.Join(c.Pending, ", "))
+		}
+		for _, wn := range c.Warnings {
+			fmt.Fprintf(w, "    %s %s\n", paint("\x1b[33m", "note:"), wn)
+		}
+	}
+	n := res.Count()
+	fmt.Fprintf(w, "\nApply: %d applied, %d unchanged, %d skipped, %d stale, %d failed.\n",
+		n[reconcile.OutcomeApplied], n[reconcile.OutcomeUnchanged], n[reconcile.OutcomeSkipped], n[reconcile.OutcomeStale], n[reconcile.OutcomeFailed])
+	if res.Cancelled {
+		fmt.Fprintln(w, "Interrupted: containers not started were skipped; started ones stopped after their running task.")
+	}
+}

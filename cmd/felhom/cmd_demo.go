@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/felhom/felhom/pve"
+	"github.com/felhom/felhom/pve/pvesim"
+	"github.com/felhom/felhom/reconcile"
+	"github.com/felhom/felhom/reconcile/plan"
+	"github.com/felhom/felhom/reconcile/render"
+)
+
+type demoOptions struct {
+	examples string // the examples folder: sim/inventory.yaml and containers/
+	getenv   func(string) string
+}
+
+func newDemoCommand() *cobra.Command {
+	o := demoOptions{getenv: os.Getenv}
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "A first run: a simulated cluster, then validate, plan, apply, plan, drift",
+		Long: `Start a simulated PVE cluster in this process, seeded from
+examples/sim/inventory.yaml, and walk through felhom on the specs in
+examples/containers: validate them, plan, apply, plan again (no changes), then
+change a container by hand as an admin would and plan once more to show the
+drift. Nothing outside this process is touched; tasks finish at once.
+
+Run it from the repository's root (or point --examples at the folder).`,
+		Example: `  go run ./cmd/felhom demo`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDemo(cmd.Context(), cmd.OutOrStdout(), o)
+		},
+	}
+	cmd.Flags().StringVar(&o.examples, "examples", "examples", "the examples folder (holding sim/inventory.yaml and containers/)")
+	return cmd
+}
+
+// demoToken is the token the demo uses: felhom's own, from the inventory.
+const demoToken = "felhom@pve!reconcile"
+
+func runDemo(ctx context.Context, out io.Writer, o demoOptions) error {
+	color := useColor(out, o.getenv)
+	head := func(format string, args ...any) {
+		s := fmt.Sprintf(format, args...)
+		if color {
+			s = "\x1b[1;36m" + s + "\x1b[0m"
+		}
+		fmt.Fprintf(out, "\n%s\n\n", s)
+	}
+	invPath := filepath.Join(o.examples, "sim", "inventory.yaml")
+	specDir := filepath.Join(o.examples, "containers")
+	inv, err := pvesim.LoadInventory(invPath)
+	if err != nil {
+		return fmt.Errorf("demo: %w (run it from the repository's root, or pass --examples)", err)
+	}
+	sim, err := pvesim.New(inv)
+	if err != nil {
+		return fmt.Errorf("demo: %s: %w", invPath, err)
+	}
+	srv, err := sim.StartTLS()
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	defer srv.Close()
+	cred, ok := sim.Token(demoToken)
+	if !ok {
+		return fmt.Errorf("demo: %s has no token %s", invPath, demoToken)
+	}
+	api, err := pve.New(pve.Config{URL: srv.URL, TokenID: cred.TokenID, TokenSecret: pve.Secret(cred.Secret),
+		Fingerprint: srv.Fingerprint, MaxConcurrency: reconcile.DefaultConcurrency},
+		pve.WithTaskPoll(5*time.Millisecond, 50*time.Millisecond))
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	fmt.Fprintf(out, "felhom demo: a simulated PVE 9 cluster %q from %s is serving at %s\n", inv.Cluster, invPath, srv.URL)
+	fmt.Fprintf(out, "(certificate %s, token %s)\n", srv.Fingerprint, cred.TokenID)
+
+	head("$ felhom validate %s", specDir)
+	if err := runValidate(out, validateOptions{output: "text"}, specDir); err != nil {
+		return err
+	}
+	specs, rev, err := loadPlanSpecs(out, specDir)
+	if err != nil {
+		return err
+	}
+	planOnce := func(applied map[int]map[string]string) (*plan.Plan, error) {
+		p, err := reconcile.Plan(ctx, api, specs, reconcile.PlanOptions{
+			ObserveOptions: reconcile.ObserveOptions{Applied: applied}, Now: time.Now(), Revision: rev, Preflight: true})
+		if err != nil {
+			return nil, err
+		}
+		return p, render.Text(out, p, render.TextOptions{Color: color})
+	}
+
+	head("$ felhom plan %s", specDir)
+	first, err := planOnce(nil)
+	if err != nil {
+		return fmt.Errorf("demo: plan: %w", err)
+	}
+
+	head("$ felhom apply --auto-approve %s", specDir)
+	res := reconcile.Apply(ctx, api, first, reconcile.Options{Specs: specs})
+	writeResult(out, res, color)
+	if res.Failed() {
+		return withExit(exitError, fmt.Errorf("demo: apply failed"))
+	}
+	applied := map[int]map[string]string{}
+	for _, c := range res.Containers {
+		if c.Baseline != nil {
+			applied[c.VMID] = c.Baseline
+		}
+	}
+	head("$ felhom plan %s   # again: the containers match their specs", specDir)
+	again, err := planOnce(applied)
+	if err != nil {
+		return fmt.Errorf("demo: plan: %w", err)
+	}
+	if again.HasChanges() {
+		return withExit(exitError, fmt.Errorf("demo: the second plan still has changes"))
+	}
+
+	head("# an admin changes ct 101 by hand: pct set 101 --memory 3072 (here through the API)")
+	if _, err := api.SetConfig(ctx, "pve1", 101, pve.ConfigChange{Set: map[string]string{"memory": "3072"}}); err != nil {
+		return fmt.Errorf("demo: hand change: %w", err)
+	}
+	fmt.Fprintln(out, "done: ct 101 now has 3 GiB of memory; its spec says 2 GiB")
+
+	head("$ felhom plan %s   # the hand change shows as drift", specDir)
+	if _, err := planOnce(applied); err != nil {
+		return fmt.Errorf("demo: plan: %w", err)
+	}
+	fmt.Fprintf(out, "\nThat was felhom. Next: felhom sim --inventory %s, then point felhom plan at it (see README).\n", invPath)
+	return nil
+}

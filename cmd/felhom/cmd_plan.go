@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/felhom/felhom/pve"
+	"github.com/felhom/felhom/reconcile"
+	"github.com/felhom/felhom/reconcile/plan"
+	"github.com/felhom/felhom/reconcile/render"
+	"github.com/felhom/felhom/spec"
+)
+
+type planOptions struct {
+	global           *globalOptions
+	output           string // text, json or markdown
+	out              string // save the JSON plan here
+	detailedExitcode bool
+	concurrency      int
+	revision         string
+	getenv           func(string) string
+}
+
+func newPlanCommand(g *globalOptions) *cobra.Command {
+	o := planOptions{global: g, getenv: os.Getenv}
+	cmd := &cobra.Command{
+		Use:   "plan [DIR]",
+		Short: "Read live state and print what apply would change",
+		Long: `Load the specs under DIR (default: the current folder), read the live state of
+the containers they name from PVE, and print the plan: per container the
+changed fields, each with its class (hot, pending restart, root only,
+impossible, awaiting restart), and the steps apply would take.
+
+PVE is read with as few calls as a correct plan needs: one cluster resources
+call, one storage list per node, and per container its pending config and its
+snapshot list, --concurrency containers at a time. When the plan has changes,
+the token's privileges are checked (GET /access/permissions) and a warning
+names any that are missing.
+
+The connection comes from --config and the FELHOM_PVE_* environment variables.
+With --detailed-exitcode the exit code says 0 no changes, 2 changes, 1 error,
+3 invalid specs.`,
+		Example: `  felhom plan examples/containers
+  felhom plan --output markdown --detailed-exitcode containers/
+  felhom plan -out plan.json containers/ && felhom apply plan.json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := "."
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			return runPlan(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o, dir)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.output, "output", "o", "text", "output format: text, json or markdown")
+	f.StringVar(&o.out, "out", "", "also save the plan as JSON to this file (for felhom apply FILE)")
+	f.BoolVar(&o.detailedExitcode, "detailed-exitcode", false, "exit 2 when the plan has changes, 0 when it has none")
+	f.IntVar(&o.concurrency, "concurrency", reconcile.DefaultConcurrency, "containers read from PVE at once")
+	f.StringVar(&o.revision, "revision", "", "source revision to record in the plan (default: a digest of the specs)")
+	return cmd
+}
+
+func runPlan(ctx context.Context, stdout, stderr io.Writer, o planOptions, dir string) error {
+	if o.output != "text" && o.output != "json" && o.output != "markdown" {
+		return withExit(exitInvalid, fmt.Errorf("plan: --output %q: must be text, json or markdown", o.output))
+	}
+	if o.concurrency < 1 {
+		return withExit(exitInvalid, fmt.Errorf("plan: --concurrency %d: must be at least 1", o.concurrency))
+	}
+	specs, rev, err := loadPlanSpecs(stderr, dir)
+	if err != nil {
+		return err
+	}
+	if o.revision != "" {
+		rev = o.revision
+	}
+	api, err := connectPVE(o.global, o.getenv, o.concurrency)
+	if err != nil {
+		return err
+	}
+	p, err := reconcile.Plan(ctx, api, specs, reconcile.PlanOptions{
+		ObserveOptions: reconcile.ObserveOptions{Concurrency: o.concurrency},
+		Now:            time.Now(), Revision: rev, Preflight: true,
+	})
+	if err != nil {
+		return fmt.Errorf("plan: %w", err)
+	}
+	if o.out != "" {
+		if err := savePlan(o.out, p); err != nil {
+			return err
+		}
+	}
+	if err := renderPlan(stdout, p, o.output, useColor(stdout, o.getenv)); err != nil {
+		return err
+	}
+	if o.out != "" && o.output == "text" {
+		fmt.Fprintf(stdout, "\nSaved the plan to %s; apply it with: felhom apply %s\n", o.out, o.out)
+	}
+	return planExit(p, o.detailedExitcode)
+}
+
+// planExit maps a plan to the exit code: 1 when a container is in error,
+// else with --detailed-exitcode 2 for changes and 0 for none.
+func planExit(p *plan.Plan, detailed bool) error {
+	if n := p.Summary().Errors; n > 0 {
+		return withExit(exitError, fmt.Errorf("plan: %d container(s) cannot be planned (see above)", n))
+	}
+	if detailed && p.HasChanges() {
+		return withExit(exitChanges, nil)
+	}
+	return nil
+}
+
+// loadPlanSpecs loads and validates the specs; invalid specs print their
+// diagnostics and give exit code 3. rev is a digest of the loaded specs, so
+// that the same specs name the same revision.
+func loadPlanSpecs(stderr io.Writer, dir string) ([]spec.Container, string, error) {
+	info, err := os.Stat(dir)
+	if err != nil {
+		return nil, "", withExit(exitInvalid, fmt.Errorf("specs: %w", err))
+	}
+	if !info.IsDir() {
+		return nil, "", withExit(exitInvalid, fmt.Errorf("specs: %s is not a folder", dir))
+	}
+	set, diags := loadSpecs(dir)
+	if diags.HasErrors() {
+		for _, d := range diags {
+			fmt.Fprintln(stderr, d.String())
+		}
+		return nil, "", withExit(exitInvalid, fmt.Errorf("specs under %s are invalid (felhom validate %s shows why)", dir, dir))
+	}
+	specs := make([]spec.Container, len(set.Containers))
+	for i, c := range set.Containers {
+		specs[i] = *c
+	}
+	b, err := json.Marshal(specs)
+	if err != nil {
+		return nil, "", err
+	}
+	sum := sha256.Sum256(b)
+	return specs, "specs-" + hex.EncodeToString(sum[:])[:12], nil
+}
+
+// connectPVE builds the API client from --config and FELHOM_PVE_*. Unless
+// the config sets max_concurrency, the client allows as many requests in
+// flight as felhom works on containers at once.
+func connectPVE(g *globalOptions, getenv func(string) string, concurrency int) (*pve.Client, error) {
+	cfg, err := pve.LoadConfig(g.configFile, getenv)
+	if err != nil {
+		return nil, withExit(exitInvalid, err)
+	}
+	if cfg.MaxConcurrency == 0 {
+		cfg.MaxConcurrency = concurrency
+	}
+	return pve.New(cfg)
+}
+
+func savePlan(path string, p *plan.Plan) error {
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("plan: save: %w", err)
+	}
+	return nil
+}
+
+func renderPlan(w io.Writer, p *plan.Plan, output string, color bool) error {
+	switch output {
+	case "json":
+		return render.JSON(w, p)
+	case "markdown":
+		return render.Markdown(w, p)
+	}
+	return render.Text(w, p, render.TextOptions{Color: color})
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// useColor: colour only on a terminal, and never when NO_COLOR is set
+// (https://no-color.org: any non-empty value).
+func useColor(w io.Writer, getenv func(string) string) bool {
+	return getenv("NO_COLOR") == "" && isTerminal(w)
+}
+
+var errNoApprove = errors.New("apply: stdin is not a terminal; pass --auto-approve to apply without asking")
