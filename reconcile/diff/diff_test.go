@@ -160,6 +160,13 @@ net:
 			status: plan.StatusUnchanged,
 		},
 		{
+			name: "a bind mount on PVE where the spec wants a volume is left to root", conf: baseConf + "mp2: /srv/media,mp=/media\n", running: false,
+			spec:    "mountpoints:\n  mp2: {storage: tank, size: 4G, mp: /media}",
+			status:  plan.StatusBlocked,
+			changes: []string{"mp2.volume ~ root-only"},
+			blocked: "mp2: is a bind mount point on PVE",
+		},
+		{
 			name: "feature other than nesting is root-only", conf: baseConf, running: true,
 			spec:    "features: {keyctl: true}",
 			status:  plan.StatusBlocked,

@@ -87,13 +87,20 @@ func (d *differ) mountPoint(slot string, want spec.MountPoint) {
 		src := want.Bind + want.Device
 		w.volume, w.newVolume = src, src
 		if src == "" {
-			w.volume, w.newVolume = want.Volume, want.Volume
+			src = want.Volume
+			if kind == spec.MountNewVolume && want.Size != nil {
+				src = want.Storage + ":" + want.Size.GiBString()
+			}
+			w.volume, w.newVolume = src, src
 		}
 		what := string(kind)
 		if present && live.Kind() != format.Volume {
 			what = live.Kind().String()
 		}
 		reason := fmt.Sprintf("%s: %s mount points can only be set by root@pam; no API token may (the privileged backend is not enabled)", slot, what)
+		if kind != spec.MountBind && kind != spec.MountDevice {
+			reason = fmt.Sprintf("%s: is a %s mount point on PVE; felhom leaves replacing it to root@pam (the privileged backend is not enabled)", slot, what)
+		}
 		d.compare(slot, d.mountBuilder(slot, w, live.Size), func([]field) string { return reason })
 		return
 	}
