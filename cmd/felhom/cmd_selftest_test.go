@@ -76,7 +76,7 @@ func newFakePVE(t *testing.T) *fakePVE {
 			t.Errorf("snapshot name %q", name)
 		}
 		f.mu.Lock()
-		if f.exit == "OK" {
+		if f.exit == pve.ExitOK {
 			f.snapshot = name
 		}
 		f.mu.Unlock()
@@ -95,12 +95,12 @@ func newFakePVE(t *testing.T) *fakePVE {
 		u := r.PathValue("upid")
 		exit := "OK"
 		if strings.Contains(u, ":vzsnapshot:") {
-			exit = f.exit
+			exit = f.exitStatus()
 		}
 		data(w, map[string]any{"upid": u, "node": "pve", "status": "stopped", "exitstatus": exit})
 	})
 	mux.HandleFunc("GET /api2/json/nodes/pve/tasks/{upid}/log", func(w http.ResponseWriter, r *http.Request) {
-		data(w, []map[string]any{{"n": 1, "t": "snapshot feature is not available"}, {"n": 2, "t": "TASK ERROR: " + f.exit}})
+		data(w, []map[string]any{{"n": 1, "t": "snapshot feature is not available"}, {"n": 2, "t": "TASK ERROR: " + f.exitStatus()}})
 	})
 	f.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
@@ -114,6 +114,12 @@ func newFakePVE(t *testing.T) *fakePVE {
 	}))
 	t.Cleanup(f.srv.Close)
 	return f
+}
+
+func (f *fakePVE) exitStatus() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.exit
 }
 
 // env points felhom at the fake through the environment, pinned to its
@@ -218,8 +224,11 @@ func TestSelftestTask(t *testing.T) {
 			if len(m) != 2 || m[0] != "POST /nodes/pve/lxc/100/snapshot" || !strings.HasPrefix(m[1], "DELETE /nodes/pve/lxc/100/snapshot/felhom-selftest-") {
 				t.Errorf("mutations %v", m)
 			}
-			if f.snapshot != "" {
-				t.Errorf("snapshot %s left behind", f.snapshot)
+			f.mu.Lock()
+			left := f.snapshot
+			f.mu.Unlock()
+			if left != "" {
+				t.Errorf("snapshot %s left behind", left)
 			}
 		})
 	}
@@ -230,7 +239,9 @@ func TestSelftestTask(t *testing.T) {
 // snapshot itself).
 func TestSelftestTaskFails(t *testing.T) {
 	f := newFakePVE(t)
+	f.mu.Lock()
 	f.exit = "snapshot feature is not available"
+	f.mu.Unlock()
 	f.env(t)
 	out, errOut, code := runFelhom(t, "selftest", "--task", "100")
 	if code != exitError {
