@@ -20,13 +20,14 @@ type TextOptions struct {
 
 // ANSI escape sequences used when TextOptions.Color is set.
 const (
-	ansiReset  = "\x1b[0m"
-	ansiBold   = "\x1b[1m"
-	ansiDim    = "\x1b[2m"
-	ansiRed    = "\x1b[31m"
-	ansiGreen  = "\x1b[32m"
-	ansiYellow = "\x1b[33m"
-	ansiCyan   = "\x1b[36m"
+	ansiReset   = "\x1b[0m"
+	ansiBold    = "\x1b[1m"
+	ansiDim     = "\x1b[2m"
+	ansiRed     = "\x1b[31m"
+	ansiGreen   = "\x1b[32m"
+	ansiYellow  = "\x1b[33m"
+	ansiMagenta = "\x1b[35m"
+	ansiCyan    = "\x1b[36m"
 )
 
 // Text writes the plan for people, terraform-like: one block per container
@@ -164,11 +165,18 @@ func (t *textWriter) change(ch plan.Change, width int) {
 		code = ansiRed
 	}
 	pad := strings.Repeat(" ", width-utf8.RuneCountInString(ch.Path))
-	tail := "(" + ClassLabel(ch.Class) + ")"
-	if ch.Drift {
-		tail += " drift"
+	classCode := ansiDim
+	switch ch.Class {
+	case plan.ClassPendingRestart, plan.ClassAwaitingRestart:
+		classCode = ansiCyan
+	case plan.ClassRootOnly, plan.ClassImpossible:
+		classCode = ansiRed
 	}
-	t.line("    %s %s%s  %s  %s", t.paint(code, sym), ch.Path, pad, value, t.paint(ansiDim, tail))
+	tail := t.paint(classCode, "("+ClassLabel(ch.Class)+")")
+	if ch.Drift {
+		tail += " " + t.paint(ansiMagenta, "drift")
+	}
+	t.line("    %s %s%s  %s  %s", t.paint(code, sym), ch.Path, pad, value, tail)
 }
 
 // statusPhrase is the end of a container's header line.
