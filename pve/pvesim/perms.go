@@ -160,7 +160,23 @@ func normalizePath(p string) string {
 // permissions returns the token's privileges on path with their propagate
 // flags: the user's for privsep=0, else the intersection of the token's own
 // and the user's (a privilege must be in both; propagate flags are ANDed).
+//
+// root@pam, the user, has every privilege everywhere (permissions() returns
+// early for it), so its non-privsep tokens have all privileges too, and its
+// privsep tokens exactly their own ACL (no intersection). Its tokens are
+// still not root@pam for the root-only checks.
 func (s *Sim) permissions(t *simToken, p string) map[string]bool {
+	own := aclPrivs(t.acl, p)
+	if t.user == "root@pam" {
+		if t.privsep {
+			return own
+		}
+		all := map[string]bool{}
+		for pr := range roles["Administrator"] {
+			all[pr] = true
+		}
+		return all
+	}
 	u := s.users[t.user]
 	var user map[string]bool
 	if u != nil {
@@ -171,7 +187,6 @@ func (s *Sim) permissions(t *simToken, p string) map[string]bool {
 	if !t.privsep {
 		return user
 	}
-	own := aclPrivs(t.acl, p)
 	out := map[string]bool{}
 	for pr, prop := range own {
 		if uprop, ok := user[pr]; ok {
