@@ -360,7 +360,9 @@ func (a *applier) step(ctx context.Context, i int, st plan.Step, sr *StepResult)
 			a.cr.Steps[j].Status, a.cr.Steps[j].UPID, a.cr.Steps[j].ExitStatus = StepApplied, upid.String(), sr.ExitStatus
 			a.cr.Steps[j].Error = ""
 		}
-		return nil
+		// A backup locks the config while it runs; the config must come
+		// back as it was.
+		return a.reread(sctx)
 
 	case plan.ActionSnapshot:
 		name := p["snapname"]
