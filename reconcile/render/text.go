@@ -60,7 +60,7 @@ func (t *textWriter) line(format string, args ...any) {
 func (t *textWriter) plan(p *plan.Plan) {
 	head := "felhom plan"
 	if p.SourceRevision != "" {
-		head += " for " + p.SourceRevision
+		head += " for " + oneLine(p.SourceRevision)
 	}
 	if !p.CreatedAt.IsZero() {
 		head += " (made " + p.CreatedAt.UTC().Format(time.DateTime) + " UTC)"
@@ -95,9 +95,9 @@ func (t *textWriter) containerSymbol(s plan.Status) string {
 }
 
 func (t *textWriter) container(c plan.ContainerPlan) {
-	head := fmt.Sprintf("ct %d %s", c.VMID, c.Name)
+	head := fmt.Sprintf("ct %d %s", c.VMID, oneLine(c.Name))
 	if c.Node != "" {
-		head += " on " + c.Node
+		head += " on " + oneLine(c.Node)
 	}
 	if c.Status != plan.StatusMissing {
 		if c.Running {
@@ -134,7 +134,7 @@ func (t *textWriter) container(c plan.ContainerPlan) {
 	if len(c.Privileges) > 0 {
 		names := make([]string, len(c.Privileges))
 		for i, pr := range c.Privileges {
-			names[i] = pr.String()
+			names[i] = oneLine(pr.String())
 		}
 		t.line("    needs: %s", strings.Join(names, ", "))
 	}
@@ -176,7 +176,7 @@ func (t *textWriter) change(ch plan.Change, width int) {
 	if ch.Drift {
 		tail += " " + t.paint(ansiMagenta, "drift")
 	}
-	t.line("    %s %s%s  %s  %s", t.paint(code, sym), ch.Path, pad, value, tail)
+	t.line("    %s %s%s  %s  %s", t.paint(code, sym), oneLine(ch.Path), pad, value, tail)
 }
 
 // statusPhrase is the end of a container's header line.
