@@ -163,7 +163,51 @@ func selftestReport(ctx context.Context, c *pve.Client, out io.Writer) (failed i
 		fmt.Fprintf(tw, "  %s\t%s\n", p, strings.Join(perms[p].Privileges(), ", "))
 	}
 	tw.Flush()
+
+	fmt.Fprintln(out, "\nprivileges felhom uses, and where the token holds them:")
+	tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	for _, u := range felhomPrivileges {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", u.priv, heldOn(perms, u.priv), u.why)
+	}
+	tw.Flush()
 	return failed
+}
+
+// felhomPrivileges are the PVE privileges felhom's operations need
+// (pve-semantics.md §4-§7), for the selftest's overview.
+var felhomPrivileges = []struct{ priv, why string }{
+	{"VM.Audit", "read container config, pending changes, status, snapshots"},
+	{"VM.Config.CPU", "set cores, cpulimit, cpuunits"},
+	{"VM.Config.Memory", "set memory, swap"},
+	{"VM.Config.Network", "set netN, hostname, nameserver, searchdomain"},
+	{"VM.Config.Options", "set onboot, startup, tags, description, ...; resize"},
+	{"VM.Config.Disk", "set rootfs, mpN; resize"},
+	{"VM.Snapshot", "snapshot before a change, delete and roll back snapshots"},
+	{"VM.PowerMgmt", "restart to apply pending changes"},
+	{"VM.Backup", "vzdump"},
+	{"Datastore.Audit", "list backups, prune dry run"},
+	{"Datastore.AllocateSpace", "vzdump target, new volumes, resize"},
+	{"Datastore.Allocate", "prune old backups"},
+}
+
+// heldOn lists the paths where perms holds priv; "(this path only)" marks a
+// privilege that does not propagate to the paths below.
+func heldOn(perms pve.Permissions, priv string) string {
+	var paths []string
+	for _, p := range perms.Paths() {
+		propagate, ok := perms[p][priv]
+		switch {
+		case !ok:
+		case propagate:
+			paths = append(paths, p)
+		default:
+			paths = append(paths, p+" (this path only)")
+		}
+	}
+	if len(paths) == 0 {
+		return "MISSING"
+	}
+	return strings.Join(paths, ", ")
 }
 
 // selftestTask snapshots o.task and deletes the snapshot again, waiting for

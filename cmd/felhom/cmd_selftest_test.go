@@ -59,7 +59,7 @@ func newFakePVE(t *testing.T) *fakePVE {
 	})
 	mux.HandleFunc("GET /api2/json/access/permissions", func(w http.ResponseWriter, r *http.Request) {
 		data(w, map[string]any{
-			"/vms/100":       map[string]int{"VM.Snapshot": 1, "VM.Audit": 1, "VM.Config.Memory": 1},
+			"/vms/100":       map[string]int{"VM.Snapshot": 0, "VM.Audit": 1, "VM.Config.Memory": 1},
 			"/storage/local": map[string]int{"Datastore.AllocateSpace": 1, "Datastore.Audit": 1},
 			"/":              map[string]int{"Sys.Audit": 0},
 		})
