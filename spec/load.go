@@ -432,7 +432,19 @@ func (ds Diagnostics) normalize() Diagnostics {
 		if a.Line != b.Line {
 			return a.Line < b.Line
 		}
-		return a.Column < b.Column
+		if a.Column != b.Column {
+			return a.Column < b.Column
+		}
+		if a.Message != b.Message {
+			return a.Message < b.Message
+		}
+		if a.Path != b.Path {
+			return a.Path < b.Path
+		}
+		if a.Hint != b.Hint {
+			return a.Hint < b.Hint
+		}
+		return a.Value < b.Value
 	})
 	out := ds[:0]
 	seen := map[string]bool{}

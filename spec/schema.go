@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"reflect"
 	"regexp"
 	"sort"
@@ -253,9 +254,32 @@ func (m *errMapper) emit(pos Position, ptr string, n *node, msg, hint string) {
 
 var uniqueRE = regexp.MustCompile(`items at index (\d+) and (\d+) are equal`)
 
+// instancePtr turns the validator's instance location, whose tokens it
+// URL-escapes, into a plain JSON pointer as the rest of this package
+// writes them.
+func instancePtr(loc string) string {
+	if loc == "" {
+		return ""
+	}
+	toks := strings.Split(strings.TrimPrefix(loc, "/"), "/")
+	for i, t := range toks {
+		if u, err := url.PathUnescape(t); err == nil {
+			toks[i] = u
+		}
+	}
+	return "/" + strings.Join(toks, "/")
+}
+
 func (m *errMapper) add(ve *jsonschema.ValidationError, bad map[string]bool) {
-	ptr := ve.InstanceLocation
+	ptr := instancePtr(ve.InstanceLocation)
 	n, keyPos := m.doc.root.lookup(ptr)
+	if n == nil && ve.InstanceLocation != "" {
+		// Cannot happen for trees this package built; report plainly
+		// rather than guess a place.
+		bad[ptr] = true
+		m.emit(m.doc.pos, ptr, nil, fmt.Sprintf("%s: %s", subject(label(ptr)), ve.Message), "")
+		return
+	}
 	valPos := keyPos
 	if n != nil {
 		valPos = n.pos
