@@ -122,7 +122,10 @@ func CheckResponse(r *http.Response) error {
 	if r.Request != nil {
 		e.Method = r.Request.Method
 		if r.Request.URL != nil {
-			e.Path = strings.TrimPrefix(r.Request.URL.Path, apiPrefix)
+			e.Path = r.Request.URL.Path
+			if i := strings.Index(e.Path, apiPrefix+"/"); i >= 0 {
+				e.Path = e.Path[i+len(apiPrefix):]
+			}
 		}
 	}
 	// The reason phrase: Go keeps it in Status ("500 CT is locked (backup)").
