@@ -2,8 +2,10 @@ package pve
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"testing"
 	"time"
@@ -301,5 +303,30 @@ func TestRealListBodies(t *testing.T) {
 	}
 	if len(vols) != 4 || vols[2].Notes != "whats-next" || vols[0].Size != 1273148176 || vols[0].CTime.Unix() != 1786864579 || vols[0].Subtype != "lxc" {
 		t.Errorf("volumes %+v", vols)
+	}
+}
+
+// TestBehindPathPrefix: a PVE behind a reverse proxy at https://host/pve.
+func TestBehindPathPrefix(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/pve/api2/json/version":
+			w.Write([]byte(`{"data":{"version":"9.1.2"}}`))
+		default:
+			writeRaw(t, w, 500, "CT is locked (backup)", nil)
+		}
+	}))
+	defer srv.Close()
+	c, err := New(Config{URL: srv.URL + "/pve/", TokenID: testTokenID, TokenSecret: testSecret}, WithHTTPClient(srv.Client()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := c.Version(context.Background()); err != nil || v.Version != "9.1.2" {
+		t.Fatalf("%+v %v", v, err)
+	}
+	_, err = c.CurrentStatus(context.Background(), "pve", 100)
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Path != "/nodes/pve/lxc/100/status/current" || ae.Lock != "backup" {
+		t.Fatalf("%v", err)
 	}
 }
