@@ -95,8 +95,11 @@ func setLenient(v reflect.Value, msg json.RawMessage) error {
 		}
 		v.SetUint(uint64(n))
 	case reflect.Float32, reflect.Float64:
-		s := scalarText(msg)
-		if s == "" || !isScalar(msg) {
+		if !isScalar(msg) {
+			return fmt.Errorf("want a number, got %.40s", msg)
+		}
+		s := strings.TrimSpace(scalarText(msg))
+		if s == "" {
 			return nil
 		}
 		f, err := strconv.ParseFloat(s, 64)

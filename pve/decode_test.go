@@ -36,6 +36,8 @@ func TestDecodeLenient(t *testing.T) {
 		{in: `{"s":[1]}`, wantErr: true},
 		{in: `{"b":"maybe"}`, wantErr: true},
 		{in: `{"u":-1}`, wantErr: true},
+		{in: `{"f":[1]}`, wantErr: true},
+		{in: `{"f":"fast"}`, wantErr: true},
 		{in: `[1]`, wantErr: true},
 	}
 	for _, tt := range tests {
