@@ -78,14 +78,22 @@ func newEnv(t testing.TB, inv *pvesim.Inventory, opts ...pvesim.Option) *env {
 		t.Fatalf("simulator: %v", err)
 	}
 	t.Cleanup(sim.Close)
-	cred, ok := sim.Token(testToken)
-	if !ok {
-		t.Fatalf("no token %s in the inventory", testToken)
-	}
 	e := &env{t: t, sim: sim, clock: &simClock{clock}, calls: map[string]int{}}
+	e.api = e.client(testToken)
+	return e
+}
+
+// client returns a client on the simulator for the token tokenID; its
+// requests are counted in e.calls.
+func (e *env) client(tokenID string) *pve.Client {
+	e.t.Helper()
+	cred, ok := e.sim.Token(tokenID)
+	if !ok {
+		e.t.Fatalf("no token %s in the inventory", tokenID)
+	}
 	api, err := pve.New(pve.Config{URL: "https://sim.invalid:8006", TokenID: cred.TokenID, TokenSecret: pve.Secret(cred.Secret),
 		Insecure: true, MaxConcurrency: 16, Retries: -1},
-		pve.WithHTTPClient(&http.Client{Transport: handlerTransport{sim.Handler()}}),
+		pve.WithHTTPClient(&http.Client{Transport: handlerTransport{e.sim.Handler()}}),
 		pve.WithTaskPoll(time.Millisecond, time.Millisecond),
 		pve.WithRequestHook(func(method, tmpl string) {
 			e.mu.Lock()
@@ -93,10 +101,9 @@ func newEnv(t testing.TB, inv *pvesim.Inventory, opts ...pvesim.Option) *env {
 			e.mu.Unlock()
 		}))
 	if err != nil {
-		t.Fatalf("client: %v", err)
+		e.t.Fatalf("client: %v", err)
 	}
-	e.api = api
-	return e
+	return api
 }
 
 func (e *env) resetCalls() {
