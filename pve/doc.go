@@ -61,6 +61,15 @@
 //   - pveproxy relays a failed hop to another node as 595/596/597/599
 //     (AnyEvent::HTTP pseudo-statuses, pve-semantics.md §9); those and
 //     502/503/504 are transient. A 500 is PVE's real answer.
+//   - pveproxy's connection handling: pve-http-server
+//     src/PVE/APIServer/AnyEvent.pm (new: a 5 s inactivity timeout per
+//     connection; response: no keep-alive after an answer >= 400).
+//   - 401 has an empty body and only the reason phrase ("Authentication
+//     failed!" since pve-manager 26c10a2, before it the raw error;
+//     pve-semantics.md §9).
+//   - GET .../config sends raw lxc.* lines as [[key, value], ...] under "lxc"
+//     (responses/lxc-config-get-with-snapshot-parent.json); ConfigValues
+//     spreads them out under their own keys.
 //   - pveproxy and pvedaemon run 3 workers each (pve-manager
 //     PVE/Service/pveproxy.pm, pvedaemon.pm max_workers), hence the modest
 //     default concurrency.
