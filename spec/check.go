@@ -251,6 +251,7 @@ func (c *checker) absPath(ptr, p, what string) bool {
 
 func (c *checker) mounts(s *ContainerSpec) {
 	paths := map[string]string{}
+	volumes := map[string]string{}
 	for _, slot := range slots(s.MountPoints, "mp") {
 		m := s.MountPoints[slot]
 		base := "/spec/mountpoints/" + slot
@@ -275,6 +276,12 @@ func (c *checker) mounts(s *ContainerSpec) {
 		}
 		if (m.Bind != "" || m.Device != "") && m.Backup != nil && *m.Backup {
 			c.warnf(base+"/backup", "vzdump backs up volumes only", "mountpoints.%s: backup has no effect on a %s mount", slot, m.Kind())
+		}
+		if m.Volume != "" && c.has(base+"/volume") {
+			if other, dup := volumes[m.Volume]; dup {
+				c.errorf(base+"/volume", "a volume can be mounted once; use a bind mount to share a host folder", "mountpoints.%s.volume: %s is already mounted by %s", slot, m.Volume, other)
+			}
+			volumes[m.Volume] = slot
 		}
 		if m.Bind != "" {
 			c.absPath(base+"/bind", m.Bind, "host path")

@@ -3,6 +3,7 @@ package spec
 import (
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 func TestHostileInputsFailCleanly(t *testing.T) {
@@ -33,5 +34,20 @@ func TestHostileInputsFailCleanly(t *testing.T) {
 			}
 			t.Log(diags[0])
 		})
+	}
+}
+
+// TestLoadRefusesHugeFileUnread: Load checks the size before reading.
+func TestLoadRefusesHugeFileUnread(t *testing.T) {
+	fsys := fstest.MapFS{
+		"big.yaml": {Data: make([]byte, MaxFileSize+1)},
+		"ok.yaml":  {Data: []byte("apiVersion: felhom/v1alpha1\nkind: Container\nmetadata: {name: a}\nspec: {node: pve1, vmid: 100}\n")},
+	}
+	set, diags := Load(fsys, ".")
+	if len(diags) != 1 || diags[0].File != "big.yaml" || !strings.Contains(diags[0].Message, "at most") {
+		t.Errorf("diagnostics: %v", diags)
+	}
+	if len(set.Containers) != 1 {
+		t.Errorf("the other file was not loaded: %d containers", len(set.Containers))
 	}
 }
