@@ -64,7 +64,6 @@ type builder func(raw string, present bool) (write, []field, error)
 
 // differ collects one container's plan.
 type differ struct {
-	c    *spec.Container
 	s    *spec.ContainerSpec
 	live *Live
 	opts Options
@@ -111,7 +110,7 @@ func Diff(c *spec.Container, live *Live, opts Options) plan.ContainerPlan {
 		return cp
 	}
 	d := &differ{
-		c: c, s: &c.Spec, live: live, opts: opts,
+		s: &c.Spec, live: live, opts: opts,
 		vms:   fmt.Sprintf("/vms/%d", c.Spec.VMID),
 		set:   map[string]string{},
 		privs: map[plan.Privilege]bool{},
@@ -329,7 +328,7 @@ func (d *differ) impossible(f field, reason string) {
 // Live.Applied, it lets Diff tell drift (the live value moved away from what
 // felhom left) from spec changes.
 func Baseline(c *spec.Container, live *Live) map[string]string {
-	d := &differ{c: c, s: &c.Spec, live: live, set: map[string]string{}, privs: map[plan.Privilege]bool{},
+	d := &differ{s: &c.Spec, live: live, set: map[string]string{}, privs: map[plan.Privilege]bool{},
 		vms: fmt.Sprintf("/vms/%d", c.Spec.VMID), baseline: map[string]string{}}
 	d.options()
 	d.network()

@@ -124,19 +124,6 @@ func tagSet(tags []string) []string {
 	return out
 }
 
-func tagsEqual(a, b []string) bool {
-	a, b = tagSet(a), tagSet(b)
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !strings.EqualFold(a[i], b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
 // addrEqual compares IP addresses or CIDRs by value ("fd00::1/64" equals
 // "fd00:0::1/64") and keywords ("dhcp", "auto", "manual") as written.
 func addrEqual(a, b string) bool {
