@@ -2,11 +2,14 @@ package pve
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,15 +28,38 @@ type endpointCase struct {
 	want    any
 }
 
+// runEndpointCases runs each case against its own server, and checks the
+// endpoint and every parameter sent against PVE's API schema
+// (lxc-endpoints.json).
 func runEndpointCases(t *testing.T, cases []endpointCase) {
 	t.Helper()
+	schema := loadSchema(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			f := setup(t)
+			var (
+				mu           sync.Mutex
+				method, tmpl string
+			)
+			f := setup(t, WithRequestHook(func(m, p string) {
+				mu.Lock()
+				method, tmpl = m, p
+				mu.Unlock()
+			}))
 			hits := 0
 			f.mux.HandleFunc(prefixPattern(tc.pattern), func(w http.ResponseWriter, r *http.Request) {
 				hits++
 				got := requestParams(t, r)
+				mu.Lock()
+				params, ok := schema[method+" "+tmpl]
+				mu.Unlock()
+				if !ok {
+					t.Errorf("%s %s is not in PVE's API schema", method, tmpl)
+				}
+				for name := range got {
+					if !params[schemaParamName(name)] {
+						t.Errorf("%s %s: parameter %q is not in PVE's API schema", method, tmpl, name)
+					}
+				}
 				want := tc.params
 				if want == nil {
 					want = url.Values{}
@@ -101,6 +127,43 @@ func requestParams(t *testing.T, r *http.Request) url.Values {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// loadSchema reads the endpoints felhom uses from PVE's API schema: for
+// each "METHOD /path", its parameter names.
+func loadSchema(t *testing.T) map[string]map[string]bool {
+	t.Helper()
+	var doc struct {
+		Endpoints []struct {
+			Path       string `json:"path"`
+			Method     string `json:"method"`
+			Parameters struct {
+				Properties map[string]json.RawMessage `json:"properties"`
+			} `json:"parameters"`
+		} `json:"endpoints"`
+	}
+	if err := json.Unmarshal(testref.Read(t, "pve-api/lxc-endpoints.json"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]map[string]bool{}
+	for _, e := range doc.Endpoints {
+		names := map[string]bool{}
+		for n := range e.Parameters.Properties {
+			names[n] = true
+		}
+		out[e.Method+" "+e.Path] = names
+	}
+	return out
+}
+
+var numberedParam = regexp.MustCompile(`^([a-z]+)\d+$`)
+
+// schemaParamName maps net0 to the schema's net[n].
+func schemaParamName(name string) string {
+	if m := numberedParam.FindStringSubmatch(name); m != nil {
+		return m[1] + "[n]"
+	}
+	return name
+}
 
 func TestReads(t *testing.T) {
 	upid := mustUPID(t, "UPID:pve2:003E968C:016E6414:63AD7D74:vzclone:999:root@pam:")
