@@ -299,7 +299,7 @@ func splitList(s string) []string {
 // die messages, prefixed "invalid format - " as check_prop does) and the
 // property-string formats through pve/format.
 func checkFormat(fmtName, name, v string) string {
-	if base, ok := strings.CutSuffix(fmtName, "-list"); ok && base != "pve-tag" && base != "dns-name" && base != "lxc-ip-with-ll-iface" && base != "pve-storage-content" {
+	if base, ok := strings.CutSuffix(fmtName, "-list"); ok && base != "pve-tag" && base != "dns-name" && base != "lxc-ip-with-ll-iface" {
 		for _, item := range splitList(v) {
 			if msg := simpleFormat(base, item); msg != "" {
 				return "invalid format - " + msg + "\n"
