@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,6 +26,9 @@ type compiled struct {
 	container *jsonschema.Schema
 	defaults  *jsonschema.Schema
 	raw       map[string]any
+
+	placesOnce sync.Once
+	places     map[string][]string // key -> dotted paths where it is allowed
 }
 
 var (
@@ -240,6 +244,67 @@ func describe(path []map[string]any) (desc string, example any, ok bool) {
 	return "", nil, false
 }
 
+// placesOf lists where in a Container document a key is allowed, as dotted
+// paths ("spec.net.net0", "spec.backup.retention"), for "this key belongs
+// elsewhere" hints.
+func (s *compiled) placesOf(key string) []string {
+	s.placesOnce.Do(func() {
+		s.places = map[string][]string{}
+		var walk func(n map[string]any, at string, depth int)
+		walk = func(n map[string]any, at string, depth int) {
+			if n == nil || depth > 8 {
+				return
+			}
+			for k, v := range s.properties(n) {
+				p, _ := v.(map[string]any)
+				s.places[k] = append(s.places[k], at)
+				child := at + "." + k
+				if at == "" {
+					child = k
+				}
+				walk(p, child, depth+1)
+				if p != nil {
+					walk(s.resolve(p), child, depth+1)
+				}
+			}
+			for m := n; m != nil; m = s.resolve(m) {
+				ap, _ := m["additionalProperties"].(map[string]any)
+				if ap == nil {
+					continue
+				}
+				slot := "*"
+				if pn, ok := m["propertyNames"].(map[string]any); ok {
+					if ex, ok := pn["examples"].([]any); ok && len(ex) > 0 {
+						slot = fmt.Sprint(ex[0])
+					}
+				}
+				walk(ap, at+"."+slot, depth+1)
+				walk(s.resolve(ap), at+"."+slot, depth+1)
+			}
+		}
+		walk(s.def("container"), "", 0)
+		for k, v := range s.places {
+			sort.Strings(v)
+			s.places[k] = slices.Compact(v)
+		}
+	})
+	var out []string
+	for _, p := range s.places[key] {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// orList joins "a", "b", "c" as "a, b or c".
+func orList(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
+}
+
 type errMapper struct {
 	s     *compiled
 	doc   rawDoc
@@ -321,6 +386,8 @@ func (m *errMapper) add(ve *jsonschema.ValidationError, bad map[string]bool) {
 			hint := ""
 			if sug := suggest(k, names); sug != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", sug)
+			} else if places := m.s.placesOf(k); len(places) > 0 {
+				msg += fmt.Sprintf(" here (%s belongs under %s)", k, orList(places))
 			} else {
 				hint = "valid keys here: " + strings.Join(names, ", ")
 			}
