@@ -52,7 +52,7 @@ With --detailed-exitcode the exit code says 0 no changes, 2 changes, 1 error,
 3 invalid specs.`,
 		Example: `  felhom plan examples/containers
   felhom plan --output markdown --detailed-exitcode containers/
-  felhom plan -out plan.json containers/ && felhom apply plan.json`,
+  felhom plan --out plan.json containers/ && felhom apply plan.json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := "."
