@@ -237,7 +237,11 @@ func (c *checker) ipConfig(ptr, v string, six bool) {
 // containerPath checks a path inside the container or on the host.
 func (c *checker) absPath(ptr, p, what string) bool {
 	if !strings.HasPrefix(p, "/") {
-		c.errorf(ptr, "write an absolute path such as /srv/data", "%s: %s %q is not absolute", label(ptr), what, p)
+		hint := "write an absolute path such as /srv/data"
+		if p != "" && !strings.Contains(p, "..") {
+			hint = "write it from the root: /" + strings.TrimPrefix(p, "./")
+		}
+		c.errorf(ptr, hint, "%s: %s %q is not absolute", label(ptr), what, p)
 		return false
 	}
 	for _, part := range strings.Split(p, "/") {
