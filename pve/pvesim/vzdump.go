@@ -527,7 +527,14 @@ func (s *Sim) restoreInto(t *task, ct *simCT, src *ctconf.File, sid string, para
 			f.Set(k, v)
 		}
 	}
-	for key, value := range f.MountPoints() {
+	mounts := f.MountPoints()
+	keys := make([]string, 0, len(mounts))
+	for k := range mounts {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(a, b int) bool { return mountOrder(keys[a]) < mountOrder(keys[b]) })
+	for _, key := range keys {
+		value := mounts[key]
 		size := int64(8 << 30)
 		var vol string
 		if key == "rootfs" {
