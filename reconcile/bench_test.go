@@ -1,0 +1,68 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/felhom/felhom/pve/pvesim"
+)
+
+// benchLatency is the simulator's answer time per request in BenchmarkPlan.
+const benchLatency = 2 * time.Millisecond
+
+// benchNodes is how many nodes the benchmark cluster has.
+const benchNodes = 3
+
+// BenchmarkPlan plans n containers spread over benchNodes nodes, at
+// benchLatency per request and the default concurrency, and reports the API
+// calls per plan beside the floor (the fewest a correct plan needs: 1
+// cluster resources + 1 storage list per node + 2 per container) and the
+// ideal wall time at that concurrency (ceil(floor/8) x latency).
+//
+//	go test ./reconcile -run '^$' -bench BenchmarkPlan -benchmem
+func BenchmarkPlan(b *testing.B) {
+	for _, n := range []int{10, 100, 1000} {
+		b.Run(fmt.Sprintf("containers=%d", n), func(b *testing.B) {
+			inv := pvesim.NewInventory("bench")
+			for i := 0; i < benchNodes; i++ {
+				inv.AddNode(fmt.Sprintf("pve%d", i+1)).AddStorage("local-lvm", "lvmthin", "rootdir", "images")
+			}
+			files := map[string]string{}
+			for i := 0; i < n; i++ {
+				vmid := 1000 + i
+				node := fmt.Sprintf("pve%d", i%benchNodes+1)
+				inv.Node(node).AddContainer(vmid, i%2 == 0, conf(vmid, "local-lvm"))
+				files[fmt.Sprintf("ct%d.yaml", vmid)] = ctSpec(fmt.Sprintf("ct%d", vmid), node, vmid,
+					"memory: 1G\nswap: 512M\ncores: 2\nnet:\n  net0:\n    name: eth0\n    bridge: vmbr0\n    ip: dhcp\nrootfs:\n  storage: local-lvm\n  size: 8G\n")
+			}
+			e := newEnv(b, inv, pvesim.WithLatency(pvesim.Latency{Fixed: benchLatency}))
+			specs := loadSpecs(b, files)
+			floor := 1 + benchNodes + 2*n
+			ideal := time.Duration(math.Ceil(float64(floor)/DefaultConcurrency)) * benchLatency
+			e.resetCalls()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				p, err := Plan(context.Background(), e.api, specs, PlanOptions{Now: testNow, Preflight: true,
+					ObserveOptions: ObserveOptions{Concurrency: DefaultConcurrency}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if p.HasChanges() {
+					b.Fatal("the benchmark specs match the cluster; the plan must be empty")
+				}
+			}
+			b.StopTimer()
+			calls := 0
+			for _, c := range e.calls {
+				calls += c
+			}
+			b.ReportMetric(float64(calls)/float64(b.N), "calls/op")
+			b.ReportMetric(float64(floor), "floor-calls")
+			b.ReportMetric(float64(ideal.Milliseconds()), "ideal-ms")
+		})
+	}
+}
