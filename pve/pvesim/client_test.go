@@ -277,3 +277,91 @@ func TestRequestCounts(t *testing.T) {
 		t.Error("reset")
 	}
 }
+
+// TestClientReadsEverything: every method of the project's pve client
+// decodes the simulator's answers.
+func TestClientReadsEverything(t *testing.T) {
+	ce := newClientEnv(t, pruneInventory())
+	c := ce.admin()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	must := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	v, err := c.Version(ctx)
+	must("version", err)
+	if v.Release != "9.1" {
+		t.Errorf("version %+v", v)
+	}
+	nodes, err := c.Nodes(ctx)
+	must("nodes", err)
+	res, err := c.ClusterResources(ctx, "vm")
+	must("resources", err)
+	cts, err := c.Containers(ctx, "pve1")
+	must("containers", err)
+	if len(nodes) != 2 || len(res) != 5 || len(cts) != 4 {
+		t.Errorf("nodes %d, resources %d, containers %d", len(nodes), len(res), len(cts))
+	}
+	cfg, err := c.Config(ctx, "pve1", 100, true)
+	must("config", err)
+	if cfg["memory"] != "1024" || len(cfg.Digest()) != 40 {
+		t.Errorf("config %v", cfg)
+	}
+	_, err = c.SetConfig(ctx, "pve1", 100, pve.ConfigChange{Set: map[string]string{"nameserver": "1.1.1.1"}, Digest: cfg.Digest()})
+	must("set config", err)
+	_, err = c.Pending(ctx, "pve1", 100)
+	must("pending", err)
+	_, err = c.CurrentStatus(ctx, "pve1", 100)
+	must("status", err)
+	_, err = c.Storages(ctx, "pve1")
+	must("storages", err)
+	vols, err := c.StorageContent(ctx, "pve1", "nas", pve.ContentQuery{Content: "backup", VMID: 300})
+	must("content", err)
+	marks, err := c.PruneBackupsDryRun(ctx, "pve1", "nas", pve.PruneQuery{PruneBackups: "keep-last=1", VMID: 300})
+	must("prune", err)
+	if len(vols) != 7 || len(marks) != 7 {
+		t.Errorf("volumes %d, prune entries %d", len(vols), len(marks))
+	}
+	_, err = c.Permissions(ctx, "/vms/100")
+	must("permissions", err)
+
+	wait := func(what string, upid pve.UPID, err error) {
+		t.Helper()
+		must(what, err)
+		_, err = c.WaitTask(ctx, upid)
+		must(what+" task", err)
+	}
+	upid, err := c.CreateSnapshot(ctx, "pve1", 100, "s1", "")
+	wait("snapshot", upid, err)
+	upid, err = c.RollbackSnapshot(ctx, "pve1", 100, "s1", true)
+	wait("rollback", upid, err)
+	upid, err = c.DeleteSnapshot(ctx, "pve1", 100, "s1", false)
+	wait("delete snapshot", upid, err)
+	upid, err = c.Reboot(ctx, "pve1", 100)
+	wait("reboot", upid, err)
+	upid, err = c.Shutdown(ctx, "pve1", 100)
+	wait("shutdown", upid, err)
+	upid, err = c.Vzdump(ctx, "pve1", pve.VzdumpOptions{VMID: 100, Storage: "nas", Compress: "zstd", NotesTemplate: "{{guestname}}", Protected: true})
+	wait("vzdump", upid, err)
+	st, err := c.TaskStatus(ctx, upid)
+	must("task status", err)
+	lines, err := c.TaskLog(ctx, upid, 0, 0)
+	must("task log", err)
+	if st.Status != "stopped" || len(lines) == 0 || lines[len(lines)-1].T != "TASK OK" {
+		t.Errorf("task %+v, log %v", st, lines)
+	}
+	backups, err := c.StorageContent(ctx, "pve1", "nas", pve.ContentQuery{Content: "backup", VMID: 100})
+	must("content", err)
+	if len(backups) != 1 {
+		t.Fatalf("backups of 100: %v", backups)
+	}
+	upid, err = c.Restore(ctx, "pve1", pve.RestoreOptions{VMID: 160, Archive: backups[0].VolID, Storage: "local-lvm", Unique: true})
+	wait("restore", upid, err)
+	upid, err = c.Start(ctx, "pve1", 160)
+	wait("start", upid, err)
+	upid, err = c.Stop(ctx, "pve1", 160)
+	wait("stop", upid, err)
+}

@@ -24,7 +24,8 @@ type Sim struct {
 	tokens  map[string]*simToken // by full token id user@realm!name
 
 	tasks    map[string]*task // by UPID string
-	taskList []*task
+	taskList []*task          // every task, in start order
+	running  []*task          // tasks not yet finished, in start order
 	lastPID  uint32
 
 	taskDuration time.Duration
@@ -244,12 +245,13 @@ func (s *Sim) FinishTasks() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
-	for _, t := range s.taskList {
+	for _, t := range s.running {
 		if !t.done {
 			s.finishTask(t)
 			n++
 		}
 	}
+	s.pruneRunning()
 	s.persist()
 	return n
 }

@@ -119,7 +119,9 @@ func (s *Sim) startTask(r *request, spec taskSpec) string {
 	}
 	if !t.due.After(now) {
 		s.finishTask(t)
+		return t.id
 	}
+	s.running = append(s.running, t)
 	return t.id
 }
 
@@ -162,14 +164,19 @@ func (s *Sim) finishTask(t *task) {
 }
 
 // settle brings the state up to the clock: tasks that are due finish (in
-// the order they started) and held locks that expired are released. The
-// caller holds s.mu.
-func (s *Sim) settle() {
+// the order they started) and held locks that expired are released. It
+// reports whether anything changed. The caller holds s.mu.
+func (s *Sim) settle() bool {
 	now := s.clock.Now()
-	for _, t := range s.taskList {
+	changed := false
+	for _, t := range s.running {
 		if !t.done && !t.due.After(now) {
 			s.finishTask(t)
+			changed = true
 		}
+	}
+	if changed {
+		s.pruneRunning()
 	}
 	kept := s.holds[:0]
 	for _, h := range s.holds {
@@ -180,8 +187,21 @@ func (s *Sim) settle() {
 		if ct := s.cts[h.vmid]; ct != nil && ct.lock() == h.lock {
 			_ = ct.setLock("")
 		}
+		changed = true
 	}
 	s.holds = kept
+	return changed
+}
+
+// pruneRunning drops finished tasks from the running list.
+func (s *Sim) pruneRunning() {
+	kept := s.running[:0]
+	for _, t := range s.running {
+		if !t.done {
+			kept = append(kept, t)
+		}
+	}
+	s.running = kept
 }
 
 // taskFromRequest finds the task named by the upid parameter on the node.

@@ -192,9 +192,9 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	req := &request{ctx: r.Context(), method: r.Method, route: rt, params: params, authID: tok.user + "!" + tok.name, token: tok}
 
 	s.mu.Lock()
-	s.settle()
+	settled := s.settle()
 	data, err := rt.handle(s, req)
-	if err == nil && r.Method != http.MethodGet {
+	if settled || err == nil && r.Method != http.MethodGet {
 		s.persist()
 	}
 	s.mu.Unlock()
