@@ -111,6 +111,9 @@ type applier struct {
 	snapshot string
 	wrote    bool
 	rebooted bool
+	// verified is set once the read-back matched the plan: later failures
+	// (retention) leave the change in place.
+	verified bool
 	// folded marks step indexes done by another step's task.
 	folded map[int]bool
 }
@@ -194,6 +197,7 @@ func (a *applier) run(ctx context.Context) ContainerResult {
 				return a.cr
 			}
 			verified = true
+			a.verified = true
 		}
 		sr := &a.cr.Steps[i]
 		a.event(Event{Kind: EventStep, Step: i + 1, Detail: st.String()})
@@ -259,6 +263,10 @@ func (a *applier) halfDone() {
 func (a *applier) fail(err error) {
 	a.cr.Outcome, a.cr.Error = OutcomeFailed, err.Error()
 	if !a.wrote {
+		return
+	}
+	if a.verified {
+		a.cr.Warnings = append(a.cr.Warnings, "the change itself is in place and verified; only a retention step failed")
 		return
 	}
 	if a.snapshot == "" || a.opts.OnFailure != RollbackOnFailure {
@@ -416,10 +424,16 @@ func (a *applier) step(ctx context.Context, i int, st plan.Step, sr *StepResult)
 
 	case plan.ActionSnapshotPrune:
 		upid, err := a.api.DeleteSnapshot(sctx, cp.Node, cp.VMID, p["snapname"], false)
-		if err != nil {
-			return err
+		if err == nil {
+			err = a.await(sctx, upid, sr)
 		}
-		if err := a.await(sctx, upid, sr); err != nil {
+		if errors.Is(err, pve.ErrNotFound) {
+			// Someone deleted it already (PVE says so in the call or in
+			// its task): nothing is left to do.
+			sr.Status, sr.Error = StepUnchanged, "already gone"
+			return nil
+		}
+		if err != nil {
 			return err
 		}
 		if p["snapname"] == a.snapshot {
@@ -571,7 +585,11 @@ func (a *applier) verify() error {
 			for k, v := range ch.Set {
 				e, _ := p.Get(k)
 				if a.pendingKey(k) {
-					if e.Pending == nil || !sameValue(k, v, *e.Pending) {
+					// Pending as planned, or already live: a container that
+					// stopped since the plan takes every change at once.
+					pendingOK := e.Pending != nil && sameValue(k, v, *e.Pending)
+					liveOK := e.Pending == nil && e.Value != nil && sameValue(k, v, *e.Value)
+					if !pendingOK && !liveOK {
 						problems = append(problems, fmt.Sprintf("%s: want %q pending, found %s", k, v, show(e)))
 					}
 					continue
@@ -583,7 +601,7 @@ func (a *applier) verify() error {
 			for _, k := range ch.Delete {
 				e, found := p.Get(k)
 				if a.pendingKey(k) {
-					if e.Delete == 0 {
+					if e.Delete == 0 && (e.Value != nil || e.Pending != nil) {
 						problems = append(problems, fmt.Sprintf("%s: want a pending delete, found %s", k, show(e)))
 					}
 					continue

@@ -1,0 +1,208 @@
+package reconcile
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/felhom/felhom/pve"
+	"github.com/felhom/felhom/pve/pvesim"
+	"github.com/felhom/felhom/reconcile/plan"
+)
+
+// Rule 3 between felhom's own writes: a change by someone else after the
+// snapshot stops the container as stale, and is not rolled back.
+func TestChangeAfterTheSnapshotIsStale(t *testing.T) {
+	inv := testInventory()
+	addCT(inv, 101, true, conf(101, "local-lvm"))
+	e := newEnv(t, inv)
+	p := e.plan(loadSpecs(t, map[string]string{"a.yaml": specMemory(101, "")}))
+	other := e.client(testToken)
+	rec := &recorder{on: func(ev Event) {
+		if ev.Kind == EventTask {
+			// The snapshot task runs; an admin changes the cores meanwhile.
+			if _, err := other.SetConfig(context.Background(), "pve1", 101, pve.ConfigChange{Set: map[string]string{"cores": "6"}}); err != nil {
+				t.Error(err)
+			}
+		}
+	}}
+	cr := resultFor(t, e.apply(p, Options{Progress: rec}), 101)
+	if cr.Outcome != OutcomeStale || !strings.Contains(cr.Error, "cores") || cr.RolledBack {
+		t.Fatalf("result: %s %s rolled back %v", cr.Outcome, cr.Error, cr.RolledBack)
+	}
+	if mainValue(t, e, 101, "cores") != "6" || mainValue(t, e, 101, "memory") != "1024" {
+		t.Error("felhom wrote over, or rolled back, someone else's change")
+	}
+}
+
+// A container that cannot be read is planned as an error; the others are
+// still planned and applied.
+func TestUnreadableContainerDoesNotStopTheOthers(t *testing.T) {
+	inv := testInventory()
+	addCT(inv, 101, true, conf(101, "local-lvm"))
+	addCT(inv, 102, true, conf(102, "local-lvm"))
+	e := newEnv(t, inv)
+	e.sim.InjectFault(pvesim.Fault{Method: "GET", Path: "/nodes/pve1/lxc/102/pending", Status: 500, Message: "got timeout"})
+	p := e.plan(loadSpecs(t, map[string]string{"a.yaml": specMemory(101, ""), "b.yaml": specMemory(102, "")}))
+	if cp := planFor(t, p, 102); cp.Status != plan.StatusError || !strings.Contains(strings.Join(cp.Blocked, " "), "got timeout") {
+		t.Fatalf("ct 102: %s %v", cp.Status, cp.Blocked)
+	}
+	e.sim.ClearFaults()
+	res := e.apply(p, Options{})
+	if cr := resultFor(t, res, 101); cr.Outcome != OutcomeApplied {
+		t.Errorf("ct 101: %s %s", cr.Outcome, cr.Error)
+	}
+	if cr := resultFor(t, res, 102); cr.Outcome != OutcomeSkipped || mainValue(t, e, 102, "memory") != "1024" {
+		t.Errorf("ct 102: %s %s", cr.Outcome, cr.Error)
+	}
+}
+
+// Snapshot retention: the oldest felhom snapshot beyond keep is deleted
+// after the change; one already gone is "unchanged"; others' snapshots stay.
+func TestSnapshotRetention(t *testing.T) {
+	section := func(name, parent string, snaptime int64) string {
+		s := "\n[" + name + "]\narch: amd64\ncores: 2\nhostname: ct101\nmemory: 1024\nostype: debian\n"
+		if parent != "" {
+			s += "parent: " + parent + "\n"
+		}
+		return s + fmt.Sprintf("rootfs: local-lvm:vm-101-disk-0,size=8G\nsnaptime: %d\nswap: 512\nunprivileged: 1\n", snaptime)
+	}
+	text := conf(101, "local-lvm", "parent: felhom-20261103t000000") +
+		section("before-upgrade", "", 1761800000) +
+		section("felhom-20261101t000000", "before-upgrade", 1761955200) +
+		section("felhom-20261102t000000", "felhom-20261101t000000", 1762041600) +
+		section("felhom-20261103t000000", "felhom-20261102t000000", 1762128000)
+	t.Run("prune fails", func(t *testing.T) {
+		inv := testInventory()
+		addCT(inv, 101, true, text)
+		e := newEnv(t, inv)
+		p := e.plan(loadSpecs(t, map[string]string{"a.yaml": specMemory(101, "snapshot:\n  keep: 2\n")}))
+		e.sim.SetTaskOutcome(pvesim.TaskOutcome{Type: "vzdelsnapshot", Fail: "dataset is busy"})
+		cr := resultFor(t, e.apply(p, Options{}), 101)
+		if cr.Outcome != OutcomeFailed || cr.RolledBack || !strings.Contains(strings.Join(cr.Warnings, " "), "in place and verified") {
+			t.Fatalf("result: %s %s %v", cr.Outcome, cr.Error, cr.Warnings)
+		}
+		if mainValue(t, e, 101, "memory") != "2048" {
+			t.Error("a failed retention step undid the verified change")
+		}
+	})
+	for _, goneFirst := range []bool{false, true} {
+		t.Run(fmt.Sprintf("gone=%v", goneFirst), func(t *testing.T) {
+			inv := testInventory()
+			addCT(inv, 101, true, text)
+			e := newEnv(t, inv)
+			p := e.plan(loadSpecs(t, map[string]string{"a.yaml": specMemory(101, "snapshot:\n  keep: 2\n")}))
+			cp := planFor(t, p, 101)
+			var prunes []string
+			for _, s := range cp.Steps {
+				if s.Action == plan.ActionSnapshotPrune {
+					prunes = append(prunes, s.Params["snapname"])
+				}
+			}
+			if strings.Join(prunes, ",") != "felhom-20261101t000000,felhom-20261102t000000" {
+				t.Fatalf("prune steps %v", prunes)
+			}
+			other := e.client(testToken)
+			rec := &recorder{on: func(ev Event) {
+				if goneFirst && ev.Kind == EventStep && strings.Contains(ev.Detail, "felhom-20261101t000000") {
+					upid, err := other.DeleteSnapshot(context.Background(), "pve1", 101, "felhom-20261101t000000", false)
+					if err == nil {
+						_, err = other.WaitTask(context.Background(), upid)
+					}
+					if err != nil {
+						t.Error(err)
+					}
+				}
+			}}
+			cr := resultFor(t, e.apply(p, Options{Progress: rec}), 101)
+			if cr.Outcome != OutcomeApplied {
+				t.Fatalf("result: %s %s %+v", cr.Outcome, cr.Error, cr.Steps)
+			}
+			wantFirst := StepApplied
+			if goneFirst {
+				wantFirst = StepUnchanged
+			}
+			if got := cr.Steps[len(cr.Steps)-2].Status; got != wantFirst {
+				t.Errorf("first prune: %s, want %s", got, wantFirst)
+			}
+			f := parseConf(t, e, 101)
+			var names []string
+			for _, s := range f.Snapshots {
+				names = append(names, s.Name)
+			}
+			want := "before-upgrade,felhom-20261103t000000," + cr.Snapshot
+			if strings.Join(names, ",") != want {
+				t.Errorf("snapshots %v, want %s", names, want)
+			}
+		})
+	}
+}
+
+func TestSameValue(t *testing.T) {
+	tests := []struct {
+		key, sent, got string
+		want           bool
+	}{
+		{"memory", "2048", "2048", true},
+		{"cpulimit", "0.5", ".5", true},
+		{"memory", "2048", "1024", false},
+		{"tags", "prod;web", "web;Prod", true},
+		{"tags", "prod", "prod;web", false},
+		{"description", "hello", "hello\n", true},
+		{"net0", "name=eth0,bridge=vmbr0,ip=dhcp", "bridge=vmbr0,hwaddr=BC:24:11:00:00:01,ip=dhcp,name=eth0,type=veth", true},
+		{"net0", "name=eth0,bridge=vmbr1,ip=dhcp", "bridge=vmbr0,hwaddr=BC:24:11:00:00:01,ip=dhcp,name=eth0,type=veth", false},
+		{"mp0", "tank:64,mp=/data,backup=1", "tank:subvol-201-disk-1,backup=1,mp=/data,size=64G", true},
+		{"mp0", "tank:64,mp=/data", "tank:subvol-201-disk-1,mp=/data,size=32G", false},
+		{"mp0", "tank:64,mp=/data", "other:subvol-201-disk-1,mp=/data,size=64G", false},
+		{"rootfs", "local-lvm:vm-1-disk-0,size=8G", "local-lvm:vm-1-disk-0,size=8192M", true},
+		{"features", "nesting=1,keyctl=1", "keyctl=1,nesting=1", true},
+		{"startup", "order=1,up=10", "up=10,order=1", true},
+		{"hostname", "web", "web2", false},
+	}
+	for _, tt := range tests {
+		if got := sameValue(tt.key, tt.sent, tt.got); got != tt.want {
+			t.Errorf("sameValue(%s, %q, %q) = %v, want %v", tt.key, tt.sent, tt.got, got, tt.want)
+		}
+	}
+}
+
+func TestTerminalProgressRedrawsInPlace(t *testing.T) {
+	var buf bytes.Buffer
+	tp := NewTerminalProgress(&buf, time.Hour)
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tp.now = func() time.Time { return at }
+	tp.Report(Event{Kind: EventStart, VMID: 101, Name: "web", Steps: 2})
+	tp.Report(Event{Kind: EventStep, VMID: 101, Name: "web", Step: 1, Steps: 2, Detail: "take snapshot x"})
+	tp.Report(Event{Kind: EventTask, VMID: 101, Name: "web", UPID: "UPID:pve1:1"})
+	at = at.Add(1500 * time.Millisecond)
+	tp.Report(Event{Kind: EventStart, VMID: 102, Name: "db", Steps: 1})
+	tp.Report(Event{Kind: EventDone, VMID: 101, Name: "web", Outcome: OutcomeApplied, Elapsed: 2 * time.Second})
+	tp.Stop()
+	out := buf.String()
+	last := out[strings.LastIndex(out, "\x1b[2A"):]
+	for _, want := range []string{"ct 101 web", "2.0s  applied", "ct 102 db", "0.0s  starting"} {
+		if !strings.Contains(last, want) {
+			t.Errorf("last picture lacks %q: %q", want, last)
+		}
+	}
+	if !strings.Contains(out, "1/2 take snapshot x  (task UPID:pve1:1)") {
+		t.Errorf("no step with its task: %q", out)
+	}
+}
+
+func TestLogProgress(t *testing.T) {
+	var buf bytes.Buffer
+	lp := LogProgress{Log: slog.New(slog.NewTextHandler(&buf, nil))}
+	lp.Report(Event{Kind: EventStep, VMID: 101, Name: "web", Node: "pve1", Step: 1, Steps: 2, Detail: "take snapshot x"})
+	lp.Report(Event{Kind: EventDone, VMID: 101, Name: "web", Node: "pve1", Outcome: OutcomeFailed, Err: "boom"})
+	out := buf.String()
+	for _, want := range []string{`msg="apply: step" vmid=101 name=web node=pve1 step=1 of=2 detail="take snapshot x"`, `level=WARN msg="apply: done"`, "outcome=failed", "error=boom"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+}
