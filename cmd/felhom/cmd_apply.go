@@ -228,7 +228,7 @@ func writeResult(w io.Writer, res *reconcile.Result, color bool) {
 			reconcile.OutcomeFailed: paint("\x1b[31m", "✗"),
 		}[c.Outcome]
 		head := fmt.Sprintf("%s ct %d %s on %s: %s", mark, c.VMID, c.Name, c.Node, c.Outcome)
-		if c.Outcome != reconcile.OutcomeUnchanged {
+		if c.Outcome != reconcile.OutcomeUnchanged && c.Outcome != reconcile.OutcomeSkipped {
 			head += fmt.Sprintf(" (%s)", c.Duration.Round(time.Millisecond))
 		}
 		fmt.Fprintln(w, head)

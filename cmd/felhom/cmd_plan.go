@@ -196,7 +196,11 @@ func isTerminal(w any) bool {
 // useColor: colour only on a terminal, and never when NO_COLOR is set
 // (https://no-color.org: any non-empty value).
 func useColor(w io.Writer, getenv func(string) string) bool {
-	return getenv("NO_COLOR") == "" && isTerminal(w)
+	return colorWanted(isTerminal(w), getenv)
+}
+
+func colorWanted(terminal bool, getenv func(string) string) bool {
+	return terminal && getenv("NO_COLOR") == ""
 }
 
 var errNoApprove = errors.New("apply: stdin is not a terminal; pass --auto-approve to apply without asking")

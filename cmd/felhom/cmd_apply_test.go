@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/felhom/felhom/reconcile"
+	"github.com/felhom/felhom/reconcile/plan"
+)
+
+func TestColorWanted(t *testing.T) {
+	env := func(v string) func(string) string {
+		return func(k string) string {
+			if k == "NO_COLOR" {
+				return v
+			}
+			return ""
+		}
+	}
+	tests := []struct {
+		terminal bool
+		noColor  string
+		want     bool
+	}{{true, "", true}, {true, "1", false}, {false, "", false}, {false, "1", false}}
+	for _, tt := range tests {
+		if got := colorWanted(tt.terminal, env(tt.noColor)); got != tt.want {
+			t.Errorf("terminal %v, NO_COLOR %q: %v", tt.terminal, tt.noColor, got)
+		}
+	}
+}
+
+func TestPlanExit(t *testing.T) {
+	changes := &plan.Plan{Containers: []plan.ContainerPlan{{Status: plan.StatusChanges}, {Status: plan.StatusBlocked}}}
+	none := &plan.Plan{Containers: []plan.ContainerPlan{{Status: plan.StatusUnchanged}, {Status: plan.StatusMissing}}}
+	broken := &plan.Plan{Containers: []plan.ContainerPlan{{Status: plan.StatusChanges}, {Status: plan.StatusError}}}
+	tests := []struct {
+		p        *plan.Plan
+		detailed bool
+		want     int
+	}{
+		{changes, true, exitChanges}, {changes, false, exitOK}, {none, true, exitOK}, {broken, true, exitError},
+	}
+	for i, tt := range tests {
+		got := exitCode(context.Background(), planExit(tt.p, tt.detailed), &bytes.Buffer{})
+		if got != tt.want {
+			t.Errorf("case %d: exit %d, want %d", i, got, tt.want)
+		}
+	}
+}
+
+func TestApplyExit(t *testing.T) {
+	ok := &reconcile.Result{Containers: []reconcile.ContainerResult{{Outcome: reconcile.OutcomeApplied}, {Outcome: reconcile.OutcomeSkipped}}}
+	stale := &reconcile.Result{Containers: []reconcile.ContainerResult{{Outcome: reconcile.OutcomeApplied}, {Outcome: reconcile.OutcomeStale}}}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if got := exitCode(context.Background(), applyExit(context.Background(), ok), &bytes.Buffer{}); got != exitOK {
+		t.Errorf("applied: exit %d", got)
+	}
+	if got := exitCode(context.Background(), applyExit(context.Background(), stale), &bytes.Buffer{}); got != exitError {
+		t.Errorf("stale: exit %d", got)
+	}
+	interrupted := &reconcile.Result{Cancelled: true, Containers: ok.Containers}
+	err := applyExit(cancelled, interrupted)
+	if !errors.Is(err, context.Canceled) || exitCode(cancelled, err, &bytes.Buffer{}) != exitCancelled {
+		t.Errorf("interrupted: %v", err)
+	}
+}
+
+// The apply report, golden: outcomes, steps with tasks, a failed task's log
+// tail, the rollback, half-done steps, pending keys and notes.
+func TestWriteResult(t *testing.T) {
+	snap := plan.Step{Action: plan.ActionSnapshot, Params: map[string]string{"snapname": "felhom-20261125t100000-abc"}}
+	set := plan.Step{Action: plan.ActionSetConfig, Params: map[string]string{"memory": "2048", "nameserver": "9.9.9.9"}}
+	reboot := plan.Step{Action: plan.ActionReboot, Params: map[string]string{}}
+	res := &reconcile.Result{Containers: []reconcile.ContainerResult{
+		{Name: "web", Node: "pve1", VMID: 101, Outcome: reconcile.OutcomeFailed, Duration: 1234 * time.Millisecond,
+			Error:    "step 3 (reboot): task vzreboot 101 on pve1: reboot timed out; rolled back to felhom-20261125t100000-abc",
+			Snapshot: "felhom-20261125t100000-abc", RolledBack: true,
+			Steps: []reconcile.StepResult{
+				{Step: snap, Status: reconcile.StepApplied, UPID: "UPID:pve1:1", ExitStatus: "WARNINGS: 1", Warnings: []string{"WARN: fs busy"}},
+				{Step: set, Status: reconcile.StepApplied},
+				{Step: reboot, Status: reconcile.StepFailed, UPID: "UPID:pve1:2", ExitStatus: "reboot timed out",
+					Error: "task vzreboot 101 on pve1: reboot timed out", LogTail: []string{"stopping", "TASK ERROR: reboot timed out"}},
+			},
+			Rollback: &reconcile.StepResult{Status: reconcile.StepApplied, UPID: "UPID:pve1:3"},
+			Warnings: []string{"vzsnapshot ended with WARNINGS: 1"}},
+		{Name: "db", Node: "pve2", VMID: 201, Outcome: reconcile.OutcomeApplied, Duration: 800 * time.Millisecond,
+			Steps:   []reconcile.StepResult{{Step: snap, Status: reconcile.StepApplied, UPID: "UPID:pve2:4", ExitStatus: "OK"}, {Step: set, Status: reconcile.StepApplied}},
+			Pending: []string{"nameserver"}, Snapshot: "felhom-20261125t100000-abc"},
+		{Name: "dns", Node: "pve1", VMID: 103, Outcome: reconcile.OutcomeSkipped, Error: "planned as blocked: PVE cannot snapshot this container"},
+		{Name: "cache", Node: "pve1", VMID: 104, Outcome: reconcile.OutcomeUnchanged},
+		{Name: "app", Node: "pve1", VMID: 105, Outcome: reconcile.OutcomeStale, Duration: 10 * time.Millisecond,
+			Error: "config changed since the plan was made; re-plan",
+			Steps: []reconcile.StepResult{{Step: set, Status: reconcile.StepSkipped, Error: "stale"}}},
+	}}
+	var b bytes.Buffer
+	writeResult(&b, res, false)
+	checkGolden(t, "apply-result.golden", b.String())
+}
