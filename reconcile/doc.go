@@ -5,6 +5,11 @@
 // *pve.Client it calls) and a Clock, so the real client, the simulator and
 // test fakes all serve.
 //
+// Drift needs to know what felhom last applied: Apply returns it per
+// container (ContainerResult.Baseline, diff.Baseline of the read-back) and
+// Observe takes it back (ObserveOptions.Applied). Where it is kept between
+// runs is the caller's business (the demo keeps it in memory).
+//
 // It does not parse specs (spec), compare values (reconcile/diff), hold plan
 // data (reconcile/plan) or print plans (reconcile/render), and it never runs a
 // process. It decides nothing from Change.Reason: apply executes Steps.
@@ -12,9 +17,10 @@
 // # Observe: the fewest calls a correct plan needs
 //
 // One GET /cluster/resources?type=vm gives every container's node, run
-// state and lock (pve-manager PVE/API2/Cluster.pm resources: the "lock"
-// member is set from the config for guests that carry one), so a container
-// that migrated is followed to its new node. Then per managed container GET
+// state and lock (the "lock" member of its returns schema in apidata.json,
+// "the guest's current config lock"), so a container that migrated is
+// followed to its new node. The config's own "lock" key, which .../pending
+// lists like any other key, is the fresher view and wins. Then per managed container GET
 // .../pending (config_with_pending_array in pve-guest-common
 // PVE/GuestHelpers.pm: current value, pending value and pending delete of
 // every key, and the digest, in one call) and GET .../snapshot; and once per
@@ -51,9 +57,18 @@
 //     are reported.
 //  7. A failure after the snapshot rolls the container back to it
 //     (Options.OnFailure "rollback", the default) or leaves it ("leave");
-//     the result lists what was done either way.
+//     the result lists what was done either way. The policy is an apply
+//     option (felhom apply --on-failure) because the spec has no field for
+//     it yet. Two failures are never rolled back: a stale digest between
+//     felhom's writes (a rollback would also undo the other writer's
+//     change) and a retention step after the read-back matched (the change
+//     is in place and verified).
 //  8. Apply only runs the plan's steps; the plan never deletes unusedN
-//     volumes, containers or backups outside the declared retention.
+//     volumes, containers or backups outside the declared retention. A
+//     backup prune step rides on the vzdump to the same storage
+//     (prune-backups with remove=1, as PVE's backup jobs prune), since the
+//     API interface has no prune call of its own; a prune step without such
+//     a vzdump fails loudly rather than being skipped.
 //  9. Root-only changes are planned as blocked; apply does not run blocked
 //     containers.
 //  10. Containers run in parallel, at most Options.Concurrency at a time;
