@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -357,5 +358,62 @@ func TestE2EDemo(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// Ctrl-C during apply: the running task is awaited, nothing further is
+// started, no lock is left behind, the result is printed, exit 130.
+func TestE2EApplyInterrupted(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("needs SIGINT")
+	}
+	e := newE2E(t, examplesInventory(t))
+	dir := t.TempDir()
+	writeSpec(t, dir, "web.yaml", "web", "pve1", 101, "memory: 2G\n")
+	e.sim.SetTaskOutcome(pvesim.TaskOutcome{Type: "vzsnapshot", Duration: 1500 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, felhomBin, "apply", "--auto-approve", dir)
+	cmd.Dir, cmd.Env = repoRoot, e.env
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	buf := make([]byte, 4096)
+	for !strings.Contains(log.String(), `msg="apply: task"`) {
+		n, err := stderr.Read(buf)
+		log.Write(buf[:n])
+		if err != nil {
+			t.Fatalf("felhom ended before its snapshot task started: %v\n%s", err, log.String())
+		}
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(stderr)
+	log.Write(rest)
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitCancelled {
+		t.Fatalf("exit: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), log.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{"1. applied   take snapshot felhom-", "[OK]", "2. skipped   set config memory  (cancelled)", "Interrupted"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	f := simConf(t, e.sim, 101)
+	if lock, _ := f.Get("lock"); lock != "" {
+		t.Errorf("lock %q left behind", lock)
+	}
+	if mem, _ := f.Get("memory"); mem != "1024" {
+		t.Errorf("memory %s: a step ran after Ctrl-C", mem)
 	}
 }
