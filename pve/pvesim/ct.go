@@ -93,7 +93,7 @@ func (s *Sim) getConfig(r *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := ct.file()
+	f, err := ct.view()
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func (s *Sim) getPending(r *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := ct.file()
+	f, err := ct.view()
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +242,7 @@ func intValue(f *ctconf.File, key string, def int64) int64 {
 // vmStatus is the status shared by status/current, the node's lxc list
 // and cluster/resources.
 func (s *Sim) vmStatus(ct *simCT) map[string]any {
-	f, err := ct.file()
+	f, err := ct.view()
 	if err != nil {
 		return map[string]any{"vmid": ct.vmid, "status": "unknown"}
 	}
@@ -261,7 +261,7 @@ func (s *Sim) vmStatus(ct *simCT) map[string]any {
 	if name == "" {
 		name = fmt.Sprintf("CT%d", ct.vmid)
 	}
-	maxdisk := rootfsSize(f)
+	maxdisk := ct.maxDisk
 	m := map[string]any{
 		"vmid": ct.vmid, "name": name, "status": "stopped", "type": "lxc",
 		"cpus": cpus, "maxmem": maxmem, "maxswap": maxswap, "maxdisk": maxdisk,

@@ -166,6 +166,18 @@ func normalizePath(p string) string {
 // privsep tokens exactly their own ACL (no intersection). Its tokens are
 // still not root@pam for the root-only checks.
 func (s *Sim) permissions(t *simToken, p string) map[string]bool {
+	key := t.user + "!" + t.name + " " + p
+	if m, ok := s.permCache[key]; ok {
+		return m
+	}
+	m := s.computePermissions(t, p)
+	if t.name != "" { // a registered token; ACLs never change after New
+		s.permCache[key] = m
+	}
+	return m
+}
+
+func (s *Sim) computePermissions(t *simToken, p string) map[string]bool {
 	own := aclPrivs(t.acl, p)
 	if t.user == "root@pam" {
 		if t.privsep {

@@ -22,6 +22,9 @@ type Sim struct {
 	cts     map[int]*simCT
 	users   map[string]*simUser
 	tokens  map[string]*simToken // by full token id user@realm!name
+	// permCache holds each token's privileges per ACL path (ACLs do not
+	// change after New).
+	permCache map[string]map[string]bool
 
 	tasks    map[string]*task // by UPID string
 	taskList []*task          // every task, in start order
@@ -81,14 +84,15 @@ func WithStateFile(path string) Option { return func(s *Sim) { s.stateFile = pat
 // the node does not have are errors.
 func New(inv *Inventory, opts ...Option) (*Sim, error) {
 	s := &Sim{
-		clock:   RealClock(),
-		node:    map[string]*simNode{},
-		cts:     map[int]*simCT{},
-		users:   map[string]*simUser{},
-		tokens:  map[string]*simToken{},
-		tasks:   map[string]*task{},
-		counts:  map[string]int{},
-		closing: make(chan struct{}),
+		clock:     RealClock(),
+		node:      map[string]*simNode{},
+		cts:       map[int]*simCT{},
+		users:     map[string]*simUser{},
+		tokens:    map[string]*simToken{},
+		permCache: map[string]map[string]bool{},
+		tasks:     map[string]*task{},
+		counts:    map[string]int{},
+		closing:   make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(s)

@@ -67,7 +67,7 @@ func (s *Sim) listSnapshots(r *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := ct.file()
+	f, err := ct.view()
 	if err != nil {
 		return nil, err
 	}
@@ -323,7 +323,7 @@ func (s *Sim) snapshotConfig(r *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := ct.file()
+	f, err := ct.view()
 	if err != nil {
 		return nil, err
 	}

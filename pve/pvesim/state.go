@@ -68,6 +68,12 @@ type simCT struct {
 	running bool
 	conf    string
 	started time.Time
+
+	// parsed caches the parse of parsedText (== conf when valid) for
+	// read-only use.
+	parsed     *ctconf.File
+	parsedText string
+	maxDisk    int64 // the rootfs size of parsed
 }
 
 type simUser struct {
@@ -141,11 +147,25 @@ func (ct *simCT) file() (*ctconf.File, error) {
 	return f, nil
 }
 
+// view returns the parsed config for reading only; it is parsed once per
+// change of the text. Callers that change the config use file.
+func (ct *simCT) view() (*ctconf.File, error) {
+	if ct.parsed != nil && ct.parsedText == ct.conf {
+		return ct.parsed, nil
+	}
+	f, err := ct.file()
+	if err != nil {
+		return nil, err
+	}
+	ct.parsed, ct.parsedText, ct.maxDisk = f, ct.conf, rootfsSize(f)
+	return f, nil
+}
+
 // store writes f back as the config text.
 func (ct *simCT) store(f *ctconf.File) { ct.conf = string(f.Bytes()) }
 
 func (ct *simCT) lock() string {
-	f, err := ct.file()
+	f, err := ct.view()
 	if err != nil {
 		return ""
 	}
