@@ -37,7 +37,7 @@ func newApplyCommand(g *globalOptions) *cobra.Command {
 		Short: "Make the live containers match the specs (or carry out a saved plan)",
 		Long: `With a folder (default: the current one), plan as felhom plan does, show the
 plan, ask for confirmation (on a terminal, unless --auto-approve) and apply it.
-With a plan file saved by felhom plan --out FILE, apply exactly that plan; it is
+With a plan file saved by felhom plan -out FILE, apply exactly that plan; it is
 refused (exit 4) when any container it changes has a different config digest
 on PVE now than when the plan was made.
 
@@ -54,7 +54,7 @@ left behind, and the result says what was done. Exit codes: 0 applied, 1 a
 container failed or went stale, 3 invalid specs, 4 stale saved plan, 130
 interrupted.`,
 		Example: `  felhom apply examples/containers
-  felhom plan --out plan.json containers/ && felhom apply plan.json
+  felhom plan -out plan.json containers/ && felhom apply plan.json
   felhom apply --auto-approve --on-failure leave containers/`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

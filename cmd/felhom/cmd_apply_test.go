@@ -100,3 +100,25 @@ func TestWriteResult(t *testing.T) {
 	writeResult(&b, res, false)
 	checkGolden(t, "apply-result.golden", b.String())
 }
+
+func TestSingleDashOut(t *testing.T) {
+	tests := []struct {
+		output  string
+		args    []string
+		out     string
+		rest    []string
+		outputs string
+	}{
+		{"ut", []string{"plan.json", "dir"}, "plan.json", []string{"dir"}, "text"},
+		{"ut=plan.json", []string{"dir"}, "plan.json", []string{"dir"}, "text"},
+		{"json", []string{"dir"}, "", []string{"dir"}, "json"},
+		{"ut", nil, "", nil, "ut"},
+	}
+	for _, tt := range tests {
+		o := planOptions{output: tt.output}
+		rest := singleDashOut(&o, tt.args)
+		if o.out != tt.out || o.output != tt.outputs || len(rest) != len(tt.rest) {
+			t.Errorf("%q %q: out %q output %q rest %q", tt.output, tt.args, o.out, o.output, rest)
+		}
+	}
+}

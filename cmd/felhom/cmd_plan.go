@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -52,9 +53,13 @@ With --detailed-exitcode the exit code says 0 no changes, 2 changes, 1 error,
 3 invalid specs.`,
 		Example: `  felhom plan examples/containers
   felhom plan --output markdown --detailed-exitcode containers/
-  felhom plan --out plan.json containers/ && felhom apply plan.json`,
-		Args: cobra.MaximumNArgs(1),
+  felhom plan -out plan.json containers/ && felhom apply plan.json`,
+		Args: cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			args = singleDashOut(&o, args)
+			if len(args) > 1 {
+				return withExit(exitInvalid, fmt.Errorf("plan: want at most one folder, got %q", args))
+			}
 			dir := "."
 			if len(args) == 1 {
 				dir = args[0]
@@ -108,6 +113,20 @@ func runPlan(ctx context.Context, stdout, stderr io.Writer, o planOptions, dir s
 		fmt.Fprintf(stdout, "\nSaved the plan to %s; apply it with: felhom apply %s\n", o.out, o.out)
 	}
 	return planExit(p, o.detailedExitcode)
+}
+
+// singleDashOut accepts terraform's spelling "-out FILE" (and "-out=FILE"),
+// which the flag parser reads as the shorthand -o with the value "ut" (or
+// "ut=FILE"): no output format is called that, so it can only mean --out.
+func singleDashOut(o *planOptions, args []string) []string {
+	switch {
+	case strings.HasPrefix(o.output, "ut="):
+		o.out, o.output = strings.TrimPrefix(o.output, "ut="), "text"
+	case o.output == "ut" && len(args) > 0:
+		o.out, o.output = args[0], "text"
+		args = args[1:]
+	}
+	return args
 }
 
 // planExit maps a plan to the exit code: 1 when a container is in error,

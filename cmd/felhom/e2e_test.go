@@ -192,7 +192,7 @@ func TestE2ESavedPlan(t *testing.T) {
 	specs := filepath.Join("examples", "containers")
 	dir := t.TempDir()
 	saved := filepath.Join(dir, "plan.json")
-	e.expect(exitOK, repoRoot, "plan", "--out", saved, specs)
+	e.expect(exitOK, repoRoot, "plan", "-out", saved, specs) // terraform's spelling
 
 	// Someone changes ct 201 since: the saved plan is stale, nothing is done.
 	if _, err := e.api.SetConfig(context.Background(), "pve2", 201, pve.ConfigChange{Set: map[string]string{"cores": "3"}}); err != nil {
@@ -207,7 +207,7 @@ func TestE2ESavedPlan(t *testing.T) {
 	}
 
 	// A fresh saved plan applies without asking.
-	e.expect(exitOK, repoRoot, "plan", "--out", saved, specs)
+	e.expect(exitOK, repoRoot, "plan", "--out="+saved, specs)
 	out := e.expect(exitOK, repoRoot, "apply", saved)
 	if !strings.Contains(out, "Apply: 3 applied") {
 		t.Errorf("apply of a saved plan:\n%s", out)
