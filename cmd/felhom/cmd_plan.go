@@ -177,7 +177,7 @@ func loadPlanSpecs(stderr io.Writer, dir string) ([]spec.Container, string, erro
 func connectPVE(g *globalOptions, getenv func(string) string, concurrency int) (*pve.Client, error) {
 	cfg, err := pve.LoadConfig(g.configFile, getenv)
 	if err != nil {
-		return nil, withExit(exitInvalid, err)
+		return nil, fmt.Errorf("pve connection (--config, %s...): %w", pve.EnvURL, err)
 	}
 	if cfg.MaxConcurrency == 0 {
 		cfg.MaxConcurrency = concurrency

@@ -180,10 +180,10 @@ func TestE2EPlanOutputsAndExitCodes(t *testing.T) {
 		t.Errorf("invalid spec: exit %d, stderr %s", code, errOut)
 	}
 
-	// No token: an error, exit 1 is not enough to hide it.
+	// No PVE connection configured: an error (not "invalid specs").
 	e.env = []string{"PATH=" + os.Getenv("PATH")}
-	if _, _, code := e.run(repoRoot, "plan", specs); code != exitInvalid {
-		t.Errorf("plan without a PVE config: exit %d, want %d", code, exitInvalid)
+	if _, errOut, code := e.run(repoRoot, "plan", specs); code != exitError || !strings.Contains(errOut, "pve connection") {
+		t.Errorf("plan without a PVE config: exit %d, want %d; %s", code, exitError, errOut)
 	}
 }
 
