@@ -137,3 +137,49 @@ func TestSnapshotRules(t *testing.T) {
 		}
 	})
 }
+
+// TestSnapshotCapabilityByStorage: PVE can snapshot container volumes on
+// lvmthin, zfspool, rbd and btrfs, not on dir, nfs, cifs or lvm; a bind or
+// device mount point blocks the whole container, and so does a volume
+// mount point that cannot snapshot, backup=0 or not.
+func TestSnapshotCapabilityByStorage(t *testing.T) {
+	const ok, no = "OK", "snapshot feature is not available"
+	for _, tc := range []struct {
+		rootType string
+		mp0      string // "" for none
+		dataType string // type of storage "data" used by mp0
+		want     string
+	}{
+		{"lvmthin", "", "", ok},
+		{"zfspool", "", "", ok},
+		{"rbd", "", "", ok},
+		{"btrfs", "", "", ok},
+		{"dir", "", "", no},
+		{"nfs", "", "", no},
+		{"cifs", "", "", no},
+		{"lvm", "", "", no},
+		{"lvmthin", "/mnt/data,mp=/data", "", no},
+		{"lvmthin", "/dev/sdb1,mp=/data", "", no},
+		{"lvmthin", "data:vm-100-disk-1,mp=/data,backup=0", "dir", no},
+		{"lvmthin", "data:vm-100-disk-1,mp=/data", "zfspool", ok},
+	} {
+		t.Run(tc.rootType+" "+tc.mp0, func(t *testing.T) {
+			inv := NewInventory("lab")
+			n := inv.AddNode("pve1")
+			n.AddStorage("root", tc.rootType, "rootdir")
+			conf := "arch: amd64\nhostname: t\nmemory: 512\nostype: debian\nrootfs: root:vm-100-disk-0,size=4G\n"
+			if tc.mp0 != "" {
+				conf += "mp0: " + tc.mp0 + "\n"
+			}
+			if tc.dataType != "" {
+				n.AddStorage("data", tc.dataType, "rootdir")
+			}
+			n.AddContainer(100, false, conf)
+			inv.AddUser("admin@pve", Role("/", "Administrator")).AddToken("full", "secret-admin", false)
+			e := newEnv(t, inv)
+			if exit, _ := snapTask(t, e, "POST", "/nodes/pve1/lxc/100/snapshot", "snapname", "s1"); exit != tc.want {
+				t.Fatalf("exit %q, want %q", exit, tc.want)
+			}
+		})
+	}
+}
