@@ -164,9 +164,9 @@ func (s *Sim) putConfig(r *request) (any, error) {
 		switch k {
 		case "node", "vmid", "digest":
 		case "delete":
-			u.Delete = splitList(v)
+			u.Delete = ctconf.SplitList(v)
 		case "revert":
-			u.Revert = splitList(v)
+			u.Revert = ctconf.SplitList(v)
 		default:
 			u.Set[k] = v
 		}

@@ -6,7 +6,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
+	"github.com/felhom/felhom/pve/ctconf"
 	"github.com/felhom/felhom/pve/format"
 	"github.com/felhom/felhom/pve/prune"
 )
@@ -217,6 +219,19 @@ func indexOf(key, prefix string) (int, bool) {
 	return n, true
 }
 
+// patterns caches the compiled, anchored parameter patterns (check_prop
+// matches m/^$pattern$/).
+var patterns sync.Map
+
+func anchored(pattern string) *regexp.Regexp {
+	if re, ok := patterns.Load(pattern); ok {
+		return re.(*regexp.Regexp)
+	}
+	re := regexp.MustCompile(`^(?:` + pattern + `)$`)
+	patterns.Store(pattern, re)
+	return re
+}
+
 var (
 	isIntegerRE = regexp.MustCompile(`^[+-]?\d+$`)
 	isNumberRE  = regexp.MustCompile(`^[+-]?(\d+\.\d+|\d+\.|\.\d+|\d+)([eE][+-]?\d+)?$`)
@@ -244,7 +259,7 @@ func checkParam(p param, name, v string) string {
 			return msg
 		}
 	}
-	if p.pattern != "" && !regexp.MustCompile(`^(?:`+p.pattern+`)$`).MatchString(v) {
+	if p.pattern != "" && !anchored(p.pattern).MatchString(v) {
 		return "value does not match the regex pattern"
 	}
 	if p.maxLen > 0 && len(v) > p.maxLen {
@@ -274,33 +289,21 @@ func checkParam(p param, name, v string) string {
 }
 
 var (
-	configIDRE  = regexp.MustCompile(`(?i)^[a-z][a-z0-9_-]+$`)
-	vmidRE      = regexp.MustCompile(`^[1-9][0-9]{2,8}$`)
-	dnsNameRE   = regexp.MustCompile(`^(([a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?)\.)*([a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?)$`)
-	tagRE       = regexp.MustCompile(`(?i)^[a-z0-9_][a-z0-9_\-+.]*$`)
-	volumeIDRE  = regexp.MustCompile(`^([a-z][a-z0-9\-_.]*[a-z0-9]):(.+)$`)
-	idChars     = regexp.MustCompile(`(?i)^[a-z][a-z0-9\-_.]*[a-z0-9]$`)
-	startupRE   = regexp.MustCompile(`^(?:(order=)?\d+|up=\d+|down=\d+)$`)
-	listSplitRE = regexp.MustCompile(`[,;\s\x00]+`)
+	configIDRE = regexp.MustCompile(`(?i)^[a-z][a-z0-9_-]+$`)
+	vmidRE     = regexp.MustCompile(`^[1-9][0-9]{2,8}$`)
+	dnsNameRE  = regexp.MustCompile(`^(([a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?)\.)*([a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?)$`)
+	tagRE      = regexp.MustCompile(`(?i)^[a-z0-9_][a-z0-9_\-+.]*$`)
+	volumeIDRE = regexp.MustCompile(`^([a-z][a-z0-9\-_.]*[a-z0-9]):(.+)$`)
+	idChars    = regexp.MustCompile(`(?i)^[a-z][a-z0-9\-_.]*[a-z0-9]$`)
+	startupRE  = regexp.MustCompile(`^(?:(order=)?\d+|up=\d+|down=\d+)$`)
 )
-
-// splitList is PVE::Tools::split_list.
-func splitList(s string) []string {
-	var out []string
-	for _, p := range listSplitRE.Split(s, -1) {
-		if p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
 
 // checkFormat is check_format: the registered format validators (their
 // die messages, prefixed "invalid format - " as check_prop does) and the
 // property-string formats through pve/format.
 func checkFormat(fmtName, name, v string) string {
 	if base, ok := strings.CutSuffix(fmtName, "-list"); ok && base != "pve-tag" && base != "dns-name" && base != "lxc-ip-with-ll-iface" {
-		for _, item := range splitList(v) {
+		for _, item := range ctconf.SplitList(v) {
 			if msg := simpleFormat(base, item); msg != "" {
 				return "invalid format - " + msg + "\n"
 			}
@@ -346,14 +349,14 @@ func simpleFormat(name, v string) string {
 			return "value does not look like a valid DNS name"
 		}
 	case "dns-name-list":
-		for _, item := range splitList(v) {
+		for _, item := range ctconf.SplitList(v) {
 			if !dnsNameRE.MatchString(item) {
 				return "value does not look like a valid DNS name"
 			}
 		}
 	case "pve-tag-list":
 		// pve-common PVE::Tools::split_list on ';', ',', ' ' and the tag regex.
-		for _, t := range splitList(v) {
+		for _, t := range ctconf.SplitList(v) {
 			if !tagRE.MatchString(t) {
 				return "invalid characters in tag"
 			}
@@ -459,14 +462,4 @@ func keysOnly(v, name string, keys map[string]bool, defaultKey string) string {
 		}
 	}
 	return ""
-}
-
-// tableNames returns the parameter names of a table, sorted (for tests).
-func tableNames(table []param) []string {
-	var out []string
-	for _, p := range table {
-		out = append(out, p.name)
-	}
-	sort.Strings(out)
-	return out
 }

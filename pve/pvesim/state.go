@@ -282,13 +282,12 @@ func (s *Sim) load(inv *Inventory) error {
 
 var (
 	nodeNameRE  = regexp.MustCompile(`^[a-zA-Z0-9](?:[a-zA-Z0-9\-]*[a-zA-Z0-9])?$`)
-	storageIDRE = regexp.MustCompile(`^[a-z][a-z0-9\-_.]*[a-z0-9]$`)
 	userIDRE    = regexp.MustCompile(`^[^\s:/]+@[A-Za-z][A-Za-z0-9.\-_]+$`)
 	tokenNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9.\-_]+$`)
 )
 
 func (s *Sim) loadStorage(node string, st *Storage, shared map[string]*simStorage) (*simStorage, error) {
-	if !storageIDRE.MatchString(st.ID) {
+	if simpleFormat("pve-storage-id", st.ID) != "" {
 		return nil, fmt.Errorf("inventory: node %s: storage id %q is not valid", node, st.ID)
 	}
 	if _, ok := storageTypes[st.Type]; !ok {
