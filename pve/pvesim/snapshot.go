@@ -16,22 +16,63 @@ import (
 // names; everything else happens inside the task, so a refused snapshot is
 // a task that ends "TASK ERROR: snapshot feature is not available".
 
-// snapshotCapable reports whether every mount point of the config (rootfs
-// and mpN) can be snapshotted: has_feature('snapshot') over foreach_volume.
-// A bind or device mount point, or a volume on a storage without snapshot
-// support, makes the whole container incapable.
-func (s *Sim) snapshotCapable(ct *simCT, f *ctconf.File) bool {
-	for key, value := range f.MountPoints() {
-		volid, _, ok := volumeOf(key, value)
-		if !ok {
+// snapshotCapable reports whether every mount point of the section
+// (rootfs and mpN) can be snapshotted: has_feature('snapshot') over
+// foreach_volume. A bind or device mount point, or a volume on a storage
+// without snapshot support, makes the whole container incapable.
+func (s *Sim) snapshotCapable(ct *simCT, sec *ctconf.Section) bool {
+	return s.hasFeature(ct, sec, func(st *simStorage) bool { return storageTypes[st.typ] })
+}
+
+// hasFeature is has_feature: ok must hold for the storage of every
+// rootfs/mpN volume; bind and device mount points have no feature.
+func (s *Sim) hasFeature(ct *simCT, sec *ctconf.Section, ok func(*simStorage) bool) bool {
+	for _, key := range sec.Keys() {
+		if key != "rootfs" && !isIndexed(key, "mp") {
+			continue
+		}
+		value, _ := sec.Get(key)
+		volid, _, isVol := volumeOf(key, value)
+		if !isVol {
 			return false
 		}
 		st, err := s.storageOf(ct.node, volid)
-		if err != nil || !storageTypes[st.typ] {
+		if err != nil || !ok(st) {
 			return false
 		}
 	}
 	return true
+}
+
+// feature is GET .../feature: whether the container (or a snapshot of it)
+// can be snapshotted, cloned or copied. snapshot follows
+// volume_has_feature exactly; clone needs a storage that can snapshot
+// (linked clones come from snapshots) and copy only storage volumes.
+func (s *Sim) feature(r *request) (any, error) {
+	if err := s.check(r, vmPath(r.vmid()), "VM.Audit"); err != nil {
+		return nil, err
+	}
+	ct, err := s.lookupCT(r)
+	if err != nil {
+		return nil, err
+	}
+	f, err := ct.view()
+	if err != nil {
+		return nil, err
+	}
+	sec := f.Main
+	if name := r.params["snapname"]; name != "" {
+		sn := f.Snapshot(name)
+		if sn == nil {
+			return nil, errorf("snapshot '%s' does not exist", name)
+		}
+		sec = sn.Section
+	}
+	ok := func(st *simStorage) bool { return storageTypes[st.typ] }
+	if r.params["feature"] == "copy" {
+		ok = func(*simStorage) bool { return true }
+	}
+	return map[string]any{"hasFeature": boolInt(s.hasFeature(ct, sec, ok))}, nil
 }
 
 // mountVolumes returns the storage volumes (storage, name) of the
@@ -124,7 +165,7 @@ func (s *Sim) createSnapshot(r *request) (any, error) {
 			if f.Snapshot(name) != nil {
 				return fmt.Errorf("snapshot name '%s' already used", name)
 			}
-			if !s.snapshotCapable(ct, f) {
+			if !s.snapshotCapable(ct, f.Main) {
 				return fmt.Errorf("snapshot feature is not available")
 			}
 			if err := f.SnapshotPrepare(name, desc, s.clock.Now().Unix()); err != nil {

@@ -177,6 +177,10 @@ func TestSnapshotCapabilityByStorage(t *testing.T) {
 			n.AddContainer(100, false, conf)
 			inv.AddUser("admin@pve", Role("/", "Administrator")).AddToken("full", "secret-admin", false)
 			e := newEnv(t, inv)
+			has := e.ok("GET", "/nodes/pve1/lxc/100/feature", "feature", "snapshot").obj()["hasFeature"]
+			if (has == float64(1)) != (tc.want == ok) {
+				t.Errorf("feature snapshot: hasFeature %v", has)
+			}
 			if exit, _ := snapTask(t, e, "POST", "/nodes/pve1/lxc/100/snapshot", "snapname", "s1"); exit != tc.want {
 				t.Fatalf("exit %q, want %q", exit, tc.want)
 			}
