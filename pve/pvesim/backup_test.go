@@ -43,8 +43,10 @@ func TestVzdumpRules(t *testing.T) {
 		if !strings.Contains(upid, ":vzdump:100:admin@pve!full:") {
 			t.Fatalf("UPID %s", upid)
 		}
-		if c := e.conf(100); !strings.Contains(c, "lock: backup\n") {
-			t.Fatalf("no backup lock during the task:\n%s", c)
+		// Snapshot mode: lock backup, plus the temporary [vzdump] snapshot
+		// (parent: vzdump) while the archive is written.
+		if c := e.conf(100); !strings.Contains(c, "lock: backup\n") || !strings.Contains(c, "\n[vzdump]\n#vzdump backup snapshot\n") || !strings.Contains(c, "parent: vzdump\n") {
+			t.Fatalf("during the task:\n%s", c)
 		}
 		runErrCases(t, e, []errCase{{name: "put during backup", method: "PUT", path: "/nodes/pve1/lxc/100/config", kv: []string{"cores", "1"}, status: 500, msg: "CT is locked (backup)"}})
 		e.sim.Clock().Advance(time.Minute)
@@ -52,8 +54,8 @@ func TestVzdumpRules(t *testing.T) {
 		if st["exitstatus"] != "OK" || log[len(log)-1] != "TASK OK" {
 			t.Fatalf("%v\n%s", st, strings.Join(log, "\n"))
 		}
-		if strings.Contains(e.conf(100), "lock:") {
-			t.Fatal("lock left behind")
+		if c := e.conf(100); strings.Contains(c, "lock:") || strings.Contains(c, "vzdump") || strings.Contains(c, "parent:") {
+			t.Fatalf("left behind:\n%s", c)
 		}
 		// 10:00 UTC is 11:00 in Budapest in November.
 		const want = "nas:backup/vzdump-lxc-100-2026_11_25-11_00_00.tar.zst"

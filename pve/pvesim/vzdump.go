@@ -102,7 +102,8 @@ func (s *Sim) vzdump(r *request) (any, error) {
 	}
 
 	job := &vzdumpJob{s: s, r: r, node: n, st: st, guests: guests, skipped: skipped, keep: keep,
-		mode: r.params["mode"], compress: r.params["compress"], locked: map[int]bool{}, failed: map[int]string{}}
+		mode: r.params["mode"], compress: r.params["compress"], locked: map[int]bool{}, failed: map[int]string{},
+		vzsnap: map[int]bool{}, oldSnap: map[int]bool{}}
 	if job.mode == "" {
 		job.mode = "snapshot"
 	}
@@ -123,6 +124,8 @@ type vzdumpJob struct {
 	started  time.Time
 	locked   map[int]bool   // guests this job set lock: backup on
 	failed   map[int]string // guests that failed before their backup
+	vzsnap   map[int]bool   // guests with the temporary 'vzdump' snapshot
+	oldSnap  map[int]bool   // guests where a leftover 'vzdump' snapshot was removed
 }
 
 // begin checks each guest and sets lock: backup (set_lock fails when the
@@ -149,11 +152,68 @@ func (j *vzdumpJob) begin(t *task) error {
 			continue
 		}
 		j.locked[vmid] = true
+		if err := j.snapshot(ct); err != nil {
+			j.failed[vmid] = err.Error()
+		}
 	}
 	return nil
 }
 
+// snapshot takes the temporary 'vzdump' snapshot of a running guest
+// backed up in snapshot mode, as VZDump/LXC.pm does: a leftover one is
+// force-removed first; the backup lock is dropped for snapshot_create and
+// taken again, so while the archive is written the config has lock:
+// backup, a [vzdump] section and parent: vzdump.
+func (j *vzdumpJob) snapshot(ct *simCT) error {
+	f, err := ct.file()
+	if err != nil {
+		return err
+	}
+	_, _, canSnapshot, err := j.volumes(ct, f)
+	if err != nil || !ct.running || j.mode != "snapshot" || !canSnapshot {
+		return err
+	}
+	f.SetLock("")
+	if f.Snapshot("vzdump") != nil {
+		if err := f.SnapshotDelete("vzdump"); err != nil {
+			return err
+		}
+		j.oldSnap[ct.vmid] = true
+	}
+	if err := f.SnapshotPrepare("vzdump", "vzdump backup snapshot", j.started.Unix()); err != nil {
+		return err
+	}
+	if err := f.SnapshotCommit("vzdump"); err != nil {
+		return err
+	}
+	f.SetLock("backup")
+	ct.store(f)
+	j.vzsnap[ct.vmid] = true
+	return nil
+}
+
+// removeVzdumpSnapshot is the clean-up: the backup lock goes, then
+// snapshot_delete('vzdump') relinks parent.
+func (j *vzdumpJob) removeVzdumpSnapshot(ct *simCT) {
+	f, err := ct.file()
+	if err != nil {
+		return
+	}
+	if f.Lock() == "backup" {
+		f.SetLock("")
+	}
+	if f.Snapshot("vzdump") != nil && f.SnapshotDelete("vzdump") == nil {
+		ct.store(f)
+	}
+	delete(j.vzsnap, ct.vmid)
+}
+
 func (j *vzdumpJob) abort(t *task) {
+	for vmid := range j.vzsnap {
+		if ct := j.s.cts[vmid]; ct != nil {
+			j.removeVzdumpSnapshot(ct)
+		}
+	}
 	for vmid := range j.locked {
 		if ct := j.s.cts[vmid]; ct != nil && ct.lock() == "backup" {
 			_ = ct.setLock("")
@@ -233,48 +293,14 @@ func (j *vzdumpJob) backup(t *task, vmid int) error {
 		t.logf("INFO: CT Name: %s", name)
 	}
 
-	// Volumes in the backup: rootfs and volume mount points with backup=1.
-	var size int64
-	canSnapshot := true
-	keys := make([]string, 0)
-	for k := range f.MountPoints() {
-		keys = append(keys, k)
+	lines, size, canSnapshot, err := j.volumes(ct, f)
+	if err != nil {
+		return err
 	}
-	sort.Slice(keys, func(a, b int) bool { return mountOrder(keys[a]) < mountOrder(keys[b]) })
-	var archiveConfig = f.Main
-	for _, key := range keys {
-		value, _ := f.Get(key)
-		path := "/"
-		included := true
-		if key != "rootfs" {
-			mp, err := format.ParseMountPoint(value)
-			if err != nil {
-				return err
-			}
-			path = mp.MP
-			switch {
-			case mp.Kind() != format.Volume:
-				t.logf("INFO: excluding %s mount point %s ('%s') from backup (not a volume)", mp.Kind(), key, path)
-				included = false
-			case mp.Backup == nil || !*mp.Backup:
-				t.logf("INFO: excluding volume mount point %s ('%s') from backup (disabled)", key, path)
-				included = false
-			}
-		}
-		if !included {
-			continue
-		}
-		t.logf("INFO: including mount point %s ('%s') in backup", key, path)
-		volid, vsize, ok := volumeOf(key, value)
-		if !ok {
-			canSnapshot = false
-			continue
-		}
-		size += vsize
-		if st, err := s.storageOf(ct.node, volid); err != nil || !storageTypes[st.typ] {
-			canSnapshot = false
-		}
+	for _, l := range lines {
+		t.logf("%s", l)
 	}
+	archiveConfig := f.Main
 	mode := j.mode
 	if !ct.running {
 		mode = "stop"
@@ -285,6 +311,9 @@ func (j *vzdumpJob) backup(t *task, vmid int) error {
 	}
 	t.logf("INFO: backup mode: %s", mode)
 	t.logf("INFO: ionice priority: 7")
+	if j.oldSnap[vmid] {
+		t.logf("INFO: found old vzdump snapshot (force removal)")
+	}
 	switch {
 	case mode == "snapshot":
 		t.logf("INFO: create storage snapshot 'vzdump'")
@@ -319,11 +348,12 @@ func (j *vzdumpJob) backup(t *task, vmid int) error {
 		t.logf("INFO: marking backup as protected")
 	}
 	j.st.backups[volid] = b
-	switch {
-	case mode == "snapshot":
-		t.logf("INFO: cleanup temporary 'vzdump' snapshot")
-	case mode == "stop" && ct.running:
+	if mode == "stop" && ct.running {
 		t.logf("INFO: restarting vm")
+	}
+	if j.vzsnap[vmid] {
+		t.logf("INFO: cleanup temporary 'vzdump' snapshot")
+		j.removeVzdumpSnapshot(ct)
 	}
 	if j.r.params["remove"] != "0" && !(j.keep.KeepAll != nil && *j.keep.KeepAll) {
 		t.logf("INFO: prune older backups with retention: %s", j.keep.String())
@@ -338,6 +368,49 @@ func (j *vzdumpJob) backup(t *task, vmid int) error {
 	t.logf("INFO: Finished Backup of VM %d (%02d:%02d:%02d)", vmid, int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60)
 	t.logf("INFO: Backup finished at %s", start.Add(d).Format("2006-01-02 15:04:05"))
 	return nil
+}
+
+// volumes returns the log lines about what is in the backup (rootfs and
+// volume mount points with backup=1; bind, device and backup=0 mount
+// points are excluded), the size of the included volumes, and whether all
+// of them can be snapshotted (has_feature('snapshot', ..., backup_only)).
+func (j *vzdumpJob) volumes(ct *simCT, f *ctconf.File) (lines []string, size int64, canSnapshot bool, err error) {
+	keys := make([]string, 0)
+	for k := range f.MountPoints() {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(a, b int) bool { return mountOrder(keys[a]) < mountOrder(keys[b]) })
+	canSnapshot = true
+	for _, key := range keys {
+		value, _ := f.Get(key)
+		path := "/"
+		if key != "rootfs" {
+			mp, err := format.ParseMountPoint(value)
+			if err != nil {
+				return nil, 0, false, err
+			}
+			path = mp.MP
+			switch {
+			case mp.Kind() != format.Volume:
+				lines = append(lines, fmt.Sprintf("INFO: excluding %s mount point %s ('%s') from backup (not a volume)", mp.Kind(), key, path))
+				continue
+			case mp.Backup == nil || !*mp.Backup:
+				lines = append(lines, fmt.Sprintf("INFO: excluding volume mount point %s ('%s') from backup (disabled)", key, path))
+				continue
+			}
+		}
+		lines = append(lines, fmt.Sprintf("INFO: including mount point %s ('%s') in backup", key, path))
+		volid, vsize, ok := volumeOf(key, value)
+		if !ok {
+			canSnapshot = false
+			continue
+		}
+		size += vsize
+		if st, err := j.s.storageOf(ct.node, volid); err != nil || !storageTypes[st.typ] {
+			canSnapshot = false
+		}
+	}
+	return lines, size, canSnapshot, nil
 }
 
 // mountOrder sorts rootfs first, then mp0, mp1, ...
