@@ -179,7 +179,6 @@ func (a *applier) run(ctx context.Context) ContainerResult {
 	a.digest = cp.Digest
 	a.folded = a.foldPrune()
 
-	verified := false
 	for i, st := range cp.Steps {
 		if a.folded[i] {
 			continue
@@ -190,13 +189,12 @@ func (a *applier) run(ctx context.Context) ContainerResult {
 			a.halfDone()
 			return a.cr
 		}
-		if !verified && a.wrote && st.Action > plan.ActionReboot {
+		if !a.verified && a.wrote && st.Action > plan.ActionReboot {
 			if err := a.verify(); err != nil {
 				a.fail(err)
 				a.skipRest(i, "verification failed")
 				return a.cr
 			}
-			verified = true
 			a.verified = true
 		}
 		sr := &a.cr.Steps[i]
@@ -226,7 +224,7 @@ func (a *applier) run(ctx context.Context) ContainerResult {
 			sr.Status = StepApplied
 		}
 	}
-	if !verified && a.wrote {
+	if !a.verified && a.wrote {
 		if err := a.verify(); err != nil {
 			a.fail(err)
 			return a.cr
@@ -387,7 +385,11 @@ func (a *applier) step(ctx context.Context, i int, st plan.Step, sr *StepResult)
 
 	case plan.ActionResize:
 		a.wrote = true
-		upid, err := a.api.Resize(sctx, cp.Node, cp.VMID, p["disk"], p["size"], a.digest)
+		var upid pve.UPID
+		err := a.write(sctx, func() (err error) {
+			upid, err = a.api.Resize(sctx, cp.Node, cp.VMID, p["disk"], p["size"], a.digest)
+			return err
+		})
 		if err != nil {
 			return err
 		}
@@ -399,8 +401,12 @@ func (a *applier) step(ctx context.Context, i int, st plan.Step, sr *StepResult)
 	case plan.ActionSetConfig:
 		a.wrote = true
 		ch := configChange(p)
-		ch.Digest = a.digest
-		upid, err := a.api.SetConfig(sctx, cp.Node, cp.VMID, ch)
+		var upid *pve.UPID
+		err := a.write(sctx, func() (err error) {
+			ch.Digest = a.digest
+			upid, err = a.api.SetConfig(sctx, cp.Node, cp.VMID, ch)
+			return err
+		})
 		if err != nil {
 			return err
 		}
@@ -448,6 +454,26 @@ func (a *applier) step(ctx context.Context, i int, st plan.Step, sr *StepResult)
 		return fmt.Errorf("prune backups on %s: no vzdump step to carry it", p["storage"])
 	}
 	return fmt.Errorf("unknown action %v", st.Action)
+}
+
+// writeAttempts bounds how often a write is tried when PVE keeps finding the
+// container locked.
+const writeAttempts = 3
+
+// write runs one config write. When PVE answers that the container is
+// locked (a backup took the lock between felhom's read and its write), it
+// waits the lock out, checks that nothing else changed meanwhile (which
+// refreshes the digest the write carries) and tries again.
+func (a *applier) write(ctx context.Context, fn func() error) error {
+	for n := 1; ; n++ {
+		err := fn()
+		if !errors.Is(err, pve.ErrLocked) || n == writeAttempts {
+			return err
+		}
+		if rerr := a.reread(ctx); rerr != nil {
+			return rerr
+		}
+	}
 }
 
 // foldPrune finds prune steps that the vzdump step can carry out itself

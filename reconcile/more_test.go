@@ -206,3 +206,26 @@ func TestLogProgress(t *testing.T) {
 		}
 	}
 }
+
+// A lock taken between felhom's read and its write (a backup job starting)
+// is waited out and the write tried again.
+func TestLockBetweenReadAndWriteIsWaitedOut(t *testing.T) {
+	inv := testInventory()
+	addCT(inv, 101, true, conf(101, "local-lvm"))
+	e := newEnv(t, inv)
+	p := e.plan(loadSpecs(t, map[string]string{"a.yaml": specMemory(101, "")}))
+	rec := &recorder{on: func(ev Event) {
+		if ev.Kind == EventStep && strings.HasPrefix(ev.Detail, "set config") {
+			if err := e.sim.HoldLock(101, "backup", 30*time.Second); err != nil {
+				t.Error(err)
+			}
+		}
+	}}
+	cr := resultFor(t, e.apply(p, Options{Progress: rec, LockPoll: 10 * time.Second}), 101)
+	if cr.Outcome != OutcomeApplied || rec.kinds(EventWait) == 0 {
+		t.Fatalf("result: %s %s, %d waits", cr.Outcome, cr.Error, rec.kinds(EventWait))
+	}
+	if mainValue(t, e, 101, "memory") != "2048" || mainValue(t, e, 101, "lock") != "" {
+		t.Error("the write did not land after the lock went")
+	}
+}
