@@ -44,7 +44,10 @@
 //     unchanged (a snapshot changes the digest by adding "parent" and its
 //     section; PVE's own digest check then guards the write itself).
 //  4. A lock (backup, snapshot, ...) is waited out with polling on the
-//     Clock, up to Options.LockWait; felhom never removes a lock. PVE's
+//     Clock, up to Options.LockWait, before the first step and before
+//     each write; a write PVE refuses as locked (the lock came between
+//     read and write) is tried again once the lock is gone, up to three
+//     times. felhom never removes a lock. PVE's
 //     tasks set and clear their own locks, so waiting for every task to end
 //     (also on Ctrl-C) leaves none behind.
 //  5. Every UPID is awaited with WaitTask: "OK" is success, "WARNINGS: n"
