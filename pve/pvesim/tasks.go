@@ -77,10 +77,16 @@ func (s *Sim) startTask(r *request, spec taskSpec) string {
 		s.lastPID = 0x1000 + uint32(s.rnd.IntN(0x40000))
 	}
 	s.lastPID++
+	// pstart is the worker's start in clock ticks (100 Hz) since boot; a
+	// clock set back before the node's boot gives 0.
+	ticks := now.Sub(n.bootTime) / (10 * time.Millisecond)
+	if ticks < 0 {
+		ticks = 0
+	}
 	up := pve.UPID{
 		Node:      spec.node,
 		PID:       s.lastPID,
-		PStart:    uint64(now.Sub(n.bootTime) / (10 * time.Millisecond)), // clock ticks (100 Hz) since boot
+		PStart:    uint64(ticks),
 		StartTime: now.Truncate(time.Second).UTC(),
 		Type:      spec.typ,
 		ID:        spec.id,
