@@ -417,3 +417,40 @@ func TestE2EApplyInterrupted(t *testing.T) {
 		t.Errorf("memory %s: a step ran after Ctrl-C", mem)
 	}
 }
+
+// No perpetual diff through the binary: ct 101 of the example cluster
+// described with other spellings of what PVE holds plans as no change.
+func TestE2ENoPerpetualDiff(t *testing.T) {
+	e := newE2E(t, examplesInventory(t))
+	dir := t.TempDir()
+	writeSpec(t, dir, "web.yaml", "web", "pve1", 101, `memory: 1GiB
+swap: 0.5G
+cores: 2
+cpulimit: 0
+tags: [web, Prod]
+onboot: true
+protection: false
+features:
+  nesting: true
+net:
+  net0:
+    ip: dhcp
+    hwaddr: bc:24:11:5e:7a:01
+    firewall: true
+    bridge: vmbr0
+    name: eth0
+rootfs:
+  storage: local-lvm
+  size: 8192M
+mountpoints:
+  mp0:
+    volume: local-lvm:vm-101-disk-1
+    size: 16384MiB
+    mp: /srv/www
+    backup: true
+`)
+	out := e.expect(exitOK, repoRoot, "plan", "--detailed-exitcode", dir)
+	if !strings.Contains(out, "ct 101 web on pve1 (running): no changes") {
+		t.Errorf("plan:\n%s", out)
+	}
+}
