@@ -3,7 +3,9 @@ package spec
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"regexp"
 	"strconv"
@@ -246,7 +248,7 @@ func parseChunk(name string, c chunk, budget *int) (docs []rawDoc, diags Diagnos
 		var yn yaml.Node
 		err := dec.Decode(&yn)
 		if err != nil {
-			if err.Error() == "EOF" {
+			if errors.Is(err, io.EOF) {
 				return docs, diags
 			}
 			d := Diagnostic{File: name, Line: c.lineOffset + 1, Column: 1, Message: strings.TrimPrefix(err.Error(), "yaml: "),
