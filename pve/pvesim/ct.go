@@ -56,6 +56,24 @@ func (s *Sim) lookupCT(r *request) (*simCT, error) {
 	return ct, nil
 }
 
+// readCT is the prologue of the read endpoints: the method's permission
+// check (any of privs on /vms/{vmid}), then the container and its parsed
+// config (read only).
+func (s *Sim) readCT(r *request, privs ...string) (*simCT, *ctconf.File, error) {
+	if err := s.checkAny(r, vmPath(r.vmid()), privs...); err != nil {
+		return nil, nil, err
+	}
+	ct, err := s.lookupCT(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := ct.view()
+	if err != nil {
+		return nil, nil, err
+	}
+	return ct, f, nil
+}
+
 // lookupNode checks the node parameter.
 func (s *Sim) lookupNode(r *request) (*simNode, error) {
 	n := s.node[r.params["node"]]
@@ -86,14 +104,7 @@ func configJSON(values map[string]string, lxc []ctconf.LxcEntry) map[string]any 
 // getConfig is GET .../config: pending merged in unless current=1; with
 // snapshot=NAME the snapshot's config.
 func (s *Sim) getConfig(r *request) (any, error) {
-	if err := s.check(r, vmPath(r.vmid()), "VM.Audit"); err != nil {
-		return nil, err
-	}
-	ct, err := s.lookupCT(r)
-	if err != nil {
-		return nil, err
-	}
-	f, err := ct.view()
+	_, f, err := s.readCT(r, "VM.Audit")
 	if err != nil {
 		return nil, err
 	}
@@ -121,14 +132,7 @@ func (s *Sim) getConfig(r *request) (any, error) {
 
 // getPending is GET .../pending (config_with_pending_array).
 func (s *Sim) getPending(r *request) (any, error) {
-	if err := s.check(r, vmPath(r.vmid()), "VM.Audit"); err != nil {
-		return nil, err
-	}
-	ct, err := s.lookupCT(r)
-	if err != nil {
-		return nil, err
-	}
-	f, err := ct.view()
+	_, f, err := s.readCT(r, "VM.Audit")
 	if err != nil {
 		return nil, err
 	}

@@ -49,14 +49,7 @@ func (s *Sim) hasFeature(ct *simCT, sec *ctconf.Section, ok func(*simStorage) bo
 // volume_has_feature exactly; clone needs a storage that can snapshot
 // (linked clones come from snapshots) and copy only storage volumes.
 func (s *Sim) feature(r *request) (any, error) {
-	if err := s.check(r, vmPath(r.vmid()), "VM.Audit"); err != nil {
-		return nil, err
-	}
-	ct, err := s.lookupCT(r)
-	if err != nil {
-		return nil, err
-	}
-	f, err := ct.view()
+	ct, f, err := s.readCT(r, "VM.Audit")
 	if err != nil {
 		return nil, err
 	}
@@ -101,14 +94,7 @@ func (s *Sim) mountVolumes(ct *simCT, sec *ctconf.Section) []*volume {
 
 // listSnapshots is GET .../snapshot.
 func (s *Sim) listSnapshots(r *request) (any, error) {
-	if err := s.check(r, vmPath(r.vmid()), "VM.Audit"); err != nil {
-		return nil, err
-	}
-	ct, err := s.lookupCT(r)
-	if err != nil {
-		return nil, err
-	}
-	f, err := ct.view()
+	ct, f, err := s.readCT(r, "VM.Audit")
 	if err != nil {
 		return nil, err
 	}
@@ -357,14 +343,7 @@ func (s *Sim) snapshotIndex(r *request) (any, error) {
 
 // snapshotConfig is GET .../snapshot/{snapname}/config.
 func (s *Sim) snapshotConfig(r *request) (any, error) {
-	if err := s.checkAny(r, vmPath(r.vmid()), "VM.Snapshot", "VM.Snapshot.Rollback", "VM.Audit"); err != nil {
-		return nil, err
-	}
-	ct, err := s.lookupCT(r)
-	if err != nil {
-		return nil, err
-	}
-	f, err := ct.view()
+	_, f, err := s.readCT(r, "VM.Snapshot", "VM.Snapshot.Rollback", "VM.Audit")
 	if err != nil {
 		return nil, err
 	}
