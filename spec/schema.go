@@ -74,7 +74,7 @@ func defName(kind string) string {
 func validateSchema(doc rawDoc, kind string) (Diagnostics, map[string]bool) {
 	s, err := loadSchema()
 	if err != nil {
-		return Diagnostics{{File: doc.file, Message: err.Error()}}, nil
+		return Diagnostics{{File: doc.file, Message: err.Error()}}, map[string]bool{}
 	}
 	sch := s.container
 	if kind == KindDefaults {
@@ -130,6 +130,9 @@ func (s *compiled) walk(start map[string]any, kwLoc string) []map[string]any {
 	for _, tok := range strings.Split(strings.TrimPrefix(kwLoc, "/"), "/") {
 		if tok == "" {
 			continue
+		}
+		if u, err := url.PathUnescape(tok); err == nil {
+			tok = u
 		}
 		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
 		switch c := cur.(type) {
