@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -227,5 +228,53 @@ func TestLockBetweenReadAndWriteIsWaitedOut(t *testing.T) {
 	}
 	if mainValue(t, e, 101, "memory") != "2048" || mainValue(t, e, 101, "lock") != "" {
 		t.Error("the write did not land after the lock went")
+	}
+}
+
+// tamperAPI reads back a wrong memory value once a config write went
+// through, as if PVE had not applied it.
+type tamperAPI struct {
+	API
+	mu    sync.Mutex
+	wrote bool
+}
+
+func (t *tamperAPI) SetConfig(ctx context.Context, node string, vmid int, ch pve.ConfigChange) (*pve.UPID, error) {
+	u, err := t.API.SetConfig(ctx, node, vmid, ch)
+	t.mu.Lock()
+	t.wrote = err == nil
+	t.mu.Unlock()
+	return u, err
+}
+
+func (t *tamperAPI) Pending(ctx context.Context, node string, vmid int) (pve.PendingConfig, error) {
+	p, err := t.API.Pending(ctx, node, vmid)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err == nil && t.wrote {
+		for i := range p.Entries {
+			if p.Entries[i].Key == "memory" {
+				v := "1536"
+				p.Entries[i].Value = &v
+			}
+		}
+	}
+	return p, err
+}
+
+// Rule 6: a read-back that does not match the plan is a failure after the
+// snapshot, and the policy rolls the container back.
+func TestReadBackMismatchRollsBack(t *testing.T) {
+	inv := testInventory()
+	addCT(inv, 101, true, conf(101, "local-lvm"))
+	e := newEnv(t, inv)
+	p := e.plan(loadSpecs(t, map[string]string{"a.yaml": specMemory(101, "")}))
+	api := &tamperAPI{API: e.api}
+	cr := resultFor(t, Apply(context.Background(), api, p, Options{Clock: e.clock}), 101)
+	if cr.Outcome != OutcomeFailed || !cr.RolledBack || !strings.Contains(cr.Error, `memory: want "2048" live, found current "1536"`) {
+		t.Fatalf("result: %s %s rolled back %v", cr.Outcome, cr.Error, cr.RolledBack)
+	}
+	if mainValue(t, e, 101, "memory") != "1024" {
+		t.Error("not rolled back")
 	}
 }
