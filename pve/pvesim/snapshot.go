@@ -2,7 +2,6 @@ package pvesim
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -27,21 +26,42 @@ func (s *Sim) snapshotCapable(ct *simCT, sec *ctconf.Section) bool {
 // hasFeature is has_feature: ok must hold for the storage of every
 // rootfs/mpN volume; bind and device mount points have no feature.
 func (s *Sim) hasFeature(ct *simCT, sec *ctconf.Section, ok func(*simStorage) bool) bool {
-	for _, key := range sec.Keys() {
-		if key != "rootfs" && !isIndexed(key, "mp") {
-			continue
-		}
-		value, _ := sec.Get(key)
-		volid, _, isVol := volumeOf(key, value)
-		if !isVol {
-			return false
-		}
-		st, err := s.storageOf(ct.node, volid)
-		if err != nil || !ok(st) {
+	for _, m := range s.sectionMounts(ct, sec) {
+		if m.st == nil || !ok(m.st) {
 			return false
 		}
 	}
 	return true
+}
+
+// mountRef is one rootfs/mpN of a config section: its key, and for a
+// storage volume its volid, storage and volume (nil when unknown).
+type mountRef struct {
+	key   string
+	volid string // "" for a bind or device mount point
+	st    *simStorage
+	vol   *volume
+}
+
+// sectionMounts returns the section's mount points (foreach_volume), in
+// key order.
+func (s *Sim) sectionMounts(ct *simCT, sec *ctconf.Section) []mountRef {
+	var out []mountRef
+	for _, key := range sec.Keys() {
+		if key != "rootfs" && !isIndexed(key, "mp") {
+			continue
+		}
+		v, _ := sec.Get(key)
+		m := mountRef{key: key}
+		if volid, _, ok := volumeOf(key, v); ok {
+			m.volid = volid
+			if st, err := s.storageOf(ct.node, volid); err == nil {
+				m.st, m.vol = st, st.volumes[volid[strings.IndexByte(volid, ':')+1:]]
+			}
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
 // feature is GET .../feature: whether the container (or a snapshot of it)
@@ -68,25 +88,12 @@ func (s *Sim) feature(r *request) (any, error) {
 	return map[string]any{"hasFeature": boolInt(s.hasFeature(ct, sec, ok))}, nil
 }
 
-// mountVolumes returns the storage volumes (storage, name) of the
-// config's mount points.
+// mountVolumes returns the storage volumes of the section's mount points.
 func (s *Sim) mountVolumes(ct *simCT, sec *ctconf.Section) []*volume {
 	var out []*volume
-	for _, key := range sec.Keys() {
-		if key != "rootfs" && !isIndexed(key, "mp") {
-			continue
-		}
-		v, _ := sec.Get(key)
-		volid, _, ok := volumeOf(key, v)
-		if !ok {
-			continue
-		}
-		st, err := s.storageOf(ct.node, volid)
-		if err != nil {
-			continue
-		}
-		if vol := st.volumes[volid[strings.IndexByte(volid, ':')+1:]]; vol != nil {
-			out = append(out, vol)
+	for _, m := range s.sectionMounts(ct, sec) {
+		if m.vol != nil {
+			out = append(out, m.vol)
 		}
 	}
 	return out
@@ -301,36 +308,21 @@ func (s *Sim) rollbackSnapshot(r *request) (any, error) {
 // rollbackPossible is volume_rollback_is_possible for each volume of the
 // snapshot: ZFS can only roll back to the most recent snapshot.
 func (s *Sim) rollbackPossible(ct *simCT, sn *ctconf.Snapshot) error {
-	keys := sn.Keys()
-	sort.Strings(keys)
-	for _, key := range keys {
-		if key != "rootfs" && !isIndexed(key, "mp") {
-			continue
-		}
-		v, _ := sn.Get(key)
-		volid, _, ok := volumeOf(key, v)
-		if !ok {
-			continue
-		}
-		st, err := s.storageOf(ct.node, volid)
-		if err != nil || st.typ != "zfspool" {
-			continue
-		}
-		vol := st.volumes[volid[strings.IndexByte(volid, ':')+1:]]
-		if vol == nil {
+	for _, m := range s.sectionMounts(ct, sn.Section) {
+		if m.vol == nil || m.st.typ != "zfspool" {
 			continue
 		}
 		found := false
-		for i, name := range vol.snaps {
+		for i, name := range m.vol.snaps {
 			if name == sn.Name {
 				found = true
-				if i != len(vol.snaps)-1 {
-					return fmt.Errorf("can't rollback, '%s' is not most recent snapshot on '%s'", sn.Name, volid)
+				if i != len(m.vol.snaps)-1 {
+					return fmt.Errorf("can't rollback, '%s' is not most recent snapshot on '%s'", sn.Name, m.volid)
 				}
 			}
 		}
 		if !found {
-			return fmt.Errorf("can't rollback, snapshot '%s' does not exist on '%s'", sn.Name, volid)
+			return fmt.Errorf("can't rollback, snapshot '%s' does not exist on '%s'", sn.Name, m.volid)
 		}
 	}
 	return nil
