@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -128,11 +129,26 @@ func runDemo(ctx context.Context, out io.Writer, o demoOptions) error {
 		return withExit(exitError, fmt.Errorf("demo: the second plan still has changes"))
 	}
 
-	head("# an admin changes ct 101 by hand: pct set 101 --memory 3072 (here through the API)")
-	if _, err := api.SetConfig(ctx, "pve1", 101, pve.ConfigChange{Set: map[string]string{"memory": "3072"}}); err != nil {
+	// The hand change: an applied container whose spec sets its memory
+	// gets 1 GiB more, as an admin running pct set would give it.
+	var target *reconcile.ContainerResult
+	var specMiB int64
+	for i, c := range res.Containers {
+		for _, sc := range specs {
+			if sc.Spec.VMID == c.VMID && sc.Spec.Memory != nil && c.Outcome == reconcile.OutcomeApplied && target == nil {
+				target, specMiB = &res.Containers[i], int64(*sc.Spec.Memory)/(1<<20)
+			}
+		}
+	}
+	if target == nil {
+		return fmt.Errorf("demo: no applied example container sets its memory; nothing to drift")
+	}
+	hand := specMiB + 1024
+	head("# an admin changes ct %d by hand: pct set %d --memory %d (here through the API)", target.VMID, target.VMID, hand)
+	if _, err := api.SetConfig(ctx, target.Node, target.VMID, pve.ConfigChange{Set: map[string]string{"memory": strconv.FormatInt(hand, 10)}}); err != nil {
 		return fmt.Errorf("demo: hand change: %w", err)
 	}
-	fmt.Fprintln(out, "done: ct 101 now has 3 GiB of memory; its spec says 2 GiB")
+	fmt.Fprintf(out, "done: ct %d %s now has %d MiB of memory; its spec says %d MiB\n", target.VMID, target.Name, hand, specMiB)
 
 	head("$ felhom plan %s   # the hand change shows as drift", specDir)
 	if _, err := planOnce(applied); err != nil {
