@@ -115,22 +115,19 @@ func (rt *route) match(segs []string) (map[string]string, bool) {
 
 func splitPath(p string) []string { return strings.Split(strings.Trim(p, "/"), "/") }
 
-// findRoute returns the route for method and path (below /api2/json), or
-// the template of a route with the same path and another method.
-func findRoute(method, p string) (*route, map[string]string, bool) {
+// findRoute returns the route for method and path (below /api2/json) with
+// its path variables, or nil.
+func findRoute(method, p string) (*route, map[string]string) {
 	segs := splitPath(p)
-	pathKnown := false
 	for _, rt := range routes {
-		vars, ok := rt.match(segs)
-		if !ok {
+		if rt.method != method {
 			continue
 		}
-		pathKnown = true
-		if rt.method == method {
-			return rt, vars, true
+		if vars, ok := rt.match(segs); ok {
+			return rt, vars
 		}
 	}
-	return nil, nil, pathKnown
+	return nil, nil
 }
 
 func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -143,10 +140,7 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, &httpError{status: http.StatusNotImplemented, msg: "Method '" + r.Method + " " + r.URL.Path + "' not implemented"})
 		return
 	}
-	if unescaped, err := url.PathUnescape(p); err == nil {
-		p = unescaped
-	}
-	rt, vars, _ := findRoute(r.Method, p)
+	rt, vars := findRoute(r.Method, p) // r.URL.Path is already unescaped
 
 	s.mu.Lock()
 	key := r.Method + " ?"
