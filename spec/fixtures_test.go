@@ -19,7 +19,8 @@ import (
 var update = flag.Bool("update", false, "rewrite golden files")
 
 // want is one expected diagnostic, written in a fixture as
-// "# want: LINE:COL message substring" (or "# want-warning: ...").
+// "# want: LINE:COL text" (or "# want-warning: ..."), where text is found in
+// "message; hint".
 type want struct {
 	file      string
 	line, col int
@@ -69,7 +70,7 @@ func checkWants(t *testing.T, diags Diagnostics, wants []want) {
 		found := false
 		for i, d := range diags {
 			if used[i] || d.File != w.file || d.Line != w.line || d.Column != w.col ||
-				(d.Severity == SeverityWarning) != w.warning || !strings.Contains(d.Message, w.msg) {
+				(d.Severity == SeverityWarning) != w.warning || !strings.Contains(d.Message+"; "+d.Hint, w.msg) {
 				continue
 			}
 			used[i], found = true, true

@@ -425,7 +425,16 @@ func (m *errMapper) add(ve *jsonschema.ValidationError, bad map[string]bool) {
 		if len(path) > 0 && reflect.ValueOf(path[0]).Pointer() == reflect.ValueOf(m.s.def("size")).Pointer() {
 			want = "a size such as 2G or a plain number"
 		}
-		m.emit(valPos, ptr, n, fmt.Sprintf("%s must be %s, not %s", subject(where), want, jsonKind(n)), exampleHint)
+		hint := exampleHint
+		if str, isStr := n.scalar.(string); isStr && n.kind == scalarNode {
+			types := fmt.Sprint(parent["type"])
+			if h := propertyStringHint(lastToken(ptr), str); types == "object" && h != "" {
+				hint = "PVE's property string as a mapping: " + lastToken(ptr) + ": " + h
+			} else if types == "array" {
+				hint = "write a list: " + lastToken(ptr) + ": " + listHint(str)
+			}
+		}
+		m.emit(valPos, ptr, n, fmt.Sprintf("%s must be %s, not %s", subject(where), want, jsonKind(n)), hint)
 	case keyword == "const":
 		bad[ptr] = true
 		want := fmt.Sprint(parent["const"])
