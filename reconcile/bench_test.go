@@ -66,3 +66,49 @@ func BenchmarkPlan(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkApply applies a one-field change (memory) to n running containers
+// at benchLatency per request: per container a read (lock, digest), the
+// snapshot and its task, a read-back after it, the PUT, the verifying read.
+//
+//	go test ./reconcile -run '^$' -bench BenchmarkApply -benchmem
+func BenchmarkApply(b *testing.B) {
+	for _, n := range []int{10, 100} {
+		b.Run(fmt.Sprintf("containers=%d", n), func(b *testing.B) {
+			files := map[string]string{}
+			for i := 0; i < n; i++ {
+				vmid := 1000 + i
+				files[fmt.Sprintf("ct%d.yaml", vmid)] = ctSpec(fmt.Sprintf("ct%d", vmid), fmt.Sprintf("pve%d", i%benchNodes+1), vmid, "memory: 2G\n")
+			}
+			specs := loadSpecs(b, files)
+			calls := 0
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				inv := pvesim.NewInventory("bench")
+				for j := 0; j < benchNodes; j++ {
+					inv.AddNode(fmt.Sprintf("pve%d", j+1)).AddStorage("local-lvm", "lvmthin", "rootdir", "images")
+				}
+				for j := 0; j < n; j++ {
+					vmid := 1000 + j
+					inv.Node(fmt.Sprintf("pve%d", j%benchNodes+1)).AddContainer(vmid, true, conf(vmid, "local-lvm"))
+				}
+				e := newEnv(b, inv, pvesim.WithLatency(pvesim.Latency{Fixed: benchLatency}))
+				p := e.plan(specs)
+				e.resetCalls()
+				b.StartTimer()
+				res := Apply(context.Background(), e.api, p, Options{Clock: e.clock})
+				b.StopTimer()
+				if res.Count()[OutcomeApplied] != n {
+					b.Fatalf("applied %d of %d", res.Count()[OutcomeApplied], n)
+				}
+				for _, c := range e.calls {
+					calls += c
+				}
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(calls)/float64(b.N)/float64(n), "calls/container")
+		})
+	}
+}
