@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -68,6 +69,13 @@ func (c *checker) check(d *Document) {
 		for _, a := range strings.Fields(*s.Nameserver) {
 			if _, err := netip.ParseAddr(a); err != nil {
 				c.errorf("/spec/nameserver", "write IP addresses separated by spaces, e.g. 192.168.1.53 1.1.1.1", "nameserver: %q is not an IP address", a)
+			}
+		}
+	}
+	if s.Searchdomain != nil {
+		for _, d := range strings.Fields(*s.Searchdomain) {
+			if !dnsNameRE.MatchString(d) {
+				c.errorf("/spec/searchdomain", "write domain names separated by spaces, e.g. home.lan example.com", "searchdomain: %q is not a domain name", d)
 			}
 		}
 	}
@@ -157,6 +165,9 @@ func (c *checker) schedule(ptr, expr string) {
 		c.warnf(ptr, "check the date; felhom schedule EXPR --count 3 shows the next runs", "%s: calendar event %q never fires", label(ptr), expr)
 	}
 }
+
+// dnsNameRE is pve-common's dns-name format (PVE/JSONSchema.pm $DNS_NAME_STR).
+var dnsNameRE = regexp.MustCompile(`^([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$`)
 
 // slots returns a map's keys in slot order (net2 before net10).
 func slots[T any](m map[string]T, prefix string) []string {
