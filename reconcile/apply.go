@@ -419,6 +419,13 @@ func (a *applier) step(ctx context.Context, i int, st plan.Step, sr *StepResult)
 
 	case plan.ActionReboot:
 		upid, err := a.api.Reboot(sctx, cp.Node, cp.VMID)
+		var ae *pve.APIError
+		if errors.As(err, &ae) && strings.HasSuffix(ae.Message, "not running") {
+			// It stopped since the plan: PVE took every change at once,
+			// and the read-back checks that.
+			sr.Status, sr.Error = StepUnchanged, "the container is stopped"
+			return nil
+		}
 		if err != nil {
 			return err
 		}

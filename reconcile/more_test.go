@@ -305,3 +305,26 @@ func TestObserveFailures(t *testing.T) {
 		t.Errorf("plan with no cluster resources: %v", err)
 	}
 }
+
+// A container planned running but stopped before apply: the reboot is not
+// needed (PVE applied every change at once) and the read-back accepts that.
+func TestStoppedSinceThePlan(t *testing.T) {
+	inv := testInventory()
+	addCT(inv, 101, true, conf(101, "local-lvm"))
+	e := newEnv(t, inv)
+	p := e.plan(loadSpecs(t, map[string]string{"a.yaml": specMemory(101, "nameserver: 9.9.9.9\nrestart:\n  mode: when-needed\n")}))
+	upid, err := e.api.Stop(context.Background(), "pve1", 101)
+	if err == nil {
+		_, err = e.api.WaitTask(context.Background(), upid)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr := resultFor(t, e.apply(p, Options{}), 101)
+	if cr.Outcome != OutcomeApplied || cr.Steps[len(cr.Steps)-1].Status != StepUnchanged {
+		t.Fatalf("result: %s %s %+v", cr.Outcome, cr.Error, cr.Steps)
+	}
+	if mainValue(t, e, 101, "nameserver") != "9.9.9.9" || mainValue(t, e, 101, "memory") != "2048" {
+		t.Error("changes not live on the stopped container")
+	}
+}
