@@ -2,7 +2,6 @@ package pvesim
 
 import (
 	"fmt"
-	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -326,9 +325,7 @@ func (s *Sim) listCTs(r *request) (any, error) {
 		if ct.node != r.params["node"] || !s.hasAny(r.token, vmPath(vmid), "VM.Audit") {
 			continue
 		}
-		m := s.vmStatus(ct)
-		m["maxcpu"] = math.Ceil(m["cpus"].(float64))
-		out = append(out, m)
+		out = append(out, s.vmStatus(ct))
 	}
 	return out, nil
 }
