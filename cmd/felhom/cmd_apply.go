@@ -179,7 +179,7 @@ func runApply(ctx context.Context, stdout, stderr io.Writer, o applyOptions, tar
 	} else {
 		writeResult(stdout, res, color)
 	}
-	return applyExit(ctx, res)
+	return applyPlanExit(ctx, p, res)
 }
 
 // applyExit: 130 when interrupted, 1 when a container failed or went
@@ -193,6 +193,15 @@ func applyExit(ctx context.Context, res *reconcile.Result) error {
 		return withExit(exitError, fmt.Errorf("apply: %d container(s) failed, %d stale", c[reconcile.OutcomeFailed], c[reconcile.OutcomeStale]))
 	}
 	return nil
+}
+
+// applyPlanExit adds to applyExit that containers the plan could not plan
+// (status error) make the run an error too, after the others were applied.
+func applyPlanExit(ctx context.Context, p *plan.Plan, res *reconcile.Result) error {
+	if err := applyExit(ctx, res); err != nil {
+		return err
+	}
+	return planExit(p, false)
 }
 
 func confirm(out io.Writer, in io.Reader) (bool, error) {
