@@ -249,22 +249,27 @@ func (s *Sim) vmStatus(ct *simCT) map[string]any {
 	if err != nil {
 		return map[string]any{"vmid": ct.vmid, "status": "unknown"}
 	}
+	// pve-container src/PVE/LXC.pm vmstatus.
 	maxmem := intValue(f, "memory", 512) << 20
-	maxswap := intValue(f, "swap", 512) << 20
-	cpus := float64(s.node[ct.node].maxCPU)
-	if c := intValue(f, "cores", 0); c > 0 {
-		cpus = float64(c)
-	}
-	if v, ok := f.Get("cpulimit"); ok {
-		if l, err := strconv.ParseFloat(v, 64); err == nil && l > 0 && l < cpus {
-			cpus = l
+	maxswap := intValue(f, "swap", 0) << 20
+	cpus := float64(intValue(f, "cores", 0))
+	if cpus == 0 {
+		if v, ok := f.Get("cpulimit"); ok {
+			cpus, _ = strconv.ParseFloat(v, 64)
 		}
+	}
+	if cpus == 0 {
+		cpus = float64(s.node[ct.node].maxCPU)
 	}
 	name, _ := f.Get("hostname")
 	if name == "" {
 		name = fmt.Sprintf("CT%d", ct.vmid)
 	}
+	name = strings.Join(strings.Fields(name), "")
 	maxdisk := ct.maxDisk
+	if maxdisk == 0 {
+		maxdisk = 4 << 30
+	}
 	m := map[string]any{
 		"vmid": ct.vmid, "name": name, "status": "stopped", "type": "lxc",
 		"cpus": cpus, "maxmem": maxmem, "maxswap": maxswap, "maxdisk": maxdisk,
