@@ -115,6 +115,10 @@ func TestPutConfigRules(t *testing.T) {
 		{name: "ct on another node", method: "GET", path: "/nodes/pve1/lxc/200/config", status: 500,
 			msg: "Configuration file 'nodes/pve1/lxc/200.conf' does not exist"},
 		{name: "unknown node", method: "GET", path: "/nodes/pve9/lxc/100/config", status: 500, msg: "no such cluster node 'pve9'"},
+		{name: "hotplug failure", method: "PUT", path: "/nodes/pve1/lxc/100/config", kv: []string{"mp1", "local-lvm:100000,mp=/big"}, status: 400,
+			errs: map[string]string{"mp1": "unable to hotplug mp1: not enough space on storage 'local-lvm'\n"}},
+		{name: "apply failure on a stopped CT", method: "PUT", path: "/nodes/pve1/lxc/102/config", kv: []string{"mp1", "local-lvm:100000,mp=/big"}, status: 400,
+			errs: map[string]string{"mp1": "unable to apply pending change mp1 : not enough space on storage 'local-lvm'\n"}},
 		{name: "storage without rootdir", method: "PUT", path: "/nodes/pve1/lxc/101/config", kv: []string{"mp1", "nas:1,mp=/data"}, status: 500,
 			msg: "storage 'nas' does not allow content type 'rootdir' (Container)"},
 	})
