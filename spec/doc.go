@@ -75,7 +75,8 @@
 // MaxFileSize bytes per file (checked before reading), MaxDocuments per
 // file, MaxDepth levels of nesting, MaxNodes values per document and
 // MaxFileNodes per file after alias expansion (a "billion laughs" stops
-// there), alias cycles, and MaxFiles per tree. yaml.v3 itself refuses flow
+// there; repeated keys count too), alias cycles, MaxFiles per tree, and
+// MaxDiagnosticsPerFile (the rest are counted in one last diagnostic). yaml.v3 itself refuses flow
 // nesting beyond 10000 levels. A panic inside yaml.v3 becomes a diagnostic.
 // Documents are split on "---" lines before parsing, so a syntax error costs
 // only its own document.

@@ -22,6 +22,7 @@ func TestHostileInputsFailCleanly(t *testing.T) {
 		{"self alias", "a: &a [*a]\n", ""},
 		{"huge", strings.Repeat("# comment line\n", MaxFileSize/15+1), "spec files may be at most"},
 		{"many documents", strings.Repeat("---\na: 1\n", MaxDocuments+1), "documents"},
+		{"200k repeated keys", strings.Repeat("a: 1\n", MaxFileSize/5-1), "more than"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,5 +50,19 @@ func TestLoadRefusesHugeFileUnread(t *testing.T) {
 	}
 	if len(set.Containers) != 1 {
 		t.Errorf("the other file was not loaded: %d containers", len(set.Containers))
+	}
+}
+
+// TestDiagnosticsCappedPerFile: a file with thousands of mistakes gives the
+// first MaxDiagnosticsPerFile and one line counting the rest.
+func TestDiagnosticsCappedPerFile(t *testing.T) {
+	data := strings.Repeat("---\na: [1]\n", 500)
+	_, diags := Parse("x.yaml", []byte(data))
+	if len(diags) != MaxDiagnosticsPerFile+1 {
+		t.Fatalf("%d diagnostics, want %d", len(diags), MaxDiagnosticsPerFile+1)
+	}
+	last := diags[len(diags)-1]
+	if !strings.Contains(last.Message, "more problems in this file are not shown") || last.Severity != SeverityError {
+		t.Errorf("last diagnostic %v", last)
 	}
 }

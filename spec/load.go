@@ -446,18 +446,34 @@ func (ds Diagnostics) normalize() Diagnostics {
 		}
 		return a.Value < b.Value
 	})
-	out := ds[:0]
+	var out Diagnostics
 	seen := map[string]bool{}
+	perFile := map[string]int{}
+	hiddenErrors := map[string]bool{}
 	for _, d := range ds {
 		k := fmt.Sprintf("%s:%d:%d:%s", d.File, d.Line, d.Column, d.Message)
 		if seen[k] {
 			continue
 		}
 		seen[k] = true
-		out = append(out, d)
+		perFile[d.File]++
+		if perFile[d.File] <= MaxDiagnosticsPerFile {
+			out = append(out, d)
+		} else if d.Severity == SeverityError {
+			hiddenErrors[d.File] = true
+		}
 	}
-	if len(out) == 0 {
-		return nil
+	// Say how many were left out, after each file's last one shown.
+	for i := len(out) - 1; i >= 0; i-- {
+		f := out[i].File
+		if n := perFile[f] - MaxDiagnosticsPerFile; n > 0 && (i == len(out)-1 || out[i+1].File != f) {
+			more := Diagnostic{File: f, Message: fmt.Sprintf("%d more problems in this file are not shown", n),
+				Hint: "fix the ones above first", Severity: SeverityWarning}
+			if hiddenErrors[f] {
+				more.Severity = SeverityError
+			}
+			out = append(out[:i+1], append(Diagnostics{more}, out[i+1:]...)...)
+		}
 	}
 	return out
 }

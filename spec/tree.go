@@ -30,6 +30,9 @@ const (
 	MaxFileNodes = 200000
 	// MaxFiles is the most spec files Load reads under one root.
 	MaxFiles = 10000
+	// MaxDiagnosticsPerFile is the most diagnostics reported for one file;
+	// the rest are counted in a last one.
+	MaxDiagnosticsPerFile = 100
 )
 
 type nodeKind int
@@ -371,6 +374,10 @@ func (c *converter) convertMap(y *yaml.Node, depth int) *node {
 		}
 		kp := c.position(k)
 		if p, dup := first[k.Value]; dup {
+			c.count++ // a repeated key costs like any value, so a file of them stops at the limit
+			if c.count > MaxNodes {
+				return c.fail(k, fmt.Sprintf("document has more than %d values", MaxNodes), "")
+			}
 			c.dups = append(c.dups, Diagnostic{File: c.file, Line: kp.Line, Column: kp.Column, Value: k.Value,
 				Message: fmt.Sprintf("key %q is used twice (first at line %d)", k.Value, p.Line),
 				Hint:    "each key, and each slot such as net0 or mp0, may appear once; the last one would silently win"})
