@@ -22,6 +22,7 @@ type simOptions struct {
 	taskDuration time.Duration
 	latency      time.Duration
 	jitter       time.Duration
+	authDelay    time.Duration
 	legacyErrors bool
 	allowRemote  bool
 	controlToken string
@@ -58,6 +59,7 @@ the control token it prints. See pve/pvesim/README.md.`,
 	f.DurationVar(&o.taskDuration, "task-duration", 2*time.Second, "how long each task runs")
 	f.DurationVar(&o.latency, "latency", 0, "delay added to every API request")
 	f.DurationVar(&o.jitter, "jitter", 0, "random extra delay, up to this much, per API request")
+	f.DurationVar(&o.authDelay, "auth-failure-delay", 3*time.Second, "wait before answering a refused token (401), as pveproxy does")
 	f.BoolVar(&o.legacyErrors, "legacy-errors", false, "answer errors in the pre-8.4 form (message only in the HTTP reason phrase)")
 	f.BoolVar(&o.allowRemote, "allow-remote", false, "allow listening on a non-loopback address")
 	f.StringVar(&o.controlToken, "control-token", "", "secret for the control endpoint (default: generated and printed)")
@@ -76,7 +78,11 @@ func runSim(ctx context.Context, out io.Writer, o simOptions) error {
 	if err != nil {
 		return withExit(exitInvalid, err)
 	}
-	opts := []pvesim.Option{pvesim.WithTaskDuration(o.taskDuration), pvesim.WithLatency(pvesim.Latency{Fixed: o.latency, Jitter: o.jitter})}
+	opts := []pvesim.Option{
+		pvesim.WithTaskDuration(o.taskDuration),
+		pvesim.WithLatency(pvesim.Latency{Fixed: o.latency, Jitter: o.jitter}),
+		pvesim.WithAuthFailureDelay(o.authDelay),
+	}
 	if o.legacyErrors {
 		opts = append(opts, pvesim.WithLegacyErrors())
 	}

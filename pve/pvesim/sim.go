@@ -32,6 +32,7 @@ type Sim struct {
 	lastPID  uint32
 
 	taskDuration time.Duration
+	authDelay    time.Duration
 	legacyErrors bool
 	latency      Latency
 	faults       []*faultRule
@@ -60,6 +61,10 @@ func WithTaskDuration(d time.Duration) Option { return func(s *Sim) { s.taskDura
 // {"data":null} (plus "errors" for 400) and the text is only in the HTTP
 // reason phrase.
 func WithLegacyErrors() Option { return func(s *Sim) { s.legacyErrors = true } }
+
+// WithAuthFailureDelay makes a refused authentication (401) wait d before
+// the answer, as pveproxy waits 3 s. Default 0.
+func WithAuthFailureDelay(d time.Duration) Option { return func(s *Sim) { s.authDelay = d } }
 
 // WithLatency delays every API request (see Sim.SetLatency).
 func WithLatency(l Latency) Option { return func(s *Sim) { s.latency = l } }

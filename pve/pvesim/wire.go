@@ -164,6 +164,7 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 	tok, authErr := s.authenticate(r)
 	if authErr != nil {
+		s.wait(r.Context(), s.authDelay)
 		s.writeUnauthorized(w, authErr.msg)
 		return
 	}

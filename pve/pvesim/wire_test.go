@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -147,5 +148,16 @@ func TestJSONBodyAccepted(t *testing.T) {
 	}
 	if c := e.conf(102); !strings.Contains(c, "memory: 384\n") || !strings.Contains(c, "onboot: 1\n") {
 		t.Fatalf("config:\n%s", c)
+	}
+}
+
+func TestAuthFailureDelay(t *testing.T) {
+	e := newEnv(t, baseInventory(), WithAuthFailureDelay(50*time.Millisecond))
+	start := time.Now()
+	if r := e.as("admin@pve!full=wrong").call("GET", "/version"); r.status != 401 {
+		t.Fatalf("status %d", r.status)
+	}
+	if d := time.Since(start); d < 50*time.Millisecond {
+		t.Fatalf("401 after %v, before the delay", d)
 	}
 }
