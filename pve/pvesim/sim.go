@@ -212,7 +212,7 @@ func (s *Sim) ClearTaskOutcomes() {
 func (s *Sim) HoldLock(vmid int, lock string, d time.Duration) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.settle()
+	s.settle() // persisted below
 	ct, ok := s.cts[vmid]
 	if !ok {
 		return fmt.Errorf("ct %d: does not exist", vmid)
@@ -269,7 +269,7 @@ func (s *Sim) FinishTasks() int {
 func (s *Sim) ConfigText(vmid int) (string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.settle()
+	s.settleAndPersist()
 	ct, ok := s.cts[vmid]
 	if !ok {
 		return "", false
@@ -281,7 +281,7 @@ func (s *Sim) ConfigText(vmid int) (string, bool) {
 func (s *Sim) Running(vmid int) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.settle()
+	s.settleAndPersist()
 	ct, ok := s.cts[vmid]
 	return ok && ct.running
 }
@@ -291,8 +291,16 @@ func (s *Sim) Running(vmid int) bool {
 func (s *Sim) Inventory() *Inventory {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.settle()
+	s.settleAndPersist()
 	return s.snapshot()
+}
+
+// settleAndPersist brings the state up to the clock and writes the state
+// file if that changed anything. The caller holds s.mu.
+func (s *Sim) settleAndPersist() {
+	if s.settle() {
+		s.persist()
+	}
 }
 
 // wait sleeps for d unless ctx ends or the simulator closes first.
