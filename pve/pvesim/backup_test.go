@@ -268,3 +268,49 @@ func TestStorageListing(t *testing.T) {
 		t.Errorf("volumes %v", vols)
 	}
 }
+
+// TestPruneAlgorithmThroughAPI: PVE's passes (keep-last, hourly, daily,
+// ISO weekly, monthly, yearly) through GET prunebackups, in the node's
+// local time.
+func TestPruneAlgorithmThroughAPI(t *testing.T) {
+	inv := backupInventory()
+	nas := inv.Node("pve1").Storages[3]
+	dates := []string{"2026_11_25-02_00_00", "2026_11_24-02_00_00", "2026_11_17-02_00_00", "2026_11_10-02_00_00",
+		"2026_10_15-02_00_00", "2026_09_15-02_00_00", "2025_12_31-02_00_00", "2024_06_01-02_00_00"}
+	for _, d := range dates {
+		nas.AddBackup(Backup{Volid: "nas:backup/vzdump-lxc-400-" + d + ".tar.zst"})
+	}
+	e := newEnv(t, inv)
+	for _, tc := range []struct {
+		keep string
+		kept string // the dates marked keep, newest first
+	}{
+		{"keep-last=3", "2026_11_25 2026_11_24 2026_11_17"},
+		{"keep-hourly=2", "2026_11_25 2026_11_24"},
+		{"keep-daily=3", "2026_11_25 2026_11_24 2026_11_17"},
+		{"keep-weekly=2", "2026_11_25 2026_11_17"}, // 24th shares ISO week 48 with the 25th
+		{"keep-weekly=5", "2026_11_25 2026_11_17 2026_11_10 2026_10_15 2026_09_15"},
+		{"keep-monthly=3", "2026_11_25 2026_10_15 2026_09_15"},
+		{"keep-yearly=2", "2026_11_25 2025_12_31"},
+		{"keep-last=1,keep-yearly=2", "2026_11_25 2025_12_31 2024_06_01"}, // 2026 already kept by keep-last
+		{"keep-daily=1,keep-monthly=2", "2026_11_25 2026_10_15 2026_09_15"},
+		{"keep-all=1", strings.Join([]string{"2026_11_25", "2026_11_24", "2026_11_17", "2026_11_10", "2026_10_15", "2026_09_15", "2025_12_31", "2024_06_01"}, " ")},
+	} {
+		t.Run(tc.keep, func(t *testing.T) {
+			var kept []string
+			for _, it := range e.ok("GET", "/nodes/pve1/storage/nas/prunebackups", "prune-backups", tc.keep, "vmid", "400").list() {
+				m := it.(map[string]any)
+				if m["mark"] == "keep" {
+					kept = append(kept, strings.TrimPrefix(m["volid"].(string), "nas:backup/vzdump-lxc-400-")[:10])
+				}
+			}
+			// The listing is sorted by volid (oldest first); compare newest first.
+			for i, j := 0, len(kept)-1; i < j; i, j = i+1, j-1 {
+				kept[i], kept[j] = kept[j], kept[i]
+			}
+			if got := strings.Join(kept, " "); got != tc.kept {
+				t.Errorf("kept %s, want %s", got, tc.kept)
+			}
+		})
+	}
+}
