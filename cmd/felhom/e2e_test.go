@@ -454,3 +454,48 @@ mountpoints:
 		t.Errorf("plan:\n%s", out)
 	}
 }
+
+// On a terminal (a pseudo-terminal from util-linux script(1)): apply asks
+// for confirmation, shows colour unless NO_COLOR is set, and draws the live
+// progress display.
+func TestE2ETerminal(t *testing.T) {
+	scriptBin, err := exec.LookPath("script")
+	if err != nil {
+		t.Skip("script(1) not installed: no pseudo-terminal to test with")
+	}
+	e := newE2E(t, examplesInventory(t))
+	onTTY := func(stdin string, noColor bool, args ...string) string {
+		t.Helper()
+		env := []string{}
+		for _, kv := range e.env {
+			if !strings.HasPrefix(kv, "NO_COLOR=") {
+				env = append(env, kv)
+			}
+		}
+		if noColor {
+			env = append(env, "NO_COLOR=1")
+		}
+		cmd := exec.Command(scriptBin, "-qec", felhomBin+" "+strings.Join(args, " "), "/dev/null")
+		cmd.Dir, cmd.Env = repoRoot, append(env, "TERM=xterm")
+		cmd.Stdin = strings.NewReader(stdin)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("felhom %v on a terminal: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	specs := filepath.Join("examples", "containers")
+
+	out := onTTY("no\n", true, "apply", specs)
+	if !strings.Contains(out, "Apply these changes?") || !strings.Contains(out, "Apply cancelled.") || strings.Contains(out, "\x1b[") {
+		t.Fatalf("answer no, NO_COLOR:\n%q", out)
+	}
+	if text, _ := e.sim.ConfigText(101); strings.Contains(text, "memory: 2048") {
+		t.Fatal("applied after the answer no")
+	}
+
+	out = onTTY("yes\n", false, "apply", specs)
+	if !strings.Contains(out, "Apply: 3 applied") || !strings.Contains(out, "\x1b[33m~\x1b[0m") || !strings.Contains(out, "\x1b[2K") {
+		t.Errorf("answer yes, colour, progress display:\n%q", out)
+	}
+}
