@@ -26,6 +26,7 @@ import (
 //	POST   /_felhom/sim/task-duration   {"duration":"2s"}
 //	POST   /_felhom/sim/tasks/finish    finish every running task now
 //	POST   /_felhom/sim/locks           {"vmid":101,"lock":"backup","for":"5m"}
+//	GET    /_felhom/sim/state           the current state as an inventory (JSON)
 const controlPrefix = "/_felhom/sim/"
 
 func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
@@ -59,6 +60,8 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 	}
 	what := r.Method + " " + strings.TrimPrefix(r.URL.Path, controlPrefix)
 	switch what {
+	case "GET state":
+		controlReply(w, http.StatusOK, s.Inventory())
 	case "GET counts":
 		controlReply(w, http.StatusOK, s.RequestCounts())
 	case "DELETE counts":

@@ -160,6 +160,9 @@ func TestControlEndpoint(t *testing.T) {
 	if strings.Contains(e.conf(102), "lock:") {
 		t.Error("lock not released after the clock moved")
 	}
+	if code, m := ctl("ctl", "GET", "state", ""); code != 200 || m["cluster"] != "lab" || len(m["nodes"].([]any)) != 2 {
+		t.Errorf("state: %d %v", code, m)
+	}
 	if code, _ := ctl("ctl", "POST", "faults", `{"kind":"explode"}`); code != 400 {
 		t.Errorf("bad fault kind: %d", code)
 	}
