@@ -157,11 +157,7 @@ func (s *Sim) putConfig(r *request) (any, error) {
 	if err := s.checkAny(r, vmPath(r.vmid()), "VM.Config.Disk", "VM.Config.CPU", "VM.Config.Memory", "VM.Config.Network", "VM.Config.Options"); err != nil {
 		return nil, err
 	}
-	ct, err := s.lookupCT(r)
-	if err != nil {
-		return nil, err
-	}
-	vmid := ct.vmid
+	vmid := r.vmid()
 	u := ctconf.Update{VMID: vmid, Set: map[string]string{}}
 	for k, v := range r.params {
 		switch k {
@@ -177,6 +173,10 @@ func (s *Sim) putConfig(r *request) (any, error) {
 	if len(u.Set) == 0 && len(u.Delete) == 0 && len(u.Revert) == 0 {
 		return nil, errorf("no options specified")
 	}
+	ct, err := s.lookupCT(r)
+	if err != nil {
+		return nil, err
+	}
 	f, err := ct.file()
 	if err != nil {
 		return nil, err
@@ -187,14 +187,7 @@ func (s *Sim) putConfig(r *request) (any, error) {
 	if d := r.params["digest"]; d != "" && d != f.Digest {
 		return nil, errorf("detected modified configuration - file changed by other user? Try again.")
 	}
-	old := func(key string) (string, bool) {
-		if f.Pending != nil {
-			if v, ok := f.Pending.Get(key); ok {
-				return v, true
-			}
-		}
-		return f.Get(key)
-	}
+	old := f.Get // check_ct_modify_config_perm compares with the current config
 	unpriv := false
 	if v, ok := f.Get("unprivileged"); ok && v == "1" {
 		unpriv = true

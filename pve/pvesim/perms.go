@@ -289,11 +289,15 @@ func (s *Sim) checkCTModifyConfig(r *request, node string, vmid int, old func(st
 			if !unprivileged {
 				return permError("changing feature flags for privileged container is only allowed for root@pam")
 			}
-			if !onlyNestingChanges(old, newValue, deleting) {
+			oldValue, _ := old("features")
+			nesting, other := featuresChange(oldValue, newValue, deleting)
+			if other {
 				return permError("changing feature flags (except nesting) is only allowed for root@pam")
 			}
-			if err := s.check(r, vmPath, "VM.Allocate"); err != nil {
-				return err
+			if nesting {
+				if err := s.check(r, vmPath, "VM.Allocate"); err != nil {
+					return err
+				}
 			}
 		case key == "tags":
 			if err := s.check(r, vmPath, "VM.Config.Options"); err != nil {
@@ -374,22 +378,65 @@ func (s *Sim) checkSDN(r *request, value string) error {
 	return s.check(r, p, "SDN.Use")
 }
 
-// onlyNestingChanges reports whether a features change touches nesting
-// only (pve-container: for unprivileged CTs, every flag but nesting must
-// keep its value).
-func onlyNestingChanges(old func(string) (string, bool), newValue string, deleting bool) bool {
-	oldValue, _ := old("features")
-	of, err1 := format.ParseFeatures(oldValue)
-	nf := format.Features{}
-	var err2 error
-	if !deleting {
-		nf, err2 = format.ParseFeatures(newValue)
+// featuresChange compares feature flags as check_ct_modify_config_perm
+// does: with old flags, flag by flag (a nesting change, or any other
+// change); without old flags (or on delete), nesting alone counts as a
+// nesting change and anything else as another change.
+func featuresChange(oldValue, newValue string, deleting bool) (nesting, other bool) {
+	onlyNesting := func(f map[string]string) (bool, bool) {
+		_, hasNesting := f["nesting"]
+		return len(f) == 1 && hasNesting, len(f) > 0
 	}
-	if err1 != nil || err2 != nil {
-		return false
+	if deleting {
+		n, any := onlyNesting(featureFlags(oldValue))
+		return n, any && !n
 	}
-	of.Nesting, nf.Nesting = nil, nil
-	return of.Equal(nf)
+	nf := featureFlags(newValue)
+	if oldValue == "" {
+		n, any := onlyNesting(nf)
+		return n, any && !n
+	}
+	of := featureFlags(oldValue)
+	keys := map[string]bool{}
+	for k := range of {
+		keys[k] = true
+	}
+	for k := range nf {
+		keys[k] = true
+	}
+	for k := range keys {
+		if of[k] == nf[k] {
+			continue
+		}
+		if k == "nesting" {
+			nesting = true
+			continue
+		}
+		return nesting, true
+	}
+	return nesting, false
+}
+
+// featureFlags is parse_features: the flags of a features property string,
+// booleans normalised to 1/0 as parse_property_string does.
+func featureFlags(v string) map[string]string {
+	out := map[string]string{}
+	for _, part := range strings.Split(v, ",") {
+		k, val, ok := strings.Cut(part, "=")
+		if !ok || k == "" {
+			continue
+		}
+		if k != "mount" {
+			switch strings.ToLower(val) {
+			case "1", "on", "yes", "true":
+				val = "1"
+			case "0", "off", "no", "false":
+				val = "0"
+			}
+		}
+		out[k] = val
+	}
+	return out
 }
 
 // accessPermissions is GET /access/permissions: the caller's privileges

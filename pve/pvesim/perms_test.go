@@ -38,6 +38,10 @@ func TestPermissionRules(t *testing.T) {
 			msg: "Permission check failed (changing the hookscript is only allowed for root@pam)"},
 		{name: "features other than nesting", token: admin, method: "PUT", path: put, kv: []string{"features", "keyctl=1,nesting=1"}, status: 403,
 			msg: "Permission check failed (changing feature flags (except nesting) is only allowed for root@pam)"},
+		{name: "new features other than nesting, even =0", token: admin, method: "PUT", path: put, kv: []string{"features", "keyctl=0"}, status: 403,
+			msg: "Permission check failed (changing feature flags (except nesting) is only allowed for root@pam)"},
+		{name: "nesting needs VM.Allocate", token: mem, method: "PUT", path: put, kv: []string{"features", "nesting=1"}, status: 403,
+			msg: "Permission check failed (/vms/100, VM.Allocate)"},
 		{name: "features on a privileged CT", token: admin, method: "PUT", path: "/nodes/pve1/lxc/102/config", kv: []string{"features", "nesting=1"}, status: 403,
 			msg: "Permission check failed (changing feature flags for privileged container is only allowed for root@pam)"},
 		// Per-key privileges.
@@ -69,6 +73,10 @@ func TestPermissionRules(t *testing.T) {
 	t.Run("allowed", func(t *testing.T) {
 		e.as(mem).ok("PUT", put, "memory", "1536", "swap", "256")
 		e.as(admin).ok("PUT", put, "features", "nesting=1")
+		// Unchanged flags need no privilege (only changes are checked,
+		// against the current config: apply the pending change first).
+		e.as(admin).task("POST", "/nodes/pve1/lxc/100/status/reboot")
+		e.as(mem).ok("PUT", put, "features", "nesting=yes", "memory", "1500")
 		e.as(viewer).ok("GET", put)
 	})
 	t.Run("listings are filtered", func(t *testing.T) {
