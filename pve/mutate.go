@@ -143,6 +143,27 @@ func (c *Client) Vzdump(ctx context.Context, node string, o VzdumpOptions) (UPID
 	return u, nil
 }
 
+// PruneBackups removes the backups on a storage that the retention
+// q.PruneBackups does not keep (task prunebackups, id "[vmid@]storage").
+// PVE marks first and removes only what it marked "remove": protected
+// backups and archives not named as vzdump names them are never removed.
+// q narrows the prune: with VMID 0 and Type "" every guest's backups on the
+// storage are pruned, and with PruneBackups "" the storage's own retention
+// applies, so callers that mean one container set all three. The
+// parameters go in the query: PVE answers a DELETE with a body with 501.
+//
+// PVE: DELETE /nodes/{node}/storage/{storage}/prunebackups
+func (c *Client) PruneBackups(ctx context.Context, node, storage string, q PruneQuery) (UPID, error) {
+	u, err := c.task(ctx, call{method: http.MethodDelete, tmpl: "/nodes/{node}/storage/{storage}/prunebackups", args: []any{node, storage}, params: q.values()})
+	if err != nil {
+		if q.VMID != 0 {
+			return UPID{}, fmt.Errorf("ct %d: prune backups on %s: %w", q.VMID, storage, err)
+		}
+		return UPID{}, fmt.Errorf("storage %s: prune backups: %w", storage, err)
+	}
+	return u, nil
+}
+
 // Start starts a container (task vzstart).
 //
 // PVE: POST /nodes/{node}/lxc/{vmid}/status/start

@@ -95,6 +95,25 @@ func TestMutations(t *testing.T) {
 		}),
 		want: upid,
 	}, {
+		// The parameters go in the query (a DELETE with a body gets 501);
+		// runEndpointCases checks that.
+		name:    "prune backups of one container",
+		pattern: "DELETE /nodes/pve/storage/local/prunebackups",
+		params:  url.Values{"prune-backups": {"keep-daily=7,keep-last=3"}, "type": {"lxc"}, "vmid": {"100"}},
+		body:    `{"data":"UPID:pve:0000377E:19E15146:5F3C0469:prunebackups:100@local:felhom@pve!ci:"}`,
+		call: task(func(ctx context.Context, c *Client) (UPID, error) {
+			return c.PruneBackups(ctx, "pve", "local", PruneQuery{PruneBackups: "keep-daily=7,keep-last=3", Type: "lxc", VMID: 100})
+		}),
+		want: mustUPID(t, "UPID:pve:0000377E:19E15146:5F3C0469:prunebackups:100@local:felhom@pve!ci:"),
+	}, {
+		name:    "prune backups by the storage's retention",
+		pattern: "DELETE /nodes/pve/storage/local/prunebackups",
+		body:    `{"data":"UPID:pve:0000377E:19E15146:5F3C0469:prunebackups:local:felhom@pve!ci:"}`,
+		call: task(func(ctx context.Context, c *Client) (UPID, error) {
+			return c.PruneBackups(ctx, "pve", "local", PruneQuery{})
+		}),
+		want: mustUPID(t, "UPID:pve:0000377E:19E15146:5F3C0469:prunebackups:local:felhom@pve!ci:"),
+	}, {
 		name:    "start",
 		pattern: "POST /nodes/pve/lxc/100/status/start",
 		body:    answer,

@@ -160,6 +160,15 @@ func (c *Client) StorageContent(ctx context.Context, node, storage string, q Con
 //
 // PVE: GET /nodes/{node}/storage/{storage}/prunebackups
 func (c *Client) PruneBackupsDryRun(ctx context.Context, node, storage string, q PruneQuery) ([]PruneEntry, error) {
+	var out []PruneEntry
+	if err := c.do(ctx, call{method: http.MethodGet, tmpl: "/nodes/{node}/storage/{storage}/prunebackups", args: []any{node, storage}, params: q.values(), out: &out}); err != nil {
+		return nil, fmt.Errorf("storage %s: prune dry run: %w", storage, err)
+	}
+	return out, nil
+}
+
+// values returns q as the parameters of GET and DELETE .../prunebackups.
+func (q PruneQuery) values() url.Values {
 	p := url.Values{}
 	if q.PruneBackups != "" {
 		p.Set("prune-backups", q.PruneBackups)
@@ -170,11 +179,7 @@ func (c *Client) PruneBackupsDryRun(ctx context.Context, node, storage string, q
 	if q.VMID != 0 {
 		p.Set("vmid", strconv.Itoa(q.VMID))
 	}
-	var out []PruneEntry
-	if err := c.do(ctx, call{method: http.MethodGet, tmpl: "/nodes/{node}/storage/{storage}/prunebackups", args: []any{node, storage}, params: p, out: &out}); err != nil {
-		return nil, fmt.Errorf("storage %s: prune dry run: %w", storage, err)
-	}
-	return out, nil
+	return p
 }
 
 // TaskStatus returns a task's state and, once stopped, its exit status.

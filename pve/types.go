@@ -267,7 +267,8 @@ type Volume struct {
 // UnmarshalJSON decodes PVE's loosely typed JSON.
 func (v *Volume) UnmarshalJSON(b []byte) error { return decodeLenient(b, v) }
 
-// PruneQuery parameterises the prune dry run.
+// PruneQuery parameterises a prune: the dry run (PruneBackupsDryRun) and
+// the prune itself (PruneBackups).
 type PruneQuery struct {
 	PruneBackups string // property string, e.g. "keep-last=3,keep-daily=7"; "" uses the storage's setting
 	Type         string // "lxc" or "qemu"; "" for both
