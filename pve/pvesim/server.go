@@ -32,7 +32,6 @@ type Server struct {
 
 	sim *Sim
 	srv *http.Server
-	ln  net.Listener
 }
 
 // StartTLS serves the simulator on a random loopback port.
@@ -73,7 +72,6 @@ func (s *Sim) ListenAndServeTLS(addr string) (*Server, error) {
 		CertPEM:     certPEM,
 		sim:         s,
 		srv:         srv,
-		ln:          ln,
 	}, nil
 }
 

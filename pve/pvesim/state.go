@@ -77,7 +77,6 @@ type simCT struct {
 }
 
 type simUser struct {
-	id  string
 	acl []ACL
 }
 
@@ -261,7 +260,7 @@ func (s *Sim) load(inv *Inventory) error {
 		if err := checkACL(u.ACL); err != nil {
 			return fmt.Errorf("inventory: user %s: %w", u.ID, err)
 		}
-		s.users[u.ID] = &simUser{id: u.ID, acl: u.ACL}
+		s.users[u.ID] = &simUser{acl: u.ACL}
 		for _, t := range u.Tokens {
 			if !tokenNameRE.MatchString(t.Name) {
 				return fmt.Errorf("inventory: user %s: token name %q is not valid", u.ID, t.Name)

@@ -2,7 +2,6 @@ package pvesim
 
 import (
 	"bytes"
-	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
@@ -69,9 +68,6 @@ func asHTTPError(err error) *httpError {
 
 // request is one API call after routing and authentication.
 type request struct {
-	ctx    context.Context
-	method string
-	route  *route
 	params map[string]string // query or body, plus the path variables
 	authID string            // the token id, user@realm!name
 	token  *simToken
@@ -184,7 +180,7 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, paramError(errs))
 		return
 	}
-	req := &request{ctx: r.Context(), method: r.Method, route: rt, params: params, authID: tok.user + "!" + tok.name, token: tok}
+	req := &request{params: params, authID: tok.user + "!" + tok.name, token: tok}
 
 	s.mu.Lock()
 	settled := s.settle()
