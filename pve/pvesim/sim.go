@@ -36,7 +36,7 @@ type Sim struct {
 	legacyErrors bool
 	latency      Latency
 	faults       []*faultRule
-	outcomes     []*TaskOutcome
+	outcomes     []*outcomeRule
 	holds        []*lockHold
 	counts       map[string]int
 	rnd          *mrand.Rand
@@ -196,7 +196,7 @@ func (s *Sim) ClearFaults() {
 func (s *Sim) SetTaskOutcome(o TaskOutcome) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.outcomes = append(s.outcomes, &o)
+	s.outcomes = append(s.outcomes, &outcomeRule{TaskOutcome: o})
 }
 
 // ClearTaskOutcomes removes every task steering rule.

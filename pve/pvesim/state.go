@@ -95,6 +95,12 @@ type lockHold struct {
 	until time.Time
 }
 
+// outcomeRule is a task steering rule with the number of tasks it steered.
+type outcomeRule struct {
+	TaskOutcome
+	used int
+}
+
 // faultRule is an injected fault with its hit count.
 type faultRule struct {
 	Fault

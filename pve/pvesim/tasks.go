@@ -95,22 +95,14 @@ func (s *Sim) startTask(r *request, spec taskSpec) string {
 	t := &task{upid: up, id: up.String(), node: spec.node, authID: r.authID, started: now,
 		due: now.Add(s.taskDuration), finish: spec.finish, abort: spec.abort}
 	for _, o := range s.outcomes {
-		if o.Type != "" && o.Type != spec.typ || o.ID != "" && o.ID != spec.id {
+		if o.Type != "" && o.Type != spec.typ || o.ID != "" && o.ID != spec.id || o.Count > 0 && o.used >= o.Count {
 			continue
 		}
-		if o.Count < 0 {
-			continue
-		}
+		o.used++
 		t.fail = o.Fail
 		t.addWarnings = o.Warnings
 		if o.Duration > 0 {
 			t.due = now.Add(o.Duration)
-		}
-		if o.Count > 0 {
-			o.Count--
-			if o.Count == 0 {
-				o.Count = -1 // used up
-			}
 		}
 		break
 	}
