@@ -154,7 +154,7 @@ func TestHotplugAndPending(t *testing.T) {
 	}{
 		{"memory", float64(2048), float64(2048), false},
 		{"hostname", "web2", "web2", false},
-		{"cpulimit", 1.5, 1.5, false},
+		{"cpulimit", "1.5", "1.5", false}, // numbers stay strings (check_type)
 		{"nameserver", nil, "1.1.1.1", true},
 	} {
 		if cur[tc.key] != tc.cur || merged[tc.key] != tc.merged {

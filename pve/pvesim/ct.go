@@ -15,8 +15,9 @@ import (
 // src/PVE/API2/LXC/Status.pm; pve-manager PVE/API2/Cluster.pm resources).
 
 // keyTypes gives the JSON type PVE's config parser gives each key's value
-// (pve-container Config.pm check_type: integers and booleans become
-// numbers, so does a number such as cpulimit).
+// (pve-container src/PVE/LXC/Config.pm check_type: integers go through
+// int() and booleans become 1/0, so both are JSON numbers; a number such
+// as cpulimit is returned as the matched string and stays a JSON string).
 var keyTypes = func() map[string]ptype {
 	m := map[string]ptype{"snaptime": tInteger}
 	for _, p := range ctOptions {
@@ -33,10 +34,6 @@ func typedValue(key, v string) any {
 	case tInteger, tBoolean:
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 			return n
-		}
-	case tNumber:
-		if f, err := strconv.ParseFloat(v, 64); err == nil {
-			return f
 		}
 	}
 	return v
