@@ -327,6 +327,14 @@ func TestClientReadsEverything(t *testing.T) {
 	}
 	_, err = c.Permissions(ctx, "/vms/100")
 	must("permissions", err)
+	upid, err := c.PruneBackups(ctx, "pve1", "nas", pve.PruneQuery{PruneBackups: "keep-last=1", VMID: 300, Type: "lxc"})
+	must("prune", err)
+	if _, err := c.WaitTask(ctx, upid); err != nil {
+		t.Fatalf("prune task: %v", err)
+	}
+	if vols, _ := c.StorageContent(ctx, "pve1", "nas", pve.ContentQuery{Content: "backup", VMID: 300}); len(vols) != 3 {
+		t.Errorf("after prune keep-last=1 of lxc 300: %d backups (want the kept, the protected and the qemu one)", len(vols))
+	}
 
 	wait := func(what string, upid pve.UPID, err error) {
 		t.Helper()
@@ -334,7 +342,7 @@ func TestClientReadsEverything(t *testing.T) {
 		_, err = c.WaitTask(ctx, upid)
 		must(what+" task", err)
 	}
-	upid, err := c.CreateSnapshot(ctx, "pve1", 100, "s1", "")
+	upid, err = c.CreateSnapshot(ctx, "pve1", 100, "s1", "")
 	wait("snapshot", upid, err)
 	upid, err = c.RollbackSnapshot(ctx, "pve1", 100, "s1", true)
 	wait("rollback", upid, err)
