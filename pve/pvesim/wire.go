@@ -249,30 +249,47 @@ func readParams(r *http.Request) (map[string]string, *httpError) {
 	return params, nil
 }
 
-// authenticate checks the API token header. Only API tokens are modelled;
-// a request without one is "No ticket" as PVE says without a ticket cookie.
+// authenticate checks the API token header as pve-access-control's
+// verify_token does. Only API tokens are modelled; a request without one is
+// "No ticket" as PVE says without a ticket cookie. A refused token is
+// "Authentication failed!" (pve-manager 26c10a2, Jan 2026); with legacy
+// errors, the raw reason older servers showed.
 func (s *Sim) authenticate(r *http.Request) (*simToken, *httpError) {
 	h := r.Header.Get("Authorization")
-	if h == "" {
-		return nil, &httpError{status: http.StatusUnauthorized, msg: "No ticket"}
-	}
 	v, ok := strings.CutPrefix(h, "PVEAPIToken=")
 	if !ok {
 		v, ok = strings.CutPrefix(h, "PVEAPIToken ")
 	}
-	failed := &httpError{status: http.StatusUnauthorized, msg: "Authentication failed!"}
 	if !ok {
-		return nil, failed
+		return nil, &httpError{status: http.StatusUnauthorized, msg: "No ticket"}
 	}
-	id, secret, ok := strings.Cut(strings.TrimSpace(v), "=")
-	if !ok {
-		return nil, failed
+	fail := func(raw string) *httpError {
+		if s.legacyErrors {
+			return &httpError{status: http.StatusUnauthorized, msg: raw}
+		}
+		return &httpError{status: http.StatusUnauthorized, msg: "Authentication failed!"}
+	}
+	v = strings.TrimSpace(v)
+	i := strings.LastIndexByte(v, '=') // /^(.*)=(.*)$/ is greedy
+	if i < 0 {
+		return nil, fail("no tokenid specified")
+	}
+	id, secret := v[:i], v[i+1:]
+	user, name, ok := strings.Cut(id, "!")
+	if !ok || !userIDRE.MatchString(user) || !tokenNameRE.MatchString(name) {
+		return nil, fail("'" + id + "' is not a valid token ID - not able to split into user and token parts")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, known := s.users[user]; !known && user != "root@pam" {
+		return nil, fail("no such user ('" + user + "')")
+	}
 	t := s.tokens[id]
-	if t == nil || t.secret != secret {
-		return nil, failed
+	if t == nil {
+		return nil, fail("no such token '" + name + "' for user '" + user + "'")
+	}
+	if t.secret != secret {
+		return nil, fail("invalid token value!")
 	}
 	return t, nil
 }
