@@ -23,6 +23,7 @@ type API interface {
 	DeleteSnapshot(ctx context.Context, node string, vmid int, name string, force bool) (pve.UPID, error)
 	RollbackSnapshot(ctx context.Context, node string, vmid int, name string, start bool) (pve.UPID, error)
 	Vzdump(ctx context.Context, node string, o pve.VzdumpOptions) (pve.UPID, error)
+	PruneBackups(ctx context.Context, node, storage string, q pve.PruneQuery) (pve.UPID, error)
 	Reboot(ctx context.Context, node string, vmid int) (pve.UPID, error)
 	WaitTask(ctx context.Context, upid pve.UPID) (pve.TaskResult, error)
 }

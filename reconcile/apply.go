@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/felhom/felhom/pve"
+	"github.com/felhom/felhom/pve/prune"
 	"github.com/felhom/felhom/reconcile/diff"
 	"github.com/felhom/felhom/reconcile/plan"
 	"github.com/felhom/felhom/spec"
@@ -456,9 +458,18 @@ func (a *applier) step(ctx context.Context, i int, st plan.Step, sr *StepResult)
 		return nil
 
 	case plan.ActionPrune:
-		// A prune rides on the vzdump of the same storage (foldPrune); the
-		// API interface has no call for a prune on its own.
-		return fmt.Errorf("prune backups on %s: no vzdump step to carry it", p["storage"])
+		// A prune with a vzdump to the same storage rode on it (foldPrune);
+		// this one stands alone: PVE's own prune, for this container's
+		// backups only, by the retention the plan carries.
+		q, err := pruneQuery(cp.VMID, p)
+		if err != nil {
+			return err
+		}
+		upid, err := a.api.PruneBackups(sctx, cp.Node, p["storage"], q)
+		if err != nil {
+			return err
+		}
+		return a.await(sctx, upid, sr)
 	}
 	return fmt.Errorf("unknown action %v", st.Action)
 }
@@ -483,6 +494,28 @@ func (a *applier) write(ctx context.Context, fn func() error) error {
 	}
 }
 
+// pruneQuery checks a prune step's parameters and turns them into PVE's
+// prune call. Rule 8: the prune must name this container (without a vmid PVE
+// prunes every guest's backups on the storage) and the spec's retention
+// (without one PVE applies the storage's own). A plan read from a file is
+// checked as strictly as one just made.
+func pruneQuery(vmid int, p map[string]string) (pve.PruneQuery, error) {
+	switch {
+	case p["storage"] == "":
+		return pve.PruneQuery{}, errors.New("prune backups: the step names no storage")
+	case p["vmid"] != strconv.Itoa(vmid):
+		return pve.PruneQuery{}, fmt.Errorf("prune backups on %s: the step is for vmid %q, not this container's %d; felhom prunes only the container's own backups", p["storage"], p["vmid"], vmid)
+	case p["type"] != "lxc":
+		return pve.PruneQuery{}, fmt.Errorf("prune backups on %s: the step is for type %q, not lxc", p["storage"], p["type"])
+	case p["prune-backups"] == "":
+		return pve.PruneQuery{}, fmt.Errorf("prune backups on %s: the step carries no retention; felhom never prunes by the storage's own", p["storage"])
+	}
+	if _, err := prune.ParseOptions(p["prune-backups"]); err != nil {
+		return pve.PruneQuery{}, fmt.Errorf("prune backups on %s: %w", p["storage"], err)
+	}
+	return pve.PruneQuery{PruneBackups: p["prune-backups"], Type: "lxc", VMID: vmid}, nil
+}
+
 // foldPrune finds prune steps that the vzdump step can carry out itself
 // (vzdump with prune-backups and remove=1 prunes that storage after the
 // backup, as PVE's own backup jobs do).
@@ -498,7 +531,12 @@ func (a *applier) foldPrune() map[int]bool {
 		return out
 	}
 	for i, s := range a.cp.Steps {
-		if s.Action == plan.ActionPrune && s.Params["storage"] == dumpStorage && s.Params["prune-backups"] != "" {
+		if s.Action != plan.ActionPrune || s.Params["storage"] != dumpStorage {
+			continue
+		}
+		if _, err := pruneQuery(a.cp.VMID, s.Params); err == nil {
+			// A prune the check refuses is not folded: it runs as its own
+			// step and fails there, loudly.
 			out[i] = true
 			break
 		}

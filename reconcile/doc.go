@@ -69,9 +69,22 @@
 //  8. Apply only runs the plan's steps; the plan never deletes unusedN
 //     volumes, containers or backups outside the declared retention. A
 //     backup prune step rides on the vzdump to the same storage
-//     (prune-backups with remove=1, as PVE's backup jobs prune), since the
-//     API interface has no prune call of its own; a prune step without such
-//     a vzdump fails loudly rather than being skipped.
+//     (prune-backups with remove=1, as PVE's backup jobs prune); a prune
+//     step with no such vzdump runs PVE's prune (DELETE
+//     .../prunebackups, task prunebackups) and awaits its task. Either
+//     way PVE marks before it removes, so only what the retention selects
+//     goes, never a protected or renamed archive. Apply refuses a prune
+//     step that does not name this container (vmid, type lxc) or carries
+//     no retention: PVE would prune every guest, or by the storage's own.
+//
+// Diff plans a prune only beside a vzdump. Planning one on its own (a
+// retention made stricter than what is on the storage) would need a read
+// of the storage per container with a retention in every plan (the
+// prunebackups dry run: 3 calls per such container instead of 2, also
+// when nothing changes), and the excess it would find goes with the next
+// backup felhom makes to that storage, whose vzdump prunes by the spec's
+// retention. Until then the backups are kept, which is the safe side of
+// rule 8.
 //  9. Root-only changes are planned as blocked; apply does not run blocked
 //     containers.
 //  10. Containers run in parallel, at most Options.Concurrency at a time;

@@ -193,7 +193,9 @@ backup: {schedule: daily, storage: nfs, compress: none, notes-template: "{{guest
 		l.SnapshotStorages = nil
 		return l
 	}(), testOpts)
-	want = []string{"Datastore.AllocateSpace@/storage/nfs", "VM.Backup@/vms/101", "VM.Config.Memory@/vms/101"}
+	// The prune rides on the vzdump, which PVE allows only with
+	// Datastore.Allocate on the storage.
+	want = []string{"Datastore.Allocate@/storage/nfs", "Datastore.AllocateSpace@/storage/nfs", "VM.Backup@/vms/101", "VM.Config.Memory@/vms/101"}
 	if got := privList(cp); !reflect.DeepEqual(got, want) {
 		t.Errorf("vzdump privileges\n got %q\nwant %q", got, want)
 	}

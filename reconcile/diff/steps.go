@@ -282,6 +282,13 @@ func (d *differ) protect() (steps []plan.Step, refused string) {
 	steps = append(steps, plan.Step{Action: plan.ActionVzdump, Params: params,
 		Why: cannot + "; backs it up first (snapshot policy: vzdump)"})
 	if r := pruneBackups(b.Retention); r != "" {
+		// Apply folds this prune into the vzdump (prune-backups, remove=1),
+		// and PVE lets a vzdump prune only with Datastore.Allocate on the
+		// storage (pve-manager PVE/API2/VZDump.pm
+		// assert_param_permission_vzdump). A prune of its own would need
+		// only what the vzdump needs already (PruneBackups.pm delete, with
+		// a vmid: Datastore.AllocateSpace and VM.Backup).
+		d.privilege("/storage/"+b.Storage, "Datastore.Allocate")
 		steps = append(steps, plan.Step{Action: plan.ActionPrune,
 			Params: map[string]string{"storage": b.Storage, "type": "lxc", "vmid": strconv.Itoa(d.s.VMID), "prune-backups": r},
 			Why:    "keeps the backups the retention declares"})
