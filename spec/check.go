@@ -354,6 +354,9 @@ func applyDefaults(d *Document) {
 		k := DefaultSnapshotKeep
 		s.Snapshot.Keep = &k
 	}
+	if s.Snapshot.OnFailure == "" {
+		s.Snapshot.OnFailure = OnFailureRollback
+	}
 	if s.Restart == nil {
 		s.Restart = &RestartPolicy{}
 	}

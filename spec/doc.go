@@ -34,7 +34,8 @@
 // with no value ("memory:") is dropped with a warning.
 //
 // After Load these are always set: Hostname (metadata.name), Snapshot
-// (before-change true, when-impossible refuse, keep DefaultSnapshotKeep),
+// (before-change true, when-impossible refuse, keep DefaultSnapshotKeep,
+// on-failure rollback),
 // Restart.Mode (never, or window when only a window is given) and Drift
 // (revert). Parse returns documents as written, without them.
 //

@@ -125,7 +125,8 @@ spec: {node: pve1, vmid: 101, hostname: bee.lan}
 	if *a.Spec.Hostname != "a" || *b.Spec.Hostname != "bee.lan" {
 		t.Errorf("hostnames %q %q", *a.Spec.Hostname, *b.Spec.Hostname)
 	}
-	want := ContainerSpec{Snapshot: &SnapshotPolicy{BeforeChange: ptr(true), WhenImpossible: SnapshotRefuse, Keep: ptr(DefaultSnapshotKeep)},
+	want := ContainerSpec{Snapshot: &SnapshotPolicy{BeforeChange: ptr(true), WhenImpossible: SnapshotRefuse, Keep: ptr(DefaultSnapshotKeep),
+		OnFailure: OnFailureRollback},
 		Restart: &RestartPolicy{Mode: RestartNever}, Drift: DriftRevert}
 	got := ContainerSpec{Snapshot: b.Spec.Snapshot, Restart: b.Spec.Restart, Drift: b.Spec.Drift}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -223,7 +223,17 @@ type SnapshotPolicy struct {
 	WhenImpossible string `json:"when-impossible,omitempty"`
 	// Keep is how many felhom snapshots to keep (default DefaultSnapshotKeep).
 	Keep *int `json:"keep,omitempty"`
+	// OnFailure is what apply does when a step fails after the snapshot:
+	// OnFailureRollback (default) or OnFailureLeave (DESIGN.md safety
+	// rule 7).
+	OnFailure string `json:"on-failure,omitempty"`
 }
+
+// Failure policy values for SnapshotPolicy.OnFailure.
+const (
+	OnFailureRollback = "rollback" // roll back to the felhom snapshot
+	OnFailureLeave    = "leave"    // leave the container half-done and report what is done
+)
 
 // DefaultSnapshotKeep is the number of felhom snapshots kept when the spec
 // does not say.
