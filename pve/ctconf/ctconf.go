@@ -3,6 +3,8 @@ package ctconf
 import (
 	"sort"
 	"strings"
+
+	"github.com/felhom/felhom/pve/format"
 )
 
 // Section is one section of the config file: the main config, the
@@ -53,12 +55,9 @@ type File struct {
 	Warnings []string
 }
 
-// PendingDelete is one entry of the pending delete list.
-type PendingDelete struct {
-	Key string
-	// Force is the '!' prefix (never set by PVE for containers).
-	Force bool
-}
+// PendingDelete is one entry of the pending delete list: a delete list
+// item, whose Force (the '!' prefix) PVE never sets for containers.
+type PendingDelete = format.DeleteItem
 
 // PendingEntry is one element of GET /nodes/{node}/lxc/{vmid}/pending.
 type PendingEntry struct {
@@ -81,7 +80,7 @@ type Update struct {
 	Digest string
 	// Set maps option names to their new values.
 	Set map[string]string
-	// Delete lists the options to delete (the API's "delete", split with SplitList).
+	// Delete lists the options to delete (the API's "delete", split with format.SplitList).
 	Delete []string
 	// Revert lists the pending changes to revert.
 	Revert []string

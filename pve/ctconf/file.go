@@ -228,19 +228,21 @@ func perlTrue(s string) bool { return s != "" && s != "0" }
 
 // perlSplit is Perl's split with a literal separator: trailing empty
 // fields are removed.
-func perlSplit(s, sep string) []string {
-	parts := strings.Split(s, sep)
-	for len(parts) > 0 && parts[len(parts)-1] == "" {
-		parts = parts[:len(parts)-1]
-	}
-	return parts
-}
+func perlSplit(s, sep string) []string { return dropTrailingEmpty(strings.Split(s, sep)) }
 
 // nulsRE is the separator of split(/\0+/, $env).
 var nulsRE = regexp.MustCompile(`\x00+`)
 
 // perlSplitNULs is split(/\0+/, $env).
-func perlSplitNULs(s string) []string { return perlSplitRE(s, nulsRE) }
+func perlSplitNULs(s string) []string { return dropTrailingEmpty(nulsRE.Split(s, -1)) }
+
+// dropTrailingEmpty removes the trailing empty fields, as Perl's split does.
+func dropTrailingEmpty(parts []string) []string {
+	for len(parts) > 0 && parts[len(parts)-1] == "" {
+		parts = parts[:len(parts)-1]
+	}
+	return parts
+}
 
 // encodeText is pve-common PVE::ParseUtils::encode_text: UTF-8 bytes other
 // than printable ASCII, and '%' and ':', become %XX (uppercase).

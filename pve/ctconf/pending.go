@@ -1,66 +1,36 @@
 package ctconf
 
 import (
-	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/felhom/felhom/pve/format"
 )
 
-var listSepRE = regexp.MustCompile(`[\t\n\v\f\r ]+`)
-
-// SplitList splits a PVE list parameter as PVE::Tools::split_list does:
-// at NUL bytes when there are any, otherwise at ',', ';' and white space,
-// leading white space ignored.
-func SplitList(s string) []string {
-	if strings.Contains(s, "\x00") {
-		return perlSplit(s, "\x00")
-	}
-	s = strings.NewReplacer(",", " ", ";", " ").Replace(s)
-	s = strings.TrimLeft(s, "\t\n\v\f\r ")
-	if s == "" {
-		return nil
-	}
-	return perlSplitRE(s, listSepRE)
-}
-
-// perlSplitRE is split(/re/, s): trailing empty fields removed.
-func perlSplitRE(s string, re *regexp.Regexp) []string {
-	parts := re.Split(s, -1)
-	for len(parts) > 0 && parts[len(parts)-1] == "" {
-		parts = parts[:len(parts)-1]
-	}
-	return parts
-}
-
-// parsePendingDelete is PVE::AbstractConfig::parse_pending_delete.
+// parsePendingDelete is PVE::AbstractConfig::parse_pending_delete: nothing
+// for a Perl-false line, else the entries as format.SplitWords splits them
+// (no NUL branch), a '!' prefix forcing; a repeated key takes its last
+// entry's force.
 func parsePendingDelete(data string) map[string]bool {
 	res := map[string]bool{}
-	if data == "" {
+	if !perlTrue(data) {
 		return res
 	}
-	data = strings.NewReplacer(",", " ", ";", " ").Replace(data)
-	data = strings.TrimLeft(data, "\t\n\v\f\r ")
-	for _, entry := range perlSplitRE(data, listSepRE) {
+	for _, entry := range format.SplitWords(data) {
 		key := strings.TrimPrefix(entry, "!")
 		res[key] = key != entry
 	}
 	return res
 }
 
-// printPendingDelete is print_pending_delete: keys sorted, forced ones
-// with '!', joined by ','.
+// printPendingDelete is print_pending_delete, which format.FormatDeleteList
+// implements for a list.
 func printPendingDelete(h map[string]bool) string {
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
+	items := make([]format.DeleteItem, 0, len(h))
+	for k, force := range h {
+		items = append(items, format.DeleteItem{Key: k, Force: force})
 	}
-	sort.Strings(keys)
-	for i, k := range keys {
-		if h[k] {
-			keys[i] = "!" + k
-		}
-	}
-	return strings.Join(keys, ",")
+	return format.FormatDeleteList(items)
 }
 
 func (f *File) pendingDeleteHash() map[string]bool {

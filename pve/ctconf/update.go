@@ -289,7 +289,7 @@ func (up *updater) updatePctConfig(u Update, setKeys []string) (map[string]bool,
 				}
 			}
 		case opt == "nameserver" || opt == "searchdomain":
-			value = strings.Join(SplitList(value), " ")
+			value = strings.Join(format.SplitList(value), " ")
 		case opt == "unprivileged":
 			return nil, errors.New("unable to modify read-only option: '" + opt + "'")
 		case opt == "tags":
@@ -317,7 +317,7 @@ func (up *updater) updatePctConfig(u Update, setKeys []string) (map[string]bool,
 // default tag-style (case-insensitive, sorted): lower-cased, sorted,
 // duplicates dropped, joined by ';'.
 func uniqueTags(s string) string {
-	tags := SplitList(s)
+	tags := format.SplitList(s)
 	for i, t := range tags {
 		tags[i] = strings.ToLower(t)
 	}

@@ -568,24 +568,6 @@ func TestHotPluggableTable(t *testing.T) {
 	}
 }
 
-func TestSplitList(t *testing.T) {
-	for in, want := range map[string][]string{
-		"":             nil,
-		"a,b;c d":      {"a", "b", "c", "d"},
-		"  a,,b  ":     {"a", "b"},
-		"a\x00b c":     {"a", "b c"},
-		"mp0, unused1": {"mp0", "unused1"},
-	} {
-		got := SplitList(in)
-		if len(got) == 0 && len(want) == 0 {
-			continue
-		}
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("SplitList(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestUpdateNonVolumeMounts(t *testing.T) {
 	t.Run("bind mount hot-plugged on a running CT as given", func(t *testing.T) {
 		f := mustParse(t, baseConf)
@@ -658,5 +640,22 @@ func TestCPUUnitsClamped(t *testing.T) {
 	}
 	if ClampCPUUnits("9999") != "9999" || ClampCPUUnits("10000") != "10000" {
 		t.Errorf("ClampCPUUnits wrong at the edge")
+	}
+}
+
+func TestPendingDeleteParse(t *testing.T) {
+	// parse_pending_delete: a Perl-false line is no list; NUL bytes do not
+	// split (no split_list NUL branch); the last entry of a key wins.
+	for line, want := range map[string][]PendingDelete{
+		"0":                 {},
+		"swap;!swap cores":  {{Key: "cores"}, {Key: "swap", Force: true}},
+		"!swap,swap":        {{Key: "swap"}},
+		"a\x00b,\vtimezone": {{Key: "a\x00b"}, {Key: "timezone"}},
+	} {
+		f := mustParse(t, "memory: 512\n")
+		f.pending().values["delete"] = line
+		if got := f.PendingDeletes(); !reflect.DeepEqual(got, want) {
+			t.Errorf("delete %q: PendingDeletes = %v, want %v", line, got, want)
+		}
 	}
 }

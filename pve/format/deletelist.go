@@ -17,23 +17,48 @@ type DeleteItem struct {
 // configIDRE is pve-common's $CONFIGID_RE (format pve-configid).
 var configIDRE = regexp.MustCompile(`(?i)^[a-z][a-z0-9_-]+$`)
 
-var spacesRE = regexp.MustCompile(`\s+`)
+// listSepRE is the separator of split(/\s+/, ...): Perl's \s, which
+// unlike Go's also matches \v.
+var listSepRE = regexp.MustCompile(`[\t\n\v\f\r ]+`)
 
-// ParseDeleteList parses a delete list as PVE splits one
-// (PVE::Tools::split_list): keys separated by ',', ';' or white space (or
-// NUL bytes), empty entries ignored; a leading '!' marks a forced delete.
-// Each key must be a config id (pve_verify_configid); the error names the
-// offending entry. The entries keep their order and duplicates.
-func ParseDeleteList(s string) ([]DeleteItem, error) {
-	var fields []string
+// SplitList splits a list parameter as PVE::Tools::split_list does: at NUL
+// bytes when there are any, otherwise as SplitWords.
+func SplitList(s string) []string {
 	if strings.Contains(s, "\x00") {
-		fields = strings.Split(s, "\x00")
-	} else {
-		s = strings.NewReplacer(",", " ", ";", " ").Replace(s)
-		fields = spacesRE.Split(strings.TrimSpace(s), -1)
+		return dropTrailingEmpty(strings.Split(s, "\x00"))
 	}
+	return SplitWords(s)
+}
+
+// SplitWords splits s at ',', ';' and white space, leading white space
+// ignored, and drops trailing empty fields (Perl's split): split_list
+// without its NUL branch, which is how
+// PVE::AbstractConfig::parse_pending_delete splits a pending delete line.
+func SplitWords(s string) []string {
+	s = strings.NewReplacer(",", " ", ";", " ").Replace(s)
+	s = strings.TrimLeft(s, "\t\n\v\f\r ")
+	if s == "" {
+		return nil
+	}
+	return dropTrailingEmpty(listSepRE.Split(s, -1))
+}
+
+// dropTrailingEmpty removes the trailing empty fields, as Perl's split does.
+func dropTrailingEmpty(parts []string) []string {
+	for len(parts) > 0 && parts[len(parts)-1] == "" {
+		parts = parts[:len(parts)-1]
+	}
+	return parts
+}
+
+// ParseDeleteList parses a delete list as PVE splits one (SplitList): keys
+// separated by ',', ';' or white space (or NUL bytes), empty entries
+// ignored; a leading '!' marks a forced delete. Each key must be a config
+// id (pve_verify_configid); the error names the offending entry. The
+// entries keep their order and duplicates.
+func ParseDeleteList(s string) ([]DeleteItem, error) {
 	var items []DeleteItem
-	for _, f := range fields {
+	for _, f := range SplitList(s) {
 		if f == "" {
 			continue
 		}

@@ -21,6 +21,7 @@ func TestParseDeleteList(t *testing.T) {
 		{"!mp0,mp0", []format.DeleteItem{{Key: "mp0", Force: true}, {Key: "mp0"}}},
 		{"mp0\x00net0", []format.DeleteItem{{Key: "mp0"}, {Key: "net0"}}},
 		{"host-managed,Cores", []format.DeleteItem{{Key: "host-managed"}, {Key: "Cores"}}},
+		{"mp0\vnet0", []format.DeleteItem{{Key: "mp0"}, {Key: "net0"}}},
 	}
 	for _, tt := range tests {
 		got, err := format.ParseDeleteList(tt.in)
@@ -74,5 +75,31 @@ func TestFormatDeleteList(t *testing.T) {
 	items, err := format.ParseDeleteList(format.FormatDeleteList([]format.DeleteItem{{Key: "swap"}, {Key: "mp1", Force: true}}))
 	if want := []format.DeleteItem{{Key: "mp1", Force: true}, {Key: "swap"}}; err != nil || !reflect.DeepEqual(items, want) {
 		t.Errorf("round trip = %v, %v; want %v", items, err, want)
+	}
+}
+
+func TestSplitList(t *testing.T) {
+	tests := []struct {
+		in         string
+		list, word []string
+	}{
+		{"", nil, nil},
+		{" \t ", nil, nil},
+		{"a,b;c d", []string{"a", "b", "c", "d"}, []string{"a", "b", "c", "d"}},
+		{"  a,,b  ", []string{"a", "b"}, []string{"a", "b"}},
+		{"mp0, unused1", []string{"mp0", "unused1"}, []string{"mp0", "unused1"}},
+		// Perl's \s matches \v; Go's does not.
+		{"mp0\vnet0", []string{"mp0", "net0"}, []string{"mp0", "net0"}},
+		// split_list splits at NUL bytes only when there are any;
+		// parse_pending_delete never does.
+		{"a\x00b c\x00\x00", []string{"a", "b c"}, []string{"a\x00b", "c\x00\x00"}},
+	}
+	for _, tt := range tests {
+		if got := format.SplitList(tt.in); !reflect.DeepEqual(got, tt.list) {
+			t.Errorf("SplitList(%q) = %q, want %q", tt.in, got, tt.list)
+		}
+		if got := format.SplitWords(tt.in); !reflect.DeepEqual(got, tt.word) {
+			t.Errorf("SplitWords(%q) = %q, want %q", tt.in, got, tt.word)
+		}
 	}
 }

@@ -160,9 +160,9 @@ func (s *Sim) putConfig(r *request) (any, error) {
 		switch k {
 		case "node", "vmid", "digest":
 		case "delete":
-			u.Delete = ctconf.SplitList(v)
+			u.Delete = format.SplitList(v)
 		case "revert":
-			u.Revert = ctconf.SplitList(v)
+			u.Revert = format.SplitList(v)
 		default:
 			u.Set[k] = v
 		}

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/felhom/felhom/pve/ctconf"
 	"github.com/felhom/felhom/pve/format"
 	"github.com/felhom/felhom/pve/prune"
 )
@@ -303,7 +302,7 @@ var (
 // property-string formats through pve/format.
 func checkFormat(fmtName, name, v string) string {
 	if base, ok := strings.CutSuffix(fmtName, "-list"); ok && base != "pve-tag" && base != "dns-name" && base != "lxc-ip-with-ll-iface" {
-		for _, item := range ctconf.SplitList(v) {
+		for _, item := range format.SplitList(v) {
 			if msg := simpleFormat(base, item); msg != "" {
 				return "invalid format - " + msg + "\n"
 			}
@@ -349,14 +348,14 @@ func simpleFormat(name, v string) string {
 			return "value does not look like a valid DNS name"
 		}
 	case "dns-name-list":
-		for _, item := range ctconf.SplitList(v) {
+		for _, item := range format.SplitList(v) {
 			if !dnsNameRE.MatchString(item) {
 				return "value does not look like a valid DNS name"
 			}
 		}
 	case "pve-tag-list":
 		// pve-common PVE::Tools::split_list on ';', ',', ' ' and the tag regex.
-		for _, t := range ctconf.SplitList(v) {
+		for _, t := range format.SplitList(v) {
 			if !tagRE.MatchString(t) {
 				return "invalid characters in tag"
 			}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/felhom/felhom/pve/ctconf"
+	"github.com/felhom/felhom/pve/format"
 	"github.com/felhom/felhom/pve/prune"
 )
 
@@ -35,7 +35,7 @@ func (s *Sim) listStorage(r *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	want := ctconf.SplitList(r.params["content"])
+	want := format.SplitList(r.params["content"])
 	out := []map[string]any{}
 	for _, st := range n.storages {
 		if id := r.params["storage"]; id != "" && id != st.id {

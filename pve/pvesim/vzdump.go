@@ -75,7 +75,7 @@ func (s *Sim) vzdump(r *request) (any, error) {
 			}
 		}
 	} else {
-		for _, v := range ctconf.SplitList(r.params["vmid"]) {
+		for _, v := range format.SplitList(r.params["vmid"]) {
 			vmid, _ := strconv.Atoi(v)
 			if ct := s.cts[vmid]; ct != nil && ct.node != n.name {
 				skipped = append(skipped, vmid)
@@ -85,7 +85,7 @@ func (s *Sim) vzdump(r *request) (any, error) {
 		}
 	}
 	exclude := map[int]bool{}
-	for _, v := range ctconf.SplitList(r.params["exclude"]) {
+	for _, v := range format.SplitList(r.params["exclude"]) {
 		vmid, _ := strconv.Atoi(v)
 		exclude[vmid] = true
 	}
