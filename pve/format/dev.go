@@ -75,6 +75,6 @@ func (d Dev) String() string {
 // Equal reports whether d and o mean the same; unset deny-write equals off.
 func (d Dev) Equal(o Dev) bool {
 	return d.Path == o.Path && d.Mode == o.Mode &&
-		optIntEqual(d.UID, o.UID) && optIntEqual(d.GID, o.GID) &&
+		ptrEqual(d.UID, o.UID) && ptrEqual(d.GID, o.GID) &&
 		boolEqual(d.DenyWrite, o.DenyWrite, false)
 }

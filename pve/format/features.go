@@ -76,7 +76,7 @@ func (f Features) Equal(o Features) bool {
 		boolEqual(f.Keyctl, o.Keyctl, false) &&
 		boolEqual(f.Mknod, o.Mknod, false) &&
 		boolEqual(f.Nesting, o.Nesting, false) &&
-		stringSetEqual(fsTypes(f.Mount), fsTypes(o.Mount))
+		setEqual(fsTypes(f.Mount), fsTypes(o.Mount))
 }
 
 func fsTypes(l []string) []string {

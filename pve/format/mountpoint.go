@@ -2,7 +2,6 @@ package format
 
 import (
 	"regexp"
-	"sort"
 	"strings"
 )
 
@@ -131,21 +130,10 @@ type MountPoint struct {
 	KeepAttrs *bool
 }
 
-// mountCommon holds the keys RootFS and MountPoint share. Its fields are
-// RootFS's, in the same order, so the two convert into each other.
-type mountCommon struct {
-	Volume       string
-	Size         *Size
-	ACL          *bool
-	MountOptions []string
-	Quota        *bool
-	Replicate    *bool
-	RO           *bool
-	Shared       *bool
-}
-
-func parseMountCommon(res map[string]string) (mountCommon, error) {
-	c := mountCommon{
+// parseRootFS reads RootFS's keys, which MountPoint shares, from a split
+// rootfs or mpN value.
+func parseRootFS(res map[string]string) (RootFS, error) {
+	r := RootFS{
 		Volume:    res["volume"],
 		ACL:       boolPtr(res, "acl"),
 		Quota:     boolPtr(res, "quota"),
@@ -156,71 +144,28 @@ func parseMountCommon(res map[string]string) (mountCommon, error) {
 	if v, ok := res["size"]; ok {
 		sz, err := ParseDiskSize(v)
 		if err != nil {
-			return c, &Error{Key: "size", Value: v, Msg: "invalid format - value does not look like a valid disk size: " + v}
+			return RootFS{}, &Error{Key: "size", Value: v, Msg: "invalid format - value does not look like a valid disk size: " + v}
 		}
-		c.Size = &sz
+		r.Size = &sz
 	}
 	if v, ok := res["mountoptions"]; ok {
-		c.MountOptions = strings.Split(v, ";")
+		r.MountOptions = strings.Split(v, ";")
 	}
-	return c, nil
+	return r, nil
 }
 
-func (c mountCommon) print(p *printer) {
-	p.str("volume", c.Volume)
-	if c.Size != nil {
-		p.str("size", c.Size.String())
+// print prints RootFS's keys, which MountPoint shares.
+func (r RootFS) print(p *printer) {
+	p.str("volume", r.Volume)
+	if r.Size != nil {
+		p.str("size", r.Size.String())
 	}
-	p.boolean("acl", c.ACL)
-	p.str("mountoptions", strings.Join(c.MountOptions, ";"))
-	p.boolean("quota", c.Quota)
-	p.boolean("replicate", c.Replicate)
-	p.boolean("ro", c.RO)
-	p.boolean("shared", c.Shared)
-}
-
-func (c mountCommon) equal(o mountCommon) bool {
-	return c.Volume == o.Volume &&
-		sizeEqual(c.Size, o.Size) &&
-		optBoolEqual(c.ACL, o.ACL) &&
-		stringSetEqual(c.MountOptions, o.MountOptions) &&
-		boolEqual(c.Quota, o.Quota, false) &&
-		boolEqual(c.Replicate, o.Replicate, true) &&
-		boolEqual(c.RO, o.RO, false) &&
-		boolEqual(c.Shared, o.Shared, false)
-}
-
-func sizeEqual(a, b *Size) bool {
-	if a == nil || b == nil {
-		return a == nil && b == nil
-	}
-	return *a == *b
-}
-
-// stringSetEqual compares two lists as sets.
-func stringSetEqual(a, b []string) bool {
-	set := func(l []string) []string {
-		m := map[string]bool{}
-		for _, s := range l {
-			m[s] = true
-		}
-		out := make([]string, 0, len(m))
-		for s := range m {
-			out = append(out, s)
-		}
-		sort.Strings(out)
-		return out
-	}
-	sa, sb := set(a), set(b)
-	if len(sa) != len(sb) {
-		return false
-	}
-	for i := range sa {
-		if sa[i] != sb[i] {
-			return false
-		}
-	}
-	return true
+	p.boolean("acl", r.ACL)
+	p.str("mountoptions", strings.Join(r.MountOptions, ";"))
+	p.boolean("quota", r.Quota)
+	p.boolean("replicate", r.Replicate)
+	p.boolean("ro", r.RO)
+	p.boolean("shared", r.Shared)
 }
 
 // ParseRootFS parses a rootfs value. Unknown keys, bad values and a missing
@@ -230,18 +175,14 @@ func ParseRootFS(s string) (RootFS, error) {
 	if err != nil {
 		return RootFS{}, err
 	}
-	c, err := parseMountCommon(res)
-	if err != nil {
-		return RootFS{}, err
-	}
-	return RootFS(c), nil
+	return parseRootFS(res)
 }
 
 // String prints r as PVE writes it (print_property_string): the volume
 // first, then the other keys sorted; size as format_size prints it.
 func (r RootFS) String() string {
 	p := newPrinter(rootfsSchema)
-	mountCommon(r).print(p)
+	r.print(p)
 	return p.String()
 }
 
@@ -249,7 +190,14 @@ func (r RootFS) String() string {
 // mount options as a set, and an unset key equals its default (replicate
 // on; quota, ro, shared off). ACL is tri-state: unset differs from acl=0.
 func (r RootFS) Equal(o RootFS) bool {
-	return mountCommon(r).equal(mountCommon(o))
+	return r.Volume == o.Volume &&
+		ptrEqual(r.Size, o.Size) &&
+		ptrEqual(r.ACL, o.ACL) &&
+		setEqual(r.MountOptions, o.MountOptions) &&
+		boolEqual(r.Quota, o.Quota, false) &&
+		boolEqual(r.Replicate, o.Replicate, true) &&
+		boolEqual(r.RO, o.RO, false) &&
+		boolEqual(r.Shared, o.Shared, false)
 }
 
 // Kind classifies the volume (classify_mountpoint).
@@ -268,7 +216,7 @@ func ParseMountPoint(s string) (MountPoint, error) {
 	if err != nil {
 		return MountPoint{}, err
 	}
-	c, err := parseMountCommon(res)
+	c, err := parseRootFS(res)
 	if err != nil {
 		return MountPoint{}, err
 	}
@@ -281,8 +229,9 @@ func ParseMountPoint(s string) (MountPoint, error) {
 	return m, nil
 }
 
-func (m MountPoint) common() mountCommon {
-	return mountCommon{Volume: m.Volume, Size: m.Size, ACL: m.ACL, MountOptions: m.MountOptions,
+// rootFS returns the keys m shares with RootFS.
+func (m MountPoint) rootFS() RootFS {
+	return RootFS{Volume: m.Volume, Size: m.Size, ACL: m.ACL, MountOptions: m.MountOptions,
 		Quota: m.Quota, Replicate: m.Replicate, RO: m.RO, Shared: m.Shared}
 }
 
@@ -290,7 +239,7 @@ func (m MountPoint) common() mountCommon {
 // then the other keys sorted.
 func (m MountPoint) String() string {
 	p := newPrinter(mpSchema)
-	m.common().print(p)
+	m.rootFS().print(p)
 	p.str("mp", m.MP)
 	p.boolean("backup", m.Backup)
 	p.boolean("keepattrs", m.KeepAttrs)
@@ -300,7 +249,7 @@ func (m MountPoint) String() string {
 // Equal reports whether m and o mean the same, as RootFS.Equal does; the mp
 // paths compare as written, backup and keepattrs unset equal off.
 func (m MountPoint) Equal(o MountPoint) bool {
-	return m.common().equal(o.common()) && m.MP == o.MP &&
+	return m.rootFS().Equal(o.rootFS()) && m.MP == o.MP &&
 		boolEqual(m.Backup, o.Backup, false) &&
 		boolEqual(m.KeepAttrs, o.KeepAttrs, false)
 }

@@ -3,7 +3,6 @@ package format
 import (
 	"net/netip"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -223,10 +222,10 @@ func (n Net) Equal(o Net) bool {
 		addrEqual(n.IP, o.IP) &&
 		addrEqual(n.IP6, o.IP6) &&
 		boolEqual(n.LinkDown, o.LinkDown, false) &&
-		optIntEqual(n.MTU, o.MTU) &&
-		optFloatEqual(n.Rate, o.Rate) &&
-		optIntEqual(n.Tag, o.Tag) &&
-		intSetEqual(n.Trunks, o.Trunks) &&
+		ptrEqual(n.MTU, o.MTU) &&
+		ptrEqual(n.Rate, o.Rate) &&
+		ptrEqual(n.Tag, o.Tag) &&
+		setEqual(n.Trunks, o.Trunks) &&
 		typeOr(n.Type) == typeOr(o.Type)
 }
 
@@ -252,36 +251,4 @@ func addrEqual(a, b string) bool {
 		return err == nil && aa == ab
 	}
 	return false
-}
-
-func optFloatEqual(a, b *float64) bool {
-	if a == nil || b == nil {
-		return a == nil && b == nil
-	}
-	return *a == *b
-}
-
-func intSetEqual(a, b []int) bool {
-	set := func(l []int) []int {
-		m := map[int]bool{}
-		for _, v := range l {
-			m[v] = true
-		}
-		out := make([]int, 0, len(m))
-		for v := range m {
-			out = append(out, v)
-		}
-		sort.Ints(out)
-		return out
-	}
-	sa, sb := set(a), set(b)
-	if len(sa) != len(sb) {
-		return false
-	}
-	for i := range sa {
-		if sa[i] != sb[i] {
-			return false
-		}
-	}
-	return true
 }

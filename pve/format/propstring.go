@@ -1,8 +1,10 @@
 package format
 
 import (
+	"cmp"
 	"errors"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -312,18 +314,21 @@ func boolOr(p *bool, def bool) bool {
 	return *p
 }
 
-// optBoolEqual compares optional booleans that have no default: unset differs
-// from false.
-func optBoolEqual(a, b *bool) bool {
+// ptrEqual compares optional values that have no default: unset differs
+// from every value, zero included.
+func ptrEqual[T comparable](a, b *T) bool {
 	if a == nil || b == nil {
 		return a == nil && b == nil
 	}
 	return *a == *b
 }
 
-func optIntEqual(a, b *int) bool {
-	if a == nil || b == nil {
-		return a == nil && b == nil
+// setEqual compares two lists as sets: order and repeats do not count.
+func setEqual[T cmp.Ordered](a, b []T) bool {
+	set := func(l []T) []T {
+		out := slices.Clone(l)
+		slices.Sort(out)
+		return slices.Compact(out)
 	}
-	return *a == *b
+	return slices.Equal(set(a), set(b))
 }

@@ -81,5 +81,5 @@ func (s Startup) String() string {
 // Equal reports whether s and o set the same values (bare and order=
 // spellings, key order and leading zeros do not matter).
 func (s Startup) Equal(o Startup) bool {
-	return optIntEqual(s.Order, o.Order) && optIntEqual(s.Up, o.Up) && optIntEqual(s.Down, o.Down)
+	return ptrEqual(s.Order, o.Order) && ptrEqual(s.Up, o.Up) && ptrEqual(s.Down, o.Down)
 }
