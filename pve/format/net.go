@@ -215,12 +215,12 @@ func (n Net) Equal(o Net) bool {
 	return n.Name == o.Name &&
 		n.Bridge == o.Bridge &&
 		boolEqual(n.Firewall, o.Firewall, false) &&
-		addrEqual(n.GW, o.GW) &&
-		addrEqual(n.GW6, o.GW6) &&
+		AddrEqual(n.GW, o.GW) &&
+		AddrEqual(n.GW6, o.GW6) &&
 		boolEqual(n.HostManaged, o.HostManaged, false) &&
 		strings.EqualFold(n.HWAddr, o.HWAddr) &&
-		addrEqual(n.IP, o.IP) &&
-		addrEqual(n.IP6, o.IP6) &&
+		AddrEqual(n.IP, o.IP) &&
+		AddrEqual(n.IP6, o.IP6) &&
 		boolEqual(n.LinkDown, o.LinkDown, false) &&
 		ptrEqual(n.MTU, o.MTU) &&
 		ptrEqual(n.Rate, o.Rate) &&
@@ -236,9 +236,11 @@ func typeOr(t string) string {
 	return t
 }
 
-// addrEqual compares addresses or CIDRs by value when both parse, else as
-// written ("dhcp", "auto", "manual").
-func addrEqual(a, b string) bool {
+// AddrEqual reports whether two IP addresses or CIDRs are the same by value
+// ("fd00::1/64" equals "fd00:0::1/64"); keywords ("dhcp", "auto",
+// "manual") and anything else that does not parse compare as written. Net
+// compares gw, gw6, ip and ip6 with it.
+func AddrEqual(a, b string) bool {
 	if a == b {
 		return true
 	}
