@@ -51,8 +51,10 @@ type Options struct {
 	// DefaultStepTimeout). Cancelling Apply's context does not cut a step
 	// short: the running task is awaited so no lock is left behind.
 	StepTimeout time.Duration
-	// OnFailure is the policy for a failure after the snapshot (default
-	// RollbackOnFailure).
+	// OnFailure, when set, overrides every container's policy for a
+	// failure after the snapshot (felhom apply --on-failure). Empty: each
+	// container's own, plan.ContainerPlan.OnFailure (the spec's
+	// snapshot.on-failure), and RollbackOnFailure for a plan that has none.
 	OnFailure OnFailure
 	// Progress receives events as apply goes; nil reports nothing.
 	Progress Progress
@@ -78,9 +80,6 @@ func Apply(ctx context.Context, api API, p *plan.Plan, opts Options) *Result {
 	if opts.StepTimeout <= 0 {
 		opts.StepTimeout = DefaultStepTimeout
 	}
-	if opts.OnFailure == "" {
-		opts.OnFailure = RollbackOnFailure
-	}
 	specs := map[int]*spec.Container{}
 	for i := range opts.Specs {
 		specs[opts.Specs[i].Spec.VMID] = &opts.Specs[i]
@@ -88,12 +87,24 @@ func Apply(ctx context.Context, api API, p *plan.Plan, opts Options) *Result {
 	res := &Result{Started: opts.Clock.Now(), Containers: make([]ContainerResult, len(p.Containers))}
 	forEach(len(p.Containers), opts.Concurrency, func(i int) {
 		cp := p.Containers[i]
-		a := &applier{api: api, opts: opts, cp: &cp, spec: specs[cp.VMID], plan: p}
+		a := &applier{api: api, opts: opts, cp: &cp, spec: specs[cp.VMID], plan: p, onFailure: failurePolicy(opts.OnFailure, cp.OnFailure)}
 		res.Containers[i] = a.run(ctx)
 	})
 	res.Finished = opts.Clock.Now()
 	res.Cancelled = ctx.Err() != nil
 	return res
+}
+
+// failurePolicy is the policy for one container: the override when given,
+// else the container's own from the plan, else rollback.
+func failurePolicy(override OnFailure, planned string) OnFailure {
+	switch {
+	case override != "":
+		return override
+	case planned == plan.OnFailureLeave:
+		return LeaveOnFailure
+	}
+	return RollbackOnFailure
 }
 
 // applier works on one container.
@@ -104,6 +115,8 @@ type applier struct {
 	cp   *plan.ContainerPlan
 	spec *spec.Container
 	cr   ContainerResult
+	// onFailure is this container's failure policy (failurePolicy).
+	onFailure OnFailure
 
 	// digest is what the next write carries; cur the config it belongs to.
 	digest string
@@ -269,7 +282,7 @@ func (a *applier) fail(err error) {
 		a.cr.Warnings = append(a.cr.Warnings, "the change itself is in place and verified; only a retention step failed")
 		return
 	}
-	if a.snapshot == "" || a.opts.OnFailure != RollbackOnFailure {
+	if a.snapshot == "" || a.onFailure != RollbackOnFailure {
 		a.halfDone()
 		if a.snapshot == "" {
 			a.cr.Warnings = append(a.cr.Warnings, "no felhom snapshot to roll back to; the container is left half-done")

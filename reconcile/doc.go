@@ -59,10 +59,12 @@
 //     only when the restart policy allows it; otherwise the pending changes
 //     are reported.
 //  7. A failure after the snapshot rolls the container back to it
-//     (Options.OnFailure "rollback", the default) or leaves it ("leave");
-//     the result lists what was done either way. The policy is an apply
-//     option (felhom apply --on-failure) because the spec has no field for
-//     it yet. Two failures are never rolled back: a stale digest between
+//     ("rollback", the default) or leaves it ("leave"); the result lists
+//     what was done either way. The policy is the container's own, the
+//     spec's snapshot.on-failure carried in the plan
+//     (plan.ContainerPlan.OnFailure); Options.OnFailure (felhom apply
+//     --on-failure) overrides it for every container only when it is
+//     given. Two failures are never rolled back: a stale digest between
 //     felhom's writes (a rollback would also undo the other writer's
 //     change) and a retention step after the read-back matched (the change
 //     is in place and verified).

@@ -22,7 +22,7 @@ type applyOptions struct {
 	global      *globalOptions
 	autoApprove bool
 	concurrency int
-	onFailure   string
+	onFailure   string // "" unless --on-failure is given: each container's own policy
 	lockWait    time.Duration
 	output      string // text or json: the result
 	revision    string
@@ -46,8 +46,10 @@ backup where PVE cannot snapshot it and the spec's snapshot policy asks for
 one), awaited before the first write. Locks are waited out (--lock-wait), every
 write carries the config digest, every task is awaited, and the result is read
 back and verified. A failure after the snapshot rolls the container back to it,
-or with --on-failure leave leaves it and reports what is half-done. Containers
-are worked on --concurrency at a time; one failing does not stop the others.
+or leaves it and reports what is half-done, as the spec's snapshot.on-failure
+says (default rollback); --on-failure, when given, overrides that for every
+container in this run. Containers are worked on --concurrency at a time; one
+failing does not stop the others.
 
 Ctrl-C stops starting new steps; the running task is awaited, so no lock is
 left behind, and the result says what was done. Exit codes: 0 applied, 1 a
@@ -68,7 +70,7 @@ interrupted.`,
 	f := cmd.Flags()
 	f.BoolVar(&o.autoApprove, "auto-approve", false, "apply without asking for confirmation")
 	f.IntVar(&o.concurrency, "concurrency", reconcile.DefaultConcurrency, "containers worked on at once")
-	f.StringVar(&o.onFailure, "on-failure", string(reconcile.RollbackOnFailure), "after a failure past the snapshot: rollback or leave")
+	f.StringVar(&o.onFailure, "on-failure", "", "after a failure past the snapshot: rollback or leave, for every container (default: each spec's snapshot.on-failure)")
 	f.DurationVar(&o.lockWait, "lock-wait", reconcile.DefaultLockWait, "how long to wait for a container's lock (backup, snapshot, ...) to go")
 	f.StringVarP(&o.output, "output", "o", "text", "result format: text or json")
 	f.StringVar(&o.revision, "revision", "", "source revision to record in the plan (default: a digest of the specs)")
@@ -79,7 +81,7 @@ func runApply(ctx context.Context, stdout, stderr io.Writer, o applyOptions, tar
 	if o.output != "text" && o.output != "json" {
 		return withExit(exitInvalid, fmt.Errorf("apply: --output %q: must be text or json", o.output))
 	}
-	if o.onFailure != string(reconcile.RollbackOnFailure) && o.onFailure != string(reconcile.LeaveOnFailure) {
+	if o.onFailure != "" && o.onFailure != string(reconcile.RollbackOnFailure) && o.onFailure != string(reconcile.LeaveOnFailure) {
 		return withExit(exitInvalid, fmt.Errorf("apply: --on-failure %q: must be rollback or leave", o.onFailure))
 	}
 	if o.concurrency < 1 {

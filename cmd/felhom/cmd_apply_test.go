@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/felhom/felhom/pve/pvesim"
 	"github.com/felhom/felhom/reconcile"
 	"github.com/felhom/felhom/reconcile/plan"
 )
@@ -120,5 +122,50 @@ func TestSingleDashOut(t *testing.T) {
 		if o.out != tt.out || o.output != tt.outputs || len(rest) != len(tt.rest) {
 			t.Errorf("%q %q: out %q output %q rest %q", tt.output, tt.args, o.out, o.output, rest)
 		}
+	}
+}
+
+// The failure policy comes from each spec (snapshot.on-failure); the
+// --on-failure flag overrides it only when given.
+func TestE2EApplyFailurePolicyFromSpec(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		flag     []string
+		rollback bool
+	}{
+		{"spec says leave", nil, false},
+		{"flag overrides", []string{"--on-failure", "rollback"}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newE2E(t, examplesInventory(t))
+			dir := t.TempDir()
+			writeSpec(t, dir, "web.yaml", "web", "pve1", 101,
+				"memory: 2G\nnameserver: 9.9.9.9\nrestart:\n  mode: when-needed\nsnapshot:\n  on-failure: leave\n")
+			plan := e.expect(exitOK, repoRoot, "plan", dir)
+			if !strings.Contains(plan, "on failure: left as it is") {
+				t.Errorf("the plan does not show the policy:\n%s", plan)
+			}
+			e.sim.SetTaskOutcome(pvesim.TaskOutcome{Type: "vzreboot", ID: "101", Fail: "reboot timed out"})
+			args := append([]string{"apply", "--auto-approve"}, tt.flag...)
+			out, errOut, code := e.run(repoRoot, append(args, dir)...)
+			if code != exitError {
+				t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+			}
+			mem, _ := simConf(t, e.sim, 101).Get("memory")
+			if tt.rollback {
+				if !strings.Contains(out, "rolled back to felhom-") || mem != "1024" {
+					t.Errorf("want a rollback: memory %s\n%s", mem, out)
+				}
+			} else if !strings.Contains(out, "half-done: set config") || mem != "2048" {
+				t.Errorf("want it left: memory %s\n%s", mem, out)
+			}
+		})
+	}
+}
+
+func TestApplyRefusesAnUnknownFailurePolicy(t *testing.T) {
+	err := runApply(context.Background(), &bytes.Buffer{}, &bytes.Buffer{}, applyOptions{onFailure: "shrug", output: "text", concurrency: 1}, ".")
+	if exitCode(context.Background(), err, &bytes.Buffer{}) != exitInvalid || !strings.Contains(err.Error(), "shrug") {
+		t.Errorf("err %v", err)
 	}
 }

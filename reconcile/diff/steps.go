@@ -234,6 +234,15 @@ func (d *differ) snapshotPolicy() (before bool, whenImpossible string, keep int)
 	return before, whenImpossible, keep
 }
 
+// onFailure returns the container's failure policy (snapshot.on-failure),
+// rollback when the spec does not say.
+func onFailure(c *spec.Container) string {
+	if p := c.Spec.Snapshot; p != nil && p.OnFailure == spec.OnFailureLeave {
+		return plan.OnFailureLeave
+	}
+	return plan.OnFailureRollback
+}
+
 // protect returns the steps that protect the container before its first
 // change (a snapshot, or a vzdump backup when PVE cannot snapshot it and the
 // policy allows), with their retention steps; or the reason the policy

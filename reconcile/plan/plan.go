@@ -97,7 +97,22 @@ type ContainerPlan struct {
 	// Warnings are notes for people about this container (for example
 	// changes left pending by the restart policy); they decide nothing.
 	Warnings []string `json:"warnings"`
+	// OnFailure is the spec's failure policy for a step that fails after
+	// the snapshot: OnFailureRollback or OnFailureLeave. "" (a plan
+	// written before the field existed) leaves the choice to apply's
+	// default.
+	OnFailure string `json:"on_failure"`
 }
+
+// The failure policies of ContainerPlan.OnFailure (the spec's
+// snapshot.on-failure).
+const (
+	// OnFailureRollback rolls the container back to the felhom snapshot.
+	OnFailureRollback = "rollback"
+	// OnFailureLeave leaves the container as the failure left it; the
+	// result reports what is half-done.
+	OnFailureLeave = "leave"
+)
 
 // Privilege is one PVE privilege on one ACL path, as GET /access/permissions
 // reports them.
@@ -173,7 +188,8 @@ func Parse(data []byte) (*Plan, error) {
 	return &p, nil
 }
 
-// Validate checks the invariants documented on the types: known enum values,
+// Validate checks the invariants documented on the types: known enum values
+// (status, class, op, action, on_failure),
 // Steps only with StatusChanges and always with it, and a step for every
 // container with changes.
 func (p *Plan) Validate() error {
@@ -194,6 +210,11 @@ func (p *Plan) Validate() error {
 			if !ch.Op.Valid() {
 				return fmt.Errorf("plan: ct %d: %s: unknown op %q", c.VMID, ch.Path, ch.Op)
 			}
+		}
+		switch c.OnFailure {
+		case "", OnFailureRollback, OnFailureLeave:
+		default:
+			return fmt.Errorf("plan: ct %d: unknown on_failure %q", c.VMID, c.OnFailure)
 		}
 		for i, s := range c.Steps {
 			if !s.Action.Valid() {

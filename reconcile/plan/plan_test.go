@@ -214,6 +214,7 @@ func TestParseRejects(t *testing.T) {
 		{"unknown status", strings.Replace(string(good), `"status":"unchanged"`, `"status":"weird"`, 1), false},
 		{"steps without changes", strings.Replace(string(good), `"status":"changes"`, `"status":"unchanged"`, 1), false},
 		{"unknown class", strings.Replace(string(good), `"class":"hot"`, `"class":"lukewarm"`, 1), false},
+		{"unknown failure policy", strings.Replace(string(good), `"on_failure":""`, `"on_failure":"shrug"`, 1), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -228,6 +229,14 @@ func TestParseRejects(t *testing.T) {
 	}
 	if _, err := Parse([]byte(strings.Replace(string(good), `{`, `{"future_field":1,`, 1))); err != nil {
 		t.Errorf("unknown field refused: %v", err)
+	}
+	// A plan from before on_failure existed reads as "": apply's default.
+	old := strings.ReplaceAll(string(good), `,"on_failure":""`, ``)
+	if old == string(good) || strings.Contains(old, "on_failure") {
+		t.Fatalf("on_failure not removed from %s", old)
+	}
+	if p, err := Parse([]byte(old)); err != nil || p.Containers[0].OnFailure != "" {
+		t.Errorf("plan without on_failure: %v", err)
 	}
 }
 

@@ -210,6 +210,10 @@ func (m *mdWriter) container(c plan.ContainerPlan) {
 			m.line("%d. %s%s", i+1, cell(s.String()), why)
 		}
 	}
+	if leaves(c) {
+		m.line("")
+		m.line("On failure: %s.", cell(leaveNote))
+	}
 	if len(c.Privileges) > 0 {
 		names := make([]string, len(c.Privileges))
 		for i, pr := range c.Privileges {

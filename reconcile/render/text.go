@@ -131,6 +131,9 @@ func (t *textWriter) container(c plan.ContainerPlan) {
 			t.line("      %d. %s%s", i+1, oneLine(s.String()), why)
 		}
 	}
+	if leaves(c) {
+		t.line("    %s %s", t.paint(ansiYellow, "on failure:"), leaveNote)
+	}
 	if len(c.Privileges) > 0 {
 		names := make([]string, len(c.Privileges))
 		for i, pr := range c.Privileges {
@@ -138,6 +141,16 @@ func (t *textWriter) container(c plan.ContainerPlan) {
 		}
 		t.line("    needs: %s", strings.Join(names, ", "))
 	}
+}
+
+// leaveNote says what the failure policy leave means; rollback, the
+// default, is not shown.
+const leaveNote = "left as it is, not rolled back (snapshot.on-failure: leave)"
+
+// leaves reports whether a container that apply will change keeps a
+// failure's half-done state instead of rolling back.
+func leaves(c plan.ContainerPlan) bool {
+	return c.Status == plan.StatusChanges && c.OnFailure == plan.OnFailureLeave
 }
 
 func (t *textWriter) change(ch plan.Change, width int) {
