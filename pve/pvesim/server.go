@@ -10,12 +10,12 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"math/big"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -32,6 +32,12 @@ type Server struct {
 
 	sim *Sim
 	srv *http.Server
+
+	mu sync.Mutex
+	// fresh holds the connections that have not sent a request yet
+	// (http.StateNew); closing is set once Close has closed them.
+	fresh   map[net.Conn]bool
+	closing bool
 }
 
 // StartTLS serves the simulator on a random loopback port.
@@ -63,31 +69,67 @@ func (s *Sim) ListenAndServeTLS(addr string) (*Server, error) {
 		// pveproxy closes idle keep-alive connections after about 5 s.
 		IdleTimeout: 5 * time.Second,
 	}
-	tlsLn := tls.NewListener(ln, srv.TLSConfig)
-	go func() { _ = srv.Serve(tlsLn) }()
 	sum := sha256.Sum256(cert.Certificate[0])
-	return &Server{
+	server := &Server{
 		URL:         "https://" + ln.Addr().String(),
 		Fingerprint: fingerprint(sum[:]),
 		CertPEM:     certPEM,
 		sim:         s,
 		srv:         srv,
-	}, nil
+		fresh:       map[net.Conn]bool{},
+	}
+	srv.ConnState = server.connState
+	srv.RegisterOnShutdown(server.closeFresh)
+	tlsLn := tls.NewListener(ln, srv.TLSConfig)
+	go func() { _ = srv.Serve(tlsLn) }()
+	return server, nil
 }
 
 // Sim returns the simulator the server serves.
 func (srv *Server) Sim() *Sim { return srv.sim }
 
-// Close stops the server and the simulator.
+// Close stops the server and the simulator. Requests in flight finish
+// (the simulator's hanging faults end at once); connections waiting for a
+// request are closed. After 2 s the connections still busy are cut and
+// Close returns an error wrapping context.DeadlineExceeded.
 func (srv *Server) Close() error {
 	srv.sim.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	err := srv.srv.Shutdown(ctx)
-	if errors.Is(err, context.DeadlineExceeded) {
-		err = srv.srv.Close()
+	if err := srv.srv.Shutdown(ctx); err != nil {
+		_ = srv.srv.Close()
+		return fmt.Errorf("sim: shutdown: %w", err)
 	}
-	return err
+	return nil
+}
+
+// connState tracks the connections that have not sent a request yet.
+// http.Server.Shutdown closes idle keep-alive connections at once but
+// waits for a new one until it is 5 s old (a client such as Go's transport
+// may dial connections it then never uses), so closeFresh closes those,
+// and one accepted while Close runs is closed here.
+func (srv *Server) connState(c net.Conn, st http.ConnState) {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	switch {
+	case st != http.StateNew:
+		delete(srv.fresh, c)
+	case srv.closing:
+		_ = c.Close()
+	default:
+		srv.fresh[c] = true
+	}
+}
+
+// closeFresh closes the connections that have not sent a request; Shutdown
+// calls it once its listener is closed.
+func (srv *Server) closeFresh() {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	srv.closing = true
+	for c := range srv.fresh {
+		_ = c.Close()
+	}
 }
 
 // fingerprint prints a digest as PVE does: uppercase hex pairs joined by ':'.
