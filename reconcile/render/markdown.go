@@ -179,7 +179,13 @@ func (m *mdWriter) container(c plan.ContainerPlan) {
 			if ch.Drift {
 				class += ", **drift**"
 			}
-			m.line("| %s | %s | %s | %s | %s | %s |", code(sym), code(ch.Path), cell(ch.Before), cell(ch.After), class, cell(ch.Reason))
+			before, after := cell(ch.Before), cell(ch.After)
+			if b, a, quoted := changeValues(ch.Before, ch.After); quoted {
+				// Markdown would swallow the difference (spaces at a cell's
+				// ends, invisible characters): show both quoted.
+				before, after = code(b), code(a)
+			}
+			m.line("| %s | %s | %s | %s | %s | %s |", code(sym), code(ch.Path), before, after, class, cell(ch.Reason))
 		}
 	}
 	if len(c.Blocked) > 0 {

@@ -25,6 +25,8 @@ func fixtures() map[string]*plan.Plan {
 			{
 				Name: "web", Node: "pve1", VMID: 101, Digest: "7a1c0e9d", Running: true, Status: plan.StatusChanges,
 				Changes: []plan.Change{
+					// Differs only in a trailing space: shown quoted.
+					{Path: "description", Op: plan.OpUpdate, Before: "Public web server", After: "Public web server ", Class: plan.ClassHot, Reason: "applied to the running container at once"},
 					{Path: "memory", Op: plan.OpUpdate, Before: "1 GiB", After: "2 GiB", Class: plan.ClassHot, Reason: "applied to the running container at once"},
 					{Path: "mp0.size", Op: plan.OpUpdate, Before: "8 GiB", After: "16 GiB", Class: plan.ClassHot, Reason: "resize grows the volume at once, running or not"},
 					{Path: "mp1", Op: plan.OpAdd, After: "local-lvm:4,mp=/srv/cache", Class: plan.ClassHot, Reason: "applied to the running container at once"},
@@ -54,6 +56,8 @@ func fixtures() map[string]*plan.Plan {
 				Name: "ci|runner", Node: "pve2", VMID: 104, Digest: "0f0f", Status: plan.StatusError,
 				Changes: []plan.Change{
 					{Path: "rootfs.size", Op: plan.OpUpdate, Before: "16 GiB", After: "8 GiB", Class: plan.ClassImpossible, Reason: "PVE cannot shrink a volume"},
+					// Differs only in a zero-width space: shown quoted.
+					{Path: "searchdomain", Op: plan.OpUpdate, Before: "home.arpa", After: "home\u200b.arpa", Class: plan.ClassHot, Reason: "the container is stopped: applied at once"},
 					{Path: "description", Op: plan.OpUpdate, Before: "line one\nline <two>", After: "a | b *c* `d`", Class: plan.ClassHot, Reason: "the container is stopped: applied at once"},
 				},
 				Blocked: []string{"rootfs.size: PVE cannot shrink a volume"},
@@ -227,5 +231,70 @@ func TestMarkdownAllUnchanged(t *testing.T) {
 	}
 	if s := b.String(); !strings.Contains(s, "0 to change, 2 unchanged") || !strings.Contains(s, "Every container matches its spec.") || strings.Contains(s, "<details>") {
 		t.Errorf("unexpected:\n%s", s)
+	}
+}
+
+func TestLooksSame(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{"Public web server", "Public web server\n", true},
+		{"Public web server", " Public web server", true},
+		{"Public web server", "Public web server\t ", true},
+		{"Public  web server", "Public web server", true},
+		{"home.arpa", "home\u200b.arpa", true},
+		{"web", "\ufeffweb", true},
+		{"web", "web\u00a0", true},
+		{"web", "w\u00adeb", true},
+		{"", " ", true},
+		{"web", "web", false},
+		{"web", "Web", false},
+		{"web server", "webserver", false},
+		{"1 GiB", "2 GiB", false},
+		{"", "web", false},
+	}
+	for _, tt := range tests {
+		if got := looksSame(tt.a, tt.b); got != tt.want {
+			t.Errorf("looksSame(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
+
+// A change a person could not see is quoted in text and Markdown.
+func TestInvisibleChangeQuoted(t *testing.T) {
+	p := &plan.Plan{FormatVersion: plan.FormatVersion, Containers: []plan.ContainerPlan{{
+		Name: "web", Node: "pve1", VMID: 101, Status: plan.StatusChanges,
+		Changes: []plan.Change{
+			{Path: "description", Op: plan.OpUpdate, Before: "Public web server", After: "Public web server\n", Class: plan.ClassHot},
+			{Path: "nameserver", Op: plan.OpUpdate, Before: "1.1.1.1", After: " 1.1.1.1", Class: plan.ClassHot},
+			{Path: "hostname", Op: plan.OpUpdate, Before: "web", After: "web2", Class: plan.ClassHot},
+		},
+		Steps: []plan.Step{{Action: plan.ActionSetConfig, Params: map[string]string{"description": "Public web server\n"}}},
+	}}}
+	var txt, md bytes.Buffer
+	if err := Text(&txt, p, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Markdown(&md, p); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`~ description  "Public web server" → "Public web server\n"  (hot)`,
+		`~ nameserver   "1.1.1.1" → " 1.1.1.1"  (hot)`,
+		`~ hostname     web → web2  (hot)`,
+	} {
+		if !strings.Contains(txt.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, txt.String())
+		}
+	}
+	for _, want := range []string{
+		"| `\"Public web server\"` | `\"Public web server\\n\"` |",
+		"| `\"1.1.1.1\"` | `\" 1.1.1.1\"` |",
+		"| web | web2 |",
+	} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("Markdown lacks %q:\n%s", want, md.String())
+		}
 	}
 }

@@ -155,14 +155,19 @@ func leaves(c plan.ContainerPlan) bool {
 
 func (t *textWriter) change(ch plan.Change, width int) {
 	sym := ch.Op.Symbol()
+	// Quoted values are already one line.
+	before, after, quoted := changeValues(ch.Before, ch.After)
+	if !quoted {
+		before, after = oneLine(before), oneLine(after)
+	}
 	var value string
 	switch ch.Op {
 	case plan.OpAdd:
-		value = oneLine(ch.After)
+		value = after
 	case plan.OpRemove:
-		value = oneLine(ch.Before)
+		value = before
 	default:
-		value = oneLine(ch.Before) + " → " + oneLine(ch.After)
+		value = before + " → " + after
 	}
 	code := ansiYellow
 	switch ch.Op {
