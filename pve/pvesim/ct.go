@@ -52,14 +52,20 @@ func (s *Sim) lookupCT(r *request) (*simCT, error) {
 	return ct, nil
 }
 
-// readCT is the prologue of the read endpoints: the method's permission
-// check (any of privs on /vms/{vmid}), then the container and its parsed
+// ctFor is the prologue of the container endpoints: the method's
+// permission check (any of privs on /vms/{vmid}, as check_any; with one
+// privilege that is check), then the container.
+func (s *Sim) ctFor(r *request, privs ...string) (*simCT, error) {
+	if err := s.checkAny(r, vmPath(r.vmid()), privs...); err != nil {
+		return nil, err
+	}
+	return s.lookupCT(r)
+}
+
+// readCT is ctFor for the read endpoints, with the container's parsed
 // config (read only).
 func (s *Sim) readCT(r *request, privs ...string) (*simCT, *ctconf.File, error) {
-	if err := s.checkAny(r, vmPath(r.vmid()), privs...); err != nil {
-		return nil, nil, err
-	}
-	ct, err := s.lookupCT(r)
+	ct, err := s.ctFor(r, privs...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -296,10 +302,7 @@ func (s *Sim) vmStatus(ct *simCT) map[string]any {
 
 // statusCurrent is GET .../status/current.
 func (s *Sim) statusCurrent(r *request) (any, error) {
-	if err := s.check(r, vmPath(r.vmid()), "VM.Audit"); err != nil {
-		return nil, err
-	}
-	ct, err := s.lookupCT(r)
+	ct, err := s.ctFor(r, "VM.Audit")
 	if err != nil {
 		return nil, err
 	}
@@ -407,10 +410,7 @@ func (s *Sim) version(r *request) (any, error) {
 // power is the shared part of start/stop/shutdown/reboot: permission,
 // the running-state check PVE makes before forking, and the lock check.
 func (s *Sim) power(r *request, typ string) (any, error) {
-	if err := s.check(r, vmPath(r.vmid()), "VM.PowerMgmt"); err != nil {
-		return nil, err
-	}
-	ct, err := s.lookupCT(r)
+	ct, err := s.ctFor(r, "VM.PowerMgmt")
 	if err != nil {
 		return nil, err
 	}
@@ -489,10 +489,7 @@ func (s *Sim) startCT(t *task, ct *simCT) error {
 // then the task grows the volume and writes size= (pve-container
 // src/PVE/API2/LXC.pm resize_vm).
 func (s *Sim) resize(r *request) (any, error) {
-	if err := s.checkAny(r, vmPath(r.vmid()), "VM.Config.Disk"); err != nil {
-		return nil, err
-	}
-	ct, err := s.lookupCT(r)
+	ct, err := s.ctFor(r, "VM.Config.Disk")
 	if err != nil {
 		return nil, err
 	}

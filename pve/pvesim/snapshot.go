@@ -130,10 +130,7 @@ func isTemplate(f *ctconf.File) bool { v, _ := f.Get("template"); return v == "1
 
 // createSnapshot is POST .../snapshot: task vzsnapshot.
 func (s *Sim) createSnapshot(r *request) (any, error) {
-	if err := s.check(r, vmPath(r.vmid()), "VM.Snapshot"); err != nil {
-		return nil, err
-	}
-	ct, err := s.lookupCT(r)
+	ct, err := s.ctFor(r, "VM.Snapshot")
 	if err != nil {
 		return nil, err
 	}
@@ -202,10 +199,7 @@ func (s *Sim) createSnapshot(r *request) (any, error) {
 // failed delete leaves lock snapshot-delete and snapstate delete, as on
 // PVE.
 func (s *Sim) deleteSnapshot(r *request) (any, error) {
-	if err := s.check(r, vmPath(r.vmid()), "VM.Snapshot"); err != nil {
-		return nil, err
-	}
-	ct, err := s.lookupCT(r)
+	ct, err := s.ctFor(r, "VM.Snapshot")
 	if err != nil {
 		return nil, err
 	}
@@ -253,10 +247,7 @@ func (s *Sim) deleteSnapshot(r *request) (any, error) {
 // vzrollback. A running container is force-stopped; start=1 starts it
 // afterwards.
 func (s *Sim) rollbackSnapshot(r *request) (any, error) {
-	if err := s.checkAny(r, vmPath(r.vmid()), "VM.Snapshot", "VM.Snapshot.Rollback"); err != nil {
-		return nil, err
-	}
-	ct, err := s.lookupCT(r)
+	ct, err := s.ctFor(r, "VM.Snapshot", "VM.Snapshot.Rollback")
 	if err != nil {
 		return nil, err
 	}
@@ -353,10 +344,7 @@ func (s *Sim) snapshotConfig(r *request) (any, error) {
 // updateSnapshotConfig is PUT .../snapshot/{snapname}/config: only the
 // description changes.
 func (s *Sim) updateSnapshotConfig(r *request) (any, error) {
-	if err := s.check(r, vmPath(r.vmid()), "VM.Snapshot"); err != nil {
-		return nil, err
-	}
-	ct, err := s.lookupCT(r)
+	ct, err := s.ctFor(r, "VM.Snapshot")
 	if err != nil {
 		return nil, err
 	}
