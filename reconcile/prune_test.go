@@ -204,3 +204,24 @@ func stepTokens(cp plan.ContainerPlan) string {
 	}
 	return strings.Join(out, ",")
 }
+
+// PVE lets a vzdump prune only with Datastore.Allocate on the storage
+// (pve-manager API2/VZDump.pm): the plan lists it, so the preflight warns a
+// token that lacks it, and apply fails at the vzdump, before any write.
+func TestPruneOnVzdumpNeedsDatastoreAllocate(t *testing.T) {
+	inv := backupInventory(conf(101, "local"))
+	inv.AddUser("felhom@pve", pvesim.Role("/vms", "PVEVMAdmin"), pvesim.Role("/storage", "PVEDatastoreUser"),
+		pvesim.Role("/nodes", "PVEAuditor")).AddToken("reconcile", "0b6f3a5e-2c1d-4f7e-9a8b-1c2d3e4f5a6b", false)
+	e := newEnv(t, inv)
+	p := e.plan(loadSpecs(t, map[string]string{"a.yaml": specMemory(101, "snapshot:\n  when-impossible: vzdump\n"+retentionSpec)}))
+	if w := strings.Join(p.Warnings, "\n"); !strings.Contains(w, "Datastore.Allocate on /storage/nas") {
+		t.Errorf("no preflight warning for Datastore.Allocate: %q", p.Warnings)
+	}
+	cr := resultFor(t, e.apply(p, Options{}), 101)
+	if cr.Outcome != OutcomeFailed || cr.Steps[0].Status != StepFailed || !strings.Contains(cr.Steps[0].Error, "Datastore.Allocate") {
+		t.Errorf("result %s %s %+v", cr.Outcome, cr.Error, cr.Steps[0])
+	}
+	if mainValue(t, e, 101, "memory") != "1024" {
+		t.Error("written although the backup before it failed")
+	}
+}
