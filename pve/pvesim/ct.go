@@ -500,6 +500,8 @@ func (s *Sim) resize(r *request) (any, error) {
 	if err != nil {
 		return nil, errorf("invalid size string")
 	}
+	// check returns the config, the volume's name on its storage, the new
+	// size and the storage.
 	check := func() (*ctconf.File, string, int64, *simStorage, error) {
 		f, err := ct.file()
 		if err != nil {
@@ -526,11 +528,10 @@ func (s *Sim) resize(r *request) (any, error) {
 			}
 			return nil, "", 0, nil, errorf("unable to parse volume ID '%s'", strings.TrimPrefix(vol, "volume="))
 		}
-		st, err := s.storageOf(ct.node, volid)
+		st, name, err := s.storageOf(ct.node, volid)
 		if err != nil {
 			return nil, "", 0, nil, errorf("%v", err)
 		}
-		name := volid[strings.IndexByte(volid, ':')+1:]
 		if owner := volumeOwner(name); owner != ct.vmid {
 			return nil, "", 0, nil, errorf("can't resize mount point owned by another container (%d) at /usr/share/perl5/PVE/API2/LXC.pm line 2386.", owner)
 		}
@@ -550,17 +551,16 @@ func (s *Sim) resize(r *request) (any, error) {
 		if newSize == size {
 			return nil, "", 0, nil, errorf("disk is already at specified size")
 		}
-		return f, volid, newSize, st, nil
+		return f, name, newSize, st, nil
 	}
 	if _, _, _, _, err := check(); err != nil {
 		return nil, err
 	}
 	return s.startTask(r, taskSpec{node: ct.node, typ: "resize", id: strconv.Itoa(ct.vmid), finish: func(t *task) error {
-		f, volid, newSize, st, err := check()
+		f, name, newSize, st, err := check()
 		if err != nil {
 			return err
 		}
-		name := volid[strings.IndexByte(volid, ':')+1:]
 		if st.used()-volSize(st, name)+newSize > st.total {
 			return fmt.Errorf("not enough space on storage '%s'", st.id)
 		}

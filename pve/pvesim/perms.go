@@ -341,7 +341,7 @@ func (s *Sim) checkMountPerm(r *request, node string, vmid int, key, value strin
 	case strings.HasPrefix(vol, "/"):
 		return permError("mount point type bind is only allowed for root@pam")
 	}
-	sid, _, _ := strings.Cut(vol, ":")
+	sid, name, _ := strings.Cut(vol, ":")
 	if newDiskRE.MatchString(vol) {
 		return s.check(r, "/storage/"+sid, "Datastore.AllocateSpace")
 	}
@@ -351,7 +351,7 @@ func (s *Sim) checkMountPerm(r *request, node string, vmid int, key, value strin
 	if s.hasAny(r.token, "/storage/"+sid, "Datastore.Allocate") {
 		return nil
 	}
-	owner := volumeOwner(vol[strings.IndexByte(vol, ':')+1:])
+	owner := volumeOwner(name)
 	if owner == vmid {
 		return nil
 	}

@@ -3,7 +3,6 @@ package pvesim
 import (
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/felhom/felhom/pve/ctconf"
 )
@@ -55,8 +54,8 @@ func (s *Sim) sectionMounts(ct *simCT, sec *ctconf.Section) []mountRef {
 		m := mountRef{key: key}
 		if volid, _, ok := volumeOf(key, v); ok {
 			m.volid = volid
-			if st, err := s.storageOf(ct.node, volid); err == nil {
-				m.st, m.vol = st, st.volumes[volid[strings.IndexByte(volid, ':')+1:]]
+			if st, name, err := s.storageOf(ct.node, volid); err == nil {
+				m.st, m.vol = st, st.volumes[name]
 			}
 		}
 		out = append(out, m)

@@ -372,11 +372,10 @@ func (s *Sim) registerVolumes(ct *simCT, f *ctconf.File) error {
 			if !ok {
 				continue
 			}
-			st, err := s.storageOf(ct.node, vol)
+			st, name, err := s.storageOf(ct.node, vol)
 			if err != nil {
 				return fmt.Errorf("ct %d: %s: %w", ct.vmid, key, err)
 			}
-			name := vol[strings.IndexByte(vol, ':')+1:]
 			if cur := st.volumes[name]; cur != nil && cur.size >= size {
 				continue
 			}
@@ -427,7 +426,7 @@ func volumeOf(key, value string) (volid string, size int64, ok bool) {
 	if strings.HasPrefix(vol, "/") || !strings.Contains(vol, ":") {
 		return "", 0, false
 	}
-	if _, _, isNew := strings.Cut(vol, ":"); isNew && newDiskRE.MatchString(vol) {
+	if newDiskRE.MatchString(vol) {
 		return "", 0, false
 	}
 	size = 8 << 30
@@ -453,14 +452,15 @@ func volumeOwner(name string) int {
 
 var ownerRE = regexp.MustCompile(`(?:^|/)(?:vm|subvol|base)-(\d+)-disk-\d+`)
 
-// storageOf returns the storage a volid lives on, as seen from node.
-func (s *Sim) storageOf(node, volid string) (*simStorage, error) {
-	sid, _, _ := strings.Cut(volid, ":")
+// storageOf returns the storage a volid lives on, as seen from node, and
+// the volume's name on it (the part after "storage:").
+func (s *Sim) storageOf(node, volid string) (*simStorage, string, error) {
+	sid, name, _ := strings.Cut(volid, ":")
 	st := s.node[node].storage[sid]
 	if st == nil {
-		return nil, fmt.Errorf("storage '%s' does not exist", sid)
+		return nil, "", fmt.Errorf("storage '%s' does not exist", sid)
 	}
-	return st, nil
+	return st, name, nil
 }
 
 // snapshot returns the state as an inventory.
@@ -624,11 +624,10 @@ var diskIndexRE = regexp.MustCompile(`(?:^|/)(?:vm|subvol|base)-(\d+)-disk-(\d+)
 
 // Free implements ctconf.VolumeAllocator: vdisk_free.
 func (a allocator) Free(volid string) error {
-	st, err := a.s.storageOf(a.ct.node, volid)
+	st, name, err := a.s.storageOf(a.ct.node, volid)
 	if err != nil {
 		return err
 	}
-	name := volid[strings.IndexByte(volid, ':')+1:]
 	if st.volumes[name] == nil {
 		return fmt.Errorf("volume '%s' does not exist", volid)
 	}

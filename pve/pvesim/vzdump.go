@@ -406,7 +406,7 @@ func (j *vzdumpJob) volumes(ct *simCT, f *ctconf.File) (lines []string, size int
 			continue
 		}
 		size += vsize
-		if st, err := j.s.storageOf(ct.node, volid); err != nil || !storageTypes[st.typ] {
+		if st, _, err := j.s.storageOf(ct.node, volid); err != nil || !storageTypes[st.typ] {
 			canSnapshot = false
 		}
 	}
