@@ -368,7 +368,7 @@ func (s *Sim) clusterResources(r *request) (any, error) {
 	if typ == "" || typ == "storage" {
 		for _, n := range s.nodes {
 			for _, st := range n.storages {
-				if !s.hasAny(r.token, "/storage/"+st.id, "Datastore.Audit", "Datastore.AllocateSpace") {
+				if !s.hasAny(r.token, "/storage/"+st.id, storageAudit...) {
 					continue
 				}
 				out = append(out, map[string]any{

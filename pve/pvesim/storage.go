@@ -16,6 +16,19 @@ import (
 // PruneBackups.pm; src/PVE/Storage/Plugin.pm prune_backups;
 // src/PVE/Storage.pm prune_mark_backup_group, archive_info).
 
+// storageAudit are the privileges that let a caller see a storage (any of
+// them, as check_any).
+var storageAudit = []string{"Datastore.Audit", "Datastore.AllocateSpace"}
+
+// readStorage is the prologue of the storage read endpoints: storageAudit
+// on /storage/{storage}, then the node and the storage.
+func (s *Sim) readStorage(r *request) (*simNode, *simStorage, error) {
+	if err := s.checkAny(r, "/storage/"+r.params["storage"], storageAudit...); err != nil {
+		return nil, nil, err
+	}
+	return s.lookupStorage(r)
+}
+
 func (s *Sim) lookupStorage(r *request) (*simNode, *simStorage, error) {
 	n, err := s.lookupNode(r)
 	if err != nil {
@@ -41,7 +54,7 @@ func (s *Sim) listStorage(r *request) (any, error) {
 		if id := r.params["storage"]; id != "" && id != st.id {
 			continue
 		}
-		if !s.hasAny(r.token, "/storage/"+st.id, "Datastore.Audit", "Datastore.AllocateSpace") {
+		if !s.hasAny(r.token, "/storage/"+st.id, storageAudit...) {
 			continue
 		}
 		if len(want) > 0 {
@@ -100,10 +113,7 @@ func (s *Sim) backupEntry(n *simNode, b *simBackup) map[string]any {
 // storageContent is GET .../content: backups and container volumes the
 // caller may see (check_volume_access).
 func (s *Sim) storageContent(r *request) (any, error) {
-	if err := s.checkAny(r, "/storage/"+r.params["storage"], "Datastore.Audit", "Datastore.AllocateSpace"); err != nil {
-		return nil, err
-	}
-	n, st, err := s.lookupStorage(r)
+	n, st, err := s.readStorage(r)
 	if err != nil {
 		return nil, err
 	}
@@ -202,10 +212,7 @@ func (s *Sim) pruneMarks(n *simNode, st *simStorage, o prune.Options, vmid int, 
 
 // getPrune is GET .../prunebackups.
 func (s *Sim) getPrune(r *request) (any, error) {
-	if err := s.checkAny(r, "/storage/"+r.params["storage"], "Datastore.Audit", "Datastore.AllocateSpace"); err != nil {
-		return nil, err
-	}
-	n, st, err := s.lookupStorage(r)
+	n, st, err := s.readStorage(r)
 	if err != nil {
 		return nil, err
 	}
