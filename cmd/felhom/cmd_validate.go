@@ -129,16 +129,13 @@ func loadSpecs(dir string) (*spec.Set, spec.Diagnostics) {
 func writeValidateText(out io.Writer, rep validateReport) error {
 	var b strings.Builder
 	for _, d := range rep.Diagnostics {
-		b.WriteString(d.File)
-		if d.Line > 0 {
-			fmt.Fprintf(&b, ":%d", d.Line)
-			if d.Column > 0 {
-				fmt.Fprintf(&b, ":%d", d.Column)
-			}
-		}
-		fmt.Fprintf(&b, ": %s: %s\n", d.Severity, d.Message)
-		if d.Hint != "" {
-			fmt.Fprintf(&b, "    hint: %s\n", d.Hint)
+		// spec.Diagnostic.String renders "file:line:col: severity: message";
+		// the hint goes on a line of its own here.
+		hint := d.Hint
+		d.Hint = ""
+		b.WriteString(d.String() + "\n")
+		if hint != "" {
+			fmt.Fprintf(&b, "    hint: %s\n", hint)
 		}
 	}
 	switch {
