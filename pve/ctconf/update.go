@@ -502,7 +502,7 @@ func (up *updater) applyPending(sel map[string]bool) {
 // allocator's business (PVE only warns when it does not).
 func (up *updater) freeUnused(opt string) error {
 	volid := up.f.Main.values[opt]
-	if classify(volid) != format.Volume || up.f.volumeInUse(volid) {
+	if format.Classify(volid) != format.Volume || up.f.volumeInUse(volid) {
 		return nil
 	}
 	if up.alloc == nil {

@@ -39,19 +39,9 @@ func parseVolume(key, value string) (mountInfo, error) {
 		if value == "" {
 			return mountInfo{}, errors.New("missing value for required key 'volume'")
 		}
-		return mountInfo{volume: value, kind: classify(value)}, nil
+		return mountInfo{volume: value, kind: format.Classify(value)}, nil
 	}
 	return mountInfo{}, fmt.Errorf("parse_volume - unknown type: %s", key)
-}
-
-func classify(vol string) format.MountKind {
-	if len(vol) > 0 && vol[0] == '/' {
-		if len(vol) >= 5 && vol[:5] == "/dev/" {
-			return format.Device
-		}
-		return format.Bind
-	}
-	return format.Volume
 }
 
 // volumeKeys returns rootfs and the mpN keys present in s, in PVE's

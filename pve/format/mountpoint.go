@@ -201,7 +201,7 @@ func (r RootFS) Equal(o RootFS) bool {
 }
 
 // Kind classifies the volume (classify_mountpoint).
-func (r RootFS) Kind() MountKind { return classify(r.Volume) }
+func (r RootFS) Kind() MountKind { return Classify(r.Volume) }
 
 // NewVolume reports whether the volume is the new-volume form STORAGE:SIZE
 // (SIZE in GiB) and returns its parts.
@@ -255,7 +255,7 @@ func (m MountPoint) Equal(o MountPoint) bool {
 }
 
 // Kind classifies the volume (classify_mountpoint).
-func (m MountPoint) Kind() MountKind { return classify(m.Volume) }
+func (m MountPoint) Kind() MountKind { return Classify(m.Volume) }
 
 // NewVolume reports whether the volume is the new-volume form STORAGE:SIZE
 // (SIZE in GiB) and returns its parts.
@@ -263,7 +263,10 @@ func (m MountPoint) NewVolume() (storage string, size Size, ok bool) {
 	return newVolume(m.Volume)
 }
 
-func classify(vol string) MountKind {
+// Classify classifies a mount point's volume (the default key of rootfs
+// and mpN, or an unusedN value) as classify_mountpoint does: a path below
+// /dev/ is a Device, another absolute path a Bind, anything else a Volume.
+func Classify(vol string) MountKind {
 	if strings.HasPrefix(vol, "/") {
 		if strings.HasPrefix(vol, "/dev/") {
 			return Device

@@ -250,6 +250,9 @@ func TestMountPointKindAndNewVolume(t *testing.T) {
 		if m.Kind() != tt.kind {
 			t.Errorf("%q: Kind = %v, want %v", tt.in, m.Kind(), tt.kind)
 		}
+		if k := format.Classify(m.Volume); k != tt.kind {
+			t.Errorf("Classify(%q) = %v, want %v", m.Volume, k, tt.kind)
+		}
 		storage, size, ok := m.NewVolume()
 		if ok != tt.isNew || storage != tt.storage || size != tt.size {
 			t.Errorf("%q: NewVolume = %q, %d, %v; want %q, %d, %v", tt.in, storage, size, ok, tt.storage, tt.size, tt.isNew)

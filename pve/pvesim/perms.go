@@ -335,10 +335,10 @@ func (s *Sim) checkMountPerm(r *request, node string, vmid int, key, value strin
 		}
 		vol = mp.Volume
 	}
-	switch {
-	case strings.HasPrefix(vol, "/dev/"):
+	switch format.Classify(vol) {
+	case format.Device:
 		return permError("mount point type device is only allowed for root@pam")
-	case strings.HasPrefix(vol, "/"):
+	case format.Bind:
 		return permError("mount point type bind is only allowed for root@pam")
 	}
 	sid, name, _ := strings.Cut(vol, ":")
