@@ -294,7 +294,7 @@ func (s *Sim) vmStatus(ct *simCT) map[string]any {
 	if t, ok := f.Get("tags"); ok {
 		m["tags"] = t
 	}
-	if v, ok := f.Get("template"); ok && v == "1" {
+	if f.IsTemplate() {
 		m["template"] = 1
 	}
 	return m

@@ -105,27 +105,23 @@ func (s *Sim) listSnapshots(r *request) (any, error) {
 		return nil, err
 	}
 	out := []map[string]any{}
-	for _, sn := range f.Snapshots {
-		item := map[string]any{"name": sn.Name, "snaptime": int64(0), "description": sn.Description()}
-		if v, ok := sn.Get("snaptime"); ok {
-			item["snaptime"] = typedValue("snaptime", v)
+	for _, e := range f.SnapshotEntries(ct.running) {
+		item := map[string]any{"name": e.Name, "description": e.Description}
+		if e.Current {
+			item["digest"], item["running"] = e.Digest, boolInt(e.Running)
+		} else {
+			item["snaptime"] = e.Snaptime
+			if e.Snapstate != "" {
+				item["snapstate"] = e.Snapstate
+			}
 		}
-		if v, ok := sn.Get("parent"); ok {
-			item["parent"] = v
-		}
-		if v, ok := sn.Get("snapstate"); ok && v != "" {
-			item["snapstate"] = v
+		if e.HasParent {
+			item["parent"] = e.Parent
 		}
 		out = append(out, item)
 	}
-	current := map[string]any{"name": "current", "digest": f.Digest, "running": boolInt(ct.running), "description": "You are here!"}
-	if v, ok := f.Get("parent"); ok {
-		current["parent"] = v
-	}
-	return append(out, current), nil
+	return out, nil
 }
-
-func isTemplate(f *ctconf.File) bool { v, _ := f.Get("template"); return v == "1" }
 
 // createSnapshot is POST .../snapshot: task vzsnapshot.
 func (s *Sim) createSnapshot(r *request) (any, error) {
@@ -145,7 +141,7 @@ func (s *Sim) createSnapshot(r *request) (any, error) {
 			if err != nil {
 				return err
 			}
-			if isTemplate(f) {
+			if f.IsTemplate() {
 				return fmt.Errorf("you can't take a snapshot if it's a template")
 			}
 			if err := f.CheckLock(); err != nil {
@@ -258,7 +254,9 @@ func (s *Sim) rollbackSnapshot(r *request) (any, error) {
 			if err != nil {
 				return err
 			}
-			if isTemplate(f) {
+			// snapshot_rollback: the template and existence checks, then
+			// the volumes, then RollbackBegin's snapstate and lock checks.
+			if f.IsTemplate() {
 				return fmt.Errorf("you can't rollback if vm is a template")
 			}
 			sn := f.Snapshot(name)
@@ -354,14 +352,9 @@ func (s *Sim) updateSnapshotConfig(r *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := f.CheckLock(); err != nil {
+	if err := f.SetSnapshotDescription(r.params["snapname"], r.params["description"]); err != nil {
 		return nil, err
 	}
-	sn := f.Snapshot(r.params["snapname"])
-	if sn == nil {
-		return nil, errorf("snapshot '%s' does not exist", r.params["snapname"])
-	}
-	sn.Set("description", r.params["description"])
 	ct.store(f)
 	return nil, nil
 }
