@@ -213,7 +213,7 @@ func (s *Sim) putConfig(r *request) (any, error) {
 	return nil, nil
 }
 
-// maxDisk returns the rootfs size in bytes.
+// rootfsSize returns the rootfs size in bytes (0 when unknown).
 func rootfsSize(f *ctconf.File) int64 {
 	v, ok := f.Get("rootfs")
 	if !ok {

@@ -69,11 +69,10 @@ type simCT struct {
 	conf    string
 	started time.Time
 
-	// parsed caches the parse of parsedText (== conf when valid) for
-	// read-only use.
-	parsed     *ctconf.File
-	parsedText string
-	maxDisk    int64 // the rootfs size of parsed
+	// parsed caches the parse of conf for read-only use (nil until view
+	// parses it; store, the only writer of conf after New, clears it).
+	parsed  *ctconf.File
+	maxDisk int64 // the rootfs size of parsed
 }
 
 type simUser struct {
@@ -155,19 +154,23 @@ func (ct *simCT) file() (*ctconf.File, error) {
 // view returns the parsed config for reading only; it is parsed once per
 // change of the text. Callers that change the config use file.
 func (ct *simCT) view() (*ctconf.File, error) {
-	if ct.parsed != nil && ct.parsedText == ct.conf {
+	if ct.parsed != nil {
 		return ct.parsed, nil
 	}
 	f, err := ct.file()
 	if err != nil {
 		return nil, err
 	}
-	ct.parsed, ct.parsedText, ct.maxDisk = f, ct.conf, rootfsSize(f)
+	ct.parsed, ct.maxDisk = f, rootfsSize(f)
 	return f, nil
 }
 
-// store writes f back as the config text.
-func (ct *simCT) store(f *ctconf.File) { ct.conf = string(f.Bytes()) }
+// store writes f back as the config text; the next view parses it again
+// (f's digest is that of the old text).
+func (ct *simCT) store(f *ctconf.File) {
+	ct.conf = string(f.Bytes())
+	ct.parsed = nil
+}
 
 func (ct *simCT) lock() string {
 	f, err := ct.view()
