@@ -85,6 +85,21 @@ func (c *Client) CreateSnapshot(ctx context.Context, node string, vmid int, name
 	return u, nil
 }
 
+// UpdateSnapshotDescription replaces the description of a snapshot. PVE
+// does it synchronously under the config lock, refuses it while the config
+// is locked (check_lock), and answers null (pve-container
+// src/PVE/API2/LXC/Snapshot.pm update_snapshot_config). Only the
+// description changes; the snapshot's config and volumes do not.
+//
+// PVE: PUT /nodes/{node}/lxc/{vmid}/snapshot/{snapname}/config
+func (c *Client) UpdateSnapshotDescription(ctx context.Context, node string, vmid int, name, description string) error {
+	q := url.Values{"description": {description}}
+	if err := c.do(ctx, call{method: http.MethodPut, tmpl: "/nodes/{node}/lxc/{vmid}/snapshot/{snapname}/config", args: []any{node, vmid, name}, params: q}); err != nil {
+		return fmt.Errorf("ct %d: update snapshot %s description: %w", vmid, name, err)
+	}
+	return nil
+}
+
 // DeleteSnapshot deletes a snapshot (task vzdelsnapshot). force removes the
 // config section even when removing a volume snapshot fails.
 //

@@ -2,8 +2,11 @@ package pve
 
 import (
 	"context"
+	"errors"
+	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -56,6 +59,16 @@ func TestMutations(t *testing.T) {
 			return c.CreateSnapshot(ctx, "pve", 100, "felhom-1", "plan abc")
 		}),
 		want: upid,
+	}, {
+		// PVE's PUT snapshot config is synchronous: {"data":null}.
+		name:    "update snapshot description",
+		pattern: "PUT /nodes/pve/lxc/100/snapshot/felhom-1/config",
+		params:  url.Values{"description": {"plan abc\nfelhom-baseline: {\"memory\":\"2 GiB\"}"}},
+		body:    `{"data":null}`,
+		call: func(ctx context.Context, c *Client) (any, error) {
+			return nil, c.UpdateSnapshotDescription(ctx, "pve", 100, "felhom-1", "plan abc\nfelhom-baseline: {\"memory\":\"2 GiB\"}")
+		},
+		want: nil,
 	}, {
 		name:    "delete snapshot",
 		pattern: "DELETE /nodes/pve/lxc/100/snapshot/felhom-1",
@@ -182,5 +195,35 @@ func TestMutationBadUPID(t *testing.T) {
 	})
 	if _, err := f.c.Start(context.Background(), "pve", 100); err == nil {
 		t.Error("garbage UPID accepted")
+	}
+}
+
+// TestUpdateSnapshotDescriptionErrors checks that PVE's refusals come back
+// typed and name the container and the snapshot: a snapshot that is gone
+// (update_snapshot_config dies "snapshot 'x' does not exist") and a config
+// lock (check_lock).
+func TestUpdateSnapshotDescriptionErrors(t *testing.T) {
+	for _, tt := range []struct {
+		msg  string
+		want error
+	}{
+		{"snapshot 'felhom-1' does not exist", ErrNotFound},
+		{"CT is locked (backup)", ErrLocked},
+	} {
+		t.Run(tt.msg, func(t *testing.T) {
+			f := setup(t)
+			f.mux.HandleFunc(prefixPattern("PUT /nodes/pve/lxc/100/snapshot/felhom-1/config"), func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+				w.WriteHeader(http.StatusInternalServerError)
+				io.WriteString(w, `{"data":null,"message":"`+tt.msg+`\n"}`)
+			})
+			err := f.c.UpdateSnapshotDescription(context.Background(), "pve", 100, "felhom-1", "x")
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("error %v, want %v", err, tt.want)
+			}
+			if !strings.Contains(err.Error(), "ct 100: update snapshot felhom-1 description") {
+				t.Errorf("error %q does not name the container and the snapshot", err)
+			}
+		})
 	}
 }
