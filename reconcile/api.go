@@ -22,6 +22,7 @@ type API interface {
 	CreateSnapshot(ctx context.Context, node string, vmid int, name, description string) (pve.UPID, error)
 	DeleteSnapshot(ctx context.Context, node string, vmid int, name string, force bool) (pve.UPID, error)
 	RollbackSnapshot(ctx context.Context, node string, vmid int, name string, start bool) (pve.UPID, error)
+	UpdateSnapshotDescription(ctx context.Context, node string, vmid int, name, description string) error
 	Vzdump(ctx context.Context, node string, o pve.VzdumpOptions) (pve.UPID, error)
 	PruneBackups(ctx context.Context, node, storage string, q pve.PruneQuery) (pve.UPID, error)
 	Reboot(ctx context.Context, node string, vmid int) (pve.UPID, error)

@@ -211,6 +211,7 @@ func (a *applier) run(ctx context.Context) ContainerResult {
 				return a.cr
 			}
 			a.verified = true
+			a.recordBaseline(ctx)
 		}
 		sr := &a.cr.Steps[i]
 		a.event(Event{Kind: EventStep, Step: i + 1, Detail: st.String()})
@@ -239,14 +240,19 @@ func (a *applier) run(ctx context.Context) ContainerResult {
 			sr.Status = StepApplied
 		}
 	}
-	if !a.verified && a.wrote {
-		if err := a.verify(); err != nil {
-			a.fail(err)
-			return a.cr
+	if !a.verified {
+		if a.wrote || a.rebooted {
+			// A reboot alone also changes the config: the pending values
+			// become current.
+			if err := a.verify(); err != nil {
+				a.fail(err)
+				return a.cr
+			}
 		}
+		a.verified = true
+		a.recordBaseline(ctx)
 	}
 	a.cr.Outcome = OutcomeApplied
-	a.baseline()
 	return a.cr
 }
 
@@ -751,14 +757,54 @@ func show(e pve.PendingEntry) string {
 	return strings.Join(parts, ", ")
 }
 
-// baseline records what the spec's fields read back as, for drift.
-func (a *applier) baseline() {
-	if a.spec == nil || a.cur.Digest == "" {
+// recordBaseline runs once the change is in place and verified: it records
+// what the spec's fields read back as (ContainerResult.Baseline) and keeps
+// it where the next plan finds it, in the description of the felhom
+// snapshot taken before the change (SnapshotDescription; one PUT
+// .../snapshot/{snapname}/config). Nothing is kept when no snapshot was
+// taken (a vzdump stood in, or the snapshot policy takes none) or when the
+// plan's own snapshot-prune deletes it (keep: 0). Without the specs (a saved
+// plan) the line is an empty object: the change is felhom's, but which
+// fields it holds is unknown, so no older baseline may speak for them. A
+// write that fails is a warning: the change itself stands.
+func (a *applier) recordBaseline(ctx context.Context) {
+	var b map[string]string
+	if a.spec != nil && a.cur.Digest != "" {
+		l := &diff.Live{Node: a.cp.Node, VMID: a.cp.VMID, Running: a.cp.Running}
+		fillPending(l, a.cur)
+		b = diff.Baseline(a.spec, l)
+		a.cr.Baseline = b
+	}
+	if a.snapshot == "" || a.prunes(a.snapshot) {
 		return
 	}
-	l := &diff.Live{Node: a.cp.Node, VMID: a.cp.VMID, Running: a.cp.Running}
-	fillPending(l, a.cur)
-	a.cr.Baseline = diff.Baseline(a.spec, l)
+	if b == nil {
+		b = map[string]string{}
+	}
+	desc := SnapshotDescription(Describe(a.plan, a.cp), b)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.opts.StepTimeout)
+	defer cancel()
+	err := a.api.UpdateSnapshotDescription(sctx, a.cp.Node, a.cp.VMID, a.snapshot, desc)
+	if errors.Is(err, pve.ErrLocked) {
+		// A backup took the lock meanwhile: wait it out once.
+		if _, werr := a.waitUnlocked(sctx); werr == nil {
+			err = a.api.UpdateSnapshotDescription(sctx, a.cp.Node, a.cp.VMID, a.snapshot, desc)
+		}
+	}
+	if err != nil {
+		a.cr.Warnings = append(a.cr.Warnings, fmt.Sprintf("what was applied is not kept in snapshot %s (%v); later plans may mark drift wrongly on this container until its next apply", a.snapshot, err))
+	}
+}
+
+// prunes reports whether the plan's snapshot-prune steps delete the snapshot
+// called name.
+func (a *applier) prunes(name string) bool {
+	for _, s := range a.cp.Steps {
+		if s.Action == plan.ActionSnapshotPrune && s.Params["snapname"] == name {
+			return true
+		}
+	}
+	return false
 }
 
 func short(d string) string {

@@ -16,11 +16,6 @@ type ObserveOptions struct {
 	// Concurrency bounds how many containers are read at once (default
 	// DefaultConcurrency). The API client may bound requests further.
 	Concurrency int
-	// Applied holds, by VMID, what felhom last applied (diff.Baseline of
-	// the spec it applied, as ContainerResult.Baseline reports it); it is
-	// handed to diff as Live.Applied so that hand changes show as drift.
-	// Nil: nothing known, no change is marked as drift.
-	Applied map[int]map[string]string
 }
 
 // snapshotCapable lists the storage types on which PVE can snapshot a
@@ -37,7 +32,9 @@ var snapshotCapable = map[string]bool{"lvmthin": true, "zfspool": true, "rbd": t
 //
 // Calls: 1 GET /cluster/resources?type=vm, 1 GET /nodes/{node}/storage per
 // node hosting a managed container, and per managed container GET
-// .../pending and GET .../snapshot.
+// .../pending and GET .../snapshot. The snapshot list also gives what
+// felhom last applied (Live.Applied, from the newest felhom snapshot whose
+// description holds a baseline line), so drift costs no call of its own.
 func Observe(ctx context.Context, api API, specs []spec.Container, opts ObserveOptions) (map[int]*diff.Live, error) {
 	res, err := api.ClusterResources(ctx, "vm")
 	if err != nil {
@@ -58,9 +55,6 @@ func Observe(ctx context.Context, api API, specs []spec.Container, opts ObserveO
 			continue
 		}
 		l := &diff.Live{Node: r.Node, VMID: r.VMID, Running: r.Status == "running", Lock: r.Lock}
-		if opts.Applied != nil {
-			l.Applied = opts.Applied[r.VMID]
-		}
 		live[r.VMID] = l
 		todo = append(todo, l)
 		nodeSet[r.Node] = true
@@ -108,8 +102,8 @@ func Observe(ctx context.Context, api API, specs []spec.Container, opts ObserveO
 	return live, nil
 }
 
-// observeOne fills one container's config, pending state, digest and
-// snapshots.
+// observeOne fills one container's config, pending state, digest,
+// snapshots and baseline.
 func observeOne(ctx context.Context, api API, l *diff.Live) error {
 	p, err := api.Pending(ctx, l.Node, l.VMID)
 	if err != nil {
@@ -125,6 +119,7 @@ func observeOne(ctx context.Context, api API, l *diff.Live) error {
 			l.Snapshots = append(l.Snapshots, s.Name)
 		}
 	}
+	l.Applied = latestBaseline(snaps)
 	return nil
 }
 

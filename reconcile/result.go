@@ -76,9 +76,10 @@ type ContainerResult struct {
 	Pending []string `json:"pending,omitempty"`
 	// Warnings are task warnings and notes for people.
 	Warnings []string `json:"warnings,omitempty"`
-	// Baseline is diff.Baseline of the spec read back after a successful
-	// apply (only when Options.Specs names the container); handed back to
-	// Observe as ObserveOptions.Applied, it lets later plans tell drift.
+	// Baseline is diff.Baseline of the spec read back once the change was
+	// verified (only when Options.Specs names the container). Apply keeps
+	// it in the felhom snapshot's description, where Observe finds it, so
+	// that later plans tell drift.
 	Baseline map[string]string `json:"baseline,omitempty"`
 	Duration time.Duration     `json:"duration"`
 }

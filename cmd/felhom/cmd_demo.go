@@ -101,9 +101,8 @@ func runDemo(ctx context.Context, out io.Writer, o demoOptions) error {
 	if err != nil {
 		return err
 	}
-	planOnce := func(applied map[int]map[string]string) (*plan.Plan, error) {
-		p, err := reconcile.Plan(ctx, api, specs, reconcile.PlanOptions{
-			ObserveOptions: reconcile.ObserveOptions{Applied: applied}, Now: time.Now(), Revision: rev, Preflight: true})
+	planOnce := func() (*plan.Plan, error) {
+		p, err := reconcile.Plan(ctx, api, specs, reconcile.PlanOptions{Now: time.Now(), Revision: rev, Preflight: true})
 		if err != nil {
 			return nil, err
 		}
@@ -111,7 +110,7 @@ func runDemo(ctx context.Context, out io.Writer, o demoOptions) error {
 	}
 
 	head("$ felhom plan %s", specDir)
-	first, err := planOnce(nil)
+	first, err := planOnce()
 	if err != nil {
 		return fmt.Errorf("demo: plan: %w", err)
 	}
@@ -122,14 +121,8 @@ func runDemo(ctx context.Context, out io.Writer, o demoOptions) error {
 	if res.Failed() {
 		return withExit(exitError, fmt.Errorf("demo: apply failed"))
 	}
-	applied := map[int]map[string]string{}
-	for _, c := range res.Containers {
-		if c.Baseline != nil {
-			applied[c.VMID] = c.Baseline
-		}
-	}
 	head("$ felhom plan %s   # again: the containers match their specs", specDir)
-	again, err := planOnce(applied)
+	again, err := planOnce()
 	if err != nil {
 		return fmt.Errorf("demo: plan: %w", err)
 	}
@@ -159,7 +152,7 @@ func runDemo(ctx context.Context, out io.Writer, o demoOptions) error {
 	fmt.Fprintf(out, "done: ct %d %s now has %d MiB of memory; its spec says %d MiB\n", target.VMID, target.Name, hand, specMiB)
 
 	head("$ felhom plan %s   # the hand change shows as drift", specDir)
-	if _, err := planOnce(applied); err != nil {
+	if _, err := planOnce(); err != nil {
 		return fmt.Errorf("demo: plan: %w", err)
 	}
 	fmt.Fprintf(out, "\nThat was felhom. Next: felhom sim --inventory %s, then point felhom plan at it (see README).\n", invPath)
