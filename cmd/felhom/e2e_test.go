@@ -499,3 +499,34 @@ func TestE2ETerminal(t *testing.T) {
 		t.Errorf("answer yes, colour, progress display:\n%q", out)
 	}
 }
+
+// Drift between two CLI runs: apply keeps what it applied in the felhom
+// snapshot's description, so a later `felhom plan` (a new process, nothing in
+// memory) marks a hand change as drift, and only that change.
+func TestE2EPlanShowsDriftBetweenRuns(t *testing.T) {
+	e := newE2E(t, examplesInventory(t))
+	specs := filepath.Join("examples", "containers")
+	e.expect(exitOK, repoRoot, "apply", "--auto-approve", specs)
+	conf := simConf(t, e.sim, 101)
+	var kept bool
+	for _, s := range conf.Snapshots {
+		kept = kept || strings.Contains(s.Description(), "\nfelhom-baseline: {")
+	}
+	if !kept {
+		text, _ := e.sim.ConfigText(101)
+		t.Fatalf("no felhom snapshot of ct 101 keeps a baseline line:\n%s", text)
+	}
+	out := e.expect(exitOK, repoRoot, "plan", "--detailed-exitcode", specs)
+	if strings.Contains(out, "drift") {
+		t.Errorf("plan right after apply marks drift:\n%s", out)
+	}
+
+	// An admin runs pct set 101 --memory 3072 between the two runs.
+	if _, err := e.api.SetConfig(context.Background(), "pve1", 101, pve.ConfigChange{Set: map[string]string{"memory": "3072"}}); err != nil {
+		t.Fatal(err)
+	}
+	out = e.expect(exitChanges, repoRoot, "plan", "--detailed-exitcode", specs)
+	if !strings.Contains(out, "memory  3 GiB → 2 GiB  (hot) drift") || strings.Count(out, "drift") != 1 {
+		t.Errorf("plan after a hand change: want the memory change marked drift, and nothing else:\n%s", out)
+	}
+}
