@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -162,5 +163,19 @@ func TestDigest(t *testing.T) {
 	}
 	if got := Digest([]byte("abc")); got != "a9993e364706816aba3e25717850c26c9cd0d89d" {
 		t.Errorf("Digest(abc) = %s", got)
+	}
+}
+
+func TestVolumeKeys(t *testing.T) {
+	s := NewSection()
+	for _, k := range []string{"mp10", "mp2", "rootfs", "mp0", "mp255", "mp256", "mp02", "mp", "mpx", "mp1a", "memory", "unused0"} {
+		s.Set(k, "x")
+	}
+	want := []string{"rootfs", "mp0", "mp2", "mp10", "mp255"}
+	if got := volumeKeys(s); !reflect.DeepEqual(got, want) {
+		t.Errorf("volumeKeys = %q, want %q", got, want)
+	}
+	if got := volumeKeys(NewSection()); len(got) != 0 {
+		t.Errorf("volumeKeys(empty) = %q", got)
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/felhom/felhom/pve/format"
 )
@@ -47,17 +49,41 @@ func parseVolume(key, value string) (mountInfo, error) {
 // volumeKeys returns rootfs and the mpN keys present in s, in PVE's
 // valid_volume_keys order (rootfs, mp0, mp1, ...).
 func volumeKeys(s *Section) []string {
-	var keys []string
+	var mps []int
+	for k := range s.values {
+		if n, ok := mpIndex(k); ok {
+			mps = append(mps, n)
+		}
+	}
+	slices.Sort(mps)
+	keys := make([]string, 0, len(mps)+1)
 	if _, ok := s.values["rootfs"]; ok {
 		keys = append(keys, "rootfs")
 	}
-	for i := 0; i < maxMountPoints; i++ {
-		k := "mp" + strconv.Itoa(i)
-		if _, ok := s.values[k]; ok {
-			keys = append(keys, k)
-		}
+	for _, n := range mps {
+		keys = append(keys, "mp"+strconv.Itoa(n))
 	}
 	return keys
+}
+
+// mpIndex parses a mount point key as PVE names them, "mp" and a decimal
+// index without leading zeros below maxMountPoints.
+func mpIndex(key string) (int, bool) {
+	rest, ok := strings.CutPrefix(key, "mp")
+	if !ok || rest == "" || len(rest) > 1 && rest[0] == '0' {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if n = n*10 + int(c-'0'); n >= maxMountPoints {
+			return 0, false
+		}
+	}
+	return n, true
 }
 
 // foreachVolume is foreach_volume: each rootfs/mpN of s that parses.
