@@ -170,12 +170,18 @@ func Digest(text []byte) string {
 // byte for byte.
 func (f *File) Bytes() []byte {
 	var b strings.Builder
-	used := usedVolumes(f.Main)
+	var used map[string]bool // parsed at the first unusedN: most files have none
 	writeSection(&b, f.Main, func(key, value string) bool {
 		if key == "snapstate" {
 			return false
 		}
-		return !(strings.HasPrefix(key, "unused") && used[value])
+		if !strings.HasPrefix(key, "unused") {
+			return true
+		}
+		if used == nil {
+			used = usedVolumes(f.Main)
+		}
+		return !used[value]
 	})
 	if f.Pending != nil && !f.Pending.empty() {
 		b.WriteString("\n[pve:pending]\n")

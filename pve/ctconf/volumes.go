@@ -129,9 +129,15 @@ func usedVolumes(s *Section) map[string]bool {
 // dropUsedUnused is write_pct_config's "remove 'unusedX' settings if the
 // volume is still used".
 func (f *File) dropUsedUnused() {
-	used := usedVolumes(f.Main)
+	var used map[string]bool // parsed at the first unusedN: most configs have none
 	for k, v := range f.Main.values {
-		if len(k) >= 6 && k[:6] == "unused" && used[v] {
+		if !strings.HasPrefix(k, "unused") {
+			continue
+		}
+		if used == nil {
+			used = usedVolumes(f.Main)
+		}
+		if used[v] {
 			delete(f.Main.values, k)
 		}
 	}
