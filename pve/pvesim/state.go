@@ -161,9 +161,12 @@ func (ct *simCT) view() (*ctconf.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	ct.parsed, ct.maxDisk = f, rootfsSize(f)
+	ct.cache(f)
 	return f, nil
 }
+
+// cache makes f, a parse of conf that nobody changes, the one view returns.
+func (ct *simCT) cache(f *ctconf.File) { ct.parsed, ct.maxDisk = f, rootfsSize(f) }
 
 // store writes f back as the config text; the next view parses it again
 // (f's digest is that of the old text).
@@ -259,6 +262,7 @@ func (s *Sim) load(inv *Inventory) error {
 			if err := s.registerVolumes(ct, f); err != nil {
 				return fmt.Errorf("inventory: %w", err)
 			}
+			ct.cache(f)
 			s.cts[c.VMID] = ct
 		}
 	}
