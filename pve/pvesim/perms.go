@@ -241,7 +241,7 @@ func (s *Sim) hasAny(t *simToken, p string, privs ...string) bool {
 // PUT config or create: the privilege each key needs, and the keys only
 // root@pam may touch. A token is never root@pam.
 func (s *Sim) checkCTModifyConfig(r *request, node string, vmid int, old func(string) (string, bool), unprivileged bool, keys []string, deleting bool) error {
-	vmPath := fmt.Sprintf("/vms/%d", vmid)
+	vmPath := vmPath(vmid)
 	for _, key := range keys {
 		newValue := r.params[key]
 		switch {
@@ -249,7 +249,7 @@ func (s *Sim) checkCTModifyConfig(r *request, node string, vmid int, old func(st
 			if err := s.check(r, vmPath, "VM.Config.CPU"); err != nil {
 				return err
 			}
-		case key == "rootfs" || strings.HasPrefix(key, "mp") && isIndexed(key, "mp"):
+		case key == "rootfs" || isIndexed(key, "mp"):
 			if err := s.check(r, vmPath, "VM.Config.Disk"); err != nil {
 				return err
 			}
@@ -299,11 +299,7 @@ func (s *Sim) checkCTModifyConfig(r *request, node string, vmid int, old func(st
 					return err
 				}
 			}
-		case key == "tags":
-			if err := s.check(r, vmPath, "VM.Config.Options"); err != nil {
-				return err
-			}
-		default:
+		default: // tags too: GuestHelpers assert_tag_permissions needs VM.Config.Options
 			if err := s.check(r, vmPath, "VM.Config.Options"); err != nil {
 				return err
 			}
@@ -359,7 +355,7 @@ func (s *Sim) checkMountPerm(r *request, node string, vmid int, key, value strin
 		if err := s.check(r, "/storage/"+sid, "Datastore.Audit"); err != nil {
 			return err
 		}
-		return s.check(r, fmt.Sprintf("/vms/%d", owner), "VM.Config.Disk")
+		return s.check(r, vmPath(owner), "VM.Config.Disk")
 	}
 	return s.check(r, "/storage/"+sid, "Datastore.Allocate")
 }
