@@ -68,8 +68,10 @@ func BenchmarkPlan(b *testing.B) {
 }
 
 // BenchmarkApply applies a one-field change (memory) to n running containers
-// at benchLatency per request: per container a read (lock, digest), the
-// snapshot and its task, a read-back after it, the PUT, the verifying read.
+// at benchLatency per request, with the specs as felhom apply DIR hands them
+// in: per container a read (lock, digest), the snapshot and its task, a
+// read-back after it, the PUT, the verifying read, and the baseline written
+// into the snapshot's description.
 //
 //	go test ./reconcile -run '^$' -bench BenchmarkApply -benchmem
 func BenchmarkApply(b *testing.B) {
@@ -98,7 +100,7 @@ func BenchmarkApply(b *testing.B) {
 				p := e.plan(specs)
 				e.resetCalls()
 				b.StartTimer()
-				res := Apply(context.Background(), e.api, p, Options{Clock: e.clock})
+				res := Apply(context.Background(), e.api, p, Options{Clock: e.clock, Specs: specs})
 				b.StopTimer()
 				if res.Count()[OutcomeApplied] != n {
 					b.Fatalf("applied %d of %d", res.Count()[OutcomeApplied], n)
