@@ -19,10 +19,8 @@ import (
 
 // task is one worker.
 type task struct {
-	upid     pve.UPID
-	id       string // upid string
-	node     string
-	authID   string
+	upid     pve.UPID // its node and user (the auth id) are the task's
+	id       string   // upid.String(), the key of Sim.tasks
 	started  time.Time
 	due      time.Time
 	ended    time.Time
@@ -92,7 +90,7 @@ func (s *Sim) startTask(r *request, spec taskSpec) string {
 		ID:        spec.id,
 		User:      r.authID,
 	}
-	t := &task{upid: up, id: up.String(), node: spec.node, authID: r.authID, started: now,
+	t := &task{upid: up, id: up.String(), started: now,
 		due: now.Add(s.taskDuration), finish: spec.finish, abort: spec.abort}
 	for _, o := range s.outcomes {
 		if o.Type != "" && o.Type != spec.typ || o.ID != "" && o.ID != spec.id || o.Count > 0 && o.used >= o.Count {
@@ -209,11 +207,11 @@ func (s *Sim) taskFromRequest(r *request) (*task, error) {
 		return nil, paramError(map[string]string{"upid": "unable to parse worker upid"})
 	}
 	t := s.tasks[up.String()]
-	if t == nil || t.node != r.params["node"] {
+	if t == nil || t.upid.Node != r.params["node"] {
 		return nil, paramError(map[string]string{"upid": "no such task"})
 	}
-	if t.authID != r.authID {
-		if err := s.check(r, "/nodes/"+t.node, "Sys.Audit"); err != nil {
+	if t.upid.User != r.authID {
+		if err := s.check(r, "/nodes/"+t.upid.Node, "Sys.Audit"); err != nil {
 			return nil, err
 		}
 	}
@@ -224,7 +222,7 @@ func (s *Sim) taskFromRequest(r *request) (*task, error) {
 func taskJSON(t *task) map[string]any {
 	m := map[string]any{
 		"upid":      t.id,
-		"node":      t.node,
+		"node":      t.upid.Node,
 		"pid":       t.upid.PID,
 		"pstart":    t.upid.PStart,
 		"starttime": t.upid.StartTime.Unix(),
@@ -283,7 +281,7 @@ func (s *Sim) taskListing(r *request) (any, error) {
 	}
 	var list []*task
 	for _, t := range s.taskList {
-		if t.node != node {
+		if t.upid.Node != node {
 			continue
 		}
 		if source == "archive" && !t.done || source == "active" && t.done {
@@ -295,7 +293,7 @@ func (s *Sim) taskListing(r *request) (any, error) {
 		if f := r.params["typefilter"]; f != "" && t.upid.Type != f {
 			continue
 		}
-		if t.authID != r.authID && !s.hasAny(r.token, "/nodes/"+node, "Sys.Audit") {
+		if t.upid.User != r.authID && !s.hasAny(r.token, "/nodes/"+node, "Sys.Audit") {
 			continue
 		}
 		list = append(list, t)
