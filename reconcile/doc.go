@@ -5,10 +5,28 @@
 // *pve.Client it calls) and a Clock, so the real client, the simulator and
 // test fakes all serve.
 //
-// Drift needs to know what felhom last applied: Apply returns it per
-// container (ContainerResult.Baseline, diff.Baseline of the read-back) and
-// Observe takes it back (ObserveOptions.Applied). Where it is kept between
-// runs is the caller's business (the demo keeps it in memory).
+// Drift needs to know what felhom last applied, and PVE keeps it: once a
+// container's change is applied and verified, Apply writes diff.Baseline of
+// the read-back (also in ContainerResult.Baseline) into the description of
+// the felhom snapshot it took before the change, under the plan text, as
+// one last line "felhom-baseline: " + compact JSON of change path to value
+// (SnapshotDescription; PUT .../snapshot/{snapname}/config, pve-container
+// src/PVE/API2/LXC/Snapshot.pm update_snapshot_config: synchronous, answers
+// null, refused while the config is locked). Observe reads it back from the
+// snapshot list it reads anyway: the newest felhom snapshot (by snaptime;
+// names from plan.SnapshotName) whose description ends in a well-formed
+// baseline line becomes Live.Applied (ParseBaseline; anything else is
+// skipped, never an error), so drift costs plan no call. No line is
+// written for a container that failed, was rolled back or went stale (its
+// snapshot keeps only the plan, and the older baseline still describes
+// what a rollback restored), nor for one changed without a snapshot (a
+// vzdump stood in, or snapshot.before-change is off: nowhere to keep it,
+// and an older baseline may then mark fields apply changed as drift until
+// the next apply with a snapshot), nor into a snapshot the plan itself
+// prunes (keep: 0). Without the specs (a saved plan) the line is an empty
+// object, so no older baseline speaks for the container. PVE's schema gives
+// a snapshot's description no maxLength; felhom keeps it within
+// MaxSnapshotDescription bytes (see reconcile/plan/FORMAT.md).
 //
 // It does not parse specs (spec), compare values (reconcile/diff), hold plan
 // data (reconcile/plan) or print plans (reconcile/render), and it never runs a
@@ -32,7 +50,8 @@
 //
 //  1. Only containers whose plan status is "changes" are touched.
 //  2. Before any write, the felhom snapshot is created (its description is
-//     the container's plan) and its task awaited to "OK"; a vzdump backup
+//     the container's plan, and after the verified change also the
+//     baseline) and its task awaited to "OK"; a vzdump backup
 //     stands in when the plan says so (the diff decided from the storage
 //     capability and the snapshot policy). No write happens unless that
 //     step succeeded.

@@ -45,7 +45,9 @@
 //   - Permissions per key follow pve-semantics §4; the plan lists them so a
 //     preflight can warn before apply.
 //
-// Drift: Live.Applied holds what felhom last applied, by change path. A live
-// value that differs from it is marked as drift; with drift policy "report"
-// a drifted field the spec did not change is reported and left alone.
+// Drift: Live.Applied holds what felhom last applied, by change path (reconcile
+// keeps it in the felhom snapshot's description and Observe reads it back).
+// A live value that differs from it is marked as drift; with drift policy
+// "report" a drifted field the spec did not change is reported and left
+// alone.
 package diff
