@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/felhom/felhom/internal/testref"
+	"github.com/felhom/felhom/pve/ctconf"
 )
 
 // schemaNode is one node of apidata.json's tree.
@@ -163,4 +164,29 @@ func compareParam(p param, sp map[string]any) []string {
 		bad = append(bad, fmt.Sprintf("requires %q, schema %q", p.requires, req))
 	}
 	return bad
+}
+
+// TestCTOptionsAreCtconfs: the container options of the API tables are the
+// options ctconf lets PUT config set, so restore can pick them out with
+// ctconf.Settable.
+func TestCTOptionsAreCtconfs(t *testing.T) {
+	for _, p := range ctOptions {
+		if p.count == 0 {
+			if !ctconf.Settable(p.name) {
+				t.Errorf("%s: ctconf.Settable = false", p.name)
+			}
+			continue
+		}
+		prefix := strings.TrimSuffix(p.name, "[n]")
+		first, last, past := prefix+"0", prefix+strconv.Itoa(p.count-1), prefix+strconv.Itoa(p.count)
+		if !ctconf.Settable(first) || !ctconf.Settable(last) || ctconf.Settable(past) {
+			t.Errorf("%s: ctconf.Settable(%s, %s, %s) = %v, %v, %v; want true, true, false", p.name, first, last, past,
+				ctconf.Settable(first), ctconf.Settable(last), ctconf.Settable(past))
+		}
+	}
+	for _, k := range []string{"parent", "snaptime", "digest", "delete", "vmid"} {
+		if ctconf.Settable(k) {
+			t.Errorf("ctconf.Settable(%s) = true; it is no option of the API tables", k)
+		}
+	}
 }

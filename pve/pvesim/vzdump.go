@@ -506,7 +506,7 @@ func (s *Sim) createCT(r *request) (any, error) {
 	}
 	var overrides []string
 	for k := range r.params {
-		if k != "rootfs" && isCTOption(k) {
+		if k != "rootfs" && ctconf.Settable(k) {
 			overrides = append(overrides, k)
 		}
 	}
@@ -557,15 +557,6 @@ func (s *Sim) createCT(r *request) (any, error) {
 	}), nil
 }
 
-func isCTOption(k string) bool {
-	for _, p := range ctOptions {
-		if p.count > 0 && isIndexed(k, strings.TrimSuffix(p.name, "[n]")) || p.name == k {
-			return true
-		}
-	}
-	return false
-}
-
 // restoreInto writes the archive's config into ct with new volumes on
 // storage sid (the old ones are destroyed when overwriting), then the
 // parameters of the call on top.
@@ -596,7 +587,7 @@ func (s *Sim) restoreInto(t *task, ct *simCT, src *ctconf.File, sid string, para
 		f.Delete(k)
 	}
 	for k, v := range params {
-		if isCTOption(k) {
+		if ctconf.Settable(k) {
 			f.Set(k, v)
 		}
 	}
