@@ -3,6 +3,7 @@ package ctconf
 import (
 	"errors"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -291,11 +292,13 @@ func TestRollbackUnusedAndPending(t *testing.T) {
 		"\n[aa]\n#then\nmemory: 1\nrootfs: local-lvm:vm-1-disk-0,size=8G\nsnaptime: 1\n")
 }
 
-func TestMountPoints(t *testing.T) {
+func TestMountKeys(t *testing.T) {
 	f := mustParse(t, readRef(t, "snapshot-with-mountpoints.conf"))
-	got := f.MountPoints()
-	if len(got) != 3 || got["rootfs"] != "local:snapshotable-disk-1" || got["mp1"] != "local:snapshotable-disk-3,mp=/invalid/mp1" {
-		t.Errorf("MountPoints = %v", got)
+	if got, want := f.Main.MountKeys(), []string{"rootfs", "mp0", "mp1"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("MountKeys = %q, want %q", got, want)
+	}
+	if v, _ := f.Get("mp1"); v != "local:snapshotable-disk-3,mp=/invalid/mp1" {
+		t.Errorf("mp1 = %q", v)
 	}
 }
 

@@ -192,12 +192,6 @@ func addUnusedVolume(s *Section, volid string) (string, error) {
 	return key, nil
 }
 
-// MountPoints returns rootfs and the mpN keys of the current config with
-// their raw values.
-func (f *File) MountPoints() map[string]string {
-	res := map[string]string{}
-	for _, k := range volumeKeys(f.Main) {
-		res[k] = f.Main.values[k]
-	}
-	return res
-}
+// MountKeys returns the section's rootfs and mpN keys in PVE's order
+// (valid_volume_keys: rootfs, mp0, mp1, ...).
+func (s *Section) MountKeys() []string { return volumeKeys(s) }

@@ -42,14 +42,11 @@ type mountRef struct {
 	vol   *volume
 }
 
-// sectionMounts returns the section's mount points (foreach_volume), in
-// key order.
+// sectionMounts returns the section's mount points in foreach_volume's
+// order (rootfs, mp0, mp1, ...).
 func (s *Sim) sectionMounts(ct *simCT, sec *ctconf.Section) []mountRef {
 	var out []mountRef
-	for _, key := range sec.Keys() {
-		if key != "rootfs" && !isIndexed(key, "mp") {
-			continue
-		}
+	for _, key := range sec.MountKeys() {
 		v, _ := sec.Get(key)
 		m := mountRef{key: key}
 		if volid, _, ok := volumeOf(key, v); ok {

@@ -375,13 +375,8 @@ func (j *vzdumpJob) backup(t *task, vmid int) error {
 // points are excluded), the size of the included volumes, and whether all
 // of them can be snapshotted (has_feature('snapshot', ..., backup_only)).
 func (j *vzdumpJob) volumes(ct *simCT, f *ctconf.File) (lines []string, size int64, canSnapshot bool, err error) {
-	keys := make([]string, 0)
-	for k := range f.MountPoints() {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(a, b int) bool { return mountOrder(keys[a]) < mountOrder(keys[b]) })
 	canSnapshot = true
-	for _, key := range keys {
+	for _, key := range f.Main.MountKeys() {
 		value, _ := f.Get(key)
 		path := "/"
 		if key != "rootfs" {
@@ -411,15 +406,6 @@ func (j *vzdumpJob) volumes(ct *simCT, f *ctconf.File) (lines []string, size int
 		}
 	}
 	return lines, size, canSnapshot, nil
-}
-
-// mountOrder sorts rootfs first, then mp0, mp1, ...
-func mountOrder(key string) int {
-	if key == "rootfs" {
-		return -1
-	}
-	n, _ := indexOf(key, "mp")
-	return n
 }
 
 func storagePath(st *simStorage) string {
@@ -564,7 +550,8 @@ func (s *Sim) restoreInto(t *task, ct *simCT, src *ctconf.File, sid string, para
 	alloc := allocator{s: s, ct: ct}
 	if overwrite {
 		if old, err := ct.file(); err == nil {
-			for key, value := range old.MountPoints() {
+			for _, key := range old.Main.MountKeys() {
+				value, _ := old.Get(key)
 				if volid, _, ok := volumeOf(key, value); ok {
 					_ = alloc.Free(volid)
 				}
@@ -591,14 +578,8 @@ func (s *Sim) restoreInto(t *task, ct *simCT, src *ctconf.File, sid string, para
 			f.Set(k, v)
 		}
 	}
-	mounts := f.MountPoints()
-	keys := make([]string, 0, len(mounts))
-	for k := range mounts {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(a, b int) bool { return mountOrder(keys[a]) < mountOrder(keys[b]) })
-	for _, key := range keys {
-		value := mounts[key]
+	for _, key := range f.Main.MountKeys() {
+		value, _ := f.Get(key)
 		size := int64(8 << 30)
 		var vol string
 		if key == "rootfs" {
