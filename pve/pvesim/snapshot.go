@@ -19,7 +19,7 @@ import (
 // foreach_volume. A bind or device mount point, or a volume on a storage
 // without snapshot support, makes the whole container incapable.
 func (s *Sim) snapshotCapable(ct *simCT, sec *ctconf.Section) bool {
-	return s.hasFeature(ct, sec, func(st *simStorage) bool { return storageTypes[st.typ] })
+	return s.hasFeature(ct, sec, (*simStorage).canSnapshot)
 }
 
 // hasFeature is has_feature: ok must hold for the storage of every
@@ -77,7 +77,7 @@ func (s *Sim) feature(r *request) (any, error) {
 		}
 		sec = sn.Section
 	}
-	ok := func(st *simStorage) bool { return storageTypes[st.typ] }
+	ok := (*simStorage).canSnapshot
 	if r.params["feature"] == "copy" {
 		ok = func(*simStorage) bool { return true }
 	}

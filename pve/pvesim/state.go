@@ -118,6 +118,10 @@ var storageTypes = map[string]bool{
 
 var contentTypes = map[string]bool{"rootdir": true, "images": true, "backup": true, "vztmpl": true, "iso": true, "snippets": true, "import": true}
 
+// canSnapshot reports whether a container volume on st can be snapshotted
+// (storageTypes).
+func (st *simStorage) canSnapshot() bool { return storageTypes[st.typ] }
+
 func (st *simStorage) hasContent(c string) bool {
 	for _, x := range st.content {
 		if x == c {

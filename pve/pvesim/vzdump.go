@@ -401,7 +401,7 @@ func (j *vzdumpJob) volumes(ct *simCT, f *ctconf.File) (lines []string, size int
 			continue
 		}
 		size += vsize
-		if st, _, err := j.s.storageOf(ct.node, volid); err != nil || !storageTypes[st.typ] {
+		if st, _, err := j.s.storageOf(ct.node, volid); err != nil || !st.canSnapshot() {
 			canSnapshot = false
 		}
 	}
