@@ -33,7 +33,7 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 	h := r.Header.Get("Authorization")
 	tok, ok := strings.CutPrefix(h, "FelhomSim ")
 	if !ok || subtle.ConstantTimeCompare([]byte(tok), []byte(s.controlToken)) != 1 {
-		controlReply(w, http.StatusUnauthorized, map[string]string{"error": "control token required (Authorization: FelhomSim <token>)"})
+		controlError(w, http.StatusUnauthorized, "control token required (Authorization: FelhomSim <token>)")
 		return
 	}
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
@@ -42,7 +42,7 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 			return true
 		}
 		if err := json.Unmarshal(body, v); err != nil {
-			controlReply(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			controlError(w, http.StatusBadRequest, err.Error())
 			return false
 		}
 		return true
@@ -53,7 +53,7 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 		}
 		d, err := time.ParseDuration(v)
 		if err != nil {
-			controlReply(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			controlError(w, http.StatusBadRequest, err.Error())
 			return 0, false
 		}
 		return d, true
@@ -66,7 +66,7 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 		controlReply(w, http.StatusOK, s.RequestCounts())
 	case "DELETE counts":
 		s.ResetRequestCounts()
-		controlReply(w, http.StatusOK, map[string]string{})
+		controlReply(w, http.StatusOK, struct{}{})
 	case "POST clock":
 		var c struct{ Advance, Set string }
 		if !decode(&c) {
@@ -79,7 +79,7 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 		if c.Set != "" {
 			t, err := time.Parse(time.RFC3339, c.Set)
 			if err != nil {
-				controlReply(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+				controlError(w, http.StatusBadRequest, err.Error())
 				return
 			}
 			s.clock.Set(t)
@@ -97,7 +97,7 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.SetLatency(Latency{Fixed: fixed, Jitter: jitter})
-		controlReply(w, http.StatusOK, map[string]string{})
+		controlReply(w, http.StatusOK, struct{}{})
 	case "POST faults":
 		var f Fault
 		if !decode(&f) {
@@ -106,14 +106,14 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 		switch f.Kind {
 		case "", FaultStatus, FaultReset, FaultHang:
 		default:
-			controlReply(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("unknown fault kind %q", f.Kind)})
+			controlError(w, http.StatusBadRequest, fmt.Sprintf("unknown fault kind %q", f.Kind))
 			return
 		}
 		s.InjectFault(f)
-		controlReply(w, http.StatusOK, map[string]string{})
+		controlReply(w, http.StatusOK, struct{}{})
 	case "DELETE faults":
 		s.ClearFaults()
-		controlReply(w, http.StatusOK, map[string]string{})
+		controlReply(w, http.StatusOK, struct{}{})
 	case "POST task-outcomes":
 		var o struct {
 			Type, ID, Fail, Duration string
@@ -127,10 +127,10 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.SetTaskOutcome(TaskOutcome{Type: o.Type, ID: o.ID, Fail: o.Fail, Warnings: o.Warnings, Duration: d, Count: o.Count})
-		controlReply(w, http.StatusOK, map[string]string{})
+		controlReply(w, http.StatusOK, struct{}{})
 	case "DELETE task-outcomes":
 		s.ClearTaskOutcomes()
-		controlReply(w, http.StatusOK, map[string]string{})
+		controlReply(w, http.StatusOK, struct{}{})
 	case "POST task-duration":
 		var o struct{ Duration string }
 		if !decode(&o) {
@@ -141,7 +141,7 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.SetTaskDuration(d)
-		controlReply(w, http.StatusOK, map[string]string{})
+		controlReply(w, http.StatusOK, struct{}{})
 	case "POST tasks/finish":
 		controlReply(w, http.StatusOK, map[string]int{"finished": s.FinishTasks()})
 	case "POST locks":
@@ -161,13 +161,18 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 			l.Lock = "backup"
 		}
 		if err := s.HoldLock(l.VMID, l.Lock, d); err != nil {
-			controlReply(w, http.StatusConflict, map[string]string{"error": err.Error()})
+			controlError(w, http.StatusConflict, err.Error())
 			return
 		}
-		controlReply(w, http.StatusOK, map[string]string{})
+		controlReply(w, http.StatusOK, struct{}{})
 	default:
-		controlReply(w, http.StatusNotFound, map[string]string{"error": "unknown control call " + what})
+		controlError(w, http.StatusNotFound, "unknown control call " + what)
 	}
+}
+
+// controlError answers {"error": msg}.
+func controlError(w http.ResponseWriter, status int, msg string) {
+	controlReply(w, status, map[string]string{"error": msg})
 }
 
 func controlReply(w http.ResponseWriter, status int, v any) {
