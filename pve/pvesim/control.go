@@ -166,7 +166,7 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 		}
 		controlReply(w, http.StatusOK, struct{}{})
 	default:
-		controlError(w, http.StatusNotFound, "unknown control call " + what)
+		controlError(w, http.StatusNotFound, "unknown control call "+what)
 	}
 }
 
