@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/felhom/felhom/pve"
 	"github.com/felhom/felhom/pve/pvesim"
@@ -271,4 +272,28 @@ func TestSnapshotDescriptionBounds(t *testing.T) {
 	if want := "felhom: plan\n1. set config memory\n" + BaselinePrefix + `{"memory":"<2 GiB>"}`; short != want {
 		t.Errorf("description\n%q, want\n%q", short, want)
 	}
+}
+
+// FuzzSnapshotDescription: any description parses without panicking, and a
+// baseline written under any summary reads back as written (values with
+// invalid UTF-8 aside: JSON replaces those bytes).
+func FuzzSnapshotDescription(f *testing.F) {
+	f.Add("felhom: plan\n1. set config memory", "memory", "2 GiB")
+	f.Add("", "description", "line one\nfelhom-baseline: {}")
+	f.Add(strings.Repeat("~ x\n", 2000), "net0.ip", "10.0.0.2/24")
+	f.Add("felhom-baseline: {\"a\":\"b\"}\r\n", "", "")
+	f.Fuzz(func(t *testing.T, summary, key, value string) {
+		ParseBaseline(summary)
+		d := SnapshotDescription(summary, map[string]string{key: value})
+		if len(d) > MaxSnapshotDescription {
+			t.Fatalf("description of %d bytes", len(d))
+		}
+		got, ok := ParseBaseline(d)
+		if !ok {
+			t.Fatalf("the written baseline does not parse:\n%q", d)
+		}
+		if len(BaselinePrefix)+len(key)+len(value) < 1000 && utf8.ValidString(key) && utf8.ValidString(value) && got[key] != value {
+			t.Fatalf("baseline %q, want %s=%q", got, key, value)
+		}
+	})
 }
