@@ -763,7 +763,7 @@ func show(e pve.PendingEntry) string {
 // snapshot taken before the change (SnapshotDescription; one PUT
 // .../snapshot/{snapname}/config). Nothing is kept when no snapshot was
 // taken (a vzdump stood in, or the snapshot policy takes none) or when the
-// plan's own snapshot-prune deletes it (keep: 0). Without the specs (a saved
+// plan's own snapshot-prune deletes it. Without the specs (a saved
 // plan) the line is an empty object: the change is felhom's, but which
 // fields it holds is unknown, so no older baseline may speak for them. A
 // write that fails is a warning: the change itself stands.

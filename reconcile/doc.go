@@ -23,7 +23,7 @@
 // vzdump stood in, or snapshot.before-change is off: nowhere to keep it,
 // and an older baseline may then mark fields apply changed as drift until
 // the next apply with a snapshot), nor into a snapshot the plan itself
-// prunes (keep: 0). Without the specs (a saved plan) the line is an empty
+// prunes. Without the specs (a saved plan) the line is an empty
 // object, so no older baseline speaks for the container. PVE's schema gives
 // a snapshot's description no maxLength; felhom keeps it within
 // MaxSnapshotDescription bytes (see reconcile/plan/FORMAT.md).

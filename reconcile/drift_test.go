@@ -297,3 +297,25 @@ func FuzzSnapshotDescription(f *testing.F) {
 		}
 	})
 }
+
+// A baseline write PVE refuses leaves the applied change in place: the
+// outcome is applied, with a warning saying the baseline is not kept.
+func TestBaselineWriteFailureIsAWarning(t *testing.T) {
+	inv := testInventory()
+	addCT(inv, 101, false, conf(101, "local-lvm"))
+	e := newEnv(t, inv)
+	specs := loadSpecs(t, map[string]string{"a.yaml": specMemory(101, "")})
+	p := e.plan(specs)
+	e.sim.InjectFault(pvesim.Fault{Method: "PUT", Path: "/nodes/{node}/lxc/{vmid}/snapshot/{snapname}/config", Kind: pvesim.FaultStatus,
+		Status: 500, Message: "cfs-lock 'file-lxc_conf' error: got lock request timeout", Count: 1})
+	cr := resultFor(t, e.apply(p, Options{Specs: specs}), 101)
+	if cr.Outcome != OutcomeApplied || mainValue(t, e, 101, "memory") != "2048" {
+		t.Fatalf("apply: %+v", cr)
+	}
+	if w := strings.Join(cr.Warnings, "\n"); !strings.Contains(w, "not kept in snapshot "+cr.Snapshot) || !strings.Contains(w, "got lock request timeout") {
+		t.Errorf("warnings %q", cr.Warnings)
+	}
+	if _, ok := ParseBaseline(snapshotDescriptions(t, e)[cr.Snapshot]); ok {
+		t.Error("a baseline was kept although PVE refused the write")
+	}
+}
