@@ -17,15 +17,12 @@ const (
 	LockBackup         = "backup"
 )
 
-// configIDRE is pve-common's $CONFIGID_RE (format pve-configid).
-var configIDRE = regexp.MustCompile(`(?i)^[a-z][a-z0-9_-]+$`)
-
 // ValidSnapshotName checks a snapshot name as POST .../snapshot does: the
 // schema's pve-snapshot-name (format pve-configid, at most 40 characters) is
 // a *ParamError on "snapname"; the reserved names current and vzdump are a
 // plain error ("unable to use snapshot name 'current' (reserved name)").
 func ValidSnapshotName(name string) error {
-	if !configIDRE.MatchString(name) {
+	if !format.IsConfigID(name) {
 		return paramErr("snapname", "invalid format - invalid configuration ID '"+name+"'\n")
 	}
 	if len(name) > 40 {

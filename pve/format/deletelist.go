@@ -17,6 +17,12 @@ type DeleteItem struct {
 // configIDRE is pve-common's $CONFIGID_RE (format pve-configid).
 var configIDRE = regexp.MustCompile(`(?i)^[a-z][a-z0-9_-]+$`)
 
+// IsConfigID reports whether s is a config id (pve-common
+// pve_verify_configid, format pve-configid): a letter, then letters,
+// digits, '_' or '-', two characters at least, any case. Delete list
+// keys and snapshot names are config ids.
+func IsConfigID(s string) bool { return configIDRE.MatchString(s) }
+
 // listSepRE is the separator of split(/\s+/, ...): Perl's \s, which
 // unlike Go's also matches \v.
 var listSepRE = regexp.MustCompile(`[\t\n\v\f\r ]+`)
@@ -64,7 +70,7 @@ func ParseDeleteList(s string) ([]DeleteItem, error) {
 		}
 		it := DeleteItem{Key: strings.TrimPrefix(f, "!")}
 		it.Force = len(it.Key) != len(f)
-		if !configIDRE.MatchString(it.Key) {
+		if !IsConfigID(it.Key) {
 			return nil, &Error{Value: f, Msg: "invalid configuration ID '" + f + "'"}
 		}
 		items = append(items, it)

@@ -103,3 +103,14 @@ func TestSplitList(t *testing.T) {
 		}
 	}
 }
+
+func TestIsConfigID(t *testing.T) {
+	for s, want := range map[string]bool{
+		"mp0": true, "Cores": true, "host-managed": true, "snap_1": true, "ab": true,
+		"": false, "a": false, "1net": false, "_x": false, "mp.0": false, "!mp0": false, "a b": false,
+	} {
+		if got := format.IsConfigID(s); got != want {
+			t.Errorf("IsConfigID(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

@@ -288,7 +288,6 @@ func checkParam(p param, name, v string) string {
 }
 
 var (
-	configIDRE = regexp.MustCompile(`(?i)^[a-z][a-z0-9_-]+$`)
 	vmidRE     = regexp.MustCompile(`^[1-9][0-9]{2,8}$`)
 	dnsNameRE  = regexp.MustCompile(`^(([a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?)\.)*([a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?)$`)
 	tagRE      = regexp.MustCompile(`(?i)^[a-z0-9_][a-z0-9_\-+.]*$`)
@@ -333,7 +332,7 @@ func simpleFormat(name, v string) string {
 			return "value does not look like a valid VM ID"
 		}
 	case "pve-configid":
-		if !configIDRE.MatchString(v) {
+		if !format.IsConfigID(v) {
 			return "invalid configuration ID '" + v + "'"
 		}
 	case "pve-storage-id":

@@ -127,8 +127,8 @@ func (s *Sim) createSnapshot(r *request) (any, error) {
 		return nil, err
 	}
 	name := r.params["snapname"]
-	if name == "current" || name == "vzdump" {
-		return nil, errorf("unable to use snapshot name '%s' (reserved name)", name)
+	if err := ctconf.ValidSnapshotName(name); err != nil {
+		return nil, err
 	}
 	desc := r.params["description"]
 	vmid := ct.vmid
