@@ -5,28 +5,8 @@
 // *pve.Client it calls) and a Clock, so the real client, the simulator and
 // test fakes all serve.
 //
-// Drift needs to know what felhom last applied, and PVE keeps it: once a
-// container's change is applied and verified, Apply writes diff.Baseline of
-// the read-back (also in ContainerResult.Baseline) into the description of
-// the felhom snapshot it took before the change, under the plan text, as
-// one last line "felhom-baseline: " + compact JSON of change path to value
-// (SnapshotDescription; PUT .../snapshot/{snapname}/config, pve-container
-// src/PVE/API2/LXC/Snapshot.pm update_snapshot_config: synchronous, answers
-// null, refused while the config is locked). Observe reads it back from the
-// snapshot list it reads anyway: the newest felhom snapshot (by snaptime;
-// names from plan.SnapshotName) whose description ends in a well-formed
-// baseline line becomes Live.Applied (ParseBaseline; anything else is
-// skipped, never an error), so drift costs plan no call. No line is
-// written for a container that failed, was rolled back or went stale (its
-// snapshot keeps only the plan, and the older baseline still describes
-// what a rollback restored), nor for one changed without a snapshot (a
-// vzdump stood in, or snapshot.before-change is off: nowhere to keep it,
-// and an older baseline may then mark fields apply changed as drift until
-// the next apply with a snapshot), nor into a snapshot the plan itself
-// prunes. Without the specs (a saved plan) the line is an empty
-// object, so no older baseline speaks for the container. PVE's schema gives
-// a snapshot's description no maxLength; felhom keeps it within
-// MaxSnapshotDescription bytes (see reconcile/plan/FORMAT.md).
+// Drift needs to know what felhom last applied, and PVE keeps it (see
+// "Drift: the baseline in the felhom snapshot" below).
 //
 // It does not parse specs (spec), compare values (reconcile/diff), hold plan
 // data (reconcile/plan) or print plans (reconcile/render), and it never runs a
@@ -45,6 +25,38 @@
 // node that hosts a managed container GET /nodes/{node}/storage for the
 // storage types, which decide whether PVE can snapshot a volume
 // (pve-storage volume_has_feature 'snapshot': lvmthin, zfspool, rbd, btrfs).
+//
+// # Drift: the baseline in the felhom snapshot
+//
+// Once a container's change is applied and verified, Apply writes
+// diff.Baseline of the read-back (also ContainerResult.Baseline) into the
+// description of the felhom snapshot it took before the change: the plan
+// text, then one last line "felhom-baseline: " and a compact JSON object
+// of change path to value (SnapshotDescription). The call is PUT
+// .../snapshot/{snapname}/config (pve-container src/PVE/API2/LXC/Snapshot.pm
+// update_snapshot_config: synchronous, answers null, refused while the
+// config is locked); a refusal is a warning, the change stands. Observe
+// reads the line back from the snapshot list it reads anyway: the newest
+// felhom snapshot (by snaptime; names from plan.SnapshotName) whose
+// description ends in a well-formed line becomes Live.Applied
+// (ParseBaseline; anything else is skipped, never an error), so drift costs
+// plan no call.
+//
+// No line is written:
+//   - for a container whose change failed, was rolled back or went stale:
+//     its snapshot keeps only the plan, and the older baseline still
+//     describes what a rollback restored (a retention step failing after the
+//     verified change does not count: the change stands, so does its line);
+//   - for a container changed without a snapshot (a vzdump stood in, or
+//     snapshot.before-change is off): there is nowhere to keep it, and an
+//     older baseline may then mark fields this apply changed as drift until
+//     the next apply with a snapshot;
+//   - into a snapshot the plan's own snapshot-prune deletes.
+//
+// Without the specs (a saved plan) the line is an empty object, so no
+// older baseline speaks for the container. PVE's schema gives a snapshot's
+// description no maxLength; felhom keeps it within MaxSnapshotDescription
+// bytes (reconcile/plan/FORMAT.md has the details).
 //
 // # Apply: how each safety rule is kept
 //
