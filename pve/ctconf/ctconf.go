@@ -1,7 +1,6 @@
 package ctconf
 
 import (
-	"sort"
 	"strings"
 
 	"github.com/felhom/felhom/pve/format"
@@ -127,11 +126,7 @@ type ParamError struct {
 // Error returns "parameter verification failed: key: msg; ..." with the
 // keys sorted.
 func (e *ParamError) Error() string {
-	keys := make([]string, 0, len(e.Errors))
-	for k := range e.Errors {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := sortedKeys(e.Errors)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = k + ": " + strings.TrimSuffix(e.Errors[k], "\n")

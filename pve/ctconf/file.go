@@ -312,14 +312,7 @@ func (s *Section) Delete(key string) { delete(s.values, key) }
 
 // Keys returns the keys of s, sorted ("description", "env" and, in the
 // pending section, "delete" included).
-func (s *Section) Keys() []string {
-	keys := make([]string, 0, len(s.values))
-	for k := range s.values {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+func (s *Section) Keys() []string { return sortedKeys(s.values) }
 
 // Values returns a copy of the section's keys and values.
 func (s *Section) Values() map[string]string {

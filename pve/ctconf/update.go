@@ -72,11 +72,7 @@ var errSkip = errors.New(msgSkipNotHotplg)
 // either).
 func (f *File) ApplyUpdate(u Update, running bool, alloc VolumeAllocator) (UpdateResult, error) {
 	var res UpdateResult
-	setKeys := make([]string, 0, len(u.Set))
-	for k := range u.Set {
-		setKeys = append(setKeys, k)
-	}
-	sort.Strings(setKeys)
+	setKeys := sortedKeys(u.Set)
 	for _, k := range setKeys {
 		if !Settable(k) {
 			return res, &ParamError{Errors: map[string]string{k: msgNotInSchema}}
