@@ -763,10 +763,9 @@ func show(e pve.PendingEntry) string {
 // snapshot taken before the change (SnapshotDescription; one PUT
 // .../snapshot/{snapname}/config). Nothing is kept when no snapshot was
 // taken (a vzdump stood in, or the snapshot policy takes none) or when the
-// plan's own snapshot-prune deletes it. Without the specs (a saved
-// plan) the line is an empty object: the change is felhom's, but which
-// fields it holds is unknown, so no older baseline may speak for them. A
-// write that fails is a warning: the change itself stands.
+// plan's own snapshot-prune deletes it. Without the specs (a saved plan)
+// the older baseline is carried over (carriedBaseline). A write that fails
+// is a warning: the change itself stands.
 func (a *applier) recordBaseline(ctx context.Context) {
 	var b map[string]string
 	if a.spec != nil && a.cur.Digest != "" {
@@ -778,12 +777,12 @@ func (a *applier) recordBaseline(ctx context.Context) {
 	if a.snapshot == "" || a.prunes(a.snapshot) {
 		return
 	}
-	if b == nil {
-		b = map[string]string{}
-	}
-	desc := SnapshotDescription(Describe(a.plan, a.cp), b)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.opts.StepTimeout)
 	defer cancel()
+	if b == nil {
+		b = a.carriedBaseline(sctx)
+	}
+	desc := SnapshotDescription(Describe(a.plan, a.cp), b)
 	err := a.api.UpdateSnapshotDescription(sctx, a.cp.Node, a.cp.VMID, a.snapshot, desc)
 	if errors.Is(err, pve.ErrLocked) {
 		// A backup took the lock meanwhile: wait it out once.
@@ -794,6 +793,57 @@ func (a *applier) recordBaseline(ctx context.Context) {
 	if err != nil {
 		a.cr.Warnings = append(a.cr.Warnings, fmt.Sprintf("what was applied is not kept in snapshot %s (%v); later plans may mark drift wrongly on this container until its next apply", a.snapshot, err))
 	}
+}
+
+// carriedBaseline is the baseline of an apply without the specs (a saved
+// plan): the container's older baseline (one GET .../snapshot) without the
+// paths this plan wrote, whose form after the write only the spec gives.
+// Paths the plan did not write keep what felhom applied before, so a drift
+// the policy left alone ("report") stays drift. Nothing known (no older
+// baseline, or the list cannot be read) gives an empty one, which keeps an
+// older baseline from speaking for the changed fields.
+func (a *applier) carriedBaseline(ctx context.Context) map[string]string {
+	out := map[string]string{}
+	snaps, err := a.api.Snapshots(ctx, a.cp.Node, a.cp.VMID)
+	if err != nil {
+		return out
+	}
+	written := map[string]bool{}
+	rebooted := false
+	for _, s := range a.cp.Steps {
+		switch s.Action {
+		case plan.ActionSetConfig:
+			ch := configChange(s.Params)
+			for k := range ch.Set {
+				written[k] = true
+			}
+			for _, k := range append(ch.Delete, ch.Revert...) {
+				written[k] = true
+			}
+		case plan.ActionResize:
+			written[s.Params["disk"]] = true
+		case plan.ActionReboot:
+			rebooted = true
+		}
+	}
+	for _, ch := range a.cp.Changes {
+		if rebooted && (ch.Class == plan.ClassPendingRestart || ch.Class == plan.ClassAwaitingRestart) {
+			written[configKey(ch.Path)] = true
+		}
+	}
+	for path, v := range latestBaseline(snaps) {
+		if !written[configKey(path)] {
+			out[path] = v
+		}
+	}
+	return out
+}
+
+// configKey is the config key a change path belongs to: "net0" for
+// "net0.bridge", "memory" for "memory".
+func configKey(path string) string {
+	k, _, _ := strings.Cut(path, ".")
+	return k
 }
 
 // prunes reports whether the plan's snapshot-prune steps delete the snapshot

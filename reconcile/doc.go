@@ -53,8 +53,10 @@
 //     the next apply with a snapshot;
 //   - into a snapshot the plan's own snapshot-prune deletes.
 //
-// Without the specs (a saved plan) the line is an empty object, so no
-// older baseline speaks for the container. PVE's schema gives a snapshot's
+// Without the specs (a saved plan) the older baseline is carried over (one
+// more GET .../snapshot) without the config keys the plan wrote, whose form
+// after the write only the spec gives; they are not marked until the next
+// apply with the specs. PVE's schema gives a snapshot's
 // description no maxLength; felhom keeps it within MaxSnapshotDescription
 // bytes (reconcile/plan/FORMAT.md has the details).
 //

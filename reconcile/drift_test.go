@@ -154,22 +154,26 @@ func TestDriftReportLeavesHandChange(t *testing.T) {
 	}
 }
 
-// A plan applied without its specs (felhom apply plan.json) cannot tell
-// which fields it holds: its snapshot keeps an empty baseline, so the older
-// one no longer speaks for the container and nothing is marked as drift.
-func TestSavedPlanApplyKeepsEmptyBaseline(t *testing.T) {
-	e, _ := driftEnv(t, "")
+// A plan applied without its specs (felhom apply plan.json) carries the
+// older baseline over without the fields it wrote (their form after the
+// write needs the spec): a hand change of an untouched field is still
+// drift, a changed field is not marked at all.
+func TestSavedPlanApplyCarriesBaseline(t *testing.T) {
+	e, _ := driftEnv(t, "cores: 2\n")
 	specs := loadSpecs(t, map[string]string{"a.yaml": specMemory(101, "cores: 4\n")})
+	e.resetCalls()
 	cr := resultFor(t, e.apply(e.plan(specs), Options{}), 101)
-	if cr.Outcome != OutcomeApplied {
+	if cr.Outcome != OutcomeApplied || cr.Baseline != nil {
 		t.Fatalf("apply: %+v", cr)
 	}
-	if b, ok := ParseBaseline(snapshotDescriptions(t, e)[cr.Snapshot]); !ok || len(b) != 0 {
-		t.Errorf("baseline of a saved plan's snapshot %v (%v), want an empty one", b, ok)
+	b, ok := ParseBaseline(snapshotDescriptions(t, e)[cr.Snapshot])
+	if _, hasCores := b["cores"]; !ok || b["memory"] != "2 GiB" || hasCores {
+		t.Errorf("baseline of a saved plan's snapshot %v (%v), want memory carried over and cores left out", b, ok)
 	}
 	e.clock.c.Advance(time.Minute)
 	handSet(t, e, "memory", "3072")
-	if got, want := drifts(t, e.plan(specs)), map[string]bool{"memory": false}; !sameDrift(got, want) {
+	handSet(t, e, "cores", "3")
+	if got, want := drifts(t, e.plan(specs)), map[string]bool{"memory": true, "cores": false}; !sameDrift(got, want) {
 		t.Errorf("changes %v, want %v", got, want)
 	}
 }
