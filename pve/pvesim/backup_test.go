@@ -314,3 +314,43 @@ func TestPruneAlgorithmThroughAPI(t *testing.T) {
 		})
 	}
 }
+
+// TestVzdumpRetentionChoice: vzdump takes its retention as the prune
+// endpoints do (VZDump.pm "$opts->{'prune-backups'} //= storage's"): the
+// parameter when given, even empty (nothing to keep by, so all are kept),
+// else the storage's prune-backups.
+func TestVzdumpRetentionChoice(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		kv     []string
+		pruned bool
+	}{
+		{"storage's setting", nil, true},
+		{"empty parameter keeps all", []string{"prune-backups", ""}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inv := backupInventory()
+			var nas *Storage
+			for _, st := range inv.Node("pve1").Storages {
+				if st.ID == "nas" {
+					nas = st
+				}
+			}
+			nas.PruneBackups = "keep-last=1"
+			nas.AddBackup(Backup{Volid: "nas:backup/vzdump-lxc-103-2026_11_20-02_00_00.tar.zst"})
+			nas.AddBackup(Backup{Volid: "nas:backup/vzdump-lxc-103-2026_11_21-02_00_00.tar.zst"})
+			e := newEnv(t, inv)
+			st, log := e.task("POST", "/nodes/pve1/vzdump", append([]string{"vmid", "103", "storage", "nas"}, tc.kv...)...)
+			if st["exitstatus"] != "OK" {
+				t.Fatalf("%v\n%s", st, strings.Join(log, "\n"))
+			}
+			want := 3
+			if tc.pruned {
+				want = 1
+			}
+			if got := backupVolids(e, "nas"); len(got) != want || hasLine(log, "INFO: prune older backups with retention: keep-last=1") != tc.pruned {
+				t.Errorf("backups %v (want %d), log:\n%s", got, want, strings.Join(log, "\n"))
+			}
+		})
+	}
+}

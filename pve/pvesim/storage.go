@@ -162,9 +162,11 @@ func (s *Sim) storageContent(r *request) (any, error) {
 	return out, nil
 }
 
-// pruneOptions returns the prune-backups in effect: the parameter, else
-// the storage's own setting, else keep-all=1.
-func pruneOptions(r *request, st *simStorage) (prune.Options, string, error) {
+// pruneOptions returns the prune-backups in effect: the parameter when
+// given (even empty, as PVE's '//=' keeps a defined value), else the
+// storage's own setting, else keep-all=1. vzdump and the prunebackups
+// endpoints choose alike.
+func pruneOptions(r *request, st *simStorage) (prune.Options, error) {
 	v, ok := r.params["prune-backups"]
 	if !ok {
 		v = st.prune
@@ -174,9 +176,9 @@ func pruneOptions(r *request, st *simStorage) (prune.Options, string, error) {
 	}
 	o, err := prune.ParseOptions(v)
 	if err != nil {
-		return prune.Options{}, "", errorf("%v", err)
+		return prune.Options{}, errorf("%v", err)
 	}
-	return o, v, nil
+	return o, nil
 }
 
 // pruneEntry is one element of GET .../prunebackups.
@@ -216,7 +218,7 @@ func (s *Sim) getPrune(r *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	o, _, err := pruneOptions(r, st)
+	o, err := pruneOptions(r, st)
 	if err != nil {
 		return nil, err
 	}
@@ -251,7 +253,7 @@ func (s *Sim) deletePrune(r *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	o, _, err := pruneOptions(r, st)
+	o, err := pruneOptions(r, st)
 	if err != nil {
 		return nil, err
 	}

@@ -53,16 +53,9 @@ func (s *Sim) vzdump(r *request) (any, error) {
 			return nil, err
 		}
 	}
-	retention := r.params["prune-backups"]
-	if retention == "" {
-		retention = st.prune
-	}
-	if retention == "" {
-		retention = "keep-all=1"
-	}
-	keep, err := prune.ParseOptions(retention)
+	keep, err := pruneOptions(r, st)
 	if err != nil {
-		return nil, errorf("%v", err)
+		return nil, err
 	}
 
 	// Guests: the listed vmids on this node plus those that exist nowhere
