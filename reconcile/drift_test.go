@@ -323,3 +323,22 @@ func TestBaselineWriteFailureIsAWarning(t *testing.T) {
 		t.Error("a baseline was kept although PVE refused the write")
 	}
 }
+
+// A container changed without a snapshot (PVE cannot snapshot its dir
+// volume; the policy backs it up first) has nowhere to keep a baseline: no
+// description is written, and the result still reports what was applied.
+func TestNoSnapshotNoBaselineWrite(t *testing.T) {
+	e := newEnv(t, backupInventory(conf(101, "local")))
+	specs := loadSpecs(t, map[string]string{"a.yaml": specMemory(101, "snapshot:\n  when-impossible: vzdump\n"+retentionSpec)})
+	p := e.plan(specs)
+	e.resetCalls()
+	cr := resultFor(t, e.apply(p, Options{Specs: specs}), 101)
+	if cr.Outcome != OutcomeApplied || cr.Snapshot != "" || cr.Baseline["memory"] == "" {
+		t.Fatalf("apply: %+v", cr)
+	}
+	for k := range e.calls {
+		if strings.Contains(k, "/snapshot") {
+			t.Errorf("apply without a snapshot called %s", k)
+		}
+	}
+}
