@@ -16,7 +16,7 @@
 // validate API parameters beyond what PVE's config code checks (the
 // simulator validates requests against the API schema first), does not
 // model permissions, and does not check storage snapshot capability (the
-// caller does, between the name-clash check and SnapshotPrepare, as PVE).
+// caller does, between SnapshotCheck and SnapshotPrepare, as PVE).
 //
 // # Sources
 //

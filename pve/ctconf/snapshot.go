@@ -84,17 +84,13 @@ func copyConfig(src, dst *Section) {
 	dst.Lxc = append([]LxcEntry(nil), src.Lxc...)
 }
 
-// SnapshotPrepare is the config part of __snapshot_prepare
-// (pve-guest-common src/PVE/AbstractConfig.pm), in its order: a template
-// is refused ("you can't take a snapshot if it's a template"); check_lock;
-// a used name is refused ("snapshot name 'X' already used"); then lock:
-// snapshot is set, a snapshot whose parent is name loses that parent (PVE
-// warns of a bogus cycle), and the new section copies the current config
-// (no lock, digest, description, unusedN) with snapstate: prepare, snaptime
-// and the description. Checking the name (ValidSnapshotName) and the
-// storage's snapshot capability is the caller's part; PVE checks the
-// capability right after the name clash. On error f is unchanged.
-func (f *File) SnapshotPrepare(name, description string, snaptime int64) error {
+// SnapshotCheck is the checks __snapshot_prepare (pve-guest-common
+// src/PVE/AbstractConfig.pm) makes before the storage's snapshot
+// capability, in its order: a template is refused ("you can't take a
+// snapshot if it's a template"); check_lock; a used name is refused
+// ("snapshot name 'X' already used"). A caller that checks the capability
+// calls it first, then SnapshotPrepare.
+func (f *File) SnapshotCheck(name string) error {
 	if f.IsTemplate() {
 		return errors.New("you can't take a snapshot if it's a template")
 	}
@@ -103,6 +99,21 @@ func (f *File) SnapshotPrepare(name, description string, snaptime int64) error {
 	}
 	if f.Snapshot(name) != nil {
 		return errors.New("snapshot name '" + name + "' already used")
+	}
+	return nil
+}
+
+// SnapshotPrepare is the config part of __snapshot_prepare: SnapshotCheck,
+// then lock: snapshot is set, a snapshot whose parent is name loses that
+// parent (PVE warns of a bogus cycle), and the new section copies the
+// current config (no lock, digest, description, unusedN) with snapstate:
+// prepare, snaptime and the description. Checking the name
+// (ValidSnapshotName) and the storage's snapshot capability is the
+// caller's part; PVE checks the capability right after the name clash
+// (SnapshotCheck). On error f is unchanged.
+func (f *File) SnapshotPrepare(name, description string, snaptime int64) error {
+	if err := f.SnapshotCheck(name); err != nil {
+		return err
 	}
 	f.Main.values["lock"] = LockSnapshot
 	for _, s := range f.Snapshots {

@@ -2,6 +2,7 @@ package ctconf
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -179,6 +180,16 @@ func TestSnapshotRules(t *testing.T) {
 		{"delete template", func(f *File) { f.Set("template", "1") }, func(f *File) error { return f.SnapshotDelete("s1") }, "you can't delete a snapshot if vm is a template"},
 		{"delete incomplete create under snapshot lock", func(f *File) { f.SetLock("snapshot") }, func(f *File) error { return f.SnapshotDelete("s2") }, ""},
 		{"prepare ok", nil, func(f *File) error { return f.SnapshotPrepare("s3", "", 1) }, ""},
+		{"check name clash", nil, func(f *File) error { return f.SnapshotCheck("s1") }, "snapshot name 's1' already used"},
+		{"check locked before clash", func(f *File) { f.SetLock("backup") }, func(f *File) error { return f.SnapshotCheck("s1") }, "CT is locked (backup)"},
+		{"check template first", func(f *File) { f.Set("template", "1"); f.SetLock("backup") }, func(f *File) error { return f.SnapshotCheck("s1") }, "you can't take a snapshot if it's a template"},
+		{"check ok changes nothing", nil, func(f *File) error {
+			before := string(f.Bytes())
+			if err := f.SnapshotCheck("s3"); err != nil || string(f.Bytes()) != before {
+				return fmt.Errorf("SnapshotCheck: %v, changed %v", err, string(f.Bytes()) != before)
+			}
+			return nil
+		}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -138,14 +138,8 @@ func (s *Sim) createSnapshot(r *request) (any, error) {
 			if err != nil {
 				return err
 			}
-			if f.IsTemplate() {
-				return fmt.Errorf("you can't take a snapshot if it's a template")
-			}
-			if err := f.CheckLock(); err != nil {
+			if err := f.SnapshotCheck(name); err != nil {
 				return err
-			}
-			if f.Snapshot(name) != nil {
-				return fmt.Errorf("snapshot name '%s' already used", name)
 			}
 			if !s.snapshotCapable(ct, f.Main) {
 				return fmt.Errorf("snapshot feature is not available")
