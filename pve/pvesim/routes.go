@@ -50,18 +50,18 @@ func buildRoutes() []*route {
 		{method: "POST", tmpl: "/nodes/{node}/lxc/{vmid}/status/start", params: withParams(vm,
 			param{name: "skiplock", typ: tBoolean, opt: true},
 			param{name: "debug", typ: tBoolean, opt: true},
-		), handle: func(s *Sim, r *request) (any, error) { return s.power(r, "vzstart") }},
+		), handle: powerHandler("vzstart")},
 		{method: "POST", tmpl: "/nodes/{node}/lxc/{vmid}/status/stop", params: withParams(vm,
 			param{name: "skiplock", typ: tBoolean, opt: true},
 			param{name: "overrule-shutdown", typ: tBoolean, opt: true},
-		), handle: func(s *Sim, r *request) (any, error) { return s.power(r, "vzstop") }},
+		), handle: powerHandler("vzstop")},
 		{method: "POST", tmpl: "/nodes/{node}/lxc/{vmid}/status/shutdown", params: withParams(vm,
 			param{name: "timeout", typ: tInteger, opt: true, min: num(0)},
 			param{name: "forceStop", typ: tBoolean, opt: true},
-		), handle: func(s *Sim, r *request) (any, error) { return s.power(r, "vzshutdown") }},
+		), handle: powerHandler("vzshutdown")},
 		{method: "POST", tmpl: "/nodes/{node}/lxc/{vmid}/status/reboot", params: withParams(vm,
 			param{name: "timeout", typ: tInteger, opt: true, min: num(0)},
-		), handle: func(s *Sim, r *request) (any, error) { return s.power(r, "vzreboot") }},
+		), handle: powerHandler("vzreboot")},
 		{method: "GET", tmpl: "/nodes/{node}/lxc/{vmid}/feature", params: withParams(vm,
 			param{name: "feature", typ: tString, enum: []string{"snapshot", "clone", "copy"}},
 			param{name: "snapname", typ: tString, opt: true, format: "pve-configid", maxLen: 40},
@@ -125,6 +125,12 @@ func buildRoutes() []*route {
 		rt.segs = strings.Split(strings.Trim(rt.tmpl, "/"), "/")
 	}
 	return rs
+}
+
+// powerHandler is the handler of the status/<cmd> route that starts task
+// typ (vzstart, vzstop, vzshutdown, vzreboot).
+func powerHandler(typ string) func(*Sim, *request) (any, error) {
+	return func(s *Sim, r *request) (any, error) { return s.power(r, typ) }
 }
 
 // vmIndex is GET /nodes/{node}/lxc/{vmid}: the sub-directories.
