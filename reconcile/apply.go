@@ -142,6 +142,8 @@ func (a *applier) event(e Event) {
 	a.opts.Progress.Report(e)
 }
 
+// run applies the container's plan and returns what happened, with the
+// time it took on the Clock.
 func (a *applier) run(ctx context.Context) ContainerResult {
 	cp := a.cp
 	start := a.opts.Clock.Now()
@@ -149,27 +151,34 @@ func (a *applier) run(ctx context.Context) ContainerResult {
 	for i, s := range cp.Steps {
 		a.cr.Steps[i] = StepResult{Step: s, Status: StepSkipped}
 	}
-	defer func() {
-		a.cr.Duration = a.opts.Clock.Now().Sub(start)
-		a.event(Event{Kind: EventDone, Outcome: a.cr.Outcome, Err: a.cr.Error, Elapsed: a.cr.Duration})
-	}()
+	a.work(ctx)
+	// Set here, not in a defer after "return a.cr": that return has
+	// already copied the result.
+	a.cr.Duration = a.opts.Clock.Now().Sub(start)
+	a.event(Event{Kind: EventDone, Outcome: a.cr.Outcome, Err: a.cr.Error, Elapsed: a.cr.Duration})
+	return a.cr
+}
+
+// work runs the container's steps under the safety rules and fills a.cr.
+func (a *applier) work(ctx context.Context) {
+	cp := a.cp
 	switch cp.Status {
 	case plan.StatusChanges:
 	case plan.StatusUnchanged:
 		a.cr.Outcome = OutcomeUnchanged
-		return a.cr
+		return
 	default:
 		a.cr.Outcome = OutcomeSkipped
 		a.cr.Error = "planned as " + string(cp.Status)
 		if len(cp.Blocked) > 0 {
 			a.cr.Error += ": " + strings.Join(cp.Blocked, "; ")
 		}
-		return a.cr
+		return
 	}
 	if ctx.Err() != nil {
 		a.cr.Outcome, a.cr.Error = OutcomeSkipped, "cancelled before it started"
 		a.skipRest(0, "cancelled")
-		return a.cr
+		return
 	}
 	a.event(Event{Kind: EventStart})
 
@@ -182,14 +191,14 @@ func (a *applier) run(ctx context.Context) ContainerResult {
 			a.cr.Outcome = OutcomeSkipped
 		}
 		a.skipRest(0, a.cr.Error)
-		return a.cr
+		return
 	}
 	a.cur = cur
 	if a.cur.Digest != cp.Digest {
 		a.cr.Outcome = OutcomeStale
 		a.cr.Error = fmt.Sprintf("config changed since the plan was made (digest %s, planned %s); re-plan", short(a.cur.Digest), short(cp.Digest))
 		a.skipRest(0, "stale")
-		return a.cr
+		return
 	}
 	a.digest = cp.Digest
 	a.folded = a.foldPrune()
@@ -202,13 +211,13 @@ func (a *applier) run(ctx context.Context) ContainerResult {
 			a.cr.Outcome, a.cr.Error = OutcomeFailed, "cancelled"
 			a.skipRest(i, "cancelled")
 			a.halfDone()
-			return a.cr
+			return
 		}
 		if !a.verified && a.wrote && st.Action > plan.ActionReboot {
 			if err := a.verify(); err != nil {
 				a.fail(err)
 				a.skipRest(i, "verification failed")
-				return a.cr
+				return
 			}
 			a.verified = true
 			a.recordBaseline(ctx)
@@ -231,10 +240,10 @@ func (a *applier) run(ctx context.Context) ContainerResult {
 				a.cr.Outcome = OutcomeStale
 				a.cr.Error = fmt.Sprintf("step %d (%s): %v; re-plan", i+1, st.Action.Token(), err)
 				a.halfDone()
-				return a.cr
+				return
 			}
 			a.fail(fmt.Errorf("step %d (%s): %w", i+1, st.Action.Token(), err))
-			return a.cr
+			return
 		}
 		if sr.Status == "" || sr.Status == StepSkipped {
 			sr.Status = StepApplied
@@ -246,14 +255,13 @@ func (a *applier) run(ctx context.Context) ContainerResult {
 			// become current.
 			if err := a.verify(); err != nil {
 				a.fail(err)
-				return a.cr
+				return
 			}
 		}
 		a.verified = true
 		a.recordBaseline(ctx)
 	}
 	a.cr.Outcome = OutcomeApplied
-	return a.cr
 }
 
 // errMoved marks a config that changed under felhom between its own writes.

@@ -328,3 +328,37 @@ func TestStoppedSinceThePlan(t *testing.T) {
 		t.Error("changes not live on the stopped container")
 	}
 }
+
+// A container's Duration is the time its apply took on the Clock: here each
+// task takes 7 s of simulated time (the recorder advances the clock when a
+// task starts), and the result says so, as the log's elapsed= does.
+func TestResultDurationIsTheElapsedTime(t *testing.T) {
+	inv := testInventory()
+	addCT(inv, 101, true, conf(101, "local-lvm"))
+	e := newEnv(t, inv)
+	p := e.plan(loadSpecs(t, map[string]string{"a.yaml": specMemory(101, "")}))
+	rec := &recorder{on: func(ev Event) {
+		if ev.Kind == EventTask {
+			e.sim.Clock().Advance(7 * time.Second)
+		}
+	}}
+	t0 := e.clock.Now()
+	res := e.apply(p, Options{Progress: rec})
+	elapsed := e.clock.Now().Sub(t0)
+	cr := resultFor(t, res, 101)
+	if cr.Outcome != OutcomeApplied {
+		t.Fatalf("result: %s %s", cr.Outcome, cr.Error)
+	}
+	if elapsed == 0 || cr.Duration != elapsed {
+		t.Errorf("duration %s, want the clock's elapsed %s", cr.Duration, elapsed)
+	}
+	var done []Event
+	for _, ev := range rec.events {
+		if ev.Kind == EventDone {
+			done = append(done, ev)
+		}
+	}
+	if len(done) != 1 || done[0].Elapsed != cr.Duration {
+		t.Errorf("done events %+v, want one with elapsed %s", done, cr.Duration)
+	}
+}
