@@ -114,13 +114,7 @@ func splitProperties(data string, sc schema) (map[string]string, error) {
 }
 
 // perlSplitComma is Perl's split(/,/, $s): trailing empty fields are dropped.
-func perlSplitComma(s string) []string {
-	parts := strings.Split(s, ",")
-	for len(parts) > 0 && parts[len(parts)-1] == "" {
-		parts = parts[:len(parts)-1]
-	}
-	return parts
-}
+func perlSplitComma(s string) []string { return dropTrailingEmpty(strings.Split(s, ",")) }
 
 func normBool(v string) string {
 	if b, ok := parseBool(v); ok {
@@ -189,7 +183,7 @@ func checkProp(v string, set bool, spec keySpec) string {
 	if spec.pattern != nil && !spec.pattern.MatchString(v) {
 		return "value does not match the regex pattern"
 	}
-	if isNumberRE.MatchString(v) {
+	if (spec.min != nil || spec.max != nil) && isNumberRE.MatchString(v) {
 		// Like Perl's numeric conversion, an out-of-range value is ±Inf.
 		f, err := strconv.ParseFloat(v, 64)
 		if err == nil || errors.Is(err, strconv.ErrRange) {
