@@ -267,7 +267,7 @@ func checkParam(p param, name, v string) string {
 	if p.minLen > 0 && len(v) < p.minLen {
 		return "value must be at least " + strconv.Itoa(p.minLen) + " characters long"
 	}
-	if isNumberRE.MatchString(v) {
+	if (p.min != nil || p.max != nil) && isNumberRE.MatchString(v) {
 		f, _ := strconv.ParseFloat(v, 64)
 		if p.max != nil && f > *p.max {
 			return "value must have a maximum value of " + strconv.FormatFloat(*p.max, 'f', -1, 64)
