@@ -1,13 +1,19 @@
 package reconcile
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -87,13 +93,20 @@ func newEnv(t testing.TB, inv *pvesim.Inventory, opts ...pvesim.Option) *env {
 // requests are counted in e.calls.
 func (e *env) client(tokenID string) *pve.Client {
 	e.t.Helper()
+	return e.clientVia(tokenID, handlerTransport{e.sim.Handler()})
+}
+
+// clientVia is client with its requests sent through rt (a wrapper around
+// handlerTransport{e.sim.Handler()}).
+func (e *env) clientVia(tokenID string, rt http.RoundTripper) *pve.Client {
+	e.t.Helper()
 	cred, ok := e.sim.Token(tokenID)
 	if !ok {
 		e.t.Fatalf("no token %s in the inventory", tokenID)
 	}
 	api, err := pve.New(pve.Config{URL: "https://sim.invalid:8006", TokenID: cred.TokenID, TokenSecret: pve.Secret(cred.Secret),
 		Insecure: true, MaxConcurrency: 16, Retries: -1},
-		pve.WithHTTPClient(&http.Client{Transport: handlerTransport{e.sim.Handler()}}),
+		pve.WithHTTPClient(&http.Client{Transport: rt}),
 		pve.WithTaskPoll(time.Millisecond, time.Millisecond),
 		pve.WithRequestHook(func(method, tmpl string) {
 			e.mu.Lock()
@@ -214,4 +227,101 @@ func resultFor(t testing.TB, r *Result, vmid int) ContainerResult {
 	}
 	t.Fatalf("ct %d not in the result", vmid)
 	return ContainerResult{}
+}
+
+// wireCall is one request as it went over the wire to the simulator.
+type wireCall struct {
+	// start and end order the request's start and the end of its answer
+	// among all recorded events (one counter), so overlaps can be told
+	// without timing anything.
+	start, end   int64
+	method, path string // path below /api2/json, e.g. /nodes/pve1/lxc/101/config
+	// vmid is the container the request is about: from the path, or from
+	// the UPID of a task call; 0 for none (cluster resources, storages).
+	vmid int
+	form url.Values // the form body (or query) the request carried
+	// status is a task status call's answer ("running", "stopped"); ""
+	// for other calls.
+	status string
+	// upid is the task a mutation started ("" when it answered no UPID).
+	upid string
+}
+
+// wire records every request of a client made with env.clientVia(...,
+// w); before, when set, runs before a request is served.
+type wire struct {
+	next   http.RoundTripper
+	seq    atomic.Int64
+	before func(c wireCall)
+
+	mu    sync.Mutex
+	calls []wireCall
+}
+
+func newWire(e *env) *wire { return &wire{next: handlerTransport{e.sim.Handler()}} }
+
+var vmidInPath = regexp.MustCompile(`/lxc/(\d+)(?:/|$)`)
+
+func (w *wire) RoundTrip(r *http.Request) (*http.Response, error) {
+	c := wireCall{method: r.Method, path: strings.TrimPrefix(r.URL.Path, "/api2/json"), form: r.URL.Query()}
+	if r.Body != nil && r.Body != http.NoBody {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			return nil, err
+		}
+		r.Body.Close()
+		if c.form, err = url.ParseQuery(string(b)); err != nil {
+			return nil, err
+		}
+		r.Body = io.NopCloser(bytes.NewReader(b))
+	}
+	if m := vmidInPath.FindStringSubmatch(c.path); m != nil {
+		c.vmid, _ = strconv.Atoi(m[1])
+	}
+	task := strings.HasPrefix(c.path, "/nodes/") && strings.Contains(c.path, "/tasks/")
+	if task {
+		rest := c.path[strings.Index(c.path, "/tasks/")+len("/tasks/"):]
+		rest, _, _ = strings.Cut(rest, "/")
+		if u, err := pve.ParseUPID(rest); err == nil {
+			c.vmid, _ = strconv.Atoi(u.ID)
+		}
+	}
+	if w.before != nil {
+		w.before(c)
+	}
+	c.start = w.seq.Add(1)
+	resp, err := w.next.RoundTrip(r)
+	c.end = w.seq.Add(1)
+	if err == nil && (task && strings.HasSuffix(c.path, "/status") || r.Method != http.MethodGet) {
+		b, rerr := io.ReadAll(resp.Body)
+		if rerr != nil {
+			return nil, rerr
+		}
+		resp.Body = io.NopCloser(bytes.NewReader(b))
+		var body struct {
+			Data json.RawMessage `json:"data"`
+		}
+		if json.Unmarshal(b, &body) == nil {
+			var st struct {
+				Status string `json:"status"`
+			}
+			if json.Unmarshal(body.Data, &st) == nil {
+				c.status = st.Status
+			}
+			if u := ""; json.Unmarshal(body.Data, &u) == nil && strings.HasPrefix(u, "UPID:") {
+				c.upid = u
+			}
+		}
+	}
+	w.mu.Lock()
+	w.calls = append(w.calls, c)
+	w.mu.Unlock()
+	return resp, err
+}
+
+// recorded returns the calls so far, in the order they ended.
+func (w *wire) recorded() []wireCall {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]wireCall(nil), w.calls...)
 }

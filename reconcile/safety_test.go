@@ -3,6 +3,9 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -439,5 +442,199 @@ func TestCancelFinishesTheRunningTask(t *testing.T) {
 	}
 	if mainValue(t, e, 101, "memory") != "1024" {
 		t.Error("a step after the cancel ran")
+	}
+}
+
+// isMutation reports whether a request changes anything on PVE.
+func isMutation(c wireCall) bool { return c.method != http.MethodGet }
+
+// Rule 1: containers whose plan is not "changes" get no write, no
+// snapshot, no reboot, whatever the others around them get. ct 102 matches
+// its spec; ct 103 holds the desired memory pending (awaiting restart,
+// restart policy never): both are planned unchanged next to two changed
+// containers.
+func TestUnchangedContainerIsNotTouched(t *testing.T) {
+	inv := testInventory()
+	addCT(inv, 101, true, conf(101, "local-lvm"))
+	addCT(inv, 102, true, conf(102, "local-lvm"))
+	addCT(inv, 103, true, conf(103, "local-lvm")+"\n[pve:pending]\nmemory: 2048\n")
+	addCT(inv, 104, false, conf(104, "local-lvm"))
+	e := newEnv(t, inv)
+	w := newWire(e)
+	e.api = e.clientVia(testToken, w)
+	p := e.plan(loadSpecs(t, map[string]string{
+		"101.yaml": specMemory(101, ""),
+		"102.yaml": ctSpec("ct102", "pve1", 102, "memory: 1G\n"),
+		"103.yaml": specMemory(103, "restart:\n  mode: never\n"),
+		"104.yaml": specMemory(104, ""),
+	}))
+	for vmid, want := range map[int]plan.Status{101: plan.StatusChanges, 102: plan.StatusUnchanged, 103: plan.StatusUnchanged, 104: plan.StatusChanges} {
+		if cp := planFor(t, p, vmid); cp.Status != want {
+			t.Fatalf("ct %d planned %s, want %s (%v)", vmid, cp.Status, want, cp.Changes)
+		}
+	}
+	before := map[int]string{}
+	for _, vmid := range []int{102, 103} {
+		before[vmid], _ = e.sim.ConfigText(vmid)
+	}
+	planned := len(w.recorded())
+	res := e.apply(p, Options{Concurrency: 4})
+	writes := map[int][]string{}
+	for _, c := range w.recorded()[planned:] {
+		if isMutation(c) {
+			writes[c.vmid] = append(writes[c.vmid], c.method+" "+c.path)
+		}
+	}
+	for _, vmid := range []int{102, 103} {
+		if got := writes[vmid]; len(got) != 0 {
+			t.Errorf("unchanged ct %d got %q", vmid, got)
+		}
+		if after, _ := e.sim.ConfigText(vmid); after != before[vmid] {
+			t.Errorf("unchanged ct %d's config changed:\n%s\nwas:\n%s", vmid, after, before[vmid])
+		}
+		if cr := resultFor(t, res, vmid); cr.Outcome != OutcomeUnchanged || cr.Snapshot != "" {
+			t.Errorf("ct %d: %s, snapshot %q", vmid, cr.Outcome, cr.Snapshot)
+		}
+	}
+	// The changed ones were written, so the recording saw apply's writes.
+	for _, vmid := range []int{101, 104} {
+		if len(writes[vmid]) < 2 || resultFor(t, res, vmid).Outcome != OutcomeApplied {
+			t.Errorf("ct %d: writes %q, outcome %s", vmid, writes[vmid], resultFor(t, res, vmid).Outcome)
+		}
+	}
+}
+
+// Rule 3: every config write and every resize carries the digest, and it
+// is the container's digest at the moment the request reaches PVE (read
+// from the simulator's config text, not from felhom). The plan has a
+// snapshot (which changes the digest), a resize (which changes it again)
+// and a config write.
+func TestEveryWriteCarriesTheLiveDigest(t *testing.T) {
+	inv := testInventory()
+	addCT(inv, 101, true, conf(101, "local-lvm"))
+	addCT(inv, 102, false, conf(102, "local-lvm"))
+	e := newEnv(t, inv)
+	type checked struct {
+		call         string
+		sent, actual string
+	}
+	var mu sync.Mutex
+	var seen []checked
+	w := newWire(e)
+	w.before = func(c wireCall) {
+		if c.method != http.MethodPut || !(strings.HasSuffix(c.path, "/config") && !strings.Contains(c.path, "/snapshot/") || strings.HasSuffix(c.path, "/resize")) {
+			return
+		}
+		text, _ := e.sim.ConfigText(c.vmid)
+		mu.Lock()
+		seen = append(seen, checked{c.method + " " + c.path, c.form.Get("digest"), ctconf.Digest([]byte(text))})
+		mu.Unlock()
+	}
+	e.api = e.clientVia(testToken, w)
+	grow := "nameserver: 9.9.9.9\nrootfs:\n  storage: local-lvm\n  size: 10G\n"
+	p := e.plan(loadSpecs(t, map[string]string{"a.yaml": specMemory(101, grow), "b.yaml": specMemory(102, grow)}))
+	res := e.apply(p, Options{})
+	for _, vmid := range []int{101, 102} {
+		if cr := resultFor(t, res, vmid); cr.Outcome != OutcomeApplied {
+			t.Fatalf("ct %d: %s %s", vmid, cr.Outcome, cr.Error)
+		}
+	}
+	kinds := map[string]int{}
+	for _, s := range seen {
+		kinds[s.call[strings.LastIndex(s.call, "/"):]]++
+		if s.sent == "" {
+			t.Errorf("%s carried no digest", s.call)
+		} else if s.sent != s.actual {
+			t.Errorf("%s carried digest %s, the live one was %s", s.call, s.sent, s.actual)
+		}
+	}
+	if kinds["/config"] != 2 || kinds["/resize"] != 2 {
+		t.Errorf("checked writes %v, want 2 config writes and 2 resizes", kinds)
+	}
+}
+
+// Rule 10: with request latency, at most Options.Concurrency containers are
+// worked on at once (a container counts from its first request to the end
+// of its last), one container never has two requests in flight, its
+// mutations come in plan order, and each waits for the task before it to
+// be seen stopped.
+func TestConcurrencyBoundAndStepOrder(t *testing.T) {
+	const n, limit = 6, 2
+	inv := testInventory()
+	files := map[string]string{}
+	for vmid := 101; vmid < 101+n; vmid++ {
+		addCT(inv, vmid, true, conf(vmid, "local-lvm"))
+		files[fmt.Sprintf("%d.yaml", vmid)] = specMemory(vmid, "nameserver: 9.9.9.9\nrootfs:\n  storage: local-lvm\n  size: 10G\nrestart:\n  mode: when-needed\n")
+	}
+	e := newEnv(t, inv, pvesim.WithLatency(pvesim.Latency{Fixed: 2 * time.Millisecond}))
+	w := newWire(e)
+	e.api = e.clientVia(testToken, w)
+	p := e.plan(loadSpecs(t, files))
+	planned := len(w.recorded())
+	res := e.apply(p, Options{Concurrency: limit})
+	calls := w.recorded()[planned:]
+
+	type span struct{ first, last int64 }
+	spans := map[int]*span{}
+	byCT := map[int][]wireCall{}
+	for _, c := range calls {
+		if c.vmid == 0 {
+			continue
+		}
+		byCT[c.vmid] = append(byCT[c.vmid], c)
+		s := spans[c.vmid]
+		if s == nil {
+			s = &span{c.start, c.end}
+			spans[c.vmid] = s
+		}
+		s.first, s.last = min(s.first, c.start), max(s.last, c.end)
+	}
+	// The most spans that hold one point: sweep the starts.
+	most := 0
+	for _, a := range spans {
+		at := 0
+		for _, b := range spans {
+			if b.first <= a.first && a.first <= b.last {
+				at++
+			}
+		}
+		most = max(most, at)
+	}
+	if most > limit {
+		t.Errorf("%d containers worked on at once, the bound is %d", most, limit)
+	}
+
+	for vmid := 101; vmid < 101+n; vmid++ {
+		cr := resultFor(t, res, vmid)
+		if cr.Outcome != OutcomeApplied {
+			t.Fatalf("ct %d: %s %s", vmid, cr.Outcome, cr.Error)
+		}
+		// The plan's steps, then the baseline into the snapshot's
+		// description.
+		want := []string{"POST /snapshot", "PUT /resize", "PUT /config", "POST /status/reboot", "PUT /snapshot/" + cr.Snapshot + "/config"}
+		cs := byCT[vmid]
+		sort.Slice(cs, func(i, j int) bool { return cs[i].start < cs[j].start })
+		prefix := fmt.Sprintf("/nodes/pve1/lxc/%d", vmid)
+		var order []string
+		running := "" // the UPID of this container's task not yet seen stopped
+		for i, c := range cs {
+			if i > 0 && c.start < cs[i-1].end {
+				t.Errorf("ct %d: %s %s started before %s %s ended", vmid, c.method, c.path, cs[i-1].method, cs[i-1].path)
+			}
+			if running != "" && c.status == "stopped" && strings.Contains(c.path, running) {
+				running = ""
+			}
+			if !isMutation(c) {
+				continue
+			}
+			if running != "" {
+				t.Errorf("ct %d: %s %s while task %s still ran", vmid, c.method, c.path, running)
+			}
+			order = append(order, c.method+" "+strings.TrimPrefix(c.path, prefix))
+			running = c.upid
+		}
+		if !slices.Equal(order, want) {
+			t.Errorf("ct %d: mutations %q, want %q", vmid, order, want)
+		}
 	}
 }
