@@ -34,21 +34,38 @@ func TestColorWanted(t *testing.T) {
 	}
 }
 
+// The --detailed-exitcode rule: 1 when any container is in error (with or
+// without the flag); else with the flag 2 when the desired state is not
+// reached (a container has changes, is blocked or is missing), 0 when every
+// container is unchanged.
 func TestPlanExit(t *testing.T) {
-	changes := &plan.Plan{Containers: []plan.ContainerPlan{{Status: plan.StatusChanges}, {Status: plan.StatusBlocked}}}
-	none := &plan.Plan{Containers: []plan.ContainerPlan{{Status: plan.StatusUnchanged}, {Status: plan.StatusMissing}}}
-	broken := &plan.Plan{Containers: []plan.ContainerPlan{{Status: plan.StatusChanges}, {Status: plan.StatusError}}}
+	plans := func(st ...plan.Status) *plan.Plan {
+		p := &plan.Plan{}
+		for _, s := range st {
+			p.Containers = append(p.Containers, plan.ContainerPlan{Status: s})
+		}
+		return p
+	}
 	tests := []struct {
+		name     string
 		p        *plan.Plan
 		detailed bool
 		want     int
 	}{
-		{changes, true, exitChanges}, {changes, false, exitOK}, {none, true, exitOK}, {broken, true, exitError},
+		{"unchanged", plans(plan.StatusUnchanged, plan.StatusUnchanged), true, exitOK},
+		{"no containers", plans(), true, exitOK},
+		{"changes", plans(plan.StatusUnchanged, plan.StatusChanges), true, exitChanges},
+		{"changes, plain exit code", plans(plan.StatusChanges), false, exitOK},
+		{"blocked", plans(plan.StatusUnchanged, plan.StatusBlocked), true, exitChanges},
+		{"missing", plans(plan.StatusUnchanged, plan.StatusMissing), true, exitChanges},
+		{"blocked, plain exit code", plans(plan.StatusBlocked), false, exitOK},
+		{"error", plans(plan.StatusChanges, plan.StatusError), true, exitError},
+		{"error, plain exit code", plans(plan.StatusUnchanged, plan.StatusError), false, exitError},
 	}
-	for i, tt := range tests {
+	for _, tt := range tests {
 		got := exitCode(context.Background(), planExit(tt.p, tt.detailed), &bytes.Buffer{})
 		if got != tt.want {
-			t.Errorf("case %d: exit %d, want %d", i, got, tt.want)
+			t.Errorf("%s: exit %d, want %d", tt.name, got, tt.want)
 		}
 	}
 }

@@ -49,8 +49,14 @@ the token's privileges are checked (GET /access/permissions) and a warning
 names any that are missing.
 
 The connection comes from --config and the FELHOM_PVE_* environment variables.
-With --detailed-exitcode the exit code says 0 no changes, 2 changes, 1 error,
-3 invalid specs.`,
+
+Exit codes: 1 when any container is in error (an impossible change, or its
+live state could not be read), with or without --detailed-exitcode; 3 invalid
+specs. With --detailed-exitcode, otherwise: 2 when the desired state is not
+reached, that is any container has changes, is blocked or is missing; 0 when
+every container is unchanged (changes left waiting for a restart by the
+restart policy, and drift that drift: report leaves alone, count as
+unchanged). Without it: 0.`,
 		Example: `  felhom plan examples/containers
   felhom plan --output markdown --detailed-exitcode containers/
   felhom plan -out plan.json containers/ && felhom apply plan.json`,
@@ -70,7 +76,7 @@ With --detailed-exitcode the exit code says 0 no changes, 2 changes, 1 error,
 	f := cmd.Flags()
 	f.StringVarP(&o.output, "output", "o", "text", "output format: text, json or markdown")
 	f.StringVar(&o.out, "out", "", "also save the plan as JSON to this file (for felhom apply FILE)")
-	f.BoolVar(&o.detailedExitcode, "detailed-exitcode", false, "exit 2 when the plan has changes, 0 when it has none")
+	f.BoolVar(&o.detailedExitcode, "detailed-exitcode", false, "exit 2 when a container has changes, is blocked or is missing; 0 when all are unchanged")
 	f.IntVar(&o.concurrency, "concurrency", reconcile.DefaultConcurrency, "containers read from PVE at once")
 	f.StringVar(&o.revision, "revision", "", "source revision to record in the plan (default: a digest of the specs)")
 	return cmd
@@ -129,13 +135,16 @@ func singleDashOut(o *planOptions, args []string) []string {
 	return args
 }
 
-// planExit maps a plan to the exit code: 1 when a container is in error,
-// else with --detailed-exitcode 2 for changes and 0 for none.
+// planExit maps a plan to the exit code: 1 when a container is in error;
+// else, with --detailed-exitcode, 2 when the desired state is not reached
+// (a container has changes, is blocked or is missing: CI must see that) and
+// 0 when every container is unchanged.
 func planExit(p *plan.Plan, detailed bool) error {
-	if n := p.Summary().Errors; n > 0 {
-		return withExit(exitError, fmt.Errorf("plan: %d container(s) cannot be planned (see above)", n))
+	s := p.Summary()
+	if s.Errors > 0 {
+		return withExit(exitError, fmt.Errorf("plan: %d container(s) cannot be planned (see above)", s.Errors))
 	}
-	if detailed && p.HasChanges() {
+	if detailed && s.Changes+s.Blocked+s.Missing > 0 {
 		return withExit(exitChanges, nil)
 	}
 	return nil

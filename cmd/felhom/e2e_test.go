@@ -151,8 +151,11 @@ func TestE2EExamplesApplyThenPlanNoChanges(t *testing.T) {
 			t.Errorf("apply output lacks %q:\n%s", want, out)
 		}
 	}
-	out = e.expect(exitOK, repoRoot, "plan", "--detailed-exitcode", specs)
-	if !strings.Contains(out, "Plan: 0 to change") {
+	// The examples keep one container that the snapshot policy refuses
+	// (blocked): the desired state is not reached, so exit 2, with nothing
+	// left to change.
+	out = e.expect(exitChanges, repoRoot, "plan", "--detailed-exitcode", specs)
+	if !strings.Contains(out, "Plan: 0 to change, 3 unchanged, 1 blocked") {
 		t.Errorf("plan after apply:\n%s", out)
 	}
 }
@@ -212,7 +215,9 @@ func TestE2ESavedPlan(t *testing.T) {
 	if !strings.Contains(out, "Apply: 3 applied") {
 		t.Errorf("apply of a saved plan:\n%s", out)
 	}
-	e.expect(exitOK, repoRoot, "plan", "--detailed-exitcode", specs)
+	if out := e.expect(exitChanges, repoRoot, "plan", "--detailed-exitcode", specs); !strings.Contains(out, "Plan: 0 to change, 3 unchanged, 1 blocked") {
+		t.Errorf("plan after the saved plan:\n%s", out)
+	}
 }
 
 func TestE2EApplyAsksOnlyOnATerminal(t *testing.T) {
@@ -516,8 +521,8 @@ func TestE2EPlanShowsDriftBetweenRuns(t *testing.T) {
 		text, _ := e.sim.ConfigText(101)
 		t.Fatalf("no felhom snapshot of ct 101 keeps a baseline line:\n%s", text)
 	}
-	out := e.expect(exitOK, repoRoot, "plan", "--detailed-exitcode", specs)
-	if strings.Contains(out, "drift") {
+	out := e.expect(exitChanges, repoRoot, "plan", "--detailed-exitcode", specs) // one example stays blocked
+	if strings.Contains(out, "drift") || !strings.Contains(out, "Plan: 0 to change") {
 		t.Errorf("plan right after apply marks drift:\n%s", out)
 	}
 

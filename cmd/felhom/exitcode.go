@@ -11,7 +11,7 @@ import (
 const (
 	exitOK        = 0   // success; for plan: no changes
 	exitError     = 1   // any error not listed below
-	exitChanges   = 2   // plan has changes (--detailed-exitcode)
+	exitChanges   = 2   // plan: changes, blocked or missing (--detailed-exitcode)
 	exitInvalid   = 3   // the specs (or an expression) are invalid
 	exitStalePlan = 4   // a saved plan no longer matches live state
 	exitCancelled = 130 // interrupted (Ctrl-C / SIGTERM)
