@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -120,24 +121,26 @@ func TestWriteResult(t *testing.T) {
 	checkGolden(t, "apply-result.golden", b.String())
 }
 
+// Terraform's "-out FILE" and "-out=FILE" become --out anywhere in felhom
+// plan's arguments, and only there.
 func TestSingleDashOut(t *testing.T) {
 	tests := []struct {
-		output  string
-		args    []string
-		out     string
-		rest    []string
-		outputs string
+		args, want []string
 	}{
-		{"ut", []string{"plan.json", "dir"}, "plan.json", []string{"dir"}, "text"},
-		{"ut=plan.json", []string{"dir"}, "plan.json", []string{"dir"}, "text"},
-		{"json", []string{"dir"}, "", []string{"dir"}, "json"},
-		{"ut", nil, "", nil, "ut"},
+		{[]string{"plan", "-out", "p.json", "dir"}, []string{"plan", "--out", "p.json", "dir"}},
+		{[]string{"plan", "dir", "-out", "p.json"}, []string{"plan", "dir", "--out", "p.json"}},
+		{[]string{"plan", "dir", "-out=p.json"}, []string{"plan", "dir", "--out=p.json"}},
+		{[]string{"--config", "c.yaml", "plan", "-o", "json", "dir", "-out", "p.json"}, []string{"--config", "c.yaml", "plan", "-o", "json", "dir", "--out", "p.json"}},
+		{[]string{"plan", "--out", "p.json", "dir"}, []string{"plan", "--out", "p.json", "dir"}},
+		{[]string{"plan", "dir", "--", "-out"}, []string{"plan", "dir", "--", "-out"}},
+		{[]string{"apply", "-out", "p.json"}, []string{"apply", "-out", "p.json"}},
+		{[]string{"validate", "dir", "-out=x"}, []string{"validate", "dir", "-out=x"}},
+		{nil, nil},
 	}
 	for _, tt := range tests {
-		o := planOptions{output: tt.output}
-		rest := singleDashOut(&o, tt.args)
-		if o.out != tt.out || o.output != tt.outputs || len(rest) != len(tt.rest) {
-			t.Errorf("%q %q: out %q output %q rest %q", tt.output, tt.args, o.out, o.output, rest)
+		got := singleDashOut(newRootCommand(), tt.args)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%q: %q, want %q", tt.args, got, tt.want)
 		}
 	}
 }

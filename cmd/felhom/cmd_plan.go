@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,9 +61,8 @@ unchanged). Without it: 0.`,
 		Example: `  felhom plan examples/containers
   felhom plan --output markdown --detailed-exitcode containers/
   felhom plan -out plan.json containers/ && felhom apply plan.json`,
-		Args: cobra.MaximumNArgs(2),
+		Args: cobra.ArbitraryArgs, // checked below, for exit code 3
 		RunE: func(cmd *cobra.Command, args []string) error {
-			args = singleDashOut(&o, args)
 			if len(args) > 1 {
 				return withExit(exitInvalid, fmt.Errorf("plan: want at most one folder, got %q", args))
 			}
@@ -75,7 +75,7 @@ unchanged). Without it: 0.`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.output, "output", "o", "text", "output format: text, json or markdown")
-	f.StringVar(&o.out, "out", "", "also save the plan as JSON to this file (for felhom apply FILE)")
+	f.StringVar(&o.out, "out", "", "also save the plan as JSON to this file, for felhom apply FILE (terraform's -out FILE works too)")
 	f.BoolVar(&o.detailedExitcode, "detailed-exitcode", false, "exit 2 when a container has changes, is blocked or is missing; 0 when all are unchanged")
 	f.IntVar(&o.concurrency, "concurrency", reconcile.DefaultConcurrency, "containers read from PVE at once")
 	f.StringVar(&o.revision, "revision", "", "source revision to record in the plan (default: a digest of the specs)")
@@ -121,18 +121,25 @@ func runPlan(ctx context.Context, stdout, stderr io.Writer, o planOptions, dir s
 	return planExit(p, o.detailedExitcode)
 }
 
-// singleDashOut accepts terraform's spelling "-out FILE" (and "-out=FILE"),
-// which the flag parser reads as the shorthand -o with the value "ut" (or
-// "ut=FILE"): no output format is called that, so it can only mean --out.
-func singleDashOut(o *planOptions, args []string) []string {
-	switch {
-	case strings.HasPrefix(o.output, "ut="):
-		o.out, o.output = strings.TrimPrefix(o.output, "ut="), "text"
-	case o.output == "ut" && len(args) > 0:
-		o.out, o.output = args[0], "text"
-		args = args[1:]
+// singleDashOut accepts terraform's spelling "-out FILE" and "-out=FILE" for
+// felhom plan, anywhere in its arguments: the flag parser would read it as
+// the shorthand -o with the value "ut", so the arguments are rewritten to
+// --out before cobra parses them. Other commands and anything after "--"
+// are left alone.
+func singleDashOut(root *cobra.Command, args []string) []string {
+	if cmd, _, err := root.Find(args); err != nil || cmd.Name() != "plan" {
+		return args
 	}
-	return args
+	out := slices.Clone(args)
+	for i, a := range out {
+		if a == "--" {
+			break
+		}
+		if a == "-out" || strings.HasPrefix(a, "-out=") {
+			out[i] = "-" + a
+		}
+	}
+	return out
 }
 
 // planExit maps a plan to the exit code: 1 when a container is in error;

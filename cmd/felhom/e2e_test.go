@@ -220,6 +220,33 @@ func TestE2ESavedPlan(t *testing.T) {
 	}
 }
 
+// Terraform's -out spelling works before or after the folder, with a space
+// or "=".
+func TestE2EPlanSingleDashOut(t *testing.T) {
+	e := newE2E(t, examplesInventory(t))
+	specs := filepath.Join("examples", "containers")
+	for i, args := range [][]string{
+		{"plan", specs, "-out", "F"},
+		{"plan", "-out", "F", specs},
+		{"plan", specs, "-out=F"},
+		{"plan", "--output", "json", specs, "-out", "F"},
+	} {
+		saved := filepath.Join(t.TempDir(), fmt.Sprintf("plan%d.json", i))
+		for j := range args {
+			args[j] = strings.Replace(args[j], "F", saved, 1)
+		}
+		e.expect(exitOK, repoRoot, args...)
+		b, err := os.ReadFile(saved)
+		if err != nil {
+			t.Errorf("felhom %s: %v", strings.Join(args, " "), err)
+			continue
+		}
+		if p, err := plan.Parse(b); err != nil || len(p.Containers) != 4 {
+			t.Errorf("felhom %s saved %v", strings.Join(args, " "), err)
+		}
+	}
+}
+
 func TestE2EApplyAsksOnlyOnATerminal(t *testing.T) {
 	e := newE2E(t, examplesInventory(t))
 	_, errOut, code := e.run(repoRoot, "apply", filepath.Join("examples", "containers"))

@@ -16,6 +16,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root := newRootCommand()
+	root.SetArgs(singleDashOut(root, os.Args[1:]))
 	err := root.ExecuteContext(ctx)
 	os.Exit(exitCode(ctx, err, root.ErrOrStderr()))
 }
