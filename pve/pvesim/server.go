@@ -5,7 +5,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -14,9 +13,10 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/felhom/felhom/pve"
 )
 
 // Server is the simulator served over HTTPS with a self-signed certificate.
@@ -69,10 +69,9 @@ func (s *Sim) ListenAndServeTLS(addr string) (*Server, error) {
 		// pveproxy closes idle keep-alive connections after about 5 s.
 		IdleTimeout: 5 * time.Second,
 	}
-	sum := sha256.Sum256(cert.Certificate[0])
 	server := &Server{
 		URL:         "https://" + ln.Addr().String(),
-		Fingerprint: fingerprint(sum[:]),
+		Fingerprint: pve.CertFingerprint(cert.Certificate[0]),
 		CertPEM:     certPEM,
 		sim:         s,
 		srv:         srv,
@@ -130,15 +129,6 @@ func (srv *Server) closeFresh() {
 	for c := range srv.fresh {
 		_ = c.Close()
 	}
-}
-
-// fingerprint prints a digest as PVE does: uppercase hex pairs joined by ':'.
-func fingerprint(sum []byte) string {
-	parts := make([]string, len(sum))
-	for i, b := range sum {
-		parts[i] = fmt.Sprintf("%02X", b)
-	}
-	return strings.Join(parts, ":")
 }
 
 func selfSigned(host string) (tls.Certificate, []byte, error) {
