@@ -2,6 +2,7 @@ package pve
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,6 +61,49 @@ func TestConfigValuesRejectsObjects(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(`{"lxc":[["only-key"]]}`), &c); err == nil {
 		t.Error("bad lxc pair accepted")
+	}
+}
+
+// TestConfigValuesLXCPairs: the raw lxc.* pairs are spread out after the
+// ordinary keys, joined in array order when a key repeats, and a pair whose key
+// is not an lxc.* key (PVE never sends one) or an ordinary key named lxc.*
+// is refused with the key named, so no input depends on map order.
+func TestConfigValuesLXCPairs(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    ConfigValues
+		wantErr string
+	}{
+		{in: `{"memory":512,"lxc":[["lxc.apparmor.profile","unconfined"]]}`,
+			want: ConfigValues{"memory": "512", "lxc.apparmor.profile": "unconfined"}},
+		{in: `{"lxc":[["lxc.cgroup2.devices.allow","c 10:200 rwm"],["lxc.mount.entry","a"],["lxc.cgroup2.devices.allow","c 1:1 r"]]}`,
+			want: ConfigValues{"lxc.cgroup2.devices.allow": "c 10:200 rwm\nc 1:1 r", "lxc.mount.entry": "a"}},
+		{in: `{"lxc":null,"cores":2}`, want: ConfigValues{"cores": "2"}},
+		{in: `{"lxc":[]}`, want: ConfigValues{}},
+		// The fuzzer's find: a pair key equal to an ordinary key.
+		{in: `{"":7,"lxc":[["",""]],"1":""}`, wantErr: `config key lxc: pair key "": not an lxc.* key`},
+		{in: `{"memory":512,"lxc":[["memory","1024"]]}`, wantErr: `config key lxc: pair key "memory": not an lxc.* key`},
+		{in: `{"lxc.x":"a","lxc":[["lxc.x","b"]]}`, wantErr: `config key "lxc.x": lxc.* keys come only as pairs under "lxc"`},
+		{in: `{"lxc":[["lxc.a"]]}`, wantErr: `config key lxc: want [key, value] pairs`},
+		{in: `{"lxc":"lxc.a=b"}`, wantErr: `config key lxc:`},
+	}
+	for _, tt := range tests {
+		for range 20 { // the bug depended on map order: repeat
+			var got ConfigValues
+			err := json.Unmarshal([]byte(tt.in), &got)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("%s: err %v, want %q", tt.in, err, tt.wantErr)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", tt.in, err)
+			}
+			if d := cmp.Diff(tt.want, got); d != "" {
+				t.Fatalf("%s (-want +got):\n%s", tt.in, d)
+			}
+		}
 	}
 }
 

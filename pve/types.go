@@ -3,6 +3,8 @@ package pve
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -101,30 +103,28 @@ type ConfigValues map[string]string
 // Digest returns the config digest (SHA-1 of the config file).
 func (c ConfigValues) Digest() string { return c["digest"] }
 
-// UnmarshalJSON normalises PVE's values to strings.
+// UnmarshalJSON normalises PVE's values to strings. The ordinary keys are
+// read first (in sorted order, so the first error is always the same one),
+// then the "lxc" pairs are spread out in array order. PVE only ever sends
+// lxc.* keys in those pairs (pve-container src/PVE/LXC/Config.pm
+// parse_pct_config collects lines matching ^(lxc\.[a-z0-9_\-\.]+) into
+// $conf->{lxc}), and never an lxc.* key as an ordinary one, so a pair key
+// without the "lxc." prefix, or an ordinary key with it, is refused as a
+// decode error naming the key: either would make a pair and an ordinary key
+// share a name.
 func (c *ConfigValues) UnmarshalJSON(b []byte) error {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
 	out := make(ConfigValues, len(raw))
-	for k, v := range raw {
+	for _, k := range slices.Sorted(maps.Keys(raw)) {
+		v := raw[k]
 		if k == "lxc" {
-			var pairs [][]string
-			if err := json.Unmarshal(v, &pairs); err != nil {
-				return fmt.Errorf("config key lxc: %w", err)
-			}
-			for _, p := range pairs {
-				if len(p) != 2 {
-					return fmt.Errorf("config key lxc: want [key, value] pairs, got %q", p)
-				}
-				if prev, ok := out[p[0]]; ok {
-					out[p[0]] = prev + "\n" + p[1]
-				} else {
-					out[p[0]] = p[1]
-				}
-			}
 			continue
+		}
+		if strings.HasPrefix(k, lxcKeyPrefix) {
+			return fmt.Errorf("config key %q: lxc.* keys come only as pairs under \"lxc\"", k)
 		}
 		if len(v) > 0 && (v[0] == '{' || v[0] == '[') {
 			return fmt.Errorf("config key %s: unexpected %.40s", k, v)
@@ -134,9 +134,31 @@ func (c *ConfigValues) UnmarshalJSON(b []byte) error {
 		}
 		out[k] = scalarText(v)
 	}
+	if v, ok := raw["lxc"]; ok {
+		var pairs [][]string
+		if err := json.Unmarshal(v, &pairs); err != nil {
+			return fmt.Errorf("config key lxc: %w", err)
+		}
+		for _, p := range pairs {
+			if len(p) != 2 {
+				return fmt.Errorf("config key lxc: want [key, value] pairs, got %q", p)
+			}
+			if !strings.HasPrefix(p[0], lxcKeyPrefix) {
+				return fmt.Errorf("config key lxc: pair key %q: not an lxc.* key", p[0])
+			}
+			if prev, ok := out[p[0]]; ok {
+				out[p[0]] = prev + "\n" + p[1]
+			} else {
+				out[p[0]] = p[1]
+			}
+		}
+	}
 	*c = out
 	return nil
 }
+
+// lxcKeyPrefix starts every raw LXC key of a container config.
+const lxcKeyPrefix = "lxc."
 
 // PendingEntry is one key of GET .../pending. Value is the current value
 // (nil when the key is only pending), Pending the pending value (nil when none),
