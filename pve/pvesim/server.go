@@ -10,9 +10,15 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"io"
+	"log"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
+	"os"
+	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -68,6 +74,7 @@ func (s *Sim) ListenAndServeTLS(addr string) (*Server, error) {
 		ReadHeaderTimeout: 30 * time.Second,
 		// pveproxy closes idle keep-alive connections after about 5 s.
 		IdleTimeout: 5 * time.Second,
+		ErrorLog:    log.New(serverLog{w: s.serverLog}, "", log.LstdFlags),
 	}
 	server := &Server{
 		URL:         "https://" + ln.Addr().String(),
@@ -129,6 +136,28 @@ func (srv *Server) closeFresh() {
 	for c := range srv.fresh {
 		_ = c.Close()
 	}
+}
+
+// hangUpRE matches what net/http logs when a client closes or resets its
+// connection during the TLS handshake, or Close closes one that never
+// finished it (a probe, a client that gave up, an unused dialled
+// connection): not a server error.
+var hangUpRE = regexp.MustCompile(`http: TLS handshake error from \S+: (?:EOF|.*(?:connection reset by peer|use of closed network connection))\n?$`)
+
+// serverLog is the HTTPS server's error log: lines about clients hanging up
+// go to slog at debug level, every other line to w (os.Stderr when nil).
+type serverLog struct{ w io.Writer }
+
+func (l serverLog) Write(p []byte) (int, error) {
+	if hangUpRE.Match(p) {
+		slog.Debug("sim: client hung up", "log", strings.TrimSpace(string(p)))
+		return len(p), nil
+	}
+	w := l.w
+	if w == nil {
+		w = os.Stderr
+	}
+	return w.Write(p)
 }
 
 func selfSigned(host string) (tls.Certificate, []byte, error) {

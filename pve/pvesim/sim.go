@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"io"
 	mrand "math/rand/v2"
 	"net/http"
 	"sort"
@@ -42,6 +43,9 @@ type Sim struct {
 	rnd          *mrand.Rand
 	controlToken string
 	stateFile    string
+	// serverLog is where the HTTPS server's error log goes (nil:
+	// os.Stderr); tests capture it.
+	serverLog io.Writer
 
 	closing   chan struct{}
 	closeOnce sync.Once
