@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"testing/fstest"
 )
@@ -38,6 +39,26 @@ spec:
 				if len(diags) > 0 || len(set.Containers) != n {
 					b.Fatalf("%d containers, diagnostics:\n%s", len(set.Containers), diags.Error())
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkParseManyDocuments measures Parse on files at the document
+// limit: a file of nothing but "---" lines up to MaxFileSize (refused after
+// MaxDocuments+1 documents), and MaxDocuments small valid containers.
+func BenchmarkParseManyDocuments(b *testing.B) {
+	var valid strings.Builder
+	for i := range MaxDocuments {
+		fmt.Fprintf(&valid, "---\napiVersion: felhom/v1alpha1\nkind: Container\nmetadata: {name: ct%d}\nspec: {node: pve1, vmid: %d, memory: 512}\n", i, 1000+i)
+	}
+	for _, in := range []struct{ name, data string }{
+		{"markers", strings.Repeat("---\n", MaxFileSize/4)},
+		{"containers", valid.String()},
+	} {
+		b.Run(in.name, func(b *testing.B) {
+			for b.Loop() {
+				Parse("x.yaml", []byte(in.data))
 			}
 		})
 	}

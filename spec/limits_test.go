@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -64,5 +65,83 @@ func TestDiagnosticsCappedPerFile(t *testing.T) {
 	last := diags[len(diags)-1]
 	if !strings.Contains(last.Message, "more problems in this file are not shown") || last.Severity != SeverityError {
 		t.Errorf("last diagnostic %v", last)
+	}
+}
+
+// TestSplitDocumentsStopsAtLimit: splitting stops at the first document
+// past MaxDocuments, so a file of nothing but "---" lines (one document a
+// line, 262144 of them at MaxFileSize) costs MaxDocuments+1 chunks, not one
+// chunk (and one pass over the lines before it) per line.
+func TestSplitDocumentsStopsAtLimit(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		data string
+	}{
+		{"only markers", strings.Repeat("---\n", MaxFileSize/4)},
+		{"many small documents", strings.Repeat("---\na: 1\n", MaxFileSize/9)},
+		{"markers with comments", strings.Repeat("--- # x\n", MaxFileSize/8)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			chunks, tooMany := splitDocuments([]byte(tt.data))
+			if !tooMany || len(chunks) != MaxDocuments+1 {
+				t.Errorf("%d chunks, tooMany %v; want %d chunks and tooMany", len(chunks), tooMany, MaxDocuments+1)
+			}
+			_, diags := Parse("x.yaml", []byte(tt.data))
+			if len(diags) != 1 || !strings.Contains(diags[0].Message, "more than 1000 documents") {
+				t.Errorf("want the limit reported once, got %d diagnostics:\n%s", len(diags), diags.Error())
+			}
+		})
+	}
+}
+
+// TestSplitDocumentsOffsets: each chunk starts at its "---" line and knows
+// how many lines come before it; the chunks put together are the file.
+func TestSplitDocumentsOffsets(t *testing.T) {
+	data := "# head\na: 1\n---\nb: 2\n--- # c\nc: 3\n----\nd: 4\n---\n"
+	chunks, tooMany := splitDocuments([]byte(data))
+	if tooMany {
+		t.Fatal("tooMany for 4 documents")
+	}
+	want := []chunk{
+		{data: []byte("# head\na: 1\n"), lineOffset: 0},
+		{data: []byte("---\nb: 2\n"), lineOffset: 2},
+		{data: []byte("--- # c\nc: 3\n----\nd: 4\n"), lineOffset: 4},
+		{data: []byte("---\n"), lineOffset: 8},
+	}
+	if len(chunks) != len(want) {
+		t.Fatalf("%d chunks, want %d", len(chunks), len(want))
+	}
+	var joined []byte
+	for i, c := range chunks {
+		if string(c.data) != string(want[i].data) || c.lineOffset != want[i].lineOffset {
+			t.Errorf("chunk %d = %q at line offset %d, want %q at %d", i, c.data, c.lineOffset, want[i].data, want[i].lineOffset)
+		}
+		joined = append(joined, c.data...)
+	}
+	if string(joined) != data {
+		t.Errorf("chunks do not make up the file")
+	}
+	if chunks, _ := splitDocuments([]byte("%YAML 1.2\n---\na: 1\n---\nb: 2\n")); len(chunks) != 1 {
+		t.Errorf("a file with directives is split in %d chunks, want 1", len(chunks))
+	}
+}
+
+// TestManyDocumentFilesInATree: many files near the size limit, each made of
+// documents, are each refused after MaxDocuments+1 chunks with one
+// diagnostic per file.
+func TestManyDocumentFilesInATree(t *testing.T) {
+	fsys := fstest.MapFS{}
+	data := []byte(strings.Repeat("---\n", MaxFileSize/4))
+	for i := range 50 {
+		fsys[fmt.Sprintf("f%02d.yaml", i)] = &fstest.MapFile{Data: data}
+	}
+	_, diags := Load(fsys, ".")
+	if len(diags) != 50 {
+		t.Fatalf("%d diagnostics, want one per file:\n%s", len(diags), diags.Error())
+	}
+	for _, d := range diags {
+		if !strings.Contains(d.Message, "more than 1000 documents") {
+			t.Errorf("%s", d)
+		}
 	}
 }

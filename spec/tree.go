@@ -177,10 +177,11 @@ func parseFile(name string, data []byte) ([]rawDoc, Diagnostics) {
 	if bytes.IndexByte(data, 0) >= 0 {
 		return nil, Diagnostics{{File: name, Message: "file contains NUL bytes; it is not a YAML text file"}}
 	}
-	chunks := splitDocuments(data)
-	if len(chunks) > MaxDocuments {
-		return nil, Diagnostics{{File: name, Message: fmt.Sprintf("file has %d documents; at most %d are read", len(chunks), MaxDocuments),
-			Hint: "split it into several files"}}
+	chunks, tooMany := splitDocuments(data)
+	if tooMany {
+		return nil, Diagnostics{{File: name, Line: chunks[len(chunks)-1].lineOffset + 1, Column: 1,
+			Message: fmt.Sprintf("file has more than %d documents; at most %d are read", MaxDocuments, MaxDocuments),
+			Hint:    "split it into several files"}}
 	}
 	var docs []rawDoc
 	budget := MaxFileNodes
@@ -200,38 +201,42 @@ type chunk struct {
 	lineOffset int // lines before the chunk in the file
 }
 
-var docMarker = regexp.MustCompile(`^---(\s|$)`)
-
 // splitDocuments cuts the file at lines that start a document ("---"). A
 // "---" at column 0 cannot occur inside a YAML scalar, so this is safe;
 // files with directives ("%YAML") are left whole for yaml.v3 to handle.
-func splitDocuments(data []byte) []chunk {
-	lines := bytes.SplitAfter(data, []byte("\n"))
-	for _, l := range lines {
-		if len(l) > 0 && l[0] == '%' {
-			return []chunk{{data: data}}
-		}
+// It stops at the first chunk beyond MaxDocuments and reports tooMany then,
+// so a file of nothing but "---" lines costs one pass over its first
+// MaxDocuments+1 documents, not one chunk per line.
+func splitDocuments(data []byte) (chunks []chunk, tooMany bool) {
+	if bytes.HasPrefix(data, []byte("%")) || bytes.Contains(data, []byte("\n%")) {
+		return []chunk{{data: data}}, false
 	}
-	var out []chunk
-	start := 0
-	pos := 0
-	for i, l := range lines {
-		if i > 0 && docMarker.Match(l) {
-			out = append(out, chunk{data: data[offsetOf(lines, start):pos], lineOffset: start})
-			start = i
+	start, startLine := 0, 0 // byte offset and line number of the current chunk
+	line := 0
+	for off := 0; off < len(data); line++ {
+		next := len(data)
+		if i := bytes.IndexByte(data[off:], '\n'); i >= 0 {
+			next = off + i + 1
 		}
-		pos += len(l)
+		if line > 0 && isDocMarker(data[off:next]) {
+			chunks = append(chunks, chunk{data: data[start:off], lineOffset: startLine})
+			if len(chunks) > MaxDocuments {
+				return chunks, true
+			}
+			start, startLine = off, line
+		}
+		off = next
 	}
-	out = append(out, chunk{data: data[offsetOf(lines, start):], lineOffset: start})
-	return out
+	return append(chunks, chunk{data: data[start:], lineOffset: startLine}), false
 }
 
-func offsetOf(lines [][]byte, n int) int {
-	o := 0
-	for _, l := range lines[:n] {
-		o += len(l)
+// isDocMarker reports whether a line starts a document: "---" followed by
+// white space or the end of the line.
+func isDocMarker(l []byte) bool {
+	if !bytes.HasPrefix(l, []byte("---")) {
+		return false
 	}
-	return o
+	return len(l) == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\n' || l[3] == '\r' || l[3] == '\f'
 }
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
