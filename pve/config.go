@@ -186,13 +186,19 @@ func (c Config) Validate() error {
 	if c.URL == "" {
 		errs = append(errs, errors.New("url is required"))
 	} else if u, err := url.Parse(c.URL); err != nil {
-		errs = append(errs, fmt.Errorf("url: %w", err))
+		// url.Error quotes the whole URL, password included: never wrap it.
+		shown := displayURL(c.URL)
+		if shown == c.URL {
+			errs = append(errs, fmt.Errorf("url %q: not a valid URL: %v", shown, unwrapURLError(err)))
+		} else {
+			errs = append(errs, fmt.Errorf("url %q: not a valid URL", shown))
+		}
 	} else if u.User != nil {
 		errs = append(errs, errors.New("url must not carry credentials (use token_id and token_secret)"))
 	} else if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		errs = append(errs, fmt.Errorf("url %q: want https://host:8006", c.URL))
+		errs = append(errs, fmt.Errorf("url %q: want https://host:8006", displayURL(c.URL)))
 	} else if u.Scheme == "http" && !c.Insecure {
-		errs = append(errs, fmt.Errorf("url %q: plain http needs insecure: true", c.URL))
+		errs = append(errs, fmt.Errorf("url %q: plain http needs insecure: true", displayURL(c.URL)))
 	}
 	if c.TokenID == "" {
 		errs = append(errs, errors.New("token_id is required"))
@@ -230,11 +236,35 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// splitTokenID splits user@realm!tokenname.
+// splitTokenID splits user@realm!tokenname. An id with '=' is most likely
+// pasted in PVE's user@realm!tokenname=SECRET form (as in the Authorization
+// header), so its error shows none of it.
 func splitTokenID(id string) (user, token string, err error) {
+	if strings.Contains(id, "=") {
+		return "", "", errors.New("token_id must not include the secret (the part after '=' goes in token_secret)")
+	}
 	user, token, ok := strings.Cut(id, "!")
-	if !ok || token == "" || !strings.Contains(user, "@") || strings.ContainsAny(id, " \t\r\n=") {
+	if !ok || token == "" || !strings.Contains(user, "@") || strings.ContainsAny(id, " \t\r\n") {
 		return "", "", fmt.Errorf("token_id %q: want user@realm!tokenname", id)
 	}
 	return user, token, nil
+}
+
+// displayURL is a configured URL as errors may show it: the user info (up to
+// the last '@', which may hold a password, also when the URL does not parse)
+// and the query and fragment are replaced by [REDACTED]. The client never
+// sends either, so nothing useful is lost.
+func displayURL(raw string) string {
+	s := raw
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		s = s[:i+1] + redacted
+	}
+	if i := strings.LastIndex(s, "@"); i >= 0 {
+		start := 0
+		if j := strings.Index(s[:i], "://"); j >= 0 {
+			start = j + len("://")
+		}
+		s = s[:start] + redacted + s[i:]
+	}
+	return s
 }

@@ -70,6 +70,18 @@ retries: 2
 		env:     map[string]string{EnvURL: "https://pve:8006", EnvTokenID: "root@pam", EnvTokenSecret: "s"},
 		wantErr: "want user@realm!tokenname",
 	}, {
+		name:    "token id with its secret",
+		env:     map[string]string{EnvURL: "https://pve:8006", EnvTokenID: "a@pve!b=s", EnvTokenSecret: "s"},
+		wantErr: "token_id must not include the secret (the part after '=' goes in token_secret)",
+	}, {
+		name:    "url that does not parse",
+		env:     map[string]string{EnvURL: "https://pve:80 06", EnvTokenID: "a@pve!b", EnvTokenSecret: "s"},
+		wantErr: `url "https://pve:80 06": not a valid URL: invalid port`,
+	}, {
+		name:    "url with credentials that does not parse",
+		env:     map[string]string{EnvURL: "https://root:pw@pve:80 06", EnvTokenID: "a@pve!b", EnvTokenSecret: "s"},
+		wantErr: `url "https://[REDACTED]@pve:80 06": not a valid URL`,
+	}, {
 		name:    "http without insecure",
 		env:     map[string]string{EnvURL: "http://pve:8006", EnvTokenID: "a@pve!b", EnvTokenSecret: "s"},
 		wantErr: "plain http needs insecure",
@@ -149,5 +161,20 @@ func TestNewDefaults(t *testing.T) {
 	}
 	if c.base.String() != "https://pve:8006/api2/json" || c.retries != 0 {
 		t.Errorf("base %s retries %d", c.base, c.retries)
+	}
+}
+
+func TestDisplayURL(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"https://pve:8006", "https://pve:8006"},
+		{"https://root:pw@pve:8006", "https://[REDACTED]@pve:8006"},
+		{"https://a@b:pw@pve:80 06", "https://[REDACTED]@pve:80 06"},
+		{"root:pw@pve:8006", "[REDACTED]@pve:8006"},
+		{"https://pve:8006/?token=x", "https://pve:8006/?[REDACTED]"},
+		{"https://pve:8006#x@y", "https://pve:8006#[REDACTED]"},
+	} {
+		if got := displayURL(tt.in); got != tt.want {
+			t.Errorf("displayURL(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }

@@ -125,6 +125,34 @@ func TestSecretNeverInLogsOrErrors(t *testing.T) {
 	_, err = LoadConfig(bad, nil)
 	errs = append(errs, err)
 
+	// A token id pasted in PVE's user@realm!tok=SECRET form, from the
+	// environment and from a file, and URLs that carry the secret as a
+	// password, well-formed or not.
+	env := func(k string) string {
+		return map[string]string{EnvURL: "https://pve:8006", EnvTokenID: "felhom@pve!reconcile=" + testSecret, EnvTokenSecret: testSecret}[k]
+	}
+	_, err = LoadConfig("", env)
+	if err == nil || !strings.Contains(err.Error(), "token_id must not include the secret (the part after '=' goes in token_secret)") {
+		t.Errorf("token id with the secret: %v", err)
+	}
+	errs = append(errs, err)
+	for _, c := range []Config{
+		{URL: "https://pve:8006", TokenID: "PVEAPIToken=felhom@pve!ops=" + testSecret, TokenSecret: testSecret},
+		{URL: "https://pve:8006", TokenID: "felhom@pve!ops=" + testSecret + " extra", TokenSecret: testSecret},
+		{URL: "https://felhom@pve!ops:" + testSecret + "@pve:8006", TokenID: testTokenID, TokenSecret: testSecret},
+		{URL: "https://felhom:" + testSecret + "@pve:80 06", TokenID: testTokenID, TokenSecret: testSecret},
+		{URL: "https://felhom:" + testSecret + "%zz@pve:8006", TokenID: testTokenID, TokenSecret: testSecret},
+		{URL: "felhom:" + testSecret + "@pve:8006", TokenID: testTokenID, TokenSecret: testSecret},
+		{URL: "ftp://felhom:" + testSecret + "@pve:8006", TokenID: testTokenID, TokenSecret: testSecret},
+		{URL: "http://pve:8006/?token=" + testSecret, TokenID: testTokenID, TokenSecret: testSecret},
+	} {
+		_, err = New(c)
+		errs = append(errs, err)
+	}
+	os.WriteFile(bad, []byte("url: https://pve:8006\ntoken_id: felhom@pve!ops="+testSecret+"\ntoken_secret: "+testSecret+"\n"), 0o600)
+	_, err = LoadConfig(bad, nil)
+	errs = append(errs, err)
+
 	for i, err := range errs {
 		if err == nil {
 			t.Errorf("case %d: no error", i)
