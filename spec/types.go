@@ -263,6 +263,9 @@ type RestartWindow struct {
 // Duration is a time.Duration written as "1h30m" in specs.
 type Duration time.Duration
 
+// String renders the duration in Go syntax, e.g. "2h0m0s".
+func (d Duration) String() string { return time.Duration(d).String() }
+
 // Drift policies.
 const (
 	DriftRevert = "revert" // change live state back to the spec (default)
