@@ -245,7 +245,9 @@ func (a *applier) work(ctx context.Context) {
 			a.fail(fmt.Errorf("step %d (%s): %w", i+1, st.Action.Token(), err))
 			return
 		}
-		if sr.Status == "" || sr.Status == StepSkipped {
+		if sr.Status == StepSkipped && sr.Error == "" {
+			// The step ran; one that decided not to act says why in
+			// Error (a reboot whose window has closed).
 			sr.Status = StepApplied
 		}
 	}
@@ -447,6 +449,11 @@ func (a *applier) step(ctx context.Context, i int, st plan.Step, sr *StepResult)
 		return nil
 
 	case plan.ActionReboot:
+		if why := a.windowClosed(); why != "" {
+			sr.Error = "the restart window is closed"
+			a.cr.Warnings = append(a.cr.Warnings, why)
+			return nil
+		}
 		upid, err := a.api.Reboot(sctx, cp.Node, cp.VMID)
 		var ae *pve.APIError
 		if errors.As(err, &ae) && strings.HasSuffix(ae.Message, "not running") {
@@ -499,6 +506,35 @@ func (a *applier) step(ctx context.Context, i int, st plan.Step, sr *StepResult)
 		return a.await(sctx, upid, sr)
 	}
 	return fmt.Errorf("unknown action %v", st.Action)
+}
+
+// windowClosed is why the plan's reboot must not run now: it was planned
+// because the restart window was open, and that window has closed since (a
+// saved plan applied later, or a long apply). "" when the reboot may run.
+// The window is asked about at the Clock's time, in its zone (the local one
+// for SystemClock), as diff asked at plan time.
+func (a *applier) windowClosed() string {
+	w := a.cp.RestartWindow
+	if w == nil {
+		return ""
+	}
+	var waiting []string
+	for _, ch := range a.cp.Changes {
+		if ch.Class == plan.ClassPendingRestart || ch.Class == plan.ClassAwaitingRestart {
+			waiting = append(waiting, ch.Path)
+		}
+	}
+	open, next, err := w.Open(a.opts.Clock.Now())
+	switch {
+	case err != nil:
+		return fmt.Sprintf("not rebooted: restart window %q: %v; pending until a restart: %s", w.Schedule, err, strings.Join(waiting, ", "))
+	case open:
+		return ""
+	case next.IsZero():
+		return fmt.Sprintf("not rebooted: restart window %q has closed since the plan and never opens again; pending until a restart: %s", w.Schedule, strings.Join(waiting, ", "))
+	}
+	return fmt.Sprintf("not rebooted: restart window %q has closed since the plan; pending until it opens at %s: %s",
+		w.Schedule, next.UTC().Format(time.RFC3339), strings.Join(waiting, ", "))
 }
 
 // writeAttempts bounds how often a write is tried when PVE keeps finding the
@@ -817,7 +853,6 @@ func (a *applier) carriedBaseline(ctx context.Context) map[string]string {
 		return out
 	}
 	written := map[string]bool{}
-	rebooted := false
 	for _, s := range a.cp.Steps {
 		switch s.Action {
 		case plan.ActionSetConfig:
@@ -830,12 +865,12 @@ func (a *applier) carriedBaseline(ctx context.Context) map[string]string {
 			}
 		case plan.ActionResize:
 			written[s.Params["disk"]] = true
-		case plan.ActionReboot:
-			rebooted = true
 		}
 	}
 	for _, ch := range a.cp.Changes {
-		if rebooted && (ch.Class == plan.ClassPendingRestart || ch.Class == plan.ClassAwaitingRestart) {
+		// Only a reboot that ran (not one skipped for a closed window)
+		// made the restart-bound changes current.
+		if a.rebooted && (ch.Class == plan.ClassPendingRestart || ch.Class == plan.ClassAwaitingRestart) {
 			written[configKey(ch.Path)] = true
 		}
 	}

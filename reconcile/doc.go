@@ -60,6 +60,19 @@
 // description no maxLength; felhom keeps it within MaxSnapshotDescription
 // bytes (reconcile/plan/FORMAT.md has the details).
 //
+// # The restart window's time zone
+//
+// A restart window's schedule is a PVE calendar event (pve/calendar), and
+// felhom reads it in the local time zone of the felhom process (its TZ),
+// at plan time and again at apply time, unless the event ends in "UTC",
+// which is read in UTC. PVE reads its own schedules (backup jobs) in the
+// node's local zone: pve-common PVE/CalendarEvent.pm compute_next_event
+// hands them to proxmox-time, which edits the wall clock with the C
+// library's local time (src/tm_editor.rs) unless the event says UTC, as
+// pve/calendar's doc describes. felhom asks no node for its zone: where felhom
+// runs in another zone than the nodes (a CI runner is often in UTC), write
+// the window in UTC ("sun 02:00 UTC") so that both agree.
+//
 // # Apply: how each safety rule is kept
 //
 //  1. Only containers whose plan status is "changes" are touched.
@@ -90,7 +103,12 @@
 //     must be current (hot, or after the reboot) or pending (left for a
 //     restart), as the plan classified it. The reboot step is in the plan
 //     only when the restart policy allows it; otherwise the pending changes
-//     are reported.
+//     are reported. A reboot planned because the restart window was open
+//     carries that window (plan.ContainerPlan.RestartWindow), and apply
+//     asks again right before it: a saved plan applied after the window
+//     closed skips the reboot, and the changes are reported as waiting for
+//     the window (a note with its next opening, and Pending after the
+//     read-back).
 //  7. A failure after the snapshot rolls the container back to it
 //     ("rollback", the default) or leaves it ("leave"); the result lists
 //     what was done either way. The policy is the container's own, the

@@ -3,8 +3,10 @@ package reconcile
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -360,5 +362,65 @@ func TestResultDurationIsTheElapsedTime(t *testing.T) {
 	}
 	if len(done) != 1 || done[0].Elapsed != cr.Duration {
 		t.Errorf("done events %+v, want one with elapsed %s", done, cr.Duration)
+	}
+}
+
+// A saved plan carries the restart window its reboot was planned under;
+// apply reboots only while that window is still open. Planned inside the
+// window and applied after it closed: no reboot, the pending changes are
+// reported as waiting for the window. Applied while still open: the reboot
+// runs.
+func TestSavedPlanRebootsOnlyInsideTheWindow(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		later  time.Duration
+		reboot bool
+	}{
+		{"window still open", 30 * time.Minute, true},
+		{"window closed since", 3 * time.Hour, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := testInventory()
+			addCT(inv, 101, true, conf(101, "local-lvm"))
+			e := newEnv(t, inv)
+			// testNow is Wednesday 10:00 UTC: the window is open until 11:00.
+			p := e.plan(loadSpecs(t, map[string]string{"a.yaml": specMemory(101,
+				"nameserver: 9.9.9.9\nrestart:\n  mode: window\n  window:\n    schedule: wed 09:00 UTC\n    duration: 2h\n")}))
+			cp := planFor(t, p, 101)
+			if last := cp.Steps[len(cp.Steps)-1]; last.Action != plan.ActionReboot {
+				t.Fatalf("no reboot planned inside the window: %v", cp.Steps)
+			}
+			b, err := json.Marshal(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			saved, err := plan.Parse(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.sim.Clock().Advance(tt.later)
+			e.resetCalls()
+			cr := resultFor(t, e.apply(saved, Options{}), 101)
+			if cr.Outcome != OutcomeApplied {
+				t.Fatalf("result: %s %s", cr.Outcome, cr.Error)
+			}
+			reboot := cr.Steps[len(cr.Steps)-1]
+			reboots := e.calls["POST /nodes/{node}/lxc/{vmid}/status/reboot"]
+			if tt.reboot {
+				if reboot.Status != StepApplied || reboots != 1 || mainValue(t, e, 101, "nameserver") != "9.9.9.9" {
+					t.Errorf("reboot %+v, %d reboot calls", reboot, reboots)
+				}
+				return
+			}
+			if reboot.Status != StepSkipped || !strings.Contains(reboot.Error, "window") || reboots != 0 {
+				t.Errorf("reboot %+v, %d reboot calls; want it skipped because the window closed", reboot, reboots)
+			}
+			if !slices.Contains(cr.Pending, "nameserver") || !strings.Contains(strings.Join(cr.Warnings, "\n"), `restart window "wed 09:00 UTC"`) {
+				t.Errorf("pending %q, warnings %q: want nameserver reported as waiting for the window", cr.Pending, cr.Warnings)
+			}
+			if mainValue(t, e, 101, "memory") != "2048" {
+				t.Error("the hot change was not made")
+			}
+		})
 	}
 }

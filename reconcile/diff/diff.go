@@ -69,13 +69,16 @@ type differ struct {
 	opts Options
 	vms  string // ACL path of the container, /vms/<vmid>
 
-	changes  []plan.Change
-	set      map[string]string
-	del      []string
-	revert   []string
-	resizes  []resize
-	privs    map[plan.Privilege]bool
-	restart  []string // paths that need a restart to take effect
+	changes []plan.Change
+	set     map[string]string
+	del     []string
+	revert  []string
+	resizes []resize
+	privs   map[plan.Privilege]bool
+	restart []string // paths that need a restart to take effect
+	// window is the restart window a planned reboot depends on (nil when
+	// the policy allows one at any time).
+	window   *plan.RestartWindow
 	blocked  []string // root-only reasons
 	errs     []string // impossible changes and unreadable values
 	warnings []string

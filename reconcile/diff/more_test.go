@@ -153,6 +153,14 @@ func TestRestartWindow(t *testing.T) {
 			if got != want {
 				t.Errorf("steps %q, want %q", got, want)
 			}
+			// The reboot carries its window, for apply to ask again.
+			wantWindow := &plan.RestartWindow{Schedule: "sun 03:00", DurationSeconds: 7200}
+			if !tt.reboot {
+				wantWindow = nil
+			}
+			if !reflect.DeepEqual(cp.RestartWindow, wantWindow) {
+				t.Errorf("restart window %+v, want %+v", cp.RestartWindow, wantWindow)
+			}
 			if tt.note != "" && !strings.Contains(strings.Join(cp.Warnings, "\n"), tt.note) {
 				t.Errorf("warnings %q lack %q", cp.Warnings, tt.note)
 			}

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/felhom/felhom/pve/calendar"
 	"github.com/felhom/felhom/pve/format"
 	"github.com/felhom/felhom/pve/prune"
 	"github.com/felhom/felhom/reconcile/plan"
@@ -59,6 +58,7 @@ func (d *differ) finish(cp plan.ContainerPlan) (out plan.ContainerPlan) {
 	}
 	if reboot != nil {
 		steps = append(steps, *reboot)
+		cp.RestartWindow = d.window
 	}
 	cp.Status = plan.StatusChanges
 	cp.Steps = steps
@@ -166,11 +166,15 @@ func (d *differ) restartStep() *plan.Step {
 			d.warnings = append(d.warnings, fmt.Sprintf("%s %s for a restart; the restart policy has no window", n, waits))
 			return nil
 		}
-		open, next, err := windowOpen(window, d.opts.Now)
+		w := planWindow(window)
+		open, next, err := w.Open(d.opts.Now)
 		switch {
 		case err != nil:
 			d.warnings = append(d.warnings, fmt.Sprintf("%s %s for a restart; restart window %q: %v", n, waits, window.Schedule, err))
 		case open:
+			// Apply asks again before the reboot: a saved plan may be
+			// applied after the window closed.
+			d.window = &w
 			return reboot(fmt.Sprintf("PVE applies %s pending on reboot (restart window %q is open)", n, window.Schedule))
 		case next.IsZero():
 			d.warnings = append(d.warnings, fmt.Sprintf("%s %s for a restart; restart window %q never opens", n, waits, window.Schedule))
@@ -202,20 +206,11 @@ func (d *differ) unmanagedPending() []string {
 	return out
 }
 
-// windowOpen reports whether now lies in a window: some occurrence t of its
-// schedule with t <= now < t+duration. next is the window's next opening
-// after now when it is closed (zero when it never opens).
-func windowOpen(w *spec.RestartWindow, now time.Time) (open bool, next time.Time, err error) {
-	ev, err := calendar.Parse(w.Schedule)
-	if err != nil {
-		return false, time.Time{}, err
-	}
-	dur := time.Duration(w.Duration)
-	if t, ok := ev.Next(now.Add(-dur)); ok && !t.After(now) {
-		return true, time.Time{}, nil
-	}
-	t, _ := ev.Next(now)
-	return false, t, nil
+// planWindow is the spec's restart window as the plan carries it, its
+// duration in whole seconds (rounded up).
+func planWindow(w *spec.RestartWindow) plan.RestartWindow {
+	d := time.Duration(w.Duration)
+	return plan.RestartWindow{Schedule: w.Schedule, DurationSeconds: int64((d + time.Second - 1) / time.Second)}
 }
 
 // snapshotPolicy returns the container's snapshot policy with defaults

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/felhom/felhom/pve/calendar"
 )
 
 // FormatVersion is the version of the plan's JSON form that this package
@@ -102,6 +104,39 @@ type ContainerPlan struct {
 	// written before the field existed) leaves the choice to apply's
 	// default.
 	OnFailure string `json:"on_failure"`
+	// RestartWindow is the restart policy's window when the reboot step is
+	// there because that window was open when the plan was made; apply
+	// reboots only while it is still open. Nil otherwise (no reboot, or one
+	// the policy allows at any time).
+	RestartWindow *RestartWindow `json:"restart_window"`
+}
+
+// RestartWindow is a restart window as a plan carries it: it opens at each
+// occurrence of Schedule and stays open for DurationSeconds.
+type RestartWindow struct {
+	// Schedule is a PVE calendar event, such as "sun 03:00". It is
+	// evaluated in the zone of the time it is asked about (see Open).
+	Schedule string `json:"schedule"`
+	// DurationSeconds is how long the window stays open.
+	DurationSeconds int64 `json:"duration_seconds"`
+}
+
+// Open reports whether now lies in the window: some occurrence t of
+// Schedule with t <= now < t+duration. The schedule is read in now's zone
+// unless it ends in "UTC" (pve/calendar), as PVE reads its own schedules in
+// the node's zone. next is the window's next opening after now when it is
+// closed (zero when it never opens); err is a schedule that does not parse.
+func (w RestartWindow) Open(now time.Time) (open bool, next time.Time, err error) {
+	ev, err := calendar.Parse(w.Schedule)
+	if err != nil {
+		return false, time.Time{}, err
+	}
+	dur := time.Duration(w.DurationSeconds) * time.Second
+	if t, ok := ev.Next(now.Add(-dur)); ok && !t.After(now) {
+		return true, time.Time{}, nil
+	}
+	t, _ := ev.Next(now)
+	return false, t, nil
 }
 
 // The failure policies of ContainerPlan.OnFailure (the spec's
@@ -210,6 +245,9 @@ func (p *Plan) Validate() error {
 			if !ch.Op.Valid() {
 				return fmt.Errorf("plan: ct %d: %s: unknown op %q", c.VMID, ch.Path, ch.Op)
 			}
+		}
+		if w := c.RestartWindow; w != nil && (w.Schedule == "" || w.DurationSeconds <= 0) {
+			return fmt.Errorf("plan: ct %d: restart_window needs a schedule and a duration", c.VMID)
 		}
 		switch c.OnFailure {
 		case "", OnFailureRollback, OnFailureLeave:
