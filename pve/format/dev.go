@@ -20,11 +20,11 @@ var devDotRE = regexp.MustCompile(`/\.\.?(?:/|$)`)
 // $dev_desc). path is the default key and, in the schema, optional;
 // pve-container's parse_device then dies "Path has to be defined".
 var devSchema = schema{
-	"path":       {kind: kindString, optional: true, defaultKey: true, validate: verifyDevString},
-	"mode":       {kind: kindString, optional: true, pattern: regexp.MustCompile(`^(?:0[0-7]{3})$`)},
+	"path":       {kind: kindString, optional: true, defaultKey: true, format: "pve-lxc-dev-string"},
+	"mode":       {kind: kindString, optional: true, pattern: newPattern(`0[0-7]{3}`)},
 	"uid":        {kind: kindInteger, optional: true, min: ptrFloat(0)},
 	"gid":        {kind: kindInteger, optional: true, min: ptrFloat(0)},
-	"deny-write": {kind: kindBool, optional: true},
+	"deny-write": {kind: kindBool, optional: true, def: "0"},
 }
 
 // Dev is a devN value of a container config, such as
@@ -76,5 +76,5 @@ func (d Dev) String() string {
 func (d Dev) Equal(o Dev) bool {
 	return d.Path == o.Path && d.Mode == o.Mode &&
 		ptrEqual(d.UID, o.UID) && ptrEqual(d.GID, o.GID) &&
-		boolEqual(d.DenyWrite, o.DenyWrite, false)
+		devSchema.boolEqual("deny-write", d.DenyWrite, o.DenyWrite)
 }

@@ -16,9 +16,17 @@
 //
 // # Sources
 //
-// Keys, types, enums, patterns, minimum/maximum and default_key come from the
-// format objects of the rootfs, mp[n], net[n], features, startup and dev[n]
-// parameters of POST /nodes/{node}/lxc in apidata.json (PVE 9.1). That schema
+// Keys, types, optional-ness, default_key, defaults, format names, patterns,
+// enums and minimum/maximum come from the format objects of the rootfs,
+// mp[n], net[n], features, startup and dev[n] parameters of PUT
+// /nodes/{node}/lxc/{vmid}/config and POST /nodes/{node}/lxc in apidata.json
+// (PVE 9.1). SchemaDiff compares the tables with that schema key by key, in
+// both directions; TestKeyTablesMatchSchema runs it on apidata.json (through
+// internal/testref, so CI never skips it). Patterns are kept as the schema
+// prints them, with Perl's "(?^:" written "(?:"; Go's \w and \d are ASCII
+// where Perl's may match other letters and digits in a character string.
+// Equal treats an unset boolean as the schema's default, off when there is
+// none. That schema
 // has no idmap key (pve-container master added one to $rootfs_desc in 2026)
 // and no keepattrs in rootfs, so both are unknown keys here. Where the schema
 // is silent, the code follows (fetched 2026-11, pve-common 9.2.1,

@@ -1,19 +1,18 @@
 package format
 
 import (
-	"regexp"
 	"strings"
 )
 
 // featuresSchema is the format of features in apidata.json (pve-container
 // $features_desc). It has no default key and no required key.
 var featuresSchema = schema{
-	"force_rw_sys": {kind: kindBool, optional: true},
-	"fuse":         {kind: kindBool, optional: true},
-	"keyctl":       {kind: kindBool, optional: true},
-	"mknod":        {kind: kindBool, optional: true},
-	"mount":        {kind: kindString, optional: true, pattern: regexp.MustCompile(`^(?:[a-zA-Z0-9_; ]+)$`)},
-	"nesting":      {kind: kindBool, optional: true},
+	"force_rw_sys": {kind: kindBool, optional: true, def: "0"},
+	"fuse":         {kind: kindBool, optional: true, def: "0"},
+	"keyctl":       {kind: kindBool, optional: true, def: "0"},
+	"mknod":        {kind: kindBool, optional: true, def: "0"},
+	"mount":        {kind: kindString, optional: true, pattern: newPattern(`(?:[a-zA-Z0-9_; ]+)`)},
+	"nesting":      {kind: kindBool, optional: true, def: "0"},
 }
 
 // Features is the features value of a container config, such as
@@ -71,11 +70,11 @@ func (f Features) String() string {
 // types compare as a set of non-blank, trimmed names (pve-container's
 // apparmor code splits the list on ';').
 func (f Features) Equal(o Features) bool {
-	return boolEqual(f.ForceRWSys, o.ForceRWSys, false) &&
-		boolEqual(f.Fuse, o.Fuse, false) &&
-		boolEqual(f.Keyctl, o.Keyctl, false) &&
-		boolEqual(f.Mknod, o.Mknod, false) &&
-		boolEqual(f.Nesting, o.Nesting, false) &&
+	return featuresSchema.boolEqual("force_rw_sys", f.ForceRWSys, o.ForceRWSys) &&
+		featuresSchema.boolEqual("fuse", f.Fuse, o.Fuse) &&
+		featuresSchema.boolEqual("keyctl", f.Keyctl, o.Keyctl) &&
+		featuresSchema.boolEqual("mknod", f.Mknod, o.Mknod) &&
+		featuresSchema.boolEqual("nesting", f.Nesting, o.Nesting) &&
 		setEqual(fsTypes(f.Mount), fsTypes(o.Mount))
 }
 

@@ -31,8 +31,9 @@ func (k MountKind) String() string {
 	return "volume"
 }
 
-// mountOptionRE is one of pve-container's $valid_mount_option_re.
-const mountOptionRE = `(discard|lazytime|noatime|nodev|noexec|nosuid)`
+// mountOptionRE is pve-container's $valid_mount_option_re, a qr// that
+// Perl interpolates as "(?^:...)".
+const mountOptionRE = `(?:(discard|lazytime|noatime|nodev|noexec|nosuid))`
 
 // verifyMPString is pve-container's verify_lxc_mp_string (format
 // pve-lxc-mp-string): no "/./" or "/../", no "/." or "/.." at the end, no
@@ -57,23 +58,23 @@ func verifyDiskSize(v string) string {
 // rootfsSchema is the format of the rootfs parameter in apidata.json
 // (pve-container $rootfs_desc).
 var rootfsSchema = schema{
-	"volume":       {kind: kindString, defaultKey: true, validate: verifyMPString},
-	"size":         {kind: kindString, optional: true, validate: verifyDiskSize},
+	"volume":       {kind: kindString, defaultKey: true, format: "pve-lxc-mp-string"},
+	"size":         {kind: kindString, optional: true, format: "disk-size"},
 	"acl":          {kind: kindBool, optional: true},
-	"mountoptions": {kind: kindString, optional: true, pattern: regexp.MustCompile(`^(?:` + mountOptionRE + `(;` + mountOptionRE + `)*)$`)},
+	"mountoptions": {kind: kindString, optional: true, pattern: newPattern(`(?:` + mountOptionRE + `(;` + mountOptionRE + `)*)`)},
 	"quota":        {kind: kindBool, optional: true},
-	"replicate":    {kind: kindBool, optional: true},
+	"replicate":    {kind: kindBool, optional: true, def: "1"},
 	"ro":           {kind: kindBool, optional: true},
-	"shared":       {kind: kindBool, optional: true},
+	"shared":       {kind: kindBool, optional: true, def: "0"},
 }
 
 // mpSchema is the format of mp[n] (pve-container $mp_desc): rootfs's keys
 // plus mp (required), backup and keepattrs.
 var mpSchema = func() schema {
 	s := schema{
-		"mp":        {kind: kindString, validate: verifyMPString},
+		"mp":        {kind: kindString, format: "pve-lxc-mp-string"},
 		"backup":    {kind: kindBool, optional: true},
-		"keepattrs": {kind: kindBool, optional: true},
+		"keepattrs": {kind: kindBool, optional: true, def: "0"},
 	}
 	for k, v := range rootfsSchema {
 		s[k] = v
@@ -194,10 +195,10 @@ func (r RootFS) Equal(o RootFS) bool {
 		ptrEqual(r.Size, o.Size) &&
 		ptrEqual(r.ACL, o.ACL) &&
 		setEqual(r.MountOptions, o.MountOptions) &&
-		boolEqual(r.Quota, o.Quota, false) &&
-		boolEqual(r.Replicate, o.Replicate, true) &&
-		boolEqual(r.RO, o.RO, false) &&
-		boolEqual(r.Shared, o.Shared, false)
+		rootfsSchema.boolEqual("quota", r.Quota, o.Quota) &&
+		rootfsSchema.boolEqual("replicate", r.Replicate, o.Replicate) &&
+		rootfsSchema.boolEqual("ro", r.RO, o.RO) &&
+		rootfsSchema.boolEqual("shared", r.Shared, o.Shared)
 }
 
 // Kind classifies the volume (classify_mountpoint).
@@ -250,8 +251,8 @@ func (m MountPoint) String() string {
 // paths compare as written, backup and keepattrs unset equal off.
 func (m MountPoint) Equal(o MountPoint) bool {
 	return m.rootFS().Equal(o.rootFS()) && m.MP == o.MP &&
-		boolEqual(m.Backup, o.Backup, false) &&
-		boolEqual(m.KeepAttrs, o.KeepAttrs, false)
+		mpSchema.boolEqual("backup", m.Backup, o.Backup) &&
+		mpSchema.boolEqual("keepattrs", m.KeepAttrs, o.KeepAttrs)
 }
 
 // Kind classifies the volume (classify_mountpoint).

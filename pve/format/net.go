@@ -73,7 +73,7 @@ func verifyMAC(v string) string {
 	return ""
 }
 
-var ifaceNameRE = regexp.MustCompile(`^[-_.\w\d]+$`)
+var ifaceNameRE = newPattern(`[-_.\w\d]+`)
 
 // netSchema is the format of net[n] in apidata.json (pve-container
 // $netconf_desc). It has no default key; name is required.
@@ -81,17 +81,17 @@ var netSchema = schema{
 	"name":         {kind: kindString, pattern: ifaceNameRE},
 	"bridge":       {kind: kindString, optional: true, pattern: ifaceNameRE},
 	"firewall":     {kind: kindBool, optional: true},
-	"gw":           {kind: kindString, optional: true, validate: verifyIPv4},
-	"gw6":          {kind: kindString, optional: true, validate: verifyIPv6},
+	"gw":           {kind: kindString, optional: true, format: "ipv4"},
+	"gw6":          {kind: kindString, optional: true, format: "ipv6"},
 	"host-managed": {kind: kindBool, optional: true},
-	"hwaddr":       {kind: kindString, optional: true, validate: verifyMAC},
-	"ip":           {kind: kindString, optional: true, validate: verifyIPv4Config},
-	"ip6":          {kind: kindString, optional: true, validate: verifyIPv6Config},
+	"hwaddr":       {kind: kindString, optional: true, format: "mac-addr"},
+	"ip":           {kind: kindString, optional: true, format: "pve-ipv4-config"},
+	"ip6":          {kind: kindString, optional: true, format: "pve-ipv6-config"},
 	"link_down":    {kind: kindBool, optional: true},
 	"mtu":          {kind: kindInteger, optional: true, min: ptrFloat(64), max: ptrFloat(65535)},
 	"rate":         {kind: kindNumber, optional: true},
 	"tag":          {kind: kindInteger, optional: true, min: ptrFloat(1), max: ptrFloat(4094)},
-	"trunks":       {kind: kindString, optional: true, pattern: regexp.MustCompile(`^(?:\d+(?:;\d+)*)$`)},
+	"trunks":       {kind: kindString, optional: true, pattern: newPattern(`(?:\d+(?:;\d+)*)`)},
 	"type":         {kind: kindString, optional: true, enum: []string{"veth"}},
 }
 
@@ -214,14 +214,14 @@ func (n Net) String() string {
 func (n Net) Equal(o Net) bool {
 	return n.Name == o.Name &&
 		n.Bridge == o.Bridge &&
-		boolEqual(n.Firewall, o.Firewall, false) &&
+		netSchema.boolEqual("firewall", n.Firewall, o.Firewall) &&
 		AddrEqual(n.GW, o.GW) &&
 		AddrEqual(n.GW6, o.GW6) &&
-		boolEqual(n.HostManaged, o.HostManaged, false) &&
+		netSchema.boolEqual("host-managed", n.HostManaged, o.HostManaged) &&
 		strings.EqualFold(n.HWAddr, o.HWAddr) &&
 		AddrEqual(n.IP, o.IP) &&
 		AddrEqual(n.IP6, o.IP6) &&
-		boolEqual(n.LinkDown, o.LinkDown, false) &&
+		netSchema.boolEqual("link_down", n.LinkDown, o.LinkDown) &&
 		ptrEqual(n.MTU, o.MTU) &&
 		ptrEqual(n.Rate, o.Rate) &&
 		ptrEqual(n.Tag, o.Tag) &&

@@ -21,17 +21,49 @@ const (
 )
 
 // keySpec mirrors one key of a PVE format object (apidata.json "format"):
-// its type, whether it may be left out, the default key, and the checks
-// check_prop applies in its order: format validator, pattern, minimum and
-// maximum, enum.
+// its type, whether it may be left out, the default key, the default value,
+// and the checks check_prop applies in its order: format validator,
+// pattern, minimum and maximum, enum. TestKeyTablesMatchSchema compares
+// every field with apidata.json.
 type keySpec struct {
 	kind       kind
 	optional   bool
 	defaultKey bool
-	validate   func(string) string // PVE's format validator; returns the die message or ""
-	pattern    *regexp.Regexp      // anchored like check_prop's m/^$pattern$/
-	min, max   *float64
-	enum       []string
+	// def is the schema's default, as text ("1" for a boolean default 1);
+	// "" when it has none. Equal treats an unset key as this value.
+	def string
+	// format names PVE's registered format; formatValidators holds its
+	// check.
+	format  string
+	pattern *pattern
+	min     *float64
+	max     *float64
+	enum    []string
+}
+
+// pattern is a schema pattern: src as apidata.json prints it, with Perl's
+// qr// stringification "(?^:" written "(?:" (RE2 has no '^' flag group),
+// and re anchored like check_prop's m/^$pattern$/.
+type pattern struct {
+	src string
+	re  *regexp.Regexp
+}
+
+func newPattern(src string) *pattern {
+	return &pattern{src: src, re: regexp.MustCompile(`^(?:` + src + `)$`)}
+}
+
+// formatValidators are PVE's registered format validators the key tables
+// use, by format name; each returns the die message or "".
+var formatValidators = map[string]func(string) string{
+	"pve-lxc-mp-string":  verifyMPString,
+	"pve-lxc-dev-string": verifyDevString,
+	"disk-size":          verifyDiskSize,
+	"ipv4":               verifyIPv4,
+	"ipv6":               verifyIPv6,
+	"pve-ipv4-config":    verifyIPv4Config,
+	"pve-ipv6-config":    verifyIPv6Config,
+	"mac-addr":           verifyMAC,
 }
 
 // schema is a property-string format: key name to spec.
@@ -44,6 +76,13 @@ func (s schema) defaultKey() string {
 		}
 	}
 	return ""
+}
+
+// boolEqual compares two optional boolean values of key, an unset one
+// being the schema's default (off when the schema has none).
+func (s schema) boolEqual(key string, a, b *bool) bool {
+	def := s[key].def == "1"
+	return boolOr(a, def) == boolOr(b, def)
 }
 
 func ptrFloat(v float64) *float64 { return &v }
@@ -175,12 +214,12 @@ func checkProp(v string, set bool, spec keySpec) string {
 			return "type check ('number') failed - got '" + v + "'"
 		}
 	}
-	if spec.validate != nil {
-		if msg := spec.validate(v); msg != "" {
+	if spec.format != "" {
+		if msg := formatValidators[spec.format](v); msg != "" {
 			return "invalid format - " + msg
 		}
 	}
-	if spec.pattern != nil && !spec.pattern.MatchString(v) {
+	if spec.pattern != nil && !spec.pattern.re.MatchString(v) {
 		return "value does not match the regex pattern"
 	}
 	if (spec.min != nil || spec.max != nil) && isNumberRE.MatchString(v) {
@@ -294,11 +333,6 @@ func intPtr(res map[string]string, key string) (*int, error) {
 		return nil, &Error{Key: key, Value: v, Msg: "value '" + v + "' is out of range"}
 	}
 	return &n, nil
-}
-
-// boolEqual compares optional booleans, treating unset as def.
-func boolEqual(a, b *bool, def bool) bool {
-	return boolOr(a, def) == boolOr(b, def)
 }
 
 func boolOr(p *bool, def bool) bool {
