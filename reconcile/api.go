@@ -16,6 +16,7 @@ type API interface {
 	Snapshots(ctx context.Context, node string, vmid int) ([]pve.Snapshot, error)
 	Storages(ctx context.Context, node string) ([]pve.Storage, error)
 	Permissions(ctx context.Context, path string) (pve.Permissions, error)
+	CurrentStatus(ctx context.Context, node string, vmid int) (pve.ContainerStatus, error)
 
 	SetConfig(ctx context.Context, node string, vmid int, ch pve.ConfigChange) (*pve.UPID, error)
 	Resize(ctx context.Context, node string, vmid int, disk, size, digest string) (pve.UPID, error)

@@ -455,14 +455,15 @@ func (a *applier) step(ctx context.Context, i int, st plan.Step, sr *StepResult)
 			return nil
 		}
 		upid, err := a.api.Reboot(sctx, cp.Node, cp.VMID)
-		var ae *pve.APIError
-		if errors.As(err, &ae) && strings.HasSuffix(ae.Message, "not running") {
-			// It stopped since the plan: PVE took every change at once,
-			// and the read-back checks that.
-			sr.Status, sr.Error = StepUnchanged, "the container is stopped"
-			return nil
-		}
 		if err != nil {
+			// PVE refuses to reboot a stopped container. The plan saw it
+			// running; whether it stopped since is read from its status
+			// (one call, only after a refusal), not from the message.
+			if st, serr := a.api.CurrentStatus(sctx, cp.Node, cp.VMID); serr == nil && st.Status == "stopped" {
+				// PVE took every change at once; the read-back checks it.
+				sr.Status, sr.Error = StepUnchanged, "the container is stopped"
+				return nil
+			}
 			return err
 		}
 		if err := a.await(sctx, upid, sr); err != nil {

@@ -424,3 +424,23 @@ func TestSavedPlanRebootsOnlyInsideTheWindow(t *testing.T) {
 		})
 	}
 }
+
+// A reboot PVE refuses is taken for "stopped since the plan" only when the
+// container's status says stopped, not from the error's wording: here PVE
+// answers with that wording while the container still runs, and the
+// reboot counts as failed.
+func TestRebootRefusedWhileRunningFails(t *testing.T) {
+	inv := testInventory()
+	addCT(inv, 101, true, conf(101, "local-lvm"))
+	e := newEnv(t, inv)
+	p := e.plan(loadSpecs(t, map[string]string{"a.yaml": specMemory(101, "nameserver: 9.9.9.9\nrestart:\n  mode: when-needed\n")}))
+	e.sim.InjectFault(pvesim.Fault{Method: "POST", Path: "/nodes/{node}/lxc/{vmid}/status/reboot", Status: 500, Message: "VM 101 not running"})
+	cr := resultFor(t, e.apply(p, Options{OnFailure: LeaveOnFailure}), 101)
+	last := cr.Steps[len(cr.Steps)-1]
+	if cr.Outcome != OutcomeFailed || last.Step.Action != plan.ActionReboot || last.Status != StepFailed {
+		t.Fatalf("result: %s %s, reboot %+v", cr.Outcome, cr.Error, last)
+	}
+	if !e.sim.Running(101) {
+		t.Error("the container stopped")
+	}
+}
