@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"syscall"
 	"time"
@@ -55,11 +56,17 @@ type Client struct {
 	tlsErr   error // from building the TLS config; New returns it
 }
 
+// defaultLogOutput is where a client without WithLogger writes its
+// warnings: os.Stderr (a variable so that tests can catch it).
+var defaultLogOutput io.Writer = os.Stderr
+
 // Option configures a Client.
 type Option func(*Client)
 
-// WithLogger logs requests at debug level and warnings to l. The token
-// secret never reaches the logger.
+// WithLogger logs requests at debug level and warnings to l. Without it a
+// client writes warnings, and nothing else, to stderr (see New); pass
+// slog.New(slog.DiscardHandler) to silence them. The token secret never
+// reaches the logger.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *Client) {
 		if l != nil {
@@ -112,8 +119,13 @@ func WithRetryBackoff(d time.Duration) Option {
 
 // New returns a client for cfg. It validates cfg and builds the TLS
 // settings: a pinned leaf certificate (Fingerprint), a CA file, the system
-// roots, or, only when cfg.Insecure is set, no verification (logged as a
-// warning).
+// roots, or, only when cfg.Insecure is set, no verification.
+//
+// Turning verification off is logged as a warning, and the warning does not
+// depend on the caller passing a logger: without WithLogger, the client logs
+// at warn level to stderr, so every program that sets insecure says so. A
+// client given its own HTTP client (WithHTTPClient) does not use Config's TLS
+// settings and does not warn.
 func New(cfg Config, opts ...Option) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -124,7 +136,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	c := &Client{
 		base:     u,
 		auth:     "PVEAPIToken=" + cfg.TokenID + "=" + cfg.TokenSecret.Reveal(),
-		log:      slog.New(slog.DiscardHandler),
+		log:      slog.New(slog.NewTextHandler(defaultLogOutput, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		timeout:  cfg.Timeout,
 		retries:  cfg.Retries,
 		backoff:  200 * time.Millisecond,
@@ -154,6 +166,9 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		if err != nil {
 			return nil, err
 		}
+		if cfg.Insecure {
+			c.log.Warn("pve: TLS certificate verification is off (insecure: true); anyone on the path can read the token", "url", u.Host)
+		}
 		c.http = &http.Client{Transport: &http.Transport{
 			Proxy:                 http.ProxyFromEnvironment,
 			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -163,9 +178,6 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 			MaxIdleConnsPerHost:   n,
 			ExpectContinueTimeout: time.Second,
 		}}
-	}
-	if cfg.Insecure {
-		c.log.Warn("pve: TLS certificate verification is off (insecure: true); anyone on the path can read the token", "url", u.Host)
 	}
 	return c, nil
 }

@@ -53,7 +53,8 @@ type Config struct {
 	// (e.g. the cluster's /etc/pve/pve-root-ca.pem) instead of the system roots.
 	CAFile string `yaml:"ca_file,omitempty" json:"ca_file,omitempty"`
 	// Insecure turns off certificate verification. Only for throw-away test
-	// setups; New logs a warning when it is set.
+	// setups; New logs a warning when it is set (to stderr unless the caller
+	// passes WithLogger).
 	Insecure bool `yaml:"insecure,omitempty" json:"insecure,omitempty"`
 	// Timeout bounds each HTTP request (each attempt). Zero means DefaultTimeout.
 	Timeout time.Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`

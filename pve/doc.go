@@ -12,6 +12,11 @@
 // The secret token never leaves the Authorization header: Secret redacts
 // itself everywhere else.
 //
+// A client logs requests at debug level and warnings to the logger given
+// with WithLogger. Without one it writes warnings, and nothing else, to
+// stderr: the warning that insecure: true turned TLS verification off must
+// not depend on each caller remembering to pass a logger.
+//
 // # Configuration
 //
 // LoadConfig reads a YAML file (unknown keys are errors) and lets the

@@ -414,3 +414,53 @@ func TestPathEscaping(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestInsecureWarnsWithoutLogger: turning verification off warns even when
+// the caller passed no logger: the default logger writes warnings (and only
+// warnings) to stderr, here swapped for a buffer. A client whose TLS comes
+// from WithHTTPClient does not use Config's TLS settings and does not warn.
+func TestInsecureWarnsWithoutLogger(t *testing.T) {
+	old := defaultLogOutput
+	t.Cleanup(func() { defaultLogOutput = old })
+
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeData(t, w, map[string]string{"version": "9.1.2"})
+	}))
+	defer srv.Close()
+	cfg := Config{URL: srv.URL, TokenID: testTokenID, TokenSecret: testSecret}
+	tests := []struct {
+		name     string
+		insecure bool
+		opts     []Option
+		warn     bool
+	}{
+		{name: "insecure, no logger", insecure: true, warn: true},
+		{name: "pinned, no logger", opts: nil},
+		{name: "insecure, own HTTP client", insecure: true, opts: []Option{WithHTTPClient(srv.Client())}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			buf := &syncBuffer{}
+			defaultLogOutput = buf
+			cfg := cfg
+			cfg.Insecure = tt.insecure
+			if !tt.insecure {
+				cfg.Fingerprint = CertFingerprint(srv.Certificate().Raw)
+			}
+			c, err := New(cfg, tt.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Version(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			got := buf.String()
+			if tt.warn != strings.Contains(got, "level=WARN") || tt.warn != strings.Contains(got, "TLS certificate verification is off") {
+				t.Errorf("warn=%v, default log output:\n%s", tt.warn, got)
+			}
+			if strings.Contains(got, "level=DEBUG") || strings.Contains(got, testSecret) {
+				t.Errorf("default log output has debug lines or the secret:\n%s", got)
+			}
+		})
+	}
+}

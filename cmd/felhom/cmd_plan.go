@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -189,7 +190,8 @@ func loadPlanSpecs(stderr io.Writer, dir string) ([]spec.Container, string, erro
 
 // connectPVE builds the API client from --config and FELHOM_PVE_*. Unless
 // the config sets max_concurrency, the client allows as many requests in
-// flight as felhom works on containers at once.
+// flight as felhom works on containers at once. The client's warnings (such
+// as TLS verification being off) go to stderr.
 func connectPVE(g *globalOptions, getenv func(string) string, concurrency int) (*pve.Client, error) {
 	cfg, err := pve.LoadConfig(g.configFile, getenv)
 	if err != nil {
@@ -198,7 +200,7 @@ func connectPVE(g *globalOptions, getenv func(string) string, concurrency int) (
 	if cfg.MaxConcurrency == 0 {
 		cfg.MaxConcurrency = concurrency
 	}
-	return pve.New(cfg)
+	return pve.New(cfg, pve.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
 }
 
 func savePlan(path string, p *plan.Plan) error {
