@@ -95,16 +95,69 @@ func Load(fsys fs.FS, root string) (*Set, Diagnostics) {
 	if err != nil {
 		diags = append(diags, Diagnostic{File: root, Message: err.Error()})
 	}
+	return load(fsys, files, "", diags)
+}
 
+// LoadFile loads the one spec file name as Load(fsys, root) would see it:
+// the Defaults of its folder and of every folder above it up to root apply,
+// and its documents are checked as in Load. The other files of those
+// folders (not of their subfolders) are read only for their kind: Defaults
+// documents: their containers and their other problems are not reported,
+// nor are vmids or names that clash with containers in other files. Named
+// on its own, a file that is not a spec at all is an error, not a warning.
+func LoadFile(fsys fs.FS, root, name string) (*Set, Diagnostics) {
+	var diags Diagnostics
+	files := []string{name}
+	for dir := path.Dir(name); ; dir = path.Dir(dir) {
+		entries, err := fs.ReadDir(fsys, dir)
+		if err != nil {
+			diags = append(diags, Diagnostic{File: dir, Message: fmt.Sprintf("cannot read: %v", err)})
+		}
+		for _, e := range entries {
+			p := path.Join(dir, e.Name())
+			if e.IsDir() || strings.HasPrefix(e.Name(), ".") || p == name ||
+				!(strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
+				continue
+			}
+			if len(files) >= MaxFiles {
+				break
+			}
+			files = append(files, p)
+		}
+		if dir == path.Clean(root) || dir == "." || dir == "/" {
+			break
+		}
+	}
+	return load(fsys, files, name, diags)
+}
+
+// load reads files and validates their containers with the Defaults found
+// among them. When only is set, containers, and problems other than those
+// of Defaults documents, are taken from that file alone.
+func load(fsys fs.FS, files []string, only string, diags Diagnostics) (*Set, Diagnostics) {
 	defaults := map[string]rawDoc{} // folder -> its Defaults document
 	var containers []rawDoc
 	for _, f := range files {
-		data, ok := readLimited(fsys, f, &diags)
+		other := only != "" && f != only // read for its Defaults only
+		var ignored Diagnostics
+		report := &diags
+		if other {
+			report = &ignored
+		}
+		data, ok := readLimited(fsys, f, report)
 		if !ok {
 			continue
 		}
 		raws, ds := parseFile(f, data)
-		diags = append(diags, ds...)
+		*report = append(*report, ds...)
+		if other && !looksLikeSpec(raws) {
+			continue
+		}
+		if !looksLikeSpec(raws) && f == only {
+			diags = append(diags, Diagnostic{File: f, Message: "not a felhom spec (no document has apiVersion, kind, metadata or spec)",
+				Hint: "specs start with apiVersion: " + APIVersion})
+			continue
+		}
 		if !looksLikeSpec(raws) {
 			// Another tool's YAML (a simulator inventory, a CI workflow)
 			// beside the specs: say so, but do not fail on it.
@@ -118,7 +171,9 @@ func Load(fsys fs.FS, root string) (*Set, Diagnostics) {
 				continue
 			}
 			if kindOf(r.root) != KindDefaults {
-				containers = append(containers, r)
+				if !other {
+					containers = append(containers, r)
+				}
 				continue
 			}
 			dir := path.Dir(f)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -20,15 +21,21 @@ type validateOptions struct {
 func newValidateCommand() *cobra.Command {
 	var o validateOptions
 	cmd := &cobra.Command{
-		Use:   "validate [DIR]",
+		Use:   "validate [DIR|FILE]",
 		Short: "Check desired-state specs; print every problem with file:line:column",
 		Long: `Read every *.yaml and *.yml file under DIR (default: the current folder; hidden
 folders are skipped), apply each folder's kind: Defaults, and check everything
 against the spec schema and felhom's rules. Every problem is printed at once,
 as file:line:column, with the offending value and a hint.
 
-Exits 0 when the specs are valid (warnings allowed) and 3 when they are not.`,
+Given a FILE, check that file alone with the Defaults of its folder (as
+"felhom validate" on its folder would see it, without the checks across files
+such as duplicate vmids).
+
+Exits 0 when the specs are valid (warnings allowed), 3 when they are not, and
+1 when the path does not exist.`,
 		Example: `  felhom validate examples/
+  felhom validate examples/containers/web.yaml
   felhom validate --output json containers/`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -61,6 +68,8 @@ type validateSummary struct {
 	File string `json:"file"`
 }
 
+// runValidate validates the folder or file at dir. A path that does not
+// exist is an error (exit 1); invalid specs exit 3.
 func runValidate(out io.Writer, o validateOptions, dir string) error {
 	if o.output != "text" && o.output != "json" {
 		return fmt.Errorf("validate: --output %q: must be text or json", o.output)
@@ -69,10 +78,13 @@ func runValidate(out io.Writer, o validateOptions, dir string) error {
 	if err != nil {
 		return fmt.Errorf("validate: %w", err)
 	}
-	if !info.IsDir() {
-		return fmt.Errorf("validate: %s is not a folder (validate reads a folder, so that its Defaults apply)", dir)
+	var set *spec.Set
+	var diags spec.Diagnostics
+	if info.IsDir() {
+		set, diags = loadSpecs(dir)
+	} else {
+		set, diags = loadSpecFile(dir)
 	}
-	set, diags := loadSpecs(dir)
 	rep := validateReport{Valid: !diags.HasErrors(), Containers: len(set.Containers), Diagnostics: diags}
 	if rep.Diagnostics == nil {
 		rep.Diagnostics = []spec.Diagnostic{}
@@ -122,6 +134,26 @@ func loadSpecs(dir string) (*spec.Set, spec.Diagnostics) {
 	}
 	for _, c := range set.Containers {
 		c.Source.File = filepath.Join(clean, filepath.FromSlash(c.Source.File))
+	}
+	return set, diags
+}
+
+// loadSpecFile loads one spec file as loadSpecs(its folder) sees it: the
+// Defaults of its folder apply, and only its own containers and problems are
+// reported (clashes with other files' vmids and names are not checked).
+func loadSpecFile(file string) (*spec.Set, spec.Diagnostics) {
+	clean := filepath.Clean(file)
+	if filepath.IsLocal(clean) {
+		slash := filepath.ToSlash(clean)
+		return spec.LoadFile(os.DirFS("."), path.Dir(slash), slash)
+	}
+	dir := filepath.Dir(clean)
+	set, diags := spec.LoadFile(os.DirFS(dir), ".", filepath.Base(clean))
+	for i := range diags {
+		diags[i].File = filepath.Join(dir, filepath.FromSlash(diags[i].File))
+	}
+	for _, c := range set.Containers {
+		c.Source.File = filepath.Join(dir, filepath.FromSlash(c.Source.File))
 	}
 	return set, diags
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,11 +58,46 @@ func TestValidateArguments(t *testing.T) {
 	if err := runValidate(&out, validateOptions{output: "yaml"}, "."); err == nil {
 		t.Error("--output yaml accepted")
 	}
-	if err := runValidate(&out, validateOptions{output: "text"}, "does-not-exist"); err == nil {
-		t.Error("a missing folder is not an error")
+	err := runValidate(&out, validateOptions{output: "text"}, "does-not-exist")
+	if code := exitCode(t.Context(), err, io.Discard); code != exitError {
+		t.Errorf("a missing path: exit %d (%v), want %d", code, err, exitError)
 	}
-	if err := runValidate(&out, validateOptions{output: "text"}, "cmd_validate.go"); err == nil {
-		t.Error("a file instead of a folder is not an error")
+}
+
+// TestValidateFile: validate FILE checks that file with its folder's
+// Defaults, and exits like validate DIR: 0 when valid, 3 when not.
+func TestValidateFile(t *testing.T) {
+	for _, tt := range []struct {
+		file string
+		code int
+		want string // the whole text output, or a golden file
+	}{
+		// dns.yaml drops the inherited backup with "backup: null"; without
+		// its folder's Defaults that would warn "backup has no value".
+		{"../../examples/containers/dns.yaml", exitOK, "valid: 1 container\n"},
+		{"testdata/validate/newuser/containers/nextcloud.yaml", exitInvalid, "golden:" + filepath.Join("testdata", "validate-newuser.text.golden")},
+		{"cmd_validate.go", exitInvalid, ""},
+		{"testdata/validate-newuser.json.golden", exitInvalid, "testdata/validate-newuser.json.golden: error: not a felhom spec"},
+	} {
+		t.Run(filepath.Base(tt.file), func(t *testing.T) {
+			root := newRootCommand()
+			var out, errOut bytes.Buffer
+			root.SetOut(&out)
+			root.SetErr(&errOut)
+			root.SetArgs([]string{"validate", tt.file})
+			if code := exitCode(t.Context(), root.Execute(), &errOut); code != tt.code {
+				t.Errorf("exit code %d, want %d\n%s%s", code, tt.code, out.String(), errOut.String())
+			}
+			switch {
+			case strings.HasPrefix(tt.want, "golden:"):
+				// One file in its folder: the same report as validating the folder.
+				checkGoldenFile(t, strings.TrimPrefix(tt.want, "golden:"), out.Bytes())
+			case tt.code == exitOK && out.String() != tt.want:
+				t.Errorf("output %q, want %q", out.String(), tt.want)
+			case !strings.Contains(out.String(), tt.want):
+				t.Errorf("output does not contain %q:\n%s", tt.want, out.String())
+			}
+		})
 	}
 }
 
