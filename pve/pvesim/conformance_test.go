@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/felhom/felhom/internal/testref"
 	"github.com/felhom/felhom/pve/ctconf"
+	"github.com/felhom/felhom/pve/format"
 )
 
 // schemaNode is one node of apidata.json's tree.
@@ -48,9 +50,42 @@ func loadSchema(t *testing.T) map[string]schemaEndpoint {
 	return out
 }
 
-// propertyStringFormats are the table's names for the schema's inline
-// format objects.
-var propertyStringFormats = map[string]bool{"rootfs": true, "mp": true, "net": true, "features": true, "dev": true, "unused": true}
+// unusedFormat is the unused[n] format object the simulator implements
+// (propertyFormat "unused"): the one key volume, the default key, a
+// pve-volume-id. Fields that are only help text are left out.
+var unusedFormat = map[string]any{
+	"volume": map[string]any{"default_key": float64(1), "format": "pve-volume-id", "type": "string"},
+}
+
+// compareInlineFormat compares a property-string parameter's inline format
+// object: the formats pve/format owns through format.SchemaDiff (key by key,
+// both directions), unused[n] with unusedFormat.
+func compareInlineFormat(p param, f map[string]any) []string {
+	switch p.format {
+	case "rootfs", "mp", "net", "features", "dev":
+		return format.SchemaDiff(p.format, f)
+	case "unused":
+		got := map[string]any{}
+		for k, v := range f {
+			key, ok := v.(map[string]any)
+			if !ok {
+				return []string{fmt.Sprintf("unused.%s: not an object", k)}
+			}
+			stripped := map[string]any{}
+			for field, fv := range key {
+				if field != "description" && field != "verbose_description" && field != "format_description" {
+					stripped[field] = fv
+				}
+			}
+			got[k] = stripped
+		}
+		if !reflect.DeepEqual(got, unusedFormat) {
+			return []string{fmt.Sprintf("unused format %v, schema %v", unusedFormat, got)}
+		}
+		return nil
+	}
+	return []string{fmt.Sprintf("format %q, schema has a property-string format", p.format)}
+}
 
 func schemaFloat(v any) (float64, bool) {
 	switch x := v.(type) {
@@ -123,9 +158,7 @@ func compareParam(p param, sp map[string]any) []string {
 			bad = append(bad, fmt.Sprintf("format %q, schema %q", p.format, f))
 		}
 	case map[string]any:
-		if !propertyStringFormats[p.format] {
-			bad = append(bad, fmt.Sprintf("format %q, schema has a property-string format", p.format))
-		}
+		bad = append(bad, compareInlineFormat(p, f)...)
 	}
 	var enum []string
 	if e, ok := sp["enum"].([]any); ok {
@@ -157,8 +190,14 @@ func compareParam(p param, sp map[string]any) []string {
 			bad = append(bad, fmt.Sprintf("%s %d, schema %v", lim.key, lim.mine, sp[lim.key]))
 		}
 	}
-	if (sp["pattern"] != nil) != (p.pattern != "") {
-		bad = append(bad, fmt.Sprintf("pattern %q, schema %v", p.pattern, sp["pattern"]))
+	// Patterns as the schema prints them, Perl's qr// "(?^:" read as "(?:".
+	if sp, _ := sp["pattern"].(string); strings.ReplaceAll(sp, "(?^", "(?") != p.pattern {
+		bad = append(bad, fmt.Sprintf("pattern %q, schema %q", p.pattern, sp))
+	}
+	if p.pattern != "" {
+		if _, err := regexp.Compile(`^(?:` + p.pattern + `)$`); err != nil {
+			bad = append(bad, fmt.Sprintf("pattern %q does not compile: %v", p.pattern, err))
+		}
 	}
 	if req, _ := sp["requires"].(string); req != p.requires {
 		bad = append(bad, fmt.Sprintf("requires %q, schema %q", p.requires, req))
@@ -187,6 +226,46 @@ func TestCTOptionsAreCtconfs(t *testing.T) {
 	for _, k := range []string{"parent", "snaptime", "digest", "delete", "vmid"} {
 		if ctconf.Settable(k) {
 			t.Errorf("ctconf.Settable(%s) = true; it is no option of the API tables", k)
+		}
+	}
+}
+
+// TestSchemaPatterns: the patterns copied from the schema in its own
+// spelling (Perl's \0, \@, "(?^:" groups) match in Go as they do in PVE.
+func TestSchemaPatterns(t *testing.T) {
+	byName := map[string]param{}
+	for _, rt := range routes {
+		for _, p := range rt.params {
+			if p.pattern != "" {
+				byName[p.name] = p
+			}
+		}
+	}
+	for _, tc := range []struct {
+		param, value string
+		ok           bool
+	}{
+		{"userid", "felhom@pve", true},
+		{"userid", "felhom@pve!ci", true},
+		{"userid", "felhom", false},
+		{"userid", "fel:hom@pve", false},
+		{"userid", "felhom@pve!", false},
+		{"env", "A=1", true},
+		{"env", "A=1\x00B=two words", true},
+		{"env", "A=1\x01", false},
+		{"env", "=1", false},
+		{"entrypoint", "/sbin/init --x", true},
+		{"entrypoint", "a\x7fb", false},
+		{"job-id", "backup-1", true},
+		{"job-id", "a b", false},
+	} {
+		p, ok := byName[tc.param]
+		if !ok {
+			t.Fatalf("no route parameter %s with a pattern", tc.param)
+		}
+		msg := checkParam(p, p.name, tc.value)
+		if (msg == "") != tc.ok {
+			t.Errorf("%s=%q: %q, want ok=%v", tc.param, tc.value, msg, tc.ok)
 		}
 	}
 }

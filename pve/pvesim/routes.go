@@ -15,7 +15,7 @@ func buildRoutes() []*route {
 		{method: "GET", tmpl: "/cluster/resources", params: []param{{name: "type", typ: tString, opt: true, enum: []string{"vm", "storage", "node", "sdn"}}}, handle: (*Sim).clusterResources},
 		{method: "GET", tmpl: "/access/permissions", params: []param{
 			{name: "path", typ: tString, opt: true},
-			{name: "userid", typ: tString, opt: true, pattern: `[^\s:/]+@[A-Za-z][A-Za-z0-9.\-_]+(?:![A-Za-z][A-Za-z0-9.\-_]+)?`},
+			{name: "userid", typ: tString, opt: true, pattern: `(?:^(?:[^\s:/]+)\@(?:[A-Za-z][A-Za-z0-9\.\-_]+)(?:!(?:[A-Za-z][A-Za-z0-9\.\-_]+))?$)`},
 		}, handle: (*Sim).accessPermissions},
 
 		{method: "GET", tmpl: "/nodes/{node}/lxc", params: []param{pNode}, handle: (*Sim).listCTs},
