@@ -61,6 +61,17 @@ func refJSON(t *testing.T, name string) any {
 	return v
 }
 
+// refBody returns a captured response's whole body, for error answers
+// whose data is null.
+func refBody(t *testing.T, name string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(testref.Read(t, filepath.Join("pve-api/responses", name)), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 func sameShape(t *testing.T, what string, got, want map[string]any, ignore ...string) {
 	t.Helper()
 	g, w := shape(got, ignore...), shape(want, ignore...)
@@ -118,6 +129,8 @@ func TestResponseShapes(t *testing.T) {
 		upid := e.ok("POST", "/nodes/pve1/lxc/102/status/start").str()
 		running := e.ok("GET", "/nodes/pve1/tasks/"+upid+"/status").obj()
 		sameShape(t, "running (token)", running, refJSON(t, "task-status-running-apitoken.json").(map[string]any))
+		// Captured from a root@pam task: no tokenid.
+		sameShape(t, "running (user)", running, refJSON(t, "task-status-running.proxmoxer.json").(map[string]any), "tokenid")
 		e.sim.Clock().Advance(time.Minute)
 		stopped := e.ok("GET", "/nodes/pve1/tasks/"+upid+"/status").obj()
 		for _, ref := range []string{"task-status-stopped-ok.json", "task-status-stopped-warnings.json", "task-status-stopped-error.proxmoxer.json"} {
@@ -129,5 +142,51 @@ func TestResponseShapes(t *testing.T) {
 			t.Fatalf("task list: %v", list)
 		}
 		sameShape(t, "task list", list[0].(map[string]any), refJSON(t, "node-tasks-list-vzdump.json").([]any)[0].(map[string]any))
+	})
+	t.Run("errors", func(t *testing.T) {
+		// The parameters of the captures are unknown to PUT config too, so
+		// the errors maps must match exactly, not only in shape.
+		for _, tc := range []struct {
+			legacy bool
+			ref    string
+			param  string
+		}{
+			{false, "error-400-param-verification.pve9.json", "vmstate"},
+			{true, "error-400-param-verification.pre-8.4.json", "overrule-shutdown"},
+		} {
+			var opts []Option
+			if tc.legacy {
+				opts = append(opts, WithLegacyErrors())
+			}
+			e := newEnv(t, baseInventory(), opts...)
+			ref := refBody(t, tc.ref)
+			r := e.call("PUT", "/nodes/pve1/lxc/100/config", tc.param, "1")
+			if r.status != 400 {
+				t.Fatalf("%s: status %d %s", tc.ref, r.status, r.raw)
+			}
+			sameShape(t, tc.ref, r.body, ref)
+			if fmt.Sprint(r.body["errors"]) != fmt.Sprint(ref["errors"]) || fmt.Sprint(r.body["message"]) != fmt.Sprint(ref["message"]) {
+				t.Errorf("%s: body %s, want the captured errors and message", tc.ref, r.raw)
+			}
+
+			// 403 and 500: pre-8.4 bodies are the capture; current ones
+			// are the 400 body without errors (pve-http-server puts the
+			// message in every error body since 8.4).
+			forbidden := e.as("viewer@pve!ro=secret-ro").call("PUT", "/nodes/pve1/lxc/100/config", "memory", "512")
+			failed := e.call("PUT", "/nodes/pve1/lxc/100/config", "memory", "512", "digest", strings.Repeat("0", 40))
+			for _, got := range []resp{forbidden, failed} {
+				if got.status != 403 && got.status != 500 {
+					t.Fatalf("status %d %s", got.status, got.raw)
+				}
+				if tc.legacy {
+					sameShape(t, fmt.Sprintf("legacy %d", got.status), got.body, refBody(t, "error-403-500-body.pre-8.4.json"))
+				} else {
+					sameShape(t, fmt.Sprintf("current %d", got.status), got.body, ref, "errors")
+				}
+			}
+			if forbidden.status != 403 || failed.status != 500 {
+				t.Errorf("statuses %d, %d; want 403, 500", forbidden.status, failed.status)
+			}
+		}
 	})
 }
