@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/felhom/felhom/pve"
+	"github.com/felhom/felhom/pve/format"
 	"github.com/felhom/felhom/pve/prune"
 	"github.com/felhom/felhom/reconcile/diff"
 	"github.com/felhom/felhom/reconcile/plan"
@@ -614,23 +615,15 @@ func configChange(p map[string]string) pve.ConfigChange {
 	for k, v := range p {
 		switch k {
 		case "delete":
-			ch.Delete = splitList(v)
+			ch.Delete = format.SplitWords(v)
 		case "revert":
-			ch.Revert = splitList(v)
+			ch.Revert = format.SplitWords(v)
 		case "digest":
 		default:
 			ch.Set[k] = v
 		}
 	}
 	return ch
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, x := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == ' ' }) {
-		out = append(out, x)
-	}
-	return out
 }
 
 // await waits for a task and records its outcome in sr.

@@ -24,7 +24,8 @@
 // every key, and the digest, in one call) and GET .../snapshot; and once per
 // node that hosts a managed container GET /nodes/{node}/storage for the
 // storage types, which decide whether PVE can snapshot a volume
-// (pve-storage volume_has_feature 'snapshot': lvmthin, zfspool, rbd, btrfs).
+// (format.SnapshotCapable: pve-storage volume_has_feature 'snapshot' holds
+// for lvmthin, zfspool, rbd and btrfs).
 //
 // # Drift: the baseline in the felhom snapshot
 //

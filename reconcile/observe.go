@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/felhom/felhom/pve"
+	"github.com/felhom/felhom/pve/format"
 	"github.com/felhom/felhom/reconcile/diff"
 	"github.com/felhom/felhom/spec"
 )
@@ -17,12 +18,6 @@ type ObserveOptions struct {
 	// DefaultConcurrency). The API client may bound requests further.
 	Concurrency int
 }
-
-// snapshotCapable lists the storage types on which PVE can snapshot a
-// container volume (pve-storage: LVMThinPlugin, ZFSPoolPlugin, RBDPlugin and
-// BTRFSPlugin answer volume_has_feature 'snapshot' for current volumes; Dir,
-// NFS, CIFS and LVM do not for the raw images containers use).
-var snapshotCapable = map[string]bool{"lvmthin": true, "zfspool": true, "rbd": true, "btrfs": true}
 
 // Observe reads the live state of the containers the specs name, keyed by
 // VMID. A container PVE does not have is absent from the map (diff plans it
@@ -74,7 +69,7 @@ func Observe(ctx context.Context, api API, specs []spec.Container, opts ObserveO
 		st, err := api.Storages(ctx, nodes[i])
 		m := make(map[string]bool, len(st))
 		for _, s := range st {
-			m[s.Storage] = snapshotCapable[s.Type]
+			m[s.Storage] = format.SnapshotCapable(s.Type)
 		}
 		mu.Lock()
 		caps[nodes[i]], capErr[nodes[i]] = m, err

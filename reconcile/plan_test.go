@@ -14,6 +14,7 @@ import (
 	"github.com/felhom/felhom/internal/testref"
 	"github.com/felhom/felhom/pve"
 	"github.com/felhom/felhom/pve/ctconf"
+	"github.com/felhom/felhom/pve/format"
 	"github.com/felhom/felhom/pve/pvesim"
 	"github.com/felhom/felhom/reconcile/plan"
 )
@@ -348,5 +349,37 @@ func TestHasPrivilege(t *testing.T) {
 		if got := HasPrivilege(perms, tt.path, tt.priv); got != tt.want {
 			t.Errorf("HasPrivilege(%s, %s) = %v, want %v", tt.path, tt.priv, got, tt.want)
 		}
+	}
+}
+
+// Observe decides snapshot capability per storage type with
+// format.SnapshotCapable, the table the simulator answers by too: for a
+// container on each storage type, the plan snapshots exactly when the
+// simulator's snapshot succeeds.
+func TestSnapshotCapabilityAgreesWithTheSimulator(t *testing.T) {
+	for _, typ := range []string{"lvmthin", "zfspool", "rbd", "btrfs", "dir", "nfs", "cifs", "lvm"} {
+		t.Run(typ, func(t *testing.T) {
+			inv := pvesim.NewInventory("test")
+			n := inv.AddNode("pve1")
+			n.AddStorage("st", typ, "rootdir", "images")
+			vol := "st:vm-101-disk-0"
+			if typ == "dir" || typ == "nfs" || typ == "cifs" || typ == "btrfs" {
+				vol = "st:101/vm-101-disk-0.raw"
+			}
+			n.AddContainer(101, false, strings.Replace(conf(101, "local-lvm"), "local-lvm:vm-101-disk-0", vol, 1))
+			e := newEnv(t, inv)
+			cp := planFor(t, e.plan(loadSpecs(t, map[string]string{"a.yaml": specMemory(101, "")})), 101)
+			planned := cp.Status == plan.StatusChanges && cp.Steps[0].Action == plan.ActionSnapshot
+			if planned != format.SnapshotCapable(typ) {
+				t.Fatalf("%s: plan %s %v, SnapshotCapable %v", typ, cp.Status, cp.Blocked, format.SnapshotCapable(typ))
+			}
+			upid, err := e.api.CreateSnapshot(context.Background(), "pve1", 101, "probe", "")
+			if err == nil {
+				_, err = e.api.WaitTask(context.Background(), upid)
+			}
+			if (err == nil) != planned {
+				t.Errorf("%s: planned a snapshot %v, the simulator's snapshot: %v", typ, planned, err)
+			}
+		})
 	}
 }

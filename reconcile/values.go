@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/felhom/felhom/pve/format"
+	"github.com/felhom/felhom/reconcile/diff"
 )
 
 // sameValue reports whether the value PVE shows for key means what felhom
@@ -18,8 +19,8 @@ func sameValue(key, sent, got string) bool {
 	}
 	switch {
 	case key == "rootfs" || isIndexed(key, "mp"):
-		ms, err1 := parseMount(key, sent)
-		mg, err2 := parseMount(key, got)
+		ms, err1 := diff.ParseVolume(key, sent)
+		mg, err2 := diff.ParseVolume(key, got)
 		if err1 != nil || err2 != nil {
 			return false
 		}
@@ -65,7 +66,7 @@ func sameValue(key, sent, got string) bool {
 func sameSet(a, b string) bool {
 	set := func(s string) map[string]bool {
 		m := map[string]bool{}
-		for _, x := range splitList(s) {
+		for _, x := range format.SplitWords(s) {
 			m[strings.ToLower(x)] = true
 		}
 		return m
@@ -92,19 +93,6 @@ func isIndexed(key, prefix string) bool {
 	return err == nil
 }
 
-// parseMount reads rootfs or mpN as a mount point (rootfs has no mp=).
-func parseMount(key, v string) (format.MountPoint, error) {
-	if key != "rootfs" {
-		return format.ParseMountPoint(v)
-	}
-	r, err := format.ParseRootFS(v)
-	if err != nil {
-		return format.MountPoint{}, err
-	}
-	return format.MountPoint{Volume: r.Volume, MP: "/", Size: r.Size, ACL: r.ACL, MountOptions: r.MountOptions,
-		Quota: r.Quota, Replicate: r.Replicate, RO: r.RO, Shared: r.Shared}, nil
-}
-
 // parseSize reads a resize size ("16G"; a bare number is bytes).
 func parseSize(s string) (format.Size, error) { return format.ParseDiskSize(s) }
 
@@ -113,7 +101,7 @@ func volumeSize(key string, v *string) (format.Size, bool) {
 	if v == nil {
 		return 0, false
 	}
-	m, err := parseMount(key, *v)
+	m, err := diff.ParseVolume(key, *v)
 	if err != nil || m.Size == nil {
 		return 0, false
 	}

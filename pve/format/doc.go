@@ -12,7 +12,9 @@
 //
 // It must not do I/O or know about nodes, storages or permissions: whether a
 // volume exists, whether a bind mount is allowed or what a new volume is
-// called is the caller's business.
+// called is the caller's business. The one storage fact it keeps is what a
+// storage type can do for a container volume (SnapshotCapable), a pure
+// table that the diff and the simulator must agree on.
 //
 // # Sources
 //

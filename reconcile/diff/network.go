@@ -86,10 +86,10 @@ func (d *differ) netBuilder(slot string, want spec.NetIf) builder {
 		same := func(a, b string) bool { return a == b }
 		str("name", want.Name, live.Name, same)
 		str("bridge", want.Bridge, live.Bridge, same)
-		str("ip", want.IP, live.IP, addrEqual)
-		str("gw", want.GW, live.GW, addrEqual)
-		str("ip6", want.IP6, live.IP6, addrEqual)
-		str("gw6", want.GW6, live.GW6, addrEqual)
+		str("ip", want.IP, live.IP, format.AddrEqual)
+		str("gw", want.GW, live.GW, format.AddrEqual)
+		str("ip6", want.IP6, live.IP6, format.AddrEqual)
+		str("gw6", want.GW6, live.GW6, format.AddrEqual)
 		str("hwaddr", want.HWAddr, live.HWAddr, strings.EqualFold)
 		flag := func(key string, w, l *bool) {
 			if w == nil {

@@ -1,7 +1,6 @@
 package diff
 
 import (
-	"net/netip"
 	"regexp"
 	"sort"
 	"strconv"
@@ -122,23 +121,6 @@ func tagSet(tags []string) []string {
 	}
 	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i]) < strings.ToLower(out[j]) })
 	return out
-}
-
-// addrEqual compares IP addresses or CIDRs by value ("fd00::1/64" equals
-// "fd00:0::1/64") and keywords ("dhcp", "auto", "manual") as written.
-func addrEqual(a, b string) bool {
-	if a == b {
-		return true
-	}
-	if pa, err := netip.ParsePrefix(a); err == nil {
-		pb, err := netip.ParsePrefix(b)
-		return err == nil && pa == pb
-	}
-	if aa, err := netip.ParseAddr(a); err == nil {
-		ab, err := netip.ParseAddr(b)
-		return err == nil && aa == ab
-	}
-	return false
 }
 
 func intSet(l []int) []int {

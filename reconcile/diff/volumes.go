@@ -197,6 +197,11 @@ func (d *differ) size(disk, storage string, live, want *format.Size) *format.Siz
 	return want
 }
 
+// ParseVolume reads the value of config key rootfs or mpN into one shape, a
+// format.MountPoint (a rootfs has no mp: MP stays empty). Apply's read-back
+// compares volumes with it as the diff does.
+func ParseVolume(key, raw string) (format.MountPoint, error) { return parseMount(key == "rootfs", raw) }
+
 // parseMount reads a rootfs (rootfs true) or mpN value into one shape.
 func parseMount(rootfs bool, raw string) (format.MountPoint, error) {
 	if !rootfs {
