@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/felhom/felhom/internal/testref"
 	"github.com/felhom/felhom/pve"
 )
 
@@ -311,4 +312,59 @@ func TestSelftestFailures(t *testing.T) {
 			t.Errorf("exit %d, stderr %q", code, errOut)
 		}
 	})
+}
+
+// TestSelftestResizePrivileges: the overview names resize under the
+// privilege PVE's schema requires for PUT .../resize (lxc-endpoints.json),
+// and under any other privilege only with the note that PVE's code, not the
+// schema, checks it (pve-container resize_vm passes the disk parameter to
+// check_ct_modify_config_perm, which asks VM.Config.Options for it, and
+// checks Datastore.AllocateSpace on the volume's storage).
+func TestSelftestResizePrivileges(t *testing.T) {
+	var doc struct {
+		Endpoints []struct {
+			Path, Method string
+			Permissions  struct {
+				Check []any `json:"check"`
+			} `json:"permissions"`
+		} `json:"endpoints"`
+	}
+	if err := json.Unmarshal(testref.Read(t, "pve-api/lxc-endpoints.json"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	schema := map[string]bool{}
+	for _, e := range doc.Endpoints {
+		if e.Method != "PUT" || e.Path != "/nodes/{node}/lxc/{vmid}/resize" {
+			continue
+		}
+		if len(e.Permissions.Check) < 3 {
+			t.Fatalf("resize permissions %v", e.Permissions.Check)
+		}
+		privs, _ := e.Permissions.Check[2].([]any)
+		for _, p := range privs {
+			schema[fmt.Sprint(p)] = true
+		}
+	}
+	if len(schema) == 0 {
+		t.Fatal("no schema privilege for PUT .../resize")
+	}
+	for priv := range schema {
+		found := false
+		for _, u := range felhomPrivileges {
+			if u.priv == priv {
+				found = true
+				if !strings.Contains(u.why, "resize") {
+					t.Errorf("%s (the schema's privilege for resize): %q does not name resize", priv, u.why)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s (the schema's privilege for resize) is not in the overview", priv)
+		}
+	}
+	for _, u := range felhomPrivileges {
+		if strings.Contains(u.why, "resize") && !schema[u.priv] && !strings.Contains(u.why, "checked by PVE's code") {
+			t.Errorf("%s: %q names resize, which the schema does not require it for, without saying PVE's code checks it", u.priv, u.why)
+		}
+	}
 }
