@@ -3,7 +3,6 @@ package ctconf
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -97,17 +96,11 @@ func foreachVolume(s *Section, fn func(key string, mi mountInfo)) {
 	}
 }
 
-// volumeIDRE is pve-storage's parse_volume_id.
-var volumeIDRE = regexp.MustCompile(`(?i)^([a-z][a-z0-9\-_.]*[a-z0-9]):(.+)$`)
-
 // storageOf returns the storage id of a volume id
-// (PVE::Storage::parse_volume_id).
+// (PVE::Storage::parse_volume_id, format.ParseVolumeID).
 func storageOf(volid string) (string, error) {
-	m := volumeIDRE.FindStringSubmatch(volid)
-	if m == nil {
-		return "", errors.New("unable to parse volume ID '" + volid + "'")
-	}
-	return m[1], nil
+	st, _, err := format.ParseVolumeID(volid)
+	return st, err
 }
 
 // usedVolumes is get_vm_volumes as write_pct_config uses it: the volume ids

@@ -73,6 +73,9 @@
 //     parse_lxc_network then forces type=veth and invents a hwaddr, and
 //     parse_device requires path: those are config rules, not format rules,
 //     and are left to the callers.
+//   - Volume ids: pve-storage src/PVE/Storage/Plugin.pm parse_volume_id
+//     (format pve-volume-id), m/^([a-z][a-z0-9\-\_\.]*[a-z0-9]):(.+)$/i:
+//     case-insensitive, and Perl's $ allows a final newline.
 //   - Delete lists: pve-common PVE::Tools::split_list (NUL, or ',', ';' and
 //     white space), pve_verify_configid (^[a-z][a-z0-9_-]+$, case-insensitive);
 //     the '!' force prefix and the sorted print are pve-guest-common

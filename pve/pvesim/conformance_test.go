@@ -269,3 +269,22 @@ func TestSchemaPatterns(t *testing.T) {
 		}
 	}
 }
+
+// TestVolumeIDFormat: pve-volume-id is pve-storage's parse_volume_id,
+// whose pattern has /i, so a storage id in capitals passes the format check
+// (what happens next, a storage that does not exist, is the handler's).
+func TestVolumeIDFormat(t *testing.T) {
+	for _, tc := range []struct {
+		v   string
+		msg string
+	}{
+		{"local:snippets/hook.pl", ""},
+		{"Local:snippets/hook.pl", ""},
+		{"l:snippets/hook.pl", "invalid format - unable to parse volume ID 'l:snippets/hook.pl'\n"},
+		{"/root/hook.pl", "invalid format - unable to parse volume ID '/root/hook.pl'\n"},
+	} {
+		if got := checkFormat("pve-volume-id", "hookscript", tc.v); got != tc.msg {
+			t.Errorf("%q: %q, want %q", tc.v, got, tc.msg)
+		}
+	}
+}

@@ -288,12 +288,11 @@ func checkParam(p param, name, v string) string {
 }
 
 var (
-	vmidRE     = regexp.MustCompile(`^[1-9][0-9]{2,8}$`)
-	dnsNameRE  = regexp.MustCompile(`^(([a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?)\.)*([a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?)$`)
-	tagRE      = regexp.MustCompile(`(?i)^[a-z0-9_][a-z0-9_\-+.]*$`)
-	volumeIDRE = regexp.MustCompile(`^([a-z][a-z0-9\-_.]*[a-z0-9]):(.+)$`)
-	idChars    = regexp.MustCompile(`(?i)^[a-z][a-z0-9\-_.]*[a-z0-9]$`)
-	startupRE  = regexp.MustCompile(`^(?:(order=)?\d+|up=\d+|down=\d+)$`)
+	vmidRE    = regexp.MustCompile(`^[1-9][0-9]{2,8}$`)
+	dnsNameRE = regexp.MustCompile(`^(([a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?)\.)*([a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?)$`)
+	tagRE     = regexp.MustCompile(`(?i)^[a-z0-9_][a-z0-9_\-+.]*$`)
+	idChars   = regexp.MustCompile(`(?i)^[a-z][a-z0-9\-_.]*[a-z0-9]$`)
+	startupRE = regexp.MustCompile(`^(?:(order=)?\d+|up=\d+|down=\d+)$`)
 )
 
 // checkFormat is check_format: the registered format validators (their
@@ -360,9 +359,8 @@ func simpleFormat(name, v string) string {
 			}
 		}
 	case "pve-volume-id":
-		m := volumeIDRE.FindStringSubmatch(v)
-		if m == nil {
-			return "unable to parse volume ID '" + v + "'"
+		if _, _, err := format.ParseVolumeID(v); err != nil {
+			return err.Error()
 		}
 	case "pve-startup-order":
 		for _, part := range strings.Split(v, ",") {
