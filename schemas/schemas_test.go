@@ -2,6 +2,8 @@ package schemas
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -24,5 +26,39 @@ func TestContainerSchemaEmbedded(t *testing.T) {
 		if _, ok := doc.Defs[d]; !ok {
 			t.Errorf("$defs/%s missing", d)
 		}
+	}
+}
+
+// TestPatternsStateTheirRule: every "pattern" has a "patternErrorMessage"
+// (which editors show too), so that a value refused by a regular
+// expression is told the rule in words.
+func TestPatternsStateTheirRule(t *testing.T) {
+	var doc any
+	if err := json.Unmarshal(Container, &doc); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	var walk func(v any, ptr string)
+	walk = func(v any, ptr string) {
+		switch v := v.(type) {
+		case map[string]any:
+			if _, ok := v["pattern"].(string); ok {
+				n++
+				if msg, _ := v["patternErrorMessage"].(string); !strings.HasPrefix(msg, "must be ") {
+					t.Errorf("%s: pattern without a patternErrorMessage starting \"must be \"", ptr)
+				}
+			}
+			for k, c := range v {
+				walk(c, ptr+"/"+k)
+			}
+		case []any:
+			for i, c := range v {
+				walk(c, fmt.Sprintf("%s/%d", ptr, i))
+			}
+		}
+	}
+	walk(doc, "")
+	if n == 0 {
+		t.Error("no patterns found")
 	}
 }

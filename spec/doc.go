@@ -57,7 +57,10 @@
 // (yaml.v3 node positions, kept through alias expansion and defaults merging,
 // so a mistake in a Defaults file is reported there, once). Unknown keys
 // get "did you mean" by edit distance against the keys the schema allows at
-// that place. Values the schema rejected are skipped when decoding, so each
+// that place. A value a pattern refuses is told the rule in words (the
+// schema's patternErrorMessage next to each pattern, which editors show too)
+// and, when one is obvious, a corrected value (lower-cased, '_' and ' ' as
+// '-', '-' as ':' in a MAC address). Values the schema rejected are skipped when decoding, so each
 // mistake is reported once and the semantic checks still run on the rest:
 // sizes (whole MiB for memory, at least 16 MiB), calendar events
 // (pve/calendar; a never-firing event is a warning), durations, IP

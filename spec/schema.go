@@ -453,7 +453,17 @@ func (m *errMapper) add(ve *jsonschema.ValidationError, bad map[string]bool) {
 		m.emit(valPos, ptr, n, msg, desc)
 	case keyword == "pattern":
 		bad[ptr] = true
-		m.emit(valPos, ptr, n, fmt.Sprintf("%s: %q is not valid", subject(where), n.display()), strings.TrimSpace(desc+" "+capitalize(exampleHint)))
+		msg := fmt.Sprintf("%s: %q is not valid", subject(where), n.display())
+		if rule, _ := parent["patternErrorMessage"].(string); rule != "" {
+			msg += ": " + rule
+		}
+		hint := strings.TrimSpace(desc + " " + capitalize(exampleHint))
+		if pat, _ := parent["pattern"].(string); n.kind == scalarNode {
+			if fix := fixPattern(n.str(), pat); fix != "" {
+				hint = "perhaps " + renderExample(lastToken(ptr), fix)
+			}
+		}
+		m.emit(valPos, ptr, n, msg, hint)
 	case keyword == "minimum" || keyword == "maximum" || keyword == "exclusiveMinimum" || keyword == "exclusiveMaximum":
 		bad[ptr] = true
 		word := "at least"
@@ -649,4 +659,39 @@ func jsonKind(n *node) string {
 		return n.raw + " (a number)"
 	}
 	return fmt.Sprintf("%q (text)", n.raw)
+}
+
+var (
+	patternMu    sync.Mutex
+	patternCache = map[string]*regexp.Regexp{}
+)
+
+// fixPattern returns an obvious correction of s that matches the schema
+// pattern pat, or "": lower-cased with '_' and ' ' as '-' (a DNS name),
+// the same keeping case, only lower-cased, '-' as ':' (a MAC address), or
+// without spaces ("8 G").
+func fixPattern(s, pat string) string {
+	patternMu.Lock()
+	re, ok := patternCache[pat]
+	if !ok {
+		re, _ = regexp.Compile(pat) // nil when RE2 cannot read it: no hint then
+		patternCache[pat] = re
+	}
+	patternMu.Unlock()
+	if re == nil || s == "" || re.MatchString(s) {
+		return ""
+	}
+	dashed := strings.NewReplacer("_", "-", " ", "-").Replace(s)
+	for _, c := range []string{
+		strings.ToLower(dashed),
+		dashed,
+		strings.ToLower(s),
+		strings.ReplaceAll(s, "-", ":"),
+		strings.ReplaceAll(s, " ", ""),
+	} {
+		if c != s && re.MatchString(c) {
+			return c
+		}
+	}
+	return ""
 }

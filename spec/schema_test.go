@@ -245,3 +245,20 @@ func TestSchemaIsValidJSONSchema(t *testing.T) {
 		t.Errorf("$id %q, $schema %q", raw.ID, raw.Schema)
 	}
 }
+
+func TestFixPattern(t *testing.T) {
+	const dns = `^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$`
+	for _, tt := range []struct{ in, pat, want string }{
+		{"My_App", dns, "my-app"},
+		{"my app", dns, "my-app"},
+		{"Web", dns, ""}, // already valid: nothing to fix
+		{"-web", dns, ""},
+		{"BC-24-11-2A-3B-4C", `^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$`, "BC:24:11:2A:3B:4C"},
+		{"8 G", `^[0-9]+(\.[0-9]+)?([KMGTkmgt]([iI][bB])?)?$`, "8G"},
+		{"x", `(?<=x)`, ""}, // not RE2: no hint
+	} {
+		if got := fixPattern(tt.in, tt.pat); got != tt.want {
+			t.Errorf("fixPattern(%q, %q) = %q, want %q", tt.in, tt.pat, got, tt.want)
+		}
+	}
+}
