@@ -186,7 +186,8 @@ net:
 			live:    func(l *Live) { l.SnapshotStorages = map[string]bool{} },
 			status:  plan.StatusBlocked,
 			changes: []string{"memory ~ hot"},
-			blocked: "rootfs is on storage local-lvm, which cannot snapshot container volumes",
+			// The hint reads as what to do, not as the policy in force.
+			blocked: "rootfs is on storage local-lvm, which cannot snapshot container volumes; the snapshot policy refuses to change it unprotected (set snapshot.when-impossible: vzdump to back it up first)",
 		},
 		{
 			name: "bind mount on the container: vzdump first, then prune", conf: baseConf + "mp2: /srv/media,mp=/media\n", running: true,

@@ -258,7 +258,7 @@ func (d *differ) protect() (steps []plan.Step, refused string) {
 	}
 	cannot := "PVE cannot snapshot this container: " + strings.Join(obstacles, "; ")
 	if whenImpossible != spec.SnapshotVzdump {
-		return nil, cannot + "; the snapshot policy refuses to change it unprotected (snapshot.when-impossible: vzdump backs it up first)"
+		return nil, cannot + "; the snapshot policy refuses to change it unprotected (set snapshot.when-impossible: vzdump to back it up first)"
 	}
 	b := d.s.Backup
 	if b == nil || b.Storage == "" {
