@@ -280,6 +280,12 @@ func Classify(vol string) MountKind {
 // newDiskRE is pve-container's $NEW_DISK_RE (PVE::LXC).
 var newDiskRE = regexp.MustCompile(`^([^:\s]+):(\d+(?:\.\d+)?)$`)
 
+// IsNewVolume reports whether vol, a mount point's volume, has the
+// new-volume form STORAGE:SIZE: it matches pve-container's $NEW_DISK_RE,
+// which is all PVE tests before it allocates (create_disks) or asks for
+// Datastore.AllocateSpace (check_ct_modify_config_perm).
+func IsNewVolume(vol string) bool { return newDiskRE.MatchString(vol) }
+
 func newVolume(vol string) (string, Size, bool) {
 	m := newDiskRE.FindStringSubmatch(vol)
 	if m == nil {

@@ -338,7 +338,7 @@ func (s *Sim) checkMountPerm(r *request, node string, vmid int, key, value strin
 		return permError("mount point type bind is only allowed for root@pam")
 	}
 	sid, name, _ := strings.Cut(vol, ":")
-	if newDiskRE.MatchString(vol) {
+	if format.IsNewVolume(vol) {
 		return s.check(r, "/storage/"+sid, "Datastore.AllocateSpace")
 	}
 	// check_volume_access: Datastore.Allocate on the storage, or the

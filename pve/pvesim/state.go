@@ -437,7 +437,7 @@ func volumeOf(key, value string) (volid string, size int64, ok bool) {
 	if strings.HasPrefix(vol, "/") || !strings.Contains(vol, ":") {
 		return "", 0, false
 	}
-	if newDiskRE.MatchString(vol) {
+	if format.IsNewVolume(vol) {
 		return "", 0, false
 	}
 	size = 8 << 30
@@ -446,8 +446,6 @@ func volumeOf(key, value string) (volid string, size int64, ok bool) {
 	}
 	return vol, size, true
 }
-
-var newDiskRE = regexp.MustCompile(`^([^:\s]+):(\d+(\.\d+)?)$`)
 
 // volumeOwner parses the owner vmid from a volume name as pve-storage's
 // parse_volname does for the standard names (vm-N-disk-M, subvol-N-disk-M,
