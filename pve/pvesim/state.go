@@ -106,21 +106,19 @@ type faultRule struct {
 	hits int
 }
 
-// storageTypes are the storage plugins the simulator knows, and whether a
-// container volume on them can be snapshotted (pve-storage
-// volume_has_feature 'snapshot': lvmthin, zfspool and rbd for any format,
-// btrfs for raw and subvol; dir, nfs, cifs and lvm only for qcow2, which
-// containers never use).
+// storageTypes are the storage plugins the simulator knows. Whether a
+// container volume on them can be snapshotted is format.SnapshotCapable,
+// which reconcile asks too.
 var storageTypes = map[string]bool{
 	"lvmthin": true, "zfspool": true, "rbd": true, "btrfs": true,
-	"dir": false, "nfs": false, "cifs": false, "lvm": false,
+	"dir": true, "nfs": true, "cifs": true, "lvm": true,
 }
 
 var contentTypes = map[string]bool{"rootdir": true, "images": true, "backup": true, "vztmpl": true, "iso": true, "snippets": true, "import": true}
 
 // canSnapshot reports whether a container volume on st can be snapshotted
-// (storageTypes).
-func (st *simStorage) canSnapshot() bool { return storageTypes[st.typ] }
+// (format.SnapshotCapable).
+func (st *simStorage) canSnapshot() bool { return format.SnapshotCapable(st.typ) }
 
 func (st *simStorage) hasContent(c string) bool {
 	for _, x := range st.content {
@@ -306,7 +304,7 @@ func (s *Sim) loadStorage(node string, st *Storage, shared map[string]*simStorag
 	if simpleFormat("pve-storage-id", st.ID) != "" {
 		return nil, fmt.Errorf("inventory: node %s: storage id %q is not valid", node, st.ID)
 	}
-	if _, ok := storageTypes[st.Type]; !ok {
+	if !storageTypes[st.Type] {
 		return nil, fmt.Errorf("inventory: storage %s: unknown type %q (want lvmthin, zfspool, btrfs, rbd, dir, nfs, cifs or lvm)", st.ID, st.Type)
 	}
 	for _, c := range st.Content {
