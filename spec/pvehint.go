@@ -1,90 +1,204 @@
 package spec
 
 import (
-	"regexp"
+	"strconv"
 	"strings"
+
+	"github.com/felhom/felhom/pve/format"
 )
 
 // PVE admins often paste what `pct config` prints. These helpers turn such a
 // value into the spec's form for the hint of a type error, so the fix can be
 // copied: "bridge=vmbr0,ip=dhcp" becomes "{bridge: vmbr0, ip: dhcp}" and
-// "prod;web" becomes "[prod, web]".
-
-// pveBoolKeys are property-string keys whose 0/1 values are booleans.
-var pveBoolKeys = map[string]bool{
-	"firewall": true, "link_down": true, "acl": true, "quota": true, "replicate": true, "ro": true,
-	"shared": true, "backup": true, "nesting": true, "keyctl": true, "fuse": true, "mknod": true, "force_rw_sys": true,
-}
-
-var newVolumeRE = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9._-]*[A-Za-z0-9]):([0-9]+(\.[0-9]+)?)$`)
+// "prod;web" becomes "[prod, web]". The value is read by pve/format's
+// parsers, so a hint is offered only for what PVE itself would accept.
 
 // propertyStringHint rewrites a PVE property string written where the spec
-// wants a mapping (at key), or returns "" when s does not look like one.
+// wants a mapping (at key: rootfs, mpN, netN, features or startup), or
+// returns "" when s is not a valid value of that option.
 func propertyStringHint(key, s string) string {
-	if !strings.Contains(s, "=") && !strings.Contains(s, ":") {
+	f := hintFields{}
+	var lead []string // what the default key (the volume) becomes
+	switch {
+	case key == "rootfs":
+		r, err := format.ParseRootFS(s)
+		if err != nil {
+			return ""
+		}
+		if lead = volumeHint(key, r.Volume, r.NewVolume); lead == nil {
+			return ""
+		}
+		f.rootFS(r)
+	case isSlot(key, "mp"):
+		m, err := format.ParseMountPoint(s)
+		if err != nil {
+			return ""
+		}
+		if lead = volumeHint(key, m.Volume, m.NewVolume); lead == nil {
+			return ""
+		}
+		f.rootFS(format.RootFS{Size: m.Size, ACL: m.ACL, MountOptions: m.MountOptions, Quota: m.Quota,
+			Replicate: m.Replicate, RO: m.RO, Shared: m.Shared})
+		f.str("mp", m.MP)
+		f.bool("backup", m.Backup)
+		f.bool("keepattrs", m.KeepAttrs)
+	case isSlot(key, "net"):
+		n, err := format.ParseNet(s)
+		if err != nil {
+			return ""
+		}
+		f.str("name", n.Name)
+		f.str("bridge", n.Bridge)
+		f.bool("firewall", n.Firewall)
+		f.str("gw", n.GW)
+		f.str("gw6", n.GW6)
+		f.bool("host-managed", n.HostManaged)
+		f.str("hwaddr", n.HWAddr)
+		f.str("ip", n.IP)
+		f.str("ip6", n.IP6)
+		f.bool("link_down", n.LinkDown)
+		f.int("mtu", n.MTU)
+		if n.Rate != nil {
+			f["rate"] = strconv.FormatFloat(*n.Rate, 'f', -1, 64)
+		}
+		f.int("tag", n.Tag)
+		if n.Trunks != nil {
+			t := make([]string, len(n.Trunks))
+			for i, v := range n.Trunks {
+				t[i] = strconv.Itoa(v)
+			}
+			f["trunks"] = "[" + strings.Join(t, ", ") + "]"
+		}
+		// type=veth is the only type; the spec has no key for it.
+	case key == "features":
+		ft, err := format.ParseFeatures(s)
+		if err != nil {
+			return ""
+		}
+		f.bool("force_rw_sys", ft.ForceRWSys)
+		f.bool("fuse", ft.Fuse)
+		f.bool("keyctl", ft.Keyctl)
+		f.bool("mknod", ft.Mknod)
+		f.list("mount", ft.Mount)
+		f.bool("nesting", ft.Nesting)
+	case key == "startup":
+		st, err := format.ParseStartup(s)
+		if err != nil {
+			return ""
+		}
+		f.int("order", st.Order)
+		f.int("up", st.Up)
+		f.int("down", st.Down)
+	default:
 		return ""
 	}
-	var parts []string
-	for i, item := range strings.Split(s, ",") {
-		k, v, ok := strings.Cut(item, "=")
-		if !ok {
-			if i != 0 {
-				return ""
-			}
-			// The default key of rootfs and mpN: a volume, a new volume
-			// (storage:size in GiB) or a host path.
-			switch m := newVolumeRE.FindStringSubmatch(item); {
-			case m != nil:
-				parts = append(parts, "storage: "+m[1], "size: "+m[2]+"G")
-			case strings.HasPrefix(item, "/dev/"):
-				parts = append(parts, "device: "+item)
-			case strings.HasPrefix(item, "/"):
-				parts = append(parts, "bind: "+item)
-			case strings.Contains(item, ":") && key == "rootfs":
-				storage, _, _ := strings.Cut(item, ":")
-				parts = append(parts, "storage: "+storage) // the spec names the storage, not the volume
-			case strings.Contains(item, ":"):
-				parts = append(parts, "volume: "+item)
-			default:
-				return ""
-			}
-			continue
-		}
-		switch {
-		case k == "type" && v == "veth":
-			continue // the only type; the spec has no key for it
-		case k == "volume":
-			parts = append(parts, "volume: "+v)
-		case k == "trunks" || k == "mountoptions" || k == "mount":
-			parts = append(parts, k+": ["+strings.Join(strings.Split(v, ";"), ", ")+"]")
-		case pveBoolKeys[k] && (v == "1" || v == "0"):
-			parts = append(parts, k+": "+map[string]string{"1": "true", "0": "false"}[v])
-		default:
-			if needsQuotes(v) && !plainNumberRE.MatchString(v) {
-				v = `"` + v + `"`
-			}
-			parts = append(parts, k+": "+v)
-		}
-	}
-	if len(parts) == 0 {
-		return ""
-	}
-	return "{" + strings.Join(parts, ", ") + "}"
+	return "{" + strings.Join(append(lead, f.inOrder(s)...), ", ") + "}"
 }
 
-// listHint rewrites a ;- or ,-separated string written where the spec wants
-// a list, or returns "" when s holds one item only.
+// isSlot reports whether key is a slot of prefix: net0, mp12.
+func isSlot(key, prefix string) bool {
+	n, ok := strings.CutPrefix(key, prefix)
+	if !ok || n == "" {
+		return false
+	}
+	_, err := strconv.ParseUint(n, 10, 16)
+	return err == nil
+}
+
+// volumeHint turns the volume (the default key of rootfs and mpN) into the
+// spec's source keys: storage + size for a new volume (STORAGE:SIZE in GiB),
+// device or bind for a host path, the storage alone for an existing rootfs
+// volume (the spec names where rootfs lives, not its volume), volume for an
+// existing mount point volume. It returns nil when vol is none of these.
+func volumeHint(key, vol string, newVolume func() (string, format.Size, bool)) []string {
+	if storage, size, ok := newVolume(); ok {
+		return []string{"storage: " + storage, "size: " + size.GiBString() + "G"}
+	}
+	switch format.Classify(vol) {
+	case format.Device:
+		return []string{"device: " + vol}
+	case format.Bind:
+		return []string{"bind: " + vol}
+	}
+	storage, _, ok := strings.Cut(vol, ":")
+	switch {
+	case !ok:
+		return nil
+	case key == "rootfs":
+		return []string{"storage: " + storage}
+	}
+	return []string{"volume: " + vol}
+}
+
+// hintFields holds the spec key and YAML value of each key a property
+// string set.
+type hintFields map[string]string
+
+func (f hintFields) rootFS(r format.RootFS) {
+	if r.Size != nil {
+		f["size"] = r.Size.String()
+	}
+	f.bool("acl", r.ACL)
+	f.list("mountoptions", r.MountOptions)
+	f.bool("quota", r.Quota)
+	f.bool("replicate", r.Replicate)
+	f.bool("ro", r.RO)
+	f.bool("shared", r.Shared)
+}
+
+func (f hintFields) str(k, v string) {
+	if v == "" {
+		return
+	}
+	if needsQuotes(v) && !plainNumberRE.MatchString(v) {
+		v = strconv.Quote(v)
+	}
+	f[k] = v
+}
+
+func (f hintFields) bool(k string, v *bool) {
+	if v != nil {
+		f[k] = strconv.FormatBool(*v)
+	}
+}
+
+func (f hintFields) int(k string, v *int) {
+	if v != nil {
+		f[k] = strconv.Itoa(*v)
+	}
+}
+
+func (f hintFields) list(k string, l []string) {
+	if l != nil {
+		f[k] = "[" + strings.Join(l, ", ") + "]"
+	}
+}
+
+// inOrder renders the fields as "key: value" in the order the property
+// string s wrote their keys (the parsers keep values, not order), any key
+// written bare first (startup's order).
+func (f hintFields) inOrder(s string) []string {
+	var out []string
+	add := func(k string) {
+		if v, ok := f[k]; ok {
+			out = append(out, k+": "+v)
+			delete(f, k)
+		}
+	}
+	for _, item := range strings.Split(s, ",") {
+		k, _, hasKey := strings.Cut(item, "=")
+		if !hasKey {
+			add("order") // startup's default key; the volume is handled apart
+			continue
+		}
+		add(k)
+	}
+	return out
+}
+
+// listHint rewrites a string written where the spec wants a list, split as
+// PVE splits lists (format.SplitWords: at ',', ';' and white space). One item
+// gives a one-item list, "one" -> "[one]".
 func listHint(s string) string {
-	sep := ";"
-	if !strings.Contains(s, sep) {
-		sep = ","
-	}
-	items := strings.Split(s, sep)
-	if len(items) < 2 {
-		return "[" + strings.TrimSpace(s) + "]"
-	}
-	for i := range items {
-		items[i] = strings.TrimSpace(items[i])
-	}
-	return "[" + strings.Join(items, ", ") + "]"
+	return "[" + strings.Join(format.SplitWords(s), ", ") + "]"
 }

@@ -17,12 +17,21 @@ func TestPropertyStringHint(t *testing.T) {
 		{"startup", "order=1,up=30", "{order: 1, up: 30}"},
 		{"net0", "eth0", ""},
 		{"net0", "a=1,b", ""},
+		// Read by pve/format's parsers: what PVE accepts, and only that.
+		{"net0", "name=eth0,firewall=yes,link_down=off", "{name: eth0, firewall: true, link_down: false}"},
+		{"net0", "name=eth0,firewall=maybe", ""},        // not a PVE boolean
+		{"net0", "name=eth0,bridge=vmbr0,tag=9999", ""}, // tag beyond 4094
+		{"startup", "1,up=30", "{order: 1, up: 30}"},    // order written bare
+		{"features", "nesting=1,colour=blue", ""},
+		{"mp0", "/tank/media", ""}, // a mount point needs mp=
+		{"rootfs", "nocolon", ""},
+		{"backup", "schedule=daily", ""}, // not a PVE property string
 	} {
 		if got := propertyStringHint(tt.key, tt.in); got != tt.want {
 			t.Errorf("%s: %q\n got %s\nwant %s", tt.key, tt.in, got, tt.want)
 		}
 	}
-	for in, want := range map[string]string{"prod;web": "[prod, web]", "a, b": "[a, b]", "one": "[one]"} {
+	for in, want := range map[string]string{"prod;web": "[prod, web]", "a, b": "[a, b]", "one": "[one]", "noatime; nodev": "[noatime, nodev]", "": "[]"} {
 		if got := listHint(in); got != want {
 			t.Errorf("listHint(%q) = %q, want %q", in, got, want)
 		}
