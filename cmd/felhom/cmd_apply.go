@@ -52,9 +52,13 @@ container in this run. Containers are worked on --concurrency at a time; one
 failing does not stop the others.
 
 Ctrl-C stops starting new steps; the running task is awaited, so no lock is
-left behind, and the result says what was done. Exit codes: 0 applied, 1 a
-container failed or went stale, 3 invalid specs, 4 stale saved plan, 130
-interrupted.`,
+left behind, and the result says what was done. A second Ctrl-C quits at
+once: the task goes on running on PVE and releases its lock when it ends,
+but felhom reports nothing, and a failure it would have rolled back is left
+as it is.
+
+Exit codes: 0 applied, 1 a container failed or went stale, 3 invalid specs,
+4 stale saved plan, 130 interrupted.`,
 		Example: `  felhom apply examples/containers
   felhom plan -out plan.json containers/ && felhom apply plan.json
   felhom apply --auto-approve --on-failure leave containers/`,

@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -390,6 +391,64 @@ func TestE2EDemo(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// A second Ctrl-C quits at once: the first only cancels (apply awaits the
+// running task, here one of an hour), and then main restores the default
+// handling, so the next SIGINT kills felhom instead of being swallowed.
+// SIGINT is sent every 100 ms once the task runs; without the restore
+// felhom would wait out the task and the test's bound would kill it.
+func TestE2EApplySecondInterruptQuits(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("needs SIGINT")
+	}
+	e := newE2E(t, examplesInventory(t))
+	dir := t.TempDir()
+	writeSpec(t, dir, "web.yaml", "web", "pve1", 101, "memory: 2G\n")
+	e.sim.SetTaskOutcome(pvesim.TaskOutcome{Type: "vzsnapshot", Duration: time.Hour})
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, felhomBin, "apply", "--auto-approve", dir)
+	cmd.Dir, cmd.Env = repoRoot, e.env
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	buf := make([]byte, 4096)
+	for !strings.Contains(log.String(), `msg="apply: task"`) {
+		n, err := stderr.Read(buf)
+		log.Write(buf[:n])
+		if err != nil {
+			t.Fatalf("felhom ended before its snapshot task started: %v\n%s", err, log.String())
+		}
+	}
+	done := make(chan error, 1)
+	go func() {
+		io.Copy(&log, stderr)
+		done <- cmd.Wait()
+	}()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case err = <-done:
+		case <-tick.C:
+			continue
+		}
+		break
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		t.Fatalf("felhom ended with %v", err)
+	}
+	if ws, ok := ee.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGINT {
+		t.Fatalf("felhom ended with %v, want killed by the second SIGINT\nstderr:\n%s", err, log.String())
 	}
 }
 

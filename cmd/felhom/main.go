@@ -15,6 +15,14 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// The first Ctrl-C (or SIGTERM) only cancels ctx: apply awaits
+		// the running task and reports. Then the default handling is
+		// back, so a second one kills felhom at once instead of being
+		// swallowed while a task is awaited (up to the step timeout).
+		<-ctx.Done()
+		stop()
+	}()
 	root := newRootCommand()
 	root.SetArgs(singleDashOut(root, os.Args[1:]))
 	err := root.ExecuteContext(ctx)
