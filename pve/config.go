@@ -1,12 +1,12 @@
 package pve
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
+	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -79,16 +79,114 @@ const (
 	EnvRetries         = "FELHOM_PVE_RETRIES"
 )
 
-// ParseConfig parses a YAML config document. Unknown keys are errors. It does
-// no I/O: TokenSecretFile is not read and the result is not validated.
+// ParseConfig parses a YAML config document. Its errors are *ConfigError
+// with the line (File is empty): unknown keys (naming the known ones), keys
+// given twice, values of the wrong kind (never echoing the value, which may
+// be the secret in the wrong place) and YAML syntax. It does no I/O:
+// TokenSecretFile is not read and the result is not validated.
 func ParseConfig(data []byte) (Config, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return Config{}, yamlSyntaxError(err)
+	}
 	var c Config
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return Config{}, fmt.Errorf("pve config: %w", err)
+	if len(doc.Content) == 0 {
+		return c, nil // empty document
+	}
+	top := doc.Content[0]
+	if top.Kind != yaml.MappingNode {
+		return Config{}, &ConfigError{Line: top.Line, Msg: "want keys such as url: https://pve:8006"}
+	}
+	fields := configFields(&c)
+	first := map[string]int{} // key → line
+	for i := 0; i+1 < len(top.Content); i += 2 {
+		k, v := top.Content[i], top.Content[i+1]
+		f, ok := fields[k.Value]
+		if !ok {
+			return Config{}, &ConfigError{Line: k.Line, Msg: fmt.Sprintf("unknown key %q (known: %s)", k.Value, strings.Join(configKeys(), ", "))}
+		}
+		if line, ok := first[k.Value]; ok {
+			return Config{}, &ConfigError{Line: k.Line, Msg: fmt.Sprintf("key %q given twice (first on line %d)", k.Value, line)}
+		}
+		first[k.Value] = k.Line
+		if err := v.Decode(f.ptr); err != nil {
+			// Not err: yaml.v3's message names Go types and quotes the value.
+			return Config{}, &ConfigError{Line: v.Line, Msg: fmt.Sprintf("%s: want %s", k.Value, f.want)}
+		}
 	}
 	return c, nil
+}
+
+// ConfigError is a mistake in a config file, with where it is. It reads
+// `config FILE:LINE: msg`, or `config line LINE: msg` without a file.
+type ConfigError struct {
+	File string // the file; "" from ParseConfig
+	Line int    // 1-based; 0 when unknown
+	Msg  string // what is wrong, naming the key
+}
+
+func (e *ConfigError) Error() string {
+	switch {
+	case e.File != "" && e.Line > 0:
+		return fmt.Sprintf("config %s:%d: %s", e.File, e.Line, e.Msg)
+	case e.File != "":
+		return fmt.Sprintf("config %s: %s", e.File, e.Msg)
+	case e.Line > 0:
+		return fmt.Sprintf("config line %d: %s", e.Line, e.Msg)
+	}
+	return "config: " + e.Msg
+}
+
+// yamlLineRE finds the line in yaml.v3's syntax errors ("yaml: line 2: ...").
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// yamlSyntaxError turns yaml.v3's syntax error into a *ConfigError. Syntax
+// errors name the problem, not the value.
+func yamlSyntaxError(err error) *ConfigError {
+	msg := err.Error()
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &ConfigError{Line: line, Msg: m[2]}
+	}
+	return &ConfigError{Msg: strings.TrimPrefix(msg, "yaml: ")}
+}
+
+// configField is a Config field as the YAML file names it.
+type configField struct {
+	ptr  any    // pointer to the field
+	want string // what a value must be, for errors
+}
+
+// configFields maps each YAML key to c's field, from the yaml tags.
+func configFields(c *Config) map[string]configField {
+	fields := map[string]configField{}
+	v := reflect.ValueOf(c).Elem()
+	for i := range v.NumField() {
+		key, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("yaml"), ",")
+		f := v.Field(i)
+		want := "a string"
+		switch {
+		case f.Type() == reflect.TypeFor[time.Duration]():
+			want = "a duration such as 60s"
+		case f.Kind() == reflect.Bool:
+			want = "true or false"
+		case f.Kind() == reflect.Int:
+			want = "an integer"
+		}
+		fields[key] = configField{ptr: f.Addr().Interface(), want: want}
+	}
+	return fields
+}
+
+// configKeys lists the YAML keys in Config's field order.
+func configKeys() []string {
+	t := reflect.TypeFor[Config]()
+	keys := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		key, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		keys = append(keys, key)
+	}
+	return keys
 }
 
 // LoadConfig reads the YAML file at path (none when path is ""), applies the
@@ -102,7 +200,12 @@ func LoadConfig(path string, getenv func(string) string) (Config, error) {
 			return Config{}, fmt.Errorf("pve config: %w", err)
 		}
 		if c, err = ParseConfig(data); err != nil {
-			return Config{}, fmt.Errorf("%s: %w", path, err)
+			var ce *ConfigError
+			if errors.As(err, &ce) {
+				ce.File = path
+				return Config{}, ce
+			}
+			return Config{}, fmt.Errorf("config %s: %w", path, err)
 		}
 	}
 	if getenv == nil {

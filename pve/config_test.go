@@ -1,6 +1,7 @@
 package pve
 
 import (
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -61,7 +62,7 @@ retries: 2
 	}, {
 		name:    "unknown key",
 		path:    writeFile(t, "u.yaml", "url: https://pve:8006\ntoken_id: a@pve!b\ntoken_secret: s\nnode: pve\n"),
-		wantErr: "field node not found",
+		wantErr: `u.yaml:4: unknown key "node" (known: url, token_id,`,
 	}, {
 		name:    "nothing",
 		wantErr: "url is required",
@@ -176,5 +177,58 @@ func TestDisplayURL(t *testing.T) {
 		if got := displayURL(tt.in); got != tt.want {
 			t.Errorf("displayURL(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestConfigFileErrors: a mistake in the config file is reported as
+// config FILE:LINE: with the key, in words a user reads (no Go type names),
+// and without the value, which may be the secret in the wrong place.
+func TestConfigFileErrors(t *testing.T) {
+	const known = "(known: url, token_id, token_secret, token_secret_file, fingerprint, ca_file, insecure, timeout, max_concurrency, retries)"
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"unknown key", "url: https://pve:8006\ntoken_id: a@pve!b\nbogus: 1\n", `:3: unknown key "bogus" ` + known},
+		{"unknown key in camel case", "tokenId: a@pve!b\n", `:1: unknown key "tokenId" ` + known},
+		{"duration", "url: https://pve:8006\ntimeout: soon\n", ":2: timeout: want a duration such as 60s"},
+		{"boolean", "insecure: maybe\n", ":1: insecure: want true or false"},
+		{"integer", "\nmax_concurrency: lots\n", ":2: max_concurrency: want an integer"},
+		{"string", "url:\n  - https://pve:8006\n", ":2: url: want a string"},
+		{"key given twice", "url: https://a:8006\ntoken_id: a@pve!b\nurl: https://b:8006\n", `:3: key "url" given twice (first on line 1)`},
+		{"not a mapping", "- url: https://pve:8006\n", ":1: want keys such as url: https://pve:8006"},
+		{"syntax", "url: https://pve:8006\ntoken_id: a: b\n", ":2: mapping values are not allowed in this context"},
+		{"secret in the wrong key", "retries: " + testSecret + "\n", ":1: retries: want an integer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeFile(t, "pve.yaml", tt.yaml)
+			_, err := LoadConfig(path, nil)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if want := "config " + path + tt.want; err.Error() != want {
+				t.Errorf("got  %s\nwant %s", err, want)
+			}
+			var ce *ConfigError
+			if !errors.As(err, &ce) || ce.File != path || ce.Line == 0 {
+				t.Errorf("%#v is not a *ConfigError with file and line", err)
+			}
+			for _, bad := range []string{"pve.Config", "not found in type", "!!", "unmarshal", testSecret} {
+				if strings.Contains(err.Error(), bad) {
+					t.Errorf("error contains %q: %v", bad, err)
+				}
+			}
+		})
+	}
+	// Without a file (ParseConfig), the line alone.
+	_, err := ParseConfig([]byte("url: https://pve:8006\nbogus: 1\n"))
+	if err == nil || err.Error() != `config line 2: unknown key "bogus" `+known {
+		t.Errorf("ParseConfig: %v", err)
+	}
+	// A good file still decodes every key.
+	c, err := ParseConfig([]byte("url: https://pve:8006\ntoken_id: a@pve!b\ntoken_secret: s\ninsecure: true\ntimeout: 90s\nmax_concurrency: 2\nretries: -1\n"))
+	want := Config{URL: "https://pve:8006", TokenID: "a@pve!b", TokenSecret: "s", Insecure: true, Timeout: 90 * time.Second, MaxConcurrency: 2, Retries: -1}
+	if err != nil || c != want {
+		t.Errorf("ParseConfig: %+v, %v", c, err)
 	}
 }
