@@ -85,6 +85,17 @@ func Settable(key string) bool {
 	return OptionExists(key) && key != "parent" && key != "snaptime"
 }
 
+// OptionType returns the schema type of a config option as PVE's schema
+// names it ("string", "boolean", "integer" or "number"; $confdesc), and
+// false for a key that is no option. Indexed options are strings.
+func OptionType(key string) (string, bool) {
+	t, ok := optionType(key)
+	if !ok {
+		return "", false
+	}
+	return [...]string{typeString: "string", typeBoolean: "boolean", typeInteger: "integer", typeNumber: "number"}[t], true
+}
+
 func optionType(key string) (optType, bool) {
 	if t, ok := fixedOptions[key]; ok {
 		return t, true

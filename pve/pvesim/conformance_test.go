@@ -207,17 +207,24 @@ func compareParam(p param, sp map[string]any) []string {
 
 // TestCTOptionsAreCtconfs: the container options of the API tables are the
 // options ctconf lets PUT config set, so restore can pick them out with
-// ctconf.Settable.
+// ctconf.Settable, with ctconf's types, which GET config's JSON types
+// follow (typedValue).
 func TestCTOptionsAreCtconfs(t *testing.T) {
 	for _, p := range ctOptions {
 		if p.count == 0 {
 			if !ctconf.Settable(p.name) {
 				t.Errorf("%s: ctconf.Settable = false", p.name)
 			}
+			if typ, _ := ctconf.OptionType(p.name); typ != string(p.typ) {
+				t.Errorf("%s: ctconf.OptionType = %q, table %q", p.name, typ, p.typ)
+			}
 			continue
 		}
 		prefix := strings.TrimSuffix(p.name, "[n]")
 		first, last, past := prefix+"0", prefix+strconv.Itoa(p.count-1), prefix+strconv.Itoa(p.count)
+		if typ, _ := ctconf.OptionType(first); typ != string(p.typ) {
+			t.Errorf("%s: ctconf.OptionType = %q, table %q", first, typ, p.typ)
+		}
 		if !ctconf.Settable(first) || !ctconf.Settable(last) || ctconf.Settable(past) {
 			t.Errorf("%s: ctconf.Settable(%s, %s, %s) = %v, %v, %v; want true, true, false", p.name, first, last, past,
 				ctconf.Settable(first), ctconf.Settable(last), ctconf.Settable(past))

@@ -14,24 +14,14 @@ import (
 // (pve-container src/PVE/API2/LXC.pm, src/PVE/API2/LXC/Config.pm,
 // src/PVE/API2/LXC/Status.pm; pve-manager PVE/API2/Cluster.pm resources).
 
-// keyTypes gives the JSON type PVE's config parser gives each key's value
-// (pve-container src/PVE/LXC/Config.pm check_type: integers go through
-// int() and booleans become 1/0, so both are JSON numbers; a number such
-// as cpulimit is returned as the matched string and stays a JSON string).
-var keyTypes = func() map[string]ptype {
-	m := map[string]ptype{"snaptime": tInteger}
-	for _, p := range ctOptions {
-		if p.count == 0 {
-			m[p.name] = p.typ
-		}
-	}
-	return m
-}()
-
-// typedValue returns a config value as PVE's JSON has it.
+// typedValue returns a config value as PVE's JSON has it (pve-container
+// src/PVE/LXC/Config.pm check_type: integers go through int() and booleans
+// become 1/0, so both are JSON numbers; a number such as cpulimit is
+// returned as the matched string and stays a JSON string). The types are
+// ctconf's $confdesc.
 func typedValue(key, v string) any {
-	switch keyTypes[key] {
-	case tInteger, tBoolean:
+	switch t, _ := ctconf.OptionType(key); t {
+	case "integer", "boolean":
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 			return n
 		}
