@@ -47,7 +47,9 @@
 //     format - ..."), pattern anchored as ^...$ ("value does not match the
 //     regex pattern"), minimum/maximum, enum ("value 'x' does not have a value
 //     in the enumeration 'veth'"). PVE reports every bad key; Error carries
-//     the first in key order and the others in More.
+//     the first in key order and the others in More. Prop.Check is that
+//     check_prop for one value; the simulator validates API parameters
+//     with it too, so the rule is written once.
 //   - print_property_string: the default key first and bare, then the
 //     required keys sorted, then the optional keys sorted; disk-size values
 //     through format_size. That is why net0 prints "name=eth0,bridge=..."

@@ -10,14 +10,14 @@ import (
 	"strings"
 )
 
-// kind is the schema type of a property-string key.
-type kind int
+// kind is the schema type of a property-string key, as the schema names it.
+type kind string
 
 const (
-	kindString kind = iota
-	kindBool
-	kindInteger
-	kindNumber
+	kindString  kind = "string"
+	kindBool    kind = "boolean"
+	kindInteger kind = "integer"
+	kindNumber  kind = "number"
 )
 
 // keySpec mirrors one key of a PVE format object (apidata.json "format"):
@@ -54,16 +54,26 @@ func newPattern(src string) *pattern {
 }
 
 // formatValidators are PVE's registered format validators the key tables
-// use, by format name; each returns the die message or "".
+// use, by format name; each returns check_prop's message, "invalid format
+// - " and the validator's die message, or "".
 var formatValidators = map[string]func(string) string{
-	"pve-lxc-mp-string":  verifyMPString,
-	"pve-lxc-dev-string": verifyDevString,
-	"disk-size":          verifyDiskSize,
-	"ipv4":               verifyIPv4,
-	"ipv6":               verifyIPv6,
-	"pve-ipv4-config":    verifyIPv4Config,
-	"pve-ipv6-config":    verifyIPv6Config,
-	"mac-addr":           verifyMAC,
+	"pve-lxc-mp-string":  invalidFormat(verifyMPString),
+	"pve-lxc-dev-string": invalidFormat(verifyDevString),
+	"disk-size":          invalidFormat(verifyDiskSize),
+	"ipv4":               invalidFormat(verifyIPv4),
+	"ipv6":               invalidFormat(verifyIPv6),
+	"pve-ipv4-config":    invalidFormat(verifyIPv4Config),
+	"pve-ipv6-config":    invalidFormat(verifyIPv6Config),
+	"mac-addr":           invalidFormat(verifyMAC),
+}
+
+func invalidFormat(verify func(string) string) func(string) string {
+	return func(v string) string {
+		if msg := verify(v); msg != "" {
+			return "invalid format - " + msg
+		}
+		return ""
+	}
 }
 
 // schema is a property-string format: key name to spec.
@@ -192,7 +202,8 @@ func checkObject(res map[string]string, sc schema) error {
 	return first
 }
 
-// checkProp is PVE::JSONSchema::check_prop and check_type for one scalar.
+// checkProp is PVE::JSONSchema::check_prop for one key of a property
+// string: a missing key, then Prop.Check.
 func checkProp(v string, set bool, spec keySpec) string {
 	if !set {
 		if !spec.optional {
@@ -200,51 +211,78 @@ func checkProp(v string, set bool, spec keySpec) string {
 		}
 		return ""
 	}
-	switch spec.kind {
-	case kindBool:
+	p := Prop{Type: string(spec.kind), Format: formatValidators[spec.format], Minimum: spec.min, Maximum: spec.max, Enum: spec.enum}
+	if spec.pattern != nil {
+		p.Pattern = spec.pattern.re
+	}
+	return p.Check(v)
+}
+
+// Prop is what PVE::JSONSchema::check_prop and check_type test of one
+// scalar value that is present. Zero fields test nothing.
+type Prop struct {
+	// Type is the schema type: "boolean" (the value must be "0" or "1";
+	// callers normalise PVE's other spellings first where PVE does),
+	// "integer", "number" (is_integer, is_number) or anything else
+	// (untested).
+	Type string
+	// Format checks the registered format and returns check_prop's whole
+	// message ("invalid format - ..."), or "".
+	Format func(string) string
+	// Pattern is the schema pattern anchored as check_prop's m/^$pattern$/.
+	Pattern              *regexp.Regexp
+	MaxLength, MinLength int
+	Minimum, Maximum     *float64
+	Enum                 []string
+}
+
+// Check returns PVE's message for v, or "" when it passes. The order is
+// check_prop's: type, format, pattern, maxLength, minLength, maximum,
+// minimum, enum; the first failure is the message. Range checks apply only
+// to a value that looks like a number (a string property with a range is
+// compared as Perl would, an out-of-range float as ±Inf).
+func (p Prop) Check(v string) string {
+	switch p.Type {
+	case "boolean":
 		if v != "0" && v != "1" {
 			return "type check ('boolean') failed - got '" + v + "'"
 		}
-	case kindInteger:
+	case "integer":
 		if !isIntegerRE.MatchString(v) {
 			return "type check ('integer') failed - got '" + v + "'"
 		}
-	case kindNumber:
+	case "number":
 		if !isNumberRE.MatchString(v) {
 			return "type check ('number') failed - got '" + v + "'"
 		}
 	}
-	if spec.format != "" {
-		if msg := formatValidators[spec.format](v); msg != "" {
-			return "invalid format - " + msg
+	if p.Format != nil {
+		if msg := p.Format(v); msg != "" {
+			return msg
 		}
 	}
-	if spec.pattern != nil && !spec.pattern.re.MatchString(v) {
+	if p.Pattern != nil && !p.Pattern.MatchString(v) {
 		return "value does not match the regex pattern"
 	}
-	if (spec.min != nil || spec.max != nil) && isNumberRE.MatchString(v) {
-		// Like Perl's numeric conversion, an out-of-range value is ±Inf.
+	if p.MaxLength > 0 && len(v) > p.MaxLength {
+		return "value may only be " + strconv.Itoa(p.MaxLength) + " characters long"
+	}
+	if p.MinLength > 0 && len(v) < p.MinLength {
+		return "value must be at least " + strconv.Itoa(p.MinLength) + " characters long"
+	}
+	if (p.Minimum != nil || p.Maximum != nil) && isNumberRE.MatchString(v) {
 		f, err := strconv.ParseFloat(v, 64)
 		if err == nil || errors.Is(err, strconv.ErrRange) {
-			if spec.max != nil && f > *spec.max {
-				return "value must have a maximum value of " + strconv.FormatFloat(*spec.max, 'f', -1, 64)
+			if p.Maximum != nil && f > *p.Maximum {
+				return "value must have a maximum value of " + strconv.FormatFloat(*p.Maximum, 'f', -1, 64)
 			}
-			if spec.min != nil && f < *spec.min {
-				return "value must have a minimum value of " + strconv.FormatFloat(*spec.min, 'f', -1, 64)
+			if p.Minimum != nil && f < *p.Minimum {
+				return "value must have a minimum value of " + strconv.FormatFloat(*p.Minimum, 'f', -1, 64)
 			}
 		}
 	}
-	if spec.enum != nil {
-		found := false
-		for _, e := range spec.enum {
-			if e == v {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return "value '" + v + "' does not have a value in the enumeration '" + strings.Join(spec.enum, ", ") + "'"
-		}
+	if p.Enum != nil && !slices.Contains(p.Enum, v) {
+		return "value '" + v + "' does not have a value in the enumeration '" + strings.Join(p.Enum, ", ") + "'"
 	}
 	return ""
 }

@@ -91,7 +91,7 @@ func keyDiff(spec keySpec, sk map[string]any) []string {
 			out = append(out, fmt.Sprintf("schema field %q is not compared", f))
 		}
 	}
-	if typ := [...]string{kindString: "string", kindBool: "boolean", kindInteger: "integer", kindNumber: "number"}[spec.kind]; sk["type"] != typ {
+	if typ := string(spec.kind); sk["type"] != typ {
 		differ("type", typ, sk["type"])
 	}
 	if o := schemaFlag(sk["optional"]); o != spec.optional {

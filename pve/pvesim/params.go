@@ -231,60 +231,17 @@ func anchored(pattern string) *regexp.Regexp {
 	return re
 }
 
-var (
-	isIntegerRE = regexp.MustCompile(`^[+-]?\d+$`)
-	isNumberRE  = regexp.MustCompile(`^[+-]?(\d+\.\d+|\d+\.|\.\d+|\d+)([eE][+-]?\d+)?$`)
-)
-
-// checkParam is check_prop for one scalar value, in PVE's order: type,
-// format, pattern, maxLength, minLength, maximum, minimum, enum.
+// checkParam is check_prop for one present scalar parameter
+// (format.Prop.Check) with the simulator's format checks.
 func checkParam(p param, name, v string) string {
-	switch p.typ {
-	case tBoolean:
-		if v != "0" && v != "1" {
-			return "type check ('boolean') failed - got '" + v + "'"
-		}
-	case tInteger:
-		if !isIntegerRE.MatchString(v) {
-			return "type check ('integer') failed - got '" + v + "'"
-		}
-	case tNumber:
-		if !isNumberRE.MatchString(v) {
-			return "type check ('number') failed - got '" + v + "'"
-		}
-	}
+	prop := format.Prop{Type: string(p.typ), MaxLength: p.maxLen, MinLength: p.minLen, Minimum: p.min, Maximum: p.max, Enum: p.enum}
 	if p.format != "" {
-		if msg := checkFormat(p.format, name, v); msg != "" {
-			return msg
-		}
+		prop.Format = func(v string) string { return checkFormat(p.format, name, v) }
 	}
-	if p.pattern != "" && !anchored(p.pattern).MatchString(v) {
-		return "value does not match the regex pattern"
+	if p.pattern != "" {
+		prop.Pattern = anchored(p.pattern)
 	}
-	if p.maxLen > 0 && len(v) > p.maxLen {
-		return "value may only be " + strconv.Itoa(p.maxLen) + " characters long"
-	}
-	if p.minLen > 0 && len(v) < p.minLen {
-		return "value must be at least " + strconv.Itoa(p.minLen) + " characters long"
-	}
-	if (p.min != nil || p.max != nil) && isNumberRE.MatchString(v) {
-		f, _ := strconv.ParseFloat(v, 64)
-		if p.max != nil && f > *p.max {
-			return "value must have a maximum value of " + strconv.FormatFloat(*p.max, 'f', -1, 64)
-		}
-		if p.min != nil && f < *p.min {
-			return "value must have a minimum value of " + strconv.FormatFloat(*p.min, 'f', -1, 64)
-		}
-	}
-	if p.enum != nil {
-		for _, e := range p.enum {
-			if e == v {
-				return ""
-			}
-		}
-		return "value '" + v + "' does not have a value in the enumeration '" + strings.Join(p.enum, ", ") + "'"
-	}
-	return ""
+	return prop.Check(v)
 }
 
 var (
