@@ -560,16 +560,8 @@ func (s *Sim) resize(r *request) (any, error) {
 			st.volumes[name] = &volume{size: newSize, owner: ct.vmid}
 		}
 		value, _ := f.Get(disk)
-		sz := format.Size(newSize)
-		if disk == "rootfs" {
-			rf, _ := format.ParseRootFS(value)
-			rf.Size = &sz
-			f.Set(disk, rf.String())
-		} else {
-			mp, _ := format.ParseMountPoint(value)
-			mp.Size = &sz
-			f.Set(disk, mp.String())
-		}
+		vol, _, _ := mountVolume(disk, value)
+		f.Set(disk, withVolume(disk, value, vol, format.Size(newSize)))
 		ct.store(f)
 		t.logf("  Logical volume %q successfully resized.", name)
 		return nil

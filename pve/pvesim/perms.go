@@ -317,19 +317,9 @@ func isIndexed(key, prefix string) bool {
 // root only; a new volume needs Datastore.AllocateSpace on its storage; an
 // existing volume needs check_volume_access.
 func (s *Sim) checkMountPerm(r *request, node string, vmid int, key, value string) error {
-	var vol string
-	if key == "rootfs" {
-		rf, err := format.ParseRootFS(value)
-		if err != nil {
-			return nil // validation already refused it
-		}
-		vol = rf.Volume
-	} else {
-		mp, err := format.ParseMountPoint(value)
-		if err != nil {
-			return nil
-		}
-		vol = mp.Volume
+	vol, _, err := mountVolume(key, value)
+	if err != nil {
+		return nil // validation already refused it
 	}
 	switch format.Classify(vol) {
 	case format.Device:

@@ -416,20 +416,12 @@ func (s *Sim) registerVolumes(ct *simCT, f *ctconf.File) error {
 func volumeOf(key, value string) (volid string, size int64, ok bool) {
 	var vol string
 	var sz *format.Size
-	switch {
-	case key == "rootfs":
-		r, err := format.ParseRootFS(value)
-		if err != nil {
+	if key == "rootfs" || strings.HasPrefix(key, "mp") {
+		var err error
+		if vol, sz, err = mountVolume(key, value); err != nil {
 			return "", 0, false
 		}
-		vol, sz = r.Volume, r.Size
-	case strings.HasPrefix(key, "mp"):
-		m, err := format.ParseMountPoint(value)
-		if err != nil {
-			return "", 0, false
-		}
-		vol, sz = m.Volume, m.Size
-	default: // unusedN: [volume=]<volid>
+	} else { // unusedN: [volume=]<volid>
 		vol = strings.TrimPrefix(value, "volume=")
 	}
 	if strings.HasPrefix(vol, "/") || !strings.Contains(vol, ":") {
@@ -443,6 +435,29 @@ func volumeOf(key, value string) (volid string, size int64, ok bool) {
 		size = int64(*sz)
 	}
 	return vol, size, true
+}
+
+// mountVolume returns the volume and size= of a rootfs or mpN value.
+func mountVolume(key, value string) (vol string, size *format.Size, err error) {
+	if key == "rootfs" {
+		r, err := format.ParseRootFS(value)
+		return r.Volume, r.Size, err
+	}
+	m, err := format.ParseMountPoint(value)
+	return m.Volume, m.Size, err
+}
+
+// withVolume returns a valid rootfs or mpN value with its volume and size=
+// replaced, printed as PVE prints it.
+func withVolume(key, value, vol string, size format.Size) string {
+	if key == "rootfs" {
+		r, _ := format.ParseRootFS(value)
+		r.Volume, r.Size = vol, &size
+		return r.String()
+	}
+	m, _ := format.ParseMountPoint(value)
+	m.Volume, m.Size = vol, &size
+	return m.String()
 }
 
 // volumeOwner parses the owner vmid from a volume name as pve-storage's

@@ -573,53 +573,25 @@ func (s *Sim) restoreInto(t *task, ct *simCT, src *ctconf.File, sid string, para
 	}
 	for _, key := range f.Main.MountKeys() {
 		value, _ := f.Get(key)
-		size := int64(8 << 30)
-		var vol string
-		if key == "rootfs" {
-			rf, err := format.ParseRootFS(value)
-			if err != nil {
-				return err
-			}
-			vol = rf.Volume
-			if rf.Size != nil {
-				size = int64(*rf.Size)
-			}
-			if _, sz, ok := rf.NewVolume(); ok {
-				size = int64(sz)
-			}
-			if rf.Kind() != format.Volume {
-				continue
-			}
-			volid, err := alloc.Alloc(sid, key, size)
-			if err != nil {
-				return err
-			}
-			sz := format.Size(size)
-			rf.Volume, rf.Size = volid, &sz
-			f.Set(key, rf.String())
-		} else {
-			mp, err := format.ParseMountPoint(value)
-			if err != nil {
-				return err
-			}
-			vol = mp.Volume
-			if mp.Kind() != format.Volume {
-				continue
-			}
-			if mp.Size != nil {
-				size = int64(*mp.Size)
-			}
-			if _, sz, ok := mp.NewVolume(); ok {
-				size = int64(sz)
-			}
-			volid, err := alloc.Alloc(sid, key, size)
-			if err != nil {
-				return err
-			}
-			sz := format.Size(size)
-			mp.Volume, mp.Size = volid, &sz
-			f.Set(key, mp.String())
+		vol, cur, err := mountVolume(key, value)
+		if err != nil {
+			return err
 		}
+		if format.Classify(vol) != format.Volume {
+			continue
+		}
+		size := int64(8 << 30)
+		if cur != nil {
+			size = int64(*cur)
+		}
+		if _, sz, ok := (format.RootFS{Volume: vol}).NewVolume(); ok { // STORAGE:SIZE_GiB
+			size = int64(sz)
+		}
+		volid, err := alloc.Alloc(sid, key, size)
+		if err != nil {
+			return err
+		}
+		f.Set(key, withVolume(key, value, volid, format.Size(size)))
 		t.logf("restoring '%s' to '%s' (%s)", vol, sid, key)
 	}
 	if params["unique"] == "1" {
