@@ -71,6 +71,11 @@ func TestParameterValidation(t *testing.T) {
 			errs: map[string]string{"delete": "invalid format - invalid configuration ID '1x'\n"}},
 		{name: "mp unknown key", method: "PUT", path: "/nodes/pve1/lxc/100/config", kv: []string{"mp1", "local-lvm:1,mp=/data,foo=1"}, status: 400,
 			errs: map[string]string{"mp1": "invalid format - invalid key in comma-separated list property: foo\n"}},
+		// pve-container 6.x has idmap; PVE 9.1's schema does not (README).
+		{name: "mp idmap", method: "PUT", path: "/nodes/pve1/lxc/100/config", kv: []string{"mp1", "local-lvm:1,mp=/data,idmap=passthrough"}, status: 400,
+			errs: map[string]string{"mp1": "invalid format - invalid key in comma-separated list property: idmap\n"}},
+		{name: "rootfs idmap", method: "PUT", path: "/nodes/pve1/lxc/100/config", kv: []string{"rootfs", "local-lvm:vm-100-disk-0,size=8G,idmap=passthrough"}, status: 400,
+			errs: map[string]string{"rootfs": "invalid format - invalid key in comma-separated list property: idmap\n"}},
 		{name: "mp missing mp", method: "PUT", path: "/nodes/pve1/lxc/100/config", kv: []string{"mp1", "local-lvm:1"}, status: 400,
 			errs: map[string]string{"mp1": "invalid format - format error\nmp1.mp: property is missing and it is not optional\n"}},
 		{name: "mp index out of range", method: "PUT", path: "/nodes/pve1/lxc/100/config", kv: []string{"mp256", "local-lvm:1,mp=/x"}, status: 400,
