@@ -2,6 +2,7 @@ package spec
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -276,5 +277,62 @@ func TestDocumentsSplitKeepLines(t *testing.T) {
 	}
 	if diff := cmp.Diff([]int{6, 11}, lines); diff != "" {
 		t.Errorf("diagnostic lines (-want +got):\n%s\n%s", diff, diags.Error())
+	}
+}
+
+// TestEditDistanceMatchesTable: the three-row distance equals the full
+// table's on many word pairs, transpositions included.
+func TestEditDistanceMatchesTable(t *testing.T) {
+	full := func(a, b []rune) int {
+		d := make([][]int, len(a)+1)
+		for i := range d {
+			d[i] = make([]int, len(b)+1)
+			d[i][0] = i
+		}
+		for j := range d[0] {
+			d[0][j] = j
+		}
+		for i := 1; i <= len(a); i++ {
+			for j := 1; j <= len(b); j++ {
+				cost := 1
+				if a[i-1] == b[j-1] {
+					cost = 0
+				}
+				d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+				if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+					d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+				}
+			}
+		}
+		return d[len(a)][len(b)]
+	}
+	words := []string{"", "a", "ab", "ba", "abc", "acb", "memory", "memroy", "mmeory", "cpulimit", "cpu_limit", "mountpoints", "ca", "abcdef", "badcfe"}
+	for _, a := range words {
+		for _, b := range words {
+			if got, want := editDistance(a, b), full([]rune(a), []rune(b)); got != want {
+				t.Errorf("editDistance(%q, %q) = %d, want %d", a, b, got, want)
+			}
+		}
+	}
+}
+
+// TestSuggestWorkBounded: a long key against many short candidates measures
+// none of them (their length alone rules them out), so "did you mean" over
+// thousands of unknown keys costs little. Allocations count the work.
+func TestSuggestWorkBounded(t *testing.T) {
+	cands := make([]string, 1000)
+	for i := range cands {
+		cands[i] = fmt.Sprintf("key%03d", i)
+	}
+	long := strings.Repeat("x", 60)
+	if n := testing.AllocsPerRun(10, func() { suggest(long, cands) }); n > 2 {
+		t.Errorf("suggest(60 runes, 1000 candidates of 6) allocates %v times, want at most 2", n)
+	}
+	// Candidates near in length are measured in one table for the call.
+	if n := testing.AllocsPerRun(10, func() { suggest("kez000", cands) }); n > 1000+3 {
+		t.Errorf("suggest(6 runes, 1000 candidates of 6) allocates %v times, want one per candidate at most", n)
+	}
+	if got := suggest("key00", cands); got != "key000" {
+		t.Errorf("suggest(key00) = %q", got)
 	}
 }
