@@ -23,11 +23,16 @@ var (
 // mistake gives one diagnostic and the rest of the document still decodes
 // for the semantic checks.
 type decoder struct {
-	skip  map[string]bool
-	diags Diagnostics
+	skip   map[string]bool
+	diags  Diagnostics
+	failAt map[string]bool // the Path of every diagnostic in diags
 }
 
 func (d *decoder) errorf(n *node, ptr, hint, format string, args ...any) {
+	if d.failAt == nil {
+		d.failAt = map[string]bool{}
+	}
+	d.failAt[ptr] = true
 	d.diags = append(d.diags, Diagnostic{File: n.pos.File, Line: n.pos.Line, Column: n.pos.Column, Path: ptr,
 		Value: n.display(), Message: fmt.Sprintf(format, args...), Hint: hint})
 }
@@ -159,14 +164,7 @@ func (d *decoder) decode(n *node, ptr string, v reflect.Value, unit string) {
 }
 
 // failed reports whether a diagnostic was recorded for exactly ptr.
-func (d *decoder) failed(ptr string) bool {
-	for i := len(d.diags) - 1; i >= 0; i-- {
-		if d.diags[i].Path == ptr {
-			return true
-		}
-	}
-	return false
-}
+func (d *decoder) failed(ptr string) bool { return d.failAt[ptr] }
 
 var plainNumberRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
 

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -142,6 +143,95 @@ func TestManyDocumentFilesInATree(t *testing.T) {
 	for _, d := range diags {
 		if !strings.Contains(d.Message, "more than 1000 documents") {
 			t.Errorf("%s", d)
+		}
+	}
+}
+
+// TestLargeMappingIsIndexed: get on a mapping of many keys goes through an
+// index built once (the index holds every key), not a scan per lookup, so
+// mapping each diagnostic to its position and merging Defaults stay linear
+// in the number of keys. A key added later is found too (the index is
+// rebuilt).
+func TestLargeMappingIsIndexed(t *testing.T) {
+	const n = 5000
+	big := func(prefix string) *node {
+		m := &node{kind: mapNode}
+		for i := range n {
+			m.keys = append(m.keys, fmt.Sprintf("%s%d", prefix, i))
+			m.keyPos = append(m.keyPos, Position{Line: i + 1})
+			m.vals = append(m.vals, &node{kind: scalarNode, raw: prefix, scalar: prefix})
+		}
+		return m
+	}
+	m := big("k")
+	for i := range n {
+		if v, j := m.get(fmt.Sprintf("k%d", i)); j != i || v != m.vals[i] {
+			t.Fatalf("get(k%d) = %v, %d", i, v, j)
+		}
+	}
+	if len(m.index) != n {
+		t.Errorf("index holds %d keys, want %d", len(m.index), n)
+	}
+	if _, j := m.get("nope"); j != -1 {
+		t.Errorf("get(nope) = %d", j)
+	}
+	m.keys, m.keyPos, m.vals = append(m.keys, "late"), append(m.keyPos, Position{}), append(m.vals, &node{kind: nullNode})
+	if _, j := m.get("late"); j != n {
+		t.Errorf("get(late) = %d, want %d", j, n)
+	}
+
+	// Merging two large mappings asks each for the other's keys: both get
+	// indexed, and the result holds every key once, the over side winning.
+	base, over := big("k"), big("k")
+	over.vals[0] = &node{kind: scalarNode, raw: "over", scalar: "over"}
+	over.keys = append(over.keys, "extra")
+	over.keyPos = append(over.keyPos, Position{})
+	over.vals = append(over.vals, &node{kind: scalarNode, raw: "x", scalar: "x"})
+	merged := mergeNodes(base, over, "/metadata/labels")
+	if len(merged.keys) != n+1 || merged.vals[0].raw != "over" || len(base.index) != n || len(over.index) != n+1 {
+		t.Errorf("merged %d keys (first %q); base index %d, over index %d", len(merged.keys), merged.vals[0].raw, len(base.index), len(over.index))
+	}
+
+	// End to end: a label map of thousands of wrong values gets one
+	// diagnostic per value, each at its own line.
+	var b strings.Builder
+	b.WriteString("apiVersion: felhom/v1alpha1\nkind: Container\nmetadata:\n  name: a\n  labels:\n")
+	for i := range 3000 {
+		fmt.Fprintf(&b, "    k%d: [1]\n", i)
+	}
+	b.WriteString("spec: {node: pve1, vmid: 100}\n")
+	_, diags := Parse("x.yaml", []byte(b.String()))
+	if len(diags) != MaxDiagnosticsPerFile+1 || diags[0].Line != 6 || diags[MaxDiagnosticsPerFile-1].Line != 5+MaxDiagnosticsPerFile {
+		t.Errorf("%d diagnostics, first at line %d", len(diags), diags[0].Line)
+	}
+}
+
+// TestNormalizeManyFiles: the "N more problems" line of each file comes
+// right after that file's last shown diagnostic, and adding them is one
+// pass: inserting in place copied the list once per file (about 700 MB for
+// this input); the bound below leaves room for the sort and the maps.
+func TestNormalizeManyFiles(t *testing.T) {
+	const files, per = 300, MaxDiagnosticsPerFile + 50
+	var ds Diagnostics
+	for f := range files {
+		for l := range per {
+			ds = append(ds, Diagnostic{File: fmt.Sprintf("f%03d.yaml", f), Line: l + 1, Column: 1, Message: "m"})
+		}
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	out := ds.normalize()
+	runtime.ReadMemStats(&after)
+	if got := after.TotalAlloc - before.TotalAlloc; got > 100<<20 {
+		t.Errorf("normalize allocated %d MB", got>>20)
+	}
+	if len(out) != files*(MaxDiagnosticsPerFile+1) {
+		t.Fatalf("%d diagnostics, want %d", len(out), files*(MaxDiagnosticsPerFile+1))
+	}
+	for f := range files {
+		d := out[f*(MaxDiagnosticsPerFile+1)+MaxDiagnosticsPerFile]
+		if d.File != fmt.Sprintf("f%03d.yaml", f) || d.Message != "50 more problems in this file are not shown" || d.Severity != SeverityError {
+			t.Fatalf("file %d: count line %v", f, d)
 		}
 	}
 }

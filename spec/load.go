@@ -501,12 +501,17 @@ func (ds Diagnostics) normalize() Diagnostics {
 		}
 		return a.Value < b.Value
 	})
+	type key struct {
+		file         string
+		line, column int
+		message      string
+	}
 	var out Diagnostics
-	seen := map[string]bool{}
+	seen := map[key]bool{}
 	perFile := map[string]int{}
 	hiddenErrors := map[string]bool{}
 	for _, d := range ds {
-		k := fmt.Sprintf("%s:%d:%d:%s", d.File, d.Line, d.Column, d.Message)
+		k := key{d.File, d.Line, d.Column, d.Message}
 		if seen[k] {
 			continue
 		}
@@ -518,17 +523,24 @@ func (ds Diagnostics) normalize() Diagnostics {
 			hiddenErrors[d.File] = true
 		}
 	}
-	// Say how many were left out, after each file's last one shown.
-	for i := len(out) - 1; i >= 0; i-- {
-		f := out[i].File
+	if len(out) == 0 {
+		return nil
+	}
+	// Say how many were left out, after each file's last one shown: one
+	// pass into a new list (inserting in place would copy the rest of the
+	// list once per file).
+	withMore := make(Diagnostics, 0, len(out)+len(perFile))
+	for i, d := range out {
+		withMore = append(withMore, d)
+		f := d.File
 		if n := perFile[f] - MaxDiagnosticsPerFile; n > 0 && (i == len(out)-1 || out[i+1].File != f) {
 			more := Diagnostic{File: f, Message: fmt.Sprintf("%d more problems in this file are not shown", n),
 				Hint: "fix the ones above first", Severity: SeverityWarning}
 			if hiddenErrors[f] {
 				more.Severity = SeverityError
 			}
-			out = append(out[:i+1], append(Diagnostics{more}, out[i+1:]...)...)
+			withMore = append(withMore, more)
 		}
 	}
-	return out
+	return withMore
 }

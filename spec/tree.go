@@ -56,12 +56,34 @@ type node struct {
 	keys   []string
 	keyPos []Position
 	vals   []*node
+	index  map[string]int // key -> position in keys, built by get for large mappings
 
 	items []*node
 }
 
+// indexFrom is the size from which get indexes a mapping's keys instead of
+// scanning them: lookups for diagnostics and Defaults merging ask for every
+// key of a mapping, which would cost keys x keys on a large one.
+const indexFrom = 16
+
+// get returns the value of key in a mapping and its position in keys, or
+// nil, -1. Keys are unique within a mapping (duplicates are dropped when
+// converting), so an index whose size differs from the keys' is stale and is
+// rebuilt.
 func (n *node) get(key string) (*node, int) {
 	if n == nil || n.kind != mapNode {
+		return nil, -1
+	}
+	if len(n.keys) >= indexFrom {
+		if len(n.index) != len(n.keys) {
+			n.index = make(map[string]int, len(n.keys))
+			for i, k := range n.keys {
+				n.index[k] = i
+			}
+		}
+		if i, ok := n.index[key]; ok {
+			return n.vals[i], i
+		}
 		return nil, -1
 	}
 	for i, k := range n.keys {
