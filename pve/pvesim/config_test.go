@@ -71,6 +71,11 @@ func TestParameterValidation(t *testing.T) {
 			errs: map[string]string{"delete": "invalid format - invalid configuration ID '1x'\n"}},
 		{name: "mp unknown key", method: "PUT", path: "/nodes/pve1/lxc/100/config", kv: []string{"mp1", "local-lvm:1,mp=/data,foo=1"}, status: 400,
 			errs: map[string]string{"mp1": "invalid format - invalid key in comma-separated list property: foo\n"}},
+		// pve_parse_startup_order returns undef for a Perl-false value.
+		{name: "startup 0", method: "PUT", path: "/nodes/pve1/lxc/100/config", kv: []string{"startup", "0"}, status: 400,
+			errs: map[string]string{"startup": "invalid format - unable to parse startup options\n"}},
+		{name: "startup bad part", method: "PUT", path: "/nodes/pve1/lxc/100/config", kv: []string{"startup", "order=1,up=x"}, status: 400,
+			errs: map[string]string{"startup": "invalid format - unable to parse startup options\n"}},
 		// pve-container 6.x has idmap; PVE 9.1's schema does not (README).
 		{name: "mp idmap", method: "PUT", path: "/nodes/pve1/lxc/100/config", kv: []string{"mp1", "local-lvm:1,mp=/data,idmap=passthrough"}, status: 400,
 			errs: map[string]string{"mp1": "invalid format - invalid key in comma-separated list property: idmap\n"}},

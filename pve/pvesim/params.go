@@ -249,7 +249,6 @@ var (
 	dnsNameRE = regexp.MustCompile(`^(([a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?)\.)*([a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?)$`)
 	tagRE     = regexp.MustCompile(`(?i)^[a-z0-9_][a-z0-9_\-+.]*$`)
 	idChars   = regexp.MustCompile(`(?i)^[a-z][a-z0-9\-_.]*[a-z0-9]$`)
-	startupRE = regexp.MustCompile(`^(?:(order=)?\d+|up=\d+|down=\d+)$`)
 )
 
 // checkFormat is check_format: the registered format validators (their
@@ -320,13 +319,8 @@ func simpleFormat(name, v string) string {
 			return err.Error()
 		}
 	case "pve-startup-order":
-		for _, part := range strings.Split(v, ",") {
-			if strings.TrimSpace(part) == "" {
-				continue
-			}
-			if !startupRE.MatchString(part) {
-				return "unable to parse startup options"
-			}
+		if _, err := format.ParseStartup(v); err != nil {
+			return "unable to parse startup options"
 		}
 	case "pve-storage-content":
 		if !contentTypes[v] {
