@@ -47,7 +47,9 @@
 // key, lists and backup.retention are replaced whole (keep- options only make
 // sense together), and "key: null" in a container drops an inherited value.
 // A folder has at most one Defaults document, which may not set vmid or
-// hostname. Folders above the loaded root are not consulted.
+// hostname. Folders above the loaded root are not consulted. LoadFile checks
+// one file as Load would see it within its tree: the Defaults of its folder
+// and those above apply; checks across files do not.
 //
 // # Validation
 //
@@ -77,11 +79,14 @@
 //
 // A hostile or broken file costs a quick error, never a crash or a hang:
 // MaxFileSize bytes per file (checked before reading), MaxDocuments per
-// file, MaxDepth levels of nesting, MaxNodes values per document and
+// file (splitting stops at the first document past it), MaxDepth levels of nesting, MaxNodes values per document and
 // MaxFileNodes per file after alias expansion (a "billion laughs" stops
 // there; repeated keys count too), alias cycles, MaxFiles per tree, and
 // MaxDiagnosticsPerFile (the rest are counted in one last diagnostic). yaml.v3 itself refuses flow
 // nesting beyond 10000 levels. A panic inside yaml.v3 becomes a diagnostic.
 // Documents are split on "---" lines before parsing, so a syntax error costs
-// only its own document.
+// only its own document. The work stays linear in the input: the split is
+// one pass, mappings of many keys are indexed for lookups and Defaults
+// merging, and "did you mean" skips keys whose length rules them out
+// (limits_test.go counts the work; BenchmarkParseManyDocuments measures it).
 package spec
