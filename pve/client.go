@@ -205,18 +205,18 @@ func (k *call) path() (string, error) {
 		}
 		j := strings.IndexByte(rest[i:], '}')
 		if j < 0 || len(args) == 0 {
-			return "", fmt.Errorf("pve: path template %s: bad placeholders", k.tmpl)
+			return "", fmt.Errorf("path template %s: bad placeholders", k.tmpl)
 		}
 		s := fmt.Sprint(args[0])
 		if s == "" {
-			return "", fmt.Errorf("pve: %s: %s is empty", k.tmpl, rest[i:i+j+1])
+			return "", fmt.Errorf("%s %s: %s is empty", k.method, k.tmpl, rest[i:i+j+1])
 		}
 		b.WriteString(rest[:i])
 		b.WriteString(url.PathEscape(s))
 		rest, args = rest[i+j+1:], args[1:]
 	}
 	if len(args) != 0 {
-		return "", fmt.Errorf("pve: path template %s: too many arguments", k.tmpl)
+		return "", fmt.Errorf("path template %s: too many arguments", k.tmpl)
 	}
 	return b.String(), nil
 }
@@ -244,7 +244,7 @@ func (c *Client) do(ctx context.Context, k call) error {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("%w (retry after: %v)", ctx.Err(), err)
+			return fmt.Errorf("%w; then, waiting to retry: %w", err, ctx.Err())
 		case <-t.C:
 		}
 	}
@@ -275,7 +275,7 @@ func (c *Client) attempt(ctx context.Context, k call, p string, n int) (retry bo
 	}
 	req, err := http.NewRequestWithContext(ctx, k.method, target, body)
 	if err != nil {
-		return false, fmt.Errorf("pve: %s %s: %w", k.method, p, err)
+		return false, fmt.Errorf("%s %s: %w", k.method, p, err)
 	}
 	req.Header.Set("Authorization", c.auth)
 	req.Header.Set("Accept", "application/json")
@@ -290,7 +290,7 @@ func (c *Client) attempt(ctx context.Context, k call, p string, n int) (retry bo
 	if err != nil {
 		c.log.Debug("pve: request failed", "method", k.method, "path", p, "attempt", n, "err", err)
 		// url.Error names the URL, which carries no credentials.
-		return isTransient(err), fmt.Errorf("pve: %s %s: %w", k.method, p, unwrapURLError(err))
+		return isTransient(err), fmt.Errorf("%s %s: %w", k.method, p, unwrapURLError(err))
 	}
 	defer func() {
 		// Read what is left so the connection can carry the next request.
@@ -307,14 +307,14 @@ func (c *Client) attempt(ctx context.Context, k call, p string, n int) (retry bo
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
 		// A body cut short is a transport failure, not an answer.
-		return true, fmt.Errorf("pve: %s %s: decode response: %w", k.method, p, err)
+		return true, fmt.Errorf("%s %s: decode response: %w", k.method, p, err)
 	}
 	if k.total != nil && env.Total != nil {
 		*k.total = *env.Total
 	}
 	if k.out != nil && len(env.Data) > 0 && string(env.Data) != "null" {
 		if err := json.Unmarshal(env.Data, k.out); err != nil {
-			return false, fmt.Errorf("pve: %s %s: decode data: %w", k.method, p, err)
+			return false, fmt.Errorf("%s %s: decode data: %w", k.method, p, err)
 		}
 	}
 	return false, nil

@@ -197,7 +197,7 @@ func LoadConfig(path string, getenv func(string) string) (Config, error) {
 	if path != "" {
 		data, err := os.ReadFile(path)
 		if err != nil {
-			return Config{}, fmt.Errorf("pve config: %w", err)
+			return Config{}, fmt.Errorf("config: %w", err)
 		}
 		if c, err = ParseConfig(data); err != nil {
 			var ce *ConfigError
@@ -217,16 +217,16 @@ func LoadConfig(path string, getenv func(string) string) (Config, error) {
 	}
 	if c.TokenSecretFile != "" {
 		if c.TokenSecret != "" {
-			return Config{}, errors.New("pve config: token_secret and token_secret_file are both set")
+			return Config{}, errors.New("config: token_secret and token_secret_file are both set")
 		}
 		b, err := os.ReadFile(c.TokenSecretFile)
 		if err != nil {
 			// The error names the file, never its content.
-			return Config{}, fmt.Errorf("pve config: token secret file: %w", err)
+			return Config{}, fmt.Errorf("config: token_secret_file: %w", err)
 		}
 		c.TokenSecret = Secret(strings.TrimSpace(string(b)))
 		if c.TokenSecret == "" {
-			return Config{}, fmt.Errorf("pve config: token secret file %s is empty", c.TokenSecretFile)
+			return Config{}, fmt.Errorf("config: token_secret_file %s is empty", c.TokenSecretFile)
 		}
 	}
 	if err := c.Validate(); err != nil {
@@ -257,14 +257,14 @@ func (c Config) withEnv(getenv func(string) string) (Config, error) {
 	if v := getenv(EnvInsecure); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			return c, fmt.Errorf("pve config: %s: %w", EnvInsecure, err)
+			return c, fmt.Errorf("config: %s=%q: want true or false", EnvInsecure, v)
 		}
 		c.Insecure = b
 	}
 	if v := getenv(EnvTimeout); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
-			return c, fmt.Errorf("pve config: %s: %w", EnvTimeout, err)
+			return c, fmt.Errorf("config: %s=%q: want a duration such as 60s", EnvTimeout, v)
 		}
 		c.Timeout = d
 	}
@@ -275,7 +275,7 @@ func (c Config) withEnv(getenv func(string) string) (Config, error) {
 		if v := getenv(e.name); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil {
-				return c, fmt.Errorf("pve config: %s: %w", e.name, err)
+				return c, fmt.Errorf("config: %s=%q: want an integer", e.name, v)
 			}
 			*e.dst = n
 		}
@@ -335,7 +335,7 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("max_concurrency must not be negative"))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("pve config: %w", err)
+		return fmt.Errorf("config: %w", err)
 	}
 	return nil
 }

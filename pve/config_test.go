@@ -65,7 +65,7 @@ retries: 2
 		wantErr: `u.yaml:4: unknown key "node" (known: url, token_id,`,
 	}, {
 		name:    "nothing",
-		wantErr: "url is required",
+		wantErr: "config: url is required",
 	}, {
 		name:    "bad token id",
 		env:     map[string]string{EnvURL: "https://pve:8006", EnvTokenID: "root@pam", EnvTokenSecret: "s"},
@@ -101,15 +101,15 @@ retries: 2
 	}, {
 		name:    "missing secret file",
 		env:     map[string]string{EnvURL: "https://pve:8006", EnvTokenID: "a@pve!b", EnvTokenSecretFile: "/nonexistent/secret"},
-		wantErr: "token secret file",
+		wantErr: "config: token_secret_file: open /nonexistent/secret: no such file",
 	}, {
 		name:    "bad duration",
 		env:     map[string]string{EnvTimeout: "soon"},
-		wantErr: EnvTimeout,
+		wantErr: `config: FELHOM_PVE_TIMEOUT="soon": want a duration such as 60s`,
 	}, {
 		name:    "bad bool",
 		env:     map[string]string{EnvInsecure: "maybe"},
-		wantErr: EnvInsecure,
+		wantErr: `config: FELHOM_PVE_INSECURE="maybe": want true or false`,
 	}, {
 		name:    "missing file",
 		path:    "/nonexistent/pve.yaml",

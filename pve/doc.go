@@ -32,6 +32,21 @@
 //	max_concurrency: 4                      # FELHOM_PVE_MAX_CONCURRENCY
 //	retries: 3                              # FELHOM_PVE_RETRIES, for GETs only; -1: none
 //
+// # Error text
+//
+// An error says each thing once, subject first, and never starts with
+// "pve:" (the package is not a subject; callers add their own context). A
+// failed request reads "METHOD PATH: cause", e.g. "PUT
+// /nodes/pve/lxc/100/config: 500 CT is locked (backup)": the request line
+// names node, container and object, so client methods return it as it is
+// instead of adding "ct 100: set config:" in front. Methods add a subject only
+// to mistakes they catch before sending ("ct 100: set config: no changes").
+// Config errors start with "config" ("config FILE:LINE: unknown key ...",
+// "config: url is required"); a task that failed reads "task TYPE ID on NODE
+// (UPID): exit status". Every wrap uses %w, so errors.Is (ErrLocked, ...,
+// context.Canceled) and errors.As (*APIError, *TaskError, *ConfigError) see
+// through them.
+//
 // # Transport
 //
 // Only GETs are retried, after a network failure or a 502/503/504/595/596/

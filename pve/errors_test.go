@@ -3,9 +3,11 @@ package pve
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/felhom/felhom/internal/testref"
 	"github.com/google/go-cmp/cmp"
@@ -177,8 +179,8 @@ func TestErrorPre84RealBody(t *testing.T) {
 		t.Errorf("%+v", ae)
 	}
 	want := "POST /nodes/pve/lxc/102/status/stop: 400 Parameter verification failed. (overrule-shutdown: property is not defined in schema and the schema does not allow additional properties)"
-	if err.Error() != "ct 102: stop: "+want {
-		t.Errorf("error text\n got %q\nwant %q", err.Error(), "ct 102: stop: "+want)
+	if err.Error() != want {
+		t.Errorf("error text\n got %q\nwant %q", err.Error(), want)
 	}
 }
 
@@ -213,4 +215,95 @@ func TestTaskErrorIs(t *testing.T) {
 			t.Errorf("error text %q", err)
 		}
 	}
+}
+
+// TestErrorTextSaysEachThingOnce: an error from a client method names the
+// request once, subject first ("GET /version: ..."), with no "pve:" prefix
+// and no second subject from the method, whatever failed: PVE's answer, the
+// connection, the body, the context while waiting to retry, a task. errors.Is
+// and errors.As still reach the cause.
+func TestErrorTextSaysEachThingOnce(t *testing.T) {
+	f := setup(t)
+	f.mux.HandleFunc("GET /api2/json/version", func(w http.ResponseWriter, r *http.Request) {
+		writeRaw(t, w, 401, "Authentication failed!", nil)
+	})
+	f.mux.HandleFunc("GET /api2/json/nodes", func(w http.ResponseWriter, r *http.Request) {
+		resetConn(t, w)
+	})
+	f.mux.HandleFunc("GET /api2/json/nodes/pve/storage", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"data":[{"storage":"local","total":"lots"}]}`))
+	})
+	f.mux.HandleFunc("POST /api2/json/nodes/pve/lxc/100/snapshot", func(w http.ResponseWriter, r *http.Request) {
+		writeRaw(t, w, 500, "CT is locked (backup)", nil)
+	})
+	f.mux.HandleFunc("GET /api2/json/nodes/pve/lxc/100/config", func(w http.ResponseWriter, r *http.Request) {
+		writeRaw(t, w, 500, "Configuration file 'nodes/pve/lxc/100.conf' does not exist", nil)
+	})
+	ctx := context.Background()
+	_, errVersion := f.c.Version(ctx)
+	_, errStorages := f.c.Storages(ctx, "pve")
+	_, errSnap := f.c.CreateSnapshot(ctx, "pve", 100, "s1", "")
+	_, errConfig := f.c.Config(ctx, "pve", 100, true)
+	// The context ends while the client waits (an hour) to retry a GET
+	// after a reset connection: the logger cancels it on "retrying".
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	retrying := slog.New(recordHook{slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}), func(r slog.Record) {
+		if strings.Contains(r.Message, "retrying") {
+			cancel()
+		}
+	}})
+	_, errNodes := newTestClient(t, f.srv, f.logs, WithRetryBackoff(time.Hour), WithLogger(retrying)).Nodes(cctx)
+
+	tests := []struct {
+		err     error
+		prefix  string // the whole subject, said once
+		is      error
+		wantAPI bool
+	}{
+		{errVersion, "GET /version: 401 Authentication failed!", ErrAuth, true},
+		{errStorages, "GET /nodes/pve/storage: decode data: ", nil, false},
+		{errSnap, "POST /nodes/pve/lxc/100/snapshot: 500 CT is locked (backup)", ErrLocked, true},
+		{errConfig, "GET /nodes/pve/lxc/100/config: 500 Configuration file", ErrNotFound, true},
+		{errNodes, "GET /nodes: ", context.Canceled, false},
+	}
+	for _, tt := range tests {
+		if tt.err == nil {
+			t.Errorf("%s: no error", tt.prefix)
+			continue
+		}
+		msg := tt.err.Error()
+		subject, _, _ := strings.Cut(tt.prefix, ": ")
+		if !strings.HasPrefix(msg, tt.prefix) || strings.Count(msg, subject) != 1 || strings.Contains(msg, "pve:") {
+			t.Errorf("error text %q: want it to start with %q and name %q once, without \"pve:\"", msg, tt.prefix, subject)
+		}
+		if tt.is != nil && !errors.Is(tt.err, tt.is) {
+			t.Errorf("%q is not %v", msg, tt.is)
+		}
+		var ae *APIError
+		if errors.As(tt.err, &ae) != tt.wantAPI {
+			t.Errorf("%q: errors.As *APIError = %v", msg, !tt.wantAPI)
+		}
+	}
+
+	// Mistakes caught before a request name their subject once.
+	_, err := f.c.SetConfig(ctx, "pve", 100, ConfigChange{})
+	if err == nil || err.Error() != "ct 100: set config: no changes" {
+		t.Errorf("SetConfig: %v", err)
+	}
+	_, err = f.c.Containers(ctx, "")
+	if err == nil || err.Error() != "GET /nodes/{node}/lxc: {node} is empty" {
+		t.Errorf("Containers: %v", err)
+	}
+}
+
+// recordHook is a slog.Handler that calls fn for each record it handles.
+type recordHook struct {
+	slog.Handler
+	fn func(slog.Record)
+}
+
+func (h recordHook) Handle(ctx context.Context, r slog.Record) error {
+	h.fn(r)
+	return h.Handler.Handle(ctx, r)
 }

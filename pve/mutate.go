@@ -41,15 +41,16 @@ func (c *Client) SetConfig(ctx context.Context, node string, vmid int, ch Config
 		q.Set("digest", ch.Digest)
 	}
 	var data string
-	if err := c.do(ctx, call{method: http.MethodPut, tmpl: "/nodes/{node}/lxc/{vmid}/config", args: []any{node, vmid}, params: q, out: &data}); err != nil {
-		return nil, fmt.Errorf("ct %d: set config: %w", vmid, err)
+	k := call{method: http.MethodPut, tmpl: "/nodes/{node}/lxc/{vmid}/config", args: []any{node, vmid}, params: q, out: &data}
+	if err := c.do(ctx, k); err != nil {
+		return nil, err
 	}
 	if data == "" {
 		return nil, nil
 	}
-	u, err := ParseUPID(data)
+	u, err := k.parseUPID(data)
 	if err != nil {
-		return nil, fmt.Errorf("ct %d: set config: %w", vmid, err)
+		return nil, err
 	}
 	return &u, nil
 }
@@ -65,7 +66,7 @@ func (c *Client) Resize(ctx context.Context, node string, vmid int, disk, size, 
 	}
 	u, err := c.task(ctx, call{method: http.MethodPut, tmpl: "/nodes/{node}/lxc/{vmid}/resize", args: []any{node, vmid}, params: q})
 	if err != nil {
-		return UPID{}, fmt.Errorf("ct %d: resize %s: %w", vmid, disk, err)
+		return UPID{}, err
 	}
 	return u, nil
 }
@@ -80,7 +81,7 @@ func (c *Client) CreateSnapshot(ctx context.Context, node string, vmid int, name
 	}
 	u, err := c.task(ctx, call{method: http.MethodPost, tmpl: "/nodes/{node}/lxc/{vmid}/snapshot", args: []any{node, vmid}, params: q})
 	if err != nil {
-		return UPID{}, fmt.Errorf("ct %d: create snapshot %s: %w", vmid, name, err)
+		return UPID{}, err
 	}
 	return u, nil
 }
@@ -95,7 +96,7 @@ func (c *Client) CreateSnapshot(ctx context.Context, node string, vmid int, name
 func (c *Client) UpdateSnapshotDescription(ctx context.Context, node string, vmid int, name, description string) error {
 	q := url.Values{"description": {description}}
 	if err := c.do(ctx, call{method: http.MethodPut, tmpl: "/nodes/{node}/lxc/{vmid}/snapshot/{snapname}/config", args: []any{node, vmid, name}, params: q}); err != nil {
-		return fmt.Errorf("ct %d: update snapshot %s description: %w", vmid, name, err)
+		return err
 	}
 	return nil
 }
@@ -111,7 +112,7 @@ func (c *Client) DeleteSnapshot(ctx context.Context, node string, vmid int, name
 	}
 	u, err := c.task(ctx, call{method: http.MethodDelete, tmpl: "/nodes/{node}/lxc/{vmid}/snapshot/{snapname}", args: []any{node, vmid, name}, params: q})
 	if err != nil {
-		return UPID{}, fmt.Errorf("ct %d: delete snapshot %s: %w", vmid, name, err)
+		return UPID{}, err
 	}
 	return u, nil
 }
@@ -127,7 +128,7 @@ func (c *Client) RollbackSnapshot(ctx context.Context, node string, vmid int, na
 	}
 	u, err := c.task(ctx, call{method: http.MethodPost, tmpl: "/nodes/{node}/lxc/{vmid}/snapshot/{snapname}/rollback", args: []any{node, vmid, name}, params: q})
 	if err != nil {
-		return UPID{}, fmt.Errorf("ct %d: rollback to %s: %w", vmid, name, err)
+		return UPID{}, err
 	}
 	return u, nil
 }
@@ -153,7 +154,7 @@ func (c *Client) Vzdump(ctx context.Context, node string, o VzdumpOptions) (UPID
 	}
 	u, err := c.task(ctx, call{method: http.MethodPost, tmpl: "/nodes/{node}/vzdump", args: []any{node}, params: q})
 	if err != nil {
-		return UPID{}, fmt.Errorf("ct %d: vzdump: %w", o.VMID, err)
+		return UPID{}, err
 	}
 	return u, nil
 }
@@ -171,10 +172,7 @@ func (c *Client) Vzdump(ctx context.Context, node string, o VzdumpOptions) (UPID
 func (c *Client) PruneBackups(ctx context.Context, node, storage string, q PruneQuery) (UPID, error) {
 	u, err := c.task(ctx, call{method: http.MethodDelete, tmpl: "/nodes/{node}/storage/{storage}/prunebackups", args: []any{node, storage}, params: q.values()})
 	if err != nil {
-		if q.VMID != 0 {
-			return UPID{}, fmt.Errorf("ct %d: prune backups on %s: %w", q.VMID, storage, err)
-		}
-		return UPID{}, fmt.Errorf("storage %s: prune backups: %w", storage, err)
+		return UPID{}, err
 	}
 	return u, nil
 }
@@ -211,7 +209,7 @@ func (c *Client) Reboot(ctx context.Context, node string, vmid int) (UPID, error
 func (c *Client) power(ctx context.Context, node string, vmid int, action string) (UPID, error) {
 	u, err := c.task(ctx, call{method: http.MethodPost, tmpl: "/nodes/{node}/lxc/{vmid}/status/" + action, args: []any{node, vmid}})
 	if err != nil {
-		return UPID{}, fmt.Errorf("ct %d: %s: %w", vmid, action, err)
+		return UPID{}, err
 	}
 	return u, nil
 }
@@ -244,7 +242,7 @@ func (c *Client) Restore(ctx context.Context, node string, o RestoreOptions) (UP
 	}
 	u, err := c.task(ctx, call{method: http.MethodPost, tmpl: "/nodes/{node}/lxc", args: []any{node}, params: q})
 	if err != nil {
-		return UPID{}, fmt.Errorf("ct %d: restore from %s: %w", o.VMID, o.Archive, err)
+		return UPID{}, err
 	}
 	return u, nil
 }
@@ -256,7 +254,17 @@ func (c *Client) task(ctx context.Context, k call) (UPID, error) {
 	if err := c.do(ctx, k); err != nil {
 		return UPID{}, err
 	}
-	return ParseUPID(data)
+	return k.parseUPID(data)
+}
+
+// parseUPID parses the UPID k was answered with; an error names the request.
+func (k *call) parseUPID(data string) (UPID, error) {
+	u, err := ParseUPID(data)
+	if err != nil {
+		p, _ := k.path() // it worked for the request
+		return UPID{}, fmt.Errorf("%s %s: answer: %w", k.method, p, err)
+	}
+	return u, nil
 }
 
 // setParams turns option values into request parameters, refusing the

@@ -221,8 +221,8 @@ func TestUpdateSnapshotDescriptionErrors(t *testing.T) {
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("error %v, want %v", err, tt.want)
 			}
-			if !strings.Contains(err.Error(), "ct 100: update snapshot felhom-1 description") {
-				t.Errorf("error %q does not name the container and the snapshot", err)
+			if !strings.HasPrefix(err.Error(), "PUT /nodes/pve/lxc/100/snapshot/felhom-1/config: 500 ") {
+				t.Errorf("error %q does not name the request (container and snapshot)", err)
 			}
 		})
 	}

@@ -2,7 +2,6 @@ package pve
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -14,9 +13,8 @@ import (
 // PVE: GET /version
 func (c *Client) Version(ctx context.Context) (Version, error) {
 	var v Version
-	err := c.do(ctx, call{method: http.MethodGet, tmpl: "/version", out: &v})
-	if err != nil {
-		return Version{}, fmt.Errorf("version: %w", err)
+	if err := c.do(ctx, call{method: http.MethodGet, tmpl: "/version", out: &v}); err != nil {
+		return Version{}, err
 	}
 	return v, nil
 }
@@ -27,7 +25,7 @@ func (c *Client) Version(ctx context.Context) (Version, error) {
 func (c *Client) Nodes(ctx context.Context) ([]Node, error) {
 	var out []Node
 	if err := c.do(ctx, call{method: http.MethodGet, tmpl: "/nodes", out: &out}); err != nil {
-		return nil, fmt.Errorf("nodes: %w", err)
+		return nil, err
 	}
 	return out, nil
 }
@@ -43,7 +41,7 @@ func (c *Client) ClusterResources(ctx context.Context, typ string) ([]Resource, 
 	}
 	var out []Resource
 	if err := c.do(ctx, call{method: http.MethodGet, tmpl: "/cluster/resources", params: q, out: &out}); err != nil {
-		return nil, fmt.Errorf("cluster resources: %w", err)
+		return nil, err
 	}
 	return out, nil
 }
@@ -54,7 +52,7 @@ func (c *Client) ClusterResources(ctx context.Context, typ string) ([]Resource, 
 func (c *Client) Containers(ctx context.Context, node string) ([]ContainerListEntry, error) {
 	var out []ContainerListEntry
 	if err := c.do(ctx, call{method: http.MethodGet, tmpl: "/nodes/{node}/lxc", args: []any{node}, out: &out}); err != nil {
-		return nil, fmt.Errorf("node %s: containers: %w", node, err)
+		return nil, err
 	}
 	return out, nil
 }
@@ -71,7 +69,7 @@ func (c *Client) Config(ctx context.Context, node string, vmid int, current bool
 	}
 	var out ConfigValues
 	if err := c.do(ctx, call{method: http.MethodGet, tmpl: "/nodes/{node}/lxc/{vmid}/config", args: []any{node, vmid}, params: q, out: &out}); err != nil {
-		return nil, fmt.Errorf("ct %d: config: %w", vmid, err)
+		return nil, err
 	}
 	if out == nil {
 		out = ConfigValues{}
@@ -86,7 +84,7 @@ func (c *Client) Config(ctx context.Context, node string, vmid int, current bool
 func (c *Client) Pending(ctx context.Context, node string, vmid int) (PendingConfig, error) {
 	var entries []PendingEntry
 	if err := c.do(ctx, call{method: http.MethodGet, tmpl: "/nodes/{node}/lxc/{vmid}/pending", args: []any{node, vmid}, out: &entries}); err != nil {
-		return PendingConfig{}, fmt.Errorf("ct %d: pending: %w", vmid, err)
+		return PendingConfig{}, err
 	}
 	var p PendingConfig
 	for _, e := range entries {
@@ -108,7 +106,7 @@ func (c *Client) Pending(ctx context.Context, node string, vmid int) (PendingCon
 func (c *Client) CurrentStatus(ctx context.Context, node string, vmid int) (ContainerStatus, error) {
 	var s ContainerStatus
 	if err := c.do(ctx, call{method: http.MethodGet, tmpl: "/nodes/{node}/lxc/{vmid}/status/current", args: []any{node, vmid}, out: &s}); err != nil {
-		return ContainerStatus{}, fmt.Errorf("ct %d: status: %w", vmid, err)
+		return ContainerStatus{}, err
 	}
 	return s, nil
 }
@@ -120,7 +118,7 @@ func (c *Client) CurrentStatus(ctx context.Context, node string, vmid int) (Cont
 func (c *Client) Snapshots(ctx context.Context, node string, vmid int) ([]Snapshot, error) {
 	var out []Snapshot
 	if err := c.do(ctx, call{method: http.MethodGet, tmpl: "/nodes/{node}/lxc/{vmid}/snapshot", args: []any{node, vmid}, out: &out}); err != nil {
-		return nil, fmt.Errorf("ct %d: snapshots: %w", vmid, err)
+		return nil, err
 	}
 	return out, nil
 }
@@ -131,7 +129,7 @@ func (c *Client) Snapshots(ctx context.Context, node string, vmid int) ([]Snapsh
 func (c *Client) Storages(ctx context.Context, node string) ([]Storage, error) {
 	var out []Storage
 	if err := c.do(ctx, call{method: http.MethodGet, tmpl: "/nodes/{node}/storage", args: []any{node}, out: &out}); err != nil {
-		return nil, fmt.Errorf("node %s: storages: %w", node, err)
+		return nil, err
 	}
 	return out, nil
 }
@@ -150,7 +148,7 @@ func (c *Client) StorageContent(ctx context.Context, node, storage string, q Con
 	}
 	var out []Volume
 	if err := c.do(ctx, call{method: http.MethodGet, tmpl: "/nodes/{node}/storage/{storage}/content", args: []any{node, storage}, params: p, out: &out}); err != nil {
-		return nil, fmt.Errorf("storage %s: content: %w", storage, err)
+		return nil, err
 	}
 	return out, nil
 }
@@ -162,7 +160,7 @@ func (c *Client) StorageContent(ctx context.Context, node, storage string, q Con
 func (c *Client) PruneBackupsDryRun(ctx context.Context, node, storage string, q PruneQuery) ([]PruneEntry, error) {
 	var out []PruneEntry
 	if err := c.do(ctx, call{method: http.MethodGet, tmpl: "/nodes/{node}/storage/{storage}/prunebackups", args: []any{node, storage}, params: q.values(), out: &out}); err != nil {
-		return nil, fmt.Errorf("storage %s: prune dry run: %w", storage, err)
+		return nil, err
 	}
 	return out, nil
 }
@@ -188,7 +186,7 @@ func (q PruneQuery) values() url.Values {
 func (c *Client) TaskStatus(ctx context.Context, upid UPID) (TaskStatus, error) {
 	var s TaskStatus
 	if err := c.do(ctx, call{method: http.MethodGet, tmpl: "/nodes/{node}/tasks/{upid}/status", args: []any{upid.Node, upid}, out: &s}); err != nil {
-		return TaskStatus{}, fmt.Errorf("task %s: status: %w", upid, err)
+		return TaskStatus{}, err
 	}
 	return s, nil
 }
@@ -213,7 +211,7 @@ func (c *Client) taskLog(ctx context.Context, upid UPID, start, limit int) ([]Ta
 	var out []TaskLogLine
 	total := -1
 	if err := c.do(ctx, call{method: http.MethodGet, tmpl: "/nodes/{node}/tasks/{upid}/log", args: []any{upid.Node, upid}, params: q, out: &out, total: &total}); err != nil {
-		return nil, 0, fmt.Errorf("task %s: log: %w", upid, err)
+		return nil, 0, err
 	}
 	return out, total, nil
 }
@@ -230,7 +228,7 @@ func (c *Client) Permissions(ctx context.Context, path string) (Permissions, err
 	}
 	var out Permissions
 	if err := c.do(ctx, call{method: http.MethodGet, tmpl: "/access/permissions", params: q, out: &out}); err != nil {
-		return nil, fmt.Errorf("permissions: %w", err)
+		return nil, err
 	}
 	if out == nil {
 		out = Permissions{}

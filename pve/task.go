@@ -59,7 +59,8 @@ func (c *Client) taskOutcome(ctx context.Context, upid UPID, exit string) (TaskR
 		res.Warnings = n
 		lines, _, err := c.taskLog(ctx, upid, 0, warnLogLimit)
 		if err != nil {
-			return res, fmt.Errorf("task %s ended with %s; reading its warnings: %w", upid, exit, err)
+			// err names the task's log request, and with it the UPID.
+			return res, fmt.Errorf("%w (reading the warnings of a task that ended with %s)", err, exit)
 		}
 		for _, l := range lines {
 			if strings.HasPrefix(l.T, "WARN:") {

@@ -58,11 +58,11 @@ func tlsConfig(cfg Config) (*tls.Config, error) {
 	case cfg.CAFile != "":
 		pem, err := os.ReadFile(cfg.CAFile)
 		if err != nil {
-			return nil, fmt.Errorf("pve config: ca_file: %w", err)
+			return nil, fmt.Errorf("config: ca_file: %w", err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("pve config: ca_file %s: no PEM certificates", cfg.CAFile)
+			return nil, fmt.Errorf("config: ca_file %s: no PEM certificates", cfg.CAFile)
 		}
 		tc.RootCAs = pool
 	case cfg.Insecure:

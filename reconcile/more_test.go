@@ -294,7 +294,7 @@ func TestObserveFailures(t *testing.T) {
 
 	e.sim.InjectFault(pvesim.Fault{Method: "GET", Path: "/nodes/pve2/storage", Status: 596, Message: "Connection timed out"})
 	p := e.plan(specs)
-	if cp := planFor(t, p, 201); cp.Status != plan.StatusError || !strings.Contains(strings.Join(cp.Blocked, " "), "storages") {
+	if cp := planFor(t, p, 201); cp.Status != plan.StatusError || !strings.Contains(strings.Join(cp.Blocked, " "), "GET /nodes/pve2/storage") {
 		t.Errorf("ct 201: %s %v", cp.Status, cp.Blocked)
 	}
 	if cp := planFor(t, p, 101); cp.Status != plan.StatusChanges {

@@ -291,9 +291,11 @@ func TestSelftestFailures(t *testing.T) {
 		t.Setenv(pve.EnvTokenSecretFile, "")
 		t.Setenv(pve.EnvTokenSecret, "wrong")
 		out, errOut, code := runFelhom(t, "selftest")
-		if code != exitError || !strings.Contains(out, "version: FAILED") || !strings.Contains(out, "401") {
+		if code != exitError {
 			t.Errorf("exit %d\n%s%s", code, out, errOut)
 		}
+		// Each thing said once: the report's subject, then the request.
+		checkGolden(t, "selftest-auth-failed.golden", strings.ReplaceAll(out+"stderr:\n"+errOut, f.srv.URL, "https://PVE"))
 	})
 	t.Run("wrong fingerprint", func(t *testing.T) {
 		t.Setenv(pve.EnvFingerprint, strings.Repeat("00:", 31)+"00")
