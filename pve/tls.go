@@ -72,7 +72,10 @@ func tlsConfig(cfg Config) (*tls.Config, error) {
 }
 
 // FormatFingerprint prints a SHA-256 digest as PVE does: upper-case hex
-// pairs joined by ':'.
+// pairs joined by ':' (95 characters), the form `pvenode cert info` prints
+// and Config.Fingerprint accepts. Use it for a digest already computed; for a
+// certificate use CertFingerprint. Errors about a pin mismatch print the
+// server's fingerprint this way too, so a user can compare it with PVE's.
 func FormatFingerprint(sum []byte) string {
 	var b strings.Builder
 	for i, x := range sum {
@@ -85,7 +88,12 @@ func FormatFingerprint(sum []byte) string {
 }
 
 // CertFingerprint returns the SHA-256 fingerprint of a DER certificate in
-// PVE's AA:BB:... form.
+// PVE's AA:BB:... form: the value to put in Config.Fingerprint to pin that
+// certificate. der is the leaf certificate's raw bytes, e.g.
+// tls.Certificate.Certificate[0] or x509.Certificate.Raw. Anything that
+// serves a certificate for this client to pin (the simulator, tests, a
+// setup tool) should publish its fingerprint with this function rather than
+// format the digest itself, so that both sides agree on one form.
 func CertFingerprint(der []byte) string {
 	sum := sha256.Sum256(der)
 	return FormatFingerprint(sum[:])
