@@ -235,7 +235,8 @@ func LoadConfig(path string, getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
-// withEnv returns c with the environment overrides applied. An override that
+// withEnv returns c with the environment overrides applied. Its errors name
+// the variable but not its value, which may be the secret set by mistake. An override that
 // sets the secret directly clears a file from the config file, and the other
 // way round, so that the environment always wins.
 func (c Config) withEnv(getenv func(string) string) (Config, error) {
@@ -257,14 +258,14 @@ func (c Config) withEnv(getenv func(string) string) (Config, error) {
 	if v := getenv(EnvInsecure); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			return c, fmt.Errorf("config: %s=%q: want true or false", EnvInsecure, v)
+			return c, fmt.Errorf("config: %s: want true or false", EnvInsecure)
 		}
 		c.Insecure = b
 	}
 	if v := getenv(EnvTimeout); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
-			return c, fmt.Errorf("config: %s=%q: want a duration such as 60s", EnvTimeout, v)
+			return c, fmt.Errorf("config: %s: want a duration such as 60s", EnvTimeout)
 		}
 		c.Timeout = d
 	}
@@ -275,7 +276,7 @@ func (c Config) withEnv(getenv func(string) string) (Config, error) {
 		if v := getenv(e.name); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil {
-				return c, fmt.Errorf("config: %s=%q: want an integer", e.name, v)
+				return c, fmt.Errorf("config: %s: want an integer", e.name)
 			}
 			*e.dst = n
 		}
@@ -299,6 +300,8 @@ func (c Config) Validate() error {
 		}
 	} else if u.User != nil {
 		errs = append(errs, errors.New("url must not carry credentials (use token_id and token_secret)"))
+	} else if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		errs = append(errs, fmt.Errorf("url %q: must not have a query or fragment (the client adds the path and parameters itself)", displayURL(c.URL)))
 	} else if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		errs = append(errs, fmt.Errorf("url %q: want https://host:8006", displayURL(c.URL)))
 	} else if u.Scheme == "http" && !c.Insecure {

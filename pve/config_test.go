@@ -83,6 +83,10 @@ retries: 2
 		env:     map[string]string{EnvURL: "https://root:pw@pve:80 06", EnvTokenID: "a@pve!b", EnvTokenSecret: "s"},
 		wantErr: `url "https://[REDACTED]@pve:80 06": not a valid URL`,
 	}, {
+		name:    "query in url",
+		env:     map[string]string{EnvURL: "https://pve:8006/?x=1", EnvTokenID: "a@pve!b", EnvTokenSecret: "s"},
+		wantErr: `url "https://pve:8006/?[REDACTED]": must not have a query or fragment`,
+	}, {
 		name:    "http without insecure",
 		env:     map[string]string{EnvURL: "http://pve:8006", EnvTokenID: "a@pve!b", EnvTokenSecret: "s"},
 		wantErr: "plain http needs insecure",
@@ -105,11 +109,11 @@ retries: 2
 	}, {
 		name:    "bad duration",
 		env:     map[string]string{EnvTimeout: "soon"},
-		wantErr: `config: FELHOM_PVE_TIMEOUT="soon": want a duration such as 60s`,
+		wantErr: `config: FELHOM_PVE_TIMEOUT: want a duration such as 60s`,
 	}, {
 		name:    "bad bool",
 		env:     map[string]string{EnvInsecure: "maybe"},
-		wantErr: `config: FELHOM_PVE_INSECURE="maybe": want true or false`,
+		wantErr: `config: FELHOM_PVE_INSECURE: want true or false`,
 	}, {
 		name:    "missing file",
 		path:    "/nonexistent/pve.yaml",

@@ -136,6 +136,16 @@ func TestSecretNeverInLogsOrErrors(t *testing.T) {
 		t.Errorf("token id with the secret: %v", err)
 	}
 	errs = append(errs, err)
+	// The secret in an override that wants another kind of value.
+	for _, name := range []string{EnvTimeout, EnvInsecure, EnvRetries, EnvMaxConcurrency} {
+		_, err = LoadConfig("", func(k string) string {
+			if k == name {
+				return testSecret
+			}
+			return env(k)
+		})
+		errs = append(errs, err)
+	}
 	for _, c := range []Config{
 		{URL: "https://pve:8006", TokenID: "PVEAPIToken=felhom@pve!ops=" + testSecret, TokenSecret: testSecret},
 		{URL: "https://pve:8006", TokenID: "felhom@pve!ops=" + testSecret + " extra", TokenSecret: testSecret},
@@ -145,6 +155,9 @@ func TestSecretNeverInLogsOrErrors(t *testing.T) {
 		{URL: "felhom:" + testSecret + "@pve:8006", TokenID: testTokenID, TokenSecret: testSecret},
 		{URL: "ftp://felhom:" + testSecret + "@pve:8006", TokenID: testTokenID, TokenSecret: testSecret},
 		{URL: "http://pve:8006/?token=" + testSecret, TokenID: testTokenID, TokenSecret: testSecret},
+		{URL: "https://pve:8006/?token=" + testSecret, TokenID: testTokenID, TokenSecret: testSecret},
+		{URL: "https://pve:8006#" + testSecret, TokenID: testTokenID, TokenSecret: testSecret},
+		{URL: "https://pve:8006", TokenID: testTokenID, TokenSecret: testSecret, Timeout: -1},
 	} {
 		_, err = New(c)
 		errs = append(errs, err)
