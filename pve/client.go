@@ -234,8 +234,15 @@ func (c *Client) do(ctx context.Context, k call) error {
 		if err == nil {
 			return nil
 		}
-		if !idempotent || !retry || attempt >= c.retries || ctx.Err() != nil {
+		if !idempotent || !retry || attempt >= c.retries {
 			return err
+		}
+		if ctx.Err() != nil {
+			if errors.Is(err, ctx.Err()) {
+				return err
+			}
+			// The context ended while the attempt failed: say both.
+			return fmt.Errorf("%w; then, waiting to retry: %w", err, ctx.Err())
 		}
 		d := c.backoff << attempt
 		d = d/2 + rand.N(d/2+1) // jitter: [d/2, d]
