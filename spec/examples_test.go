@@ -38,8 +38,11 @@ func TestExamplesLoad(t *testing.T) {
 			t.Errorf("%s: folder defaults not applied: labels %v", c.Metadata.Name, c.Metadata.Labels)
 		}
 	}
-	if dns := set.ByName("dns"); dns == nil || dns.Spec.Backup != nil {
-		t.Error("dns: backup: null should drop the inherited backup policy")
+	// dns names only snapshot.when-impossible; the backup storage vzdump
+	// writes to comes from the Defaults.
+	if dns := set.ByName("dns"); dns == nil || dns.Spec.Backup == nil || dns.Spec.Backup.Storage != "nas" ||
+		dns.Spec.Snapshot == nil || dns.Spec.Snapshot.WhenImpossible != SnapshotVzdump {
+		t.Errorf("dns: want the inherited backup to nas and snapshot policy with when-impossible: vzdump, got %+v", dns)
 	}
 }
 

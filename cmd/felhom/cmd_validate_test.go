@@ -72,8 +72,9 @@ func TestValidateFile(t *testing.T) {
 		code int
 		want string // the whole text output, or a golden file
 	}{
-		// dns.yaml drops the inherited backup with "backup: null"; without
-		// its folder's Defaults that would warn "backup has no value".
+		// dns.yaml's snapshot.when-impossible: vzdump writes to the backup
+		// storage it inherits; without its folder's Defaults it would be
+		// invalid ("needs backup.storage").
 		{"../../examples/containers/dns.yaml", exitOK, "valid: 1 container\n"},
 		{"testdata/validate/newuser/containers/nextcloud.yaml", exitInvalid, "golden:" + filepath.Join("testdata", "validate-newuser.text.golden")},
 		{"cmd_validate.go", exitInvalid, ""},
