@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -19,6 +20,7 @@ import (
 	"github.com/felhom/felhom/reconcile"
 	"github.com/felhom/felhom/reconcile/plan"
 	"github.com/felhom/felhom/reconcile/render"
+	"github.com/felhom/felhom/spec"
 )
 
 type demoOptions struct {
@@ -117,11 +119,13 @@ func runDemo(ctx context.Context, out io.Writer, o demoOptions) error {
 
 	head("$ felhom apply --auto-approve %s", specDir)
 	res := reconcile.Apply(ctx, api, first, reconcile.Options{Specs: specs})
-	writeResult(out, res, color)
+	var result bytes.Buffer
+	writeResult(&result, res, color)
+	out.Write(bytes.TrimPrefix(result.Bytes(), []byte("\n"))) // head already left a blank line
 	if res.Failed() {
 		return withExit(exitError, fmt.Errorf("demo: apply failed"))
 	}
-	head("$ felhom plan %s   # again: the containers match their specs", specDir)
+	head("$ felhom plan %s   # again: nothing left to change", specDir)
 	again, err := planOnce()
 	if err != nil {
 		return fmt.Errorf("demo: plan: %w", err)
@@ -130,28 +134,31 @@ func runDemo(ctx context.Context, out io.Writer, o demoOptions) error {
 		return withExit(exitError, fmt.Errorf("demo: the second plan still has changes"))
 	}
 
-	// The hand change: an applied container whose spec sets its memory
-	// gets 1 GiB more, as an admin running pct set would give it.
+	// The hand change: an applied container that sets its memory, whose
+	// drift policy is revert and whose felhom snapshot keeps the baseline
+	// that tells drift from a spec change (in the examples, web), gets
+	// 1 GiB more, as an admin running pct set would give it.
 	var target *reconcile.ContainerResult
 	var specMiB int64
 	for i, c := range res.Containers {
 		for _, sc := range specs {
-			if sc.Spec.VMID == c.VMID && sc.Spec.Memory != nil && c.Outcome == reconcile.OutcomeApplied && target == nil {
+			if sc.Spec.VMID == c.VMID && sc.Spec.Memory != nil && sc.Spec.Drift == spec.DriftRevert &&
+				c.Outcome == reconcile.OutcomeApplied && c.Snapshot != "" && target == nil {
 				target, specMiB = &res.Containers[i], int64(*sc.Spec.Memory)/(1<<20)
 			}
 		}
 	}
 	if target == nil {
-		return fmt.Errorf("demo: no applied example container sets its memory; nothing to drift")
+		return fmt.Errorf("demo: no example container was snapshotted and sets its memory; nothing to drift")
 	}
 	hand := specMiB + 1024
-	head("# an admin changes ct %d by hand: pct set %d --memory %d (here through the API)", target.VMID, target.VMID, hand)
+	head("# an admin gives ct %d %s more memory by hand (here through the API)", target.VMID, target.Name)
 	if _, err := api.SetConfig(ctx, target.Node, target.VMID, pve.ConfigChange{Set: map[string]string{"memory": strconv.FormatInt(hand, 10)}}); err != nil {
 		return fmt.Errorf("demo: hand change: %w", err)
 	}
-	fmt.Fprintf(out, "done: ct %d %s now has %d MiB of memory; its spec says %d MiB\n", target.VMID, target.Name, hand, specMiB)
+	fmt.Fprintf(out, "pct set %d --memory %d   # its spec says %d MiB\n", target.VMID, hand, specMiB)
 
-	head("$ felhom plan %s   # the hand change shows as drift", specDir)
+	head("$ felhom plan %s   # the hand change shows as drift; drift: revert plans it back", specDir)
 	if _, err := planOnce(); err != nil {
 		return fmt.Errorf("demo: plan: %w", err)
 	}
