@@ -21,6 +21,7 @@ func TestDiff(t *testing.T) {
 		set     map[string]string
 		blocked string // a substring of the first reason
 		warning string // a substring of some warning
+		nowarn  string // a substring no warning may hold
 	}{
 		{
 			name: "nothing named, nothing planned", conf: baseConf, running: true, spec: "",
@@ -255,6 +256,51 @@ backup: {schedule: daily, storage: nfs-backup, compress: zstd, retention: {keep-
 			status:  plan.StatusChanges,
 			changes: []string{"memory ~ hot drift"},
 			steps:   []string{"snapshot", "set-config"},
+			nowarn:  "cannot tell hand changes",
+		},
+		{
+			name: "drift policy report without a baseline on a container PVE cannot snapshot warns", conf: baseConf + "mp2: /srv/media,mp=/media\n", running: true,
+			spec: `memory: 2G
+drift: report
+snapshot: {when-impossible: vzdump}
+backup: {schedule: daily, storage: nfs-backup}`,
+			status:  plan.StatusChanges,
+			changes: []string{"memory ~ hot"},
+			steps:   []string{"vzdump", "set-config"},
+			warning: "drift: report cannot tell hand changes from spec changes here: felhom keeps its baseline in the felhom snapshot it takes before a change, and PVE cannot snapshot this container, so it has none; every difference is planned as a change, hand changes too",
+		},
+		{
+			name: "drift policy report before the first snapshotted apply warns", conf: baseConf, running: true,
+			spec:    "memory: 2G\ndrift: report",
+			status:  plan.StatusChanges,
+			changes: []string{"memory ~ hot"},
+			steps:   []string{"snapshot", "set-config"},
+			warning: "felhom has no baseline for this container yet (it writes one into its felhom snapshot after a verified apply)",
+		},
+		{
+			name: "drift policy report without snapshots warns", conf: baseConf, running: true,
+			spec:    "memory: 2G\ndrift: report\nsnapshot: {before-change: false}",
+			live:    func(l *Live) { l.Applied = map[string]string{} },
+			status:  plan.StatusChanges,
+			changes: []string{"memory ~ hot"},
+			steps:   []string{"set-config"},
+			warning: "snapshot.before-change is off, so this container has none",
+		},
+		{
+			name: "drift policy report without a baseline and nothing to write is quiet", conf: baseConf, running: true,
+			spec:   "memory: 1G\ndrift: report",
+			status: plan.StatusUnchanged,
+			nowarn: "cannot tell hand changes",
+		},
+		{
+			name: "drift policy revert without a baseline is quiet", conf: baseConf + "mp2: /srv/media,mp=/media\n", running: true,
+			spec: `memory: 2G
+snapshot: {when-impossible: vzdump}
+backup: {schedule: daily, storage: nfs-backup}`,
+			status:  plan.StatusChanges,
+			changes: []string{"memory ~ hot"},
+			steps:   []string{"vzdump", "set-config"},
+			nowarn:  "cannot tell hand changes",
 		},
 	}
 	for _, tt := range tests {
@@ -292,6 +338,13 @@ backup: {schedule: daily, storage: nfs-backup, compress: zstd, retention: {keep-
 			}
 			if tt.warning != "" && !strings.Contains(strings.Join(cp.Warnings, "\n"), tt.warning) {
 				t.Errorf("warnings %q, want one saying %q", cp.Warnings, tt.warning)
+			}
+			warnings := strings.Join(cp.Warnings, "\n")
+			if tt.nowarn != "" && strings.Contains(warnings, tt.nowarn) {
+				t.Errorf("warnings %q, want none saying %q", cp.Warnings, tt.nowarn)
+			}
+			if n := strings.Count(warnings, "drift: report cannot"); n > 1 {
+				t.Errorf("%d warnings on a missing baseline, want at most one: %q", n, cp.Warnings)
 			}
 			if err := (&plan.Plan{FormatVersion: plan.FormatVersion, Containers: []plan.ContainerPlan{cp}}).Validate(); err != nil {
 				t.Errorf("invalid plan: %v", err)

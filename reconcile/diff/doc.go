@@ -49,5 +49,9 @@
 // keeps it in the felhom snapshot's description and Observe reads it back).
 // A live value that differs from it is marked as drift; with drift policy
 // "report" a drifted field the spec did not change is reported and left
-// alone.
+// alone. Without Live.Applied nothing can be told to be drift: a container
+// with drift policy "report" and no baseline has every difference planned
+// as a change, and its plan carries one warning that says so and why (PVE
+// cannot snapshot it, snapshot.before-change is off, or no verified apply
+// has written a baseline yet).
 package diff

@@ -60,6 +60,9 @@ func (d *differ) finish(cp plan.ContainerPlan) (out plan.ContainerPlan) {
 		steps = append(steps, *reboot)
 		cp.RestartWindow = d.window
 	}
+	if w := d.noBaselineWarning(); w != "" && writes {
+		d.warnings = append(d.warnings, w)
+	}
 	cp.Status = plan.StatusChanges
 	cp.Steps = steps
 	for p := range d.privs {
@@ -67,6 +70,31 @@ func (d *differ) finish(cp plan.ContainerPlan) (out plan.ContainerPlan) {
 	}
 	cp.Sort()
 	return cp
+}
+
+// noBaselineWarning says, for a container whose drift policy is report and
+// that has no baseline (Live.Applied empty), that its differences are
+// planned as changes: without what felhom last applied no difference can be
+// told to be a hand change, so none is left alone. It says why the baseline
+// is missing: felhom keeps it in the felhom snapshot of a verified apply, so
+// a container that is never snapshotted (PVE cannot, or the snapshot policy
+// is off) never gets one, while any other gets one from its next apply.
+// Empty when the warning does not apply; finish adds it only when the plan
+// writes something (a reboot alone reverts no hand change).
+func (d *differ) noBaselineWarning() string {
+	if d.s.Drift != spec.DriftReport || len(d.live.Applied) > 0 {
+		return ""
+	}
+	const head = "drift: report cannot tell hand changes from spec changes here: "
+	const tail = "; every difference is planned as a change, hand changes too"
+	before, _, _ := d.snapshotPolicy()
+	switch {
+	case !before:
+		return head + "felhom keeps its baseline in the felhom snapshot it takes before a change, and snapshot.before-change is off, so this container has none" + tail
+	case len(d.snapshotObstacles()) > 0:
+		return head + "felhom keeps its baseline in the felhom snapshot it takes before a change, and PVE cannot snapshot this container, so it has none" + tail
+	}
+	return head + "felhom has no baseline for this container yet (it writes one into its felhom snapshot after a verified apply)" + tail
 }
 
 // setConfigStep groups every set, delete and revert into one PUT.
