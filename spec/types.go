@@ -88,6 +88,11 @@ type ContainerSpec struct {
 	Snapshot *SnapshotPolicy `json:"snapshot,omitempty"`
 	Restart  *RestartPolicy  `json:"restart,omitempty"`
 	// Drift is DriftRevert or DriftReport; Load fills DriftRevert when unset.
+	// DriftReport tells a hand change from a spec change by the baseline
+	// felhom keeps in its felhom snapshot after a verified apply; a container
+	// without one (never snapshotted: PVE cannot, or snapshot.before-change
+	// is off; or not applied yet) has every difference planned as a change,
+	// and the plan warns about it.
 	Drift string `json:"drift,omitempty"`
 }
 
