@@ -236,3 +236,29 @@ func TestConfigFileErrors(t *testing.T) {
 		t.Errorf("ParseConfig: %+v, %v", c, err)
 	}
 }
+
+// FuzzParseConfig: no document makes ParseConfig panic; every error is a
+// *ConfigError in the user's words (no Go type names, no yaml.v3 tags).
+func FuzzParseConfig(f *testing.F) {
+	for _, s := range []string{
+		"url: https://pve:8006\ntoken_id: a@pve!b\ntoken_secret: s\ntimeout: 30s\nretries: -1\ninsecure: false\n",
+		"bogus: 1\n", "url: [a]\n", "- a\n", "url: a\nurl: b\n", "timeout: &x 1s\nretries: *x\n", "{", "",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, err := ParseConfig(b)
+		if err == nil {
+			return
+		}
+		var ce *ConfigError
+		if !errors.As(err, &ce) {
+			t.Fatalf("%T %v is not a *ConfigError", err, err)
+		}
+		for _, bad := range []string{"pve.Config", "!!", "unmarshal", "time.Duration"} {
+			if strings.Contains(err.Error(), bad) && !strings.Contains(string(b), bad) { // an unknown key is quoted as written
+				t.Fatalf("error %q contains %q", err, bad)
+			}
+		}
+	})
+}
