@@ -298,3 +298,24 @@ func TestInvisibleChangeQuoted(t *testing.T) {
 		}
 	}
 }
+
+// An unchanged container lists changes awaiting a restart and hand changes
+// its drift policy (report) leaves as found; the header counts each.
+func TestStatusPhraseUnchanged(t *testing.T) {
+	awaiting := plan.Change{Path: "memory", Op: plan.OpUpdate, Class: plan.ClassAwaitingRestart}
+	left := plan.Change{Path: "cores", Op: plan.OpUpdate, Class: plan.ClassHot, Drift: true}
+	tests := []struct {
+		changes []plan.Change
+		want    string
+	}{
+		{nil, "no changes"},
+		{[]plan.Change{awaiting}, "no changes (1 change awaiting restart)"},
+		{[]plan.Change{left, left}, "no changes (2 hand changes left as found)"},
+		{[]plan.Change{left, awaiting}, "no changes (1 change awaiting restart, 1 hand change left as found)"},
+	}
+	for _, tt := range tests {
+		if got := statusPhrase(plan.ContainerPlan{Status: plan.StatusUnchanged, Changes: tt.changes}); got != tt.want {
+			t.Errorf("%d changes: got %q, want %q", len(tt.changes), got, tt.want)
+		}
+	}
+}

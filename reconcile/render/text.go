@@ -203,8 +203,17 @@ func statusPhrase(c plan.ContainerPlan) string {
 	case plan.StatusChanges:
 		return plural(countNew(c.Changes), "change", "changes")
 	case plan.StatusUnchanged:
-		if n := len(c.Changes); n > 0 {
-			return "no changes (" + plural(n, "change", "changes") + " awaiting restart)"
+		// An unchanged container lists only changes awaiting a restart and
+		// drift its policy (drift: report) leaves as found.
+		var notes []string
+		if n := len(c.Changes) - countNew(c.Changes); n > 0 {
+			notes = append(notes, plural(n, "change", "changes")+" awaiting restart")
+		}
+		if n := countNew(c.Changes); n > 0 {
+			notes = append(notes, plural(n, "hand change", "hand changes")+" left as found")
+		}
+		if len(notes) > 0 {
+			return "no changes (" + strings.Join(notes, ", ") + ")"
 		}
 		return "no changes"
 	case plan.StatusMissing:
