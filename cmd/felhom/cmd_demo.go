@@ -36,8 +36,9 @@ func newDemoCommand() *cobra.Command {
 		Long: `Start a simulated PVE cluster in this process, seeded from
 examples/sim/inventory.yaml, and walk through felhom on the specs in
 examples/containers: validate them, plan, apply, plan again (no changes), then
-change a container by hand as an admin would and plan once more to show the
-drift. Nothing outside this process is touched; tasks finish at once.
+change containers by hand as an admin would and plan once more to show the
+drift: planned back under drift: revert, left as found under drift: report.
+Nothing outside this process is touched; tasks finish at once.
 
 Run it from the repository's root (or point --examples at the folder).`,
 		Example: `  go run ./cmd/felhom demo`,
@@ -134,31 +135,57 @@ func runDemo(ctx context.Context, out io.Writer, o demoOptions) error {
 		return withExit(exitError, fmt.Errorf("demo: the second plan still has changes"))
 	}
 
-	// The hand change: an applied container that sets its memory, whose
-	// drift policy is revert and whose felhom snapshot keeps the baseline
-	// that tells drift from a spec change (in the examples, web), gets
-	// 1 GiB more, as an admin running pct set would give it.
-	var target *reconcile.ContainerResult
+	// The hand changes, as an admin running pct set would make them, on
+	// applied containers whose felhom snapshot keeps the baseline that tells
+	// drift from a spec change: one whose drift policy is revert and that
+	// sets its memory gets 1 GiB more (in the examples, web), and one whose
+	// drift policy is report and that sets its cores gets 2 more (db), when
+	// the specs have one.
+	var revert, report *reconcile.ContainerResult
 	var specMiB int64
+	var specCores int
 	for i, c := range res.Containers {
+		if c.Outcome != reconcile.OutcomeApplied || c.Snapshot == "" {
+			continue
+		}
 		for _, sc := range specs {
-			if sc.Spec.VMID == c.VMID && sc.Spec.Memory != nil && sc.Spec.Drift == spec.DriftRevert &&
-				c.Outcome == reconcile.OutcomeApplied && c.Snapshot != "" && target == nil {
-				target, specMiB = &res.Containers[i], int64(*sc.Spec.Memory)/(1<<20)
+			switch {
+			case sc.Spec.VMID != c.VMID:
+			case revert == nil && sc.Spec.Drift == spec.DriftRevert && sc.Spec.Memory != nil:
+				revert, specMiB = &res.Containers[i], int64(*sc.Spec.Memory)/(1<<20)
+			case report == nil && sc.Spec.Drift == spec.DriftReport && sc.Spec.Cores != nil:
+				report, specCores = &res.Containers[i], *sc.Spec.Cores
 			}
 		}
 	}
-	if target == nil {
-		return fmt.Errorf("demo: no example container was snapshotted and sets its memory; nothing to drift")
+	if revert == nil {
+		return fmt.Errorf("demo: no example container with drift: revert was snapshotted and sets its memory; nothing to drift")
 	}
-	hand := specMiB + 1024
-	head("# an admin gives ct %d %s more memory by hand (here through the API)", target.VMID, target.Name)
-	if _, err := api.SetConfig(ctx, target.Node, target.VMID, pve.ConfigChange{Set: map[string]string{"memory": strconv.FormatInt(hand, 10)}}); err != nil {
-		return fmt.Errorf("demo: hand change: %w", err)
+	type handChange struct {
+		ct       *reconcile.ContainerResult
+		key, val string
+		says     string
 	}
-	fmt.Fprintf(out, "pct set %d --memory %d   # its spec says %d MiB\n", target.VMID, hand, specMiB)
+	hands := []handChange{{revert, "memory", strconv.FormatInt(specMiB+1024, 10), fmt.Sprintf("%d MiB", specMiB)}}
+	what := fmt.Sprintf("ct %d %s more memory", revert.VMID, revert.Name)
+	if report != nil {
+		hands = append(hands, handChange{report, "cores", strconv.Itoa(specCores + 2), strconv.Itoa(specCores)})
+		what += fmt.Sprintf(" and ct %d %s more cores", report.VMID, report.Name)
+	}
+	head("# an admin gives %s by hand (here through the API)", what)
+	for _, h := range hands {
+		if _, err := api.SetConfig(ctx, h.ct.Node, h.ct.VMID, pve.ConfigChange{Set: map[string]string{h.key: h.val}}); err != nil {
+			return fmt.Errorf("demo: hand change: %w", err)
+		}
+		fmt.Fprintf(out, "pct set %d --%s %s   # its spec says %s\n", h.ct.VMID, h.key, h.val, h.says)
+	}
 
-	head("$ felhom plan %s   # the hand change shows as drift; drift: revert plans it back", specDir)
+	if report != nil {
+		head("$ felhom plan %s   # hand changes show as drift: %s's drift: revert plans it back, %s's drift: report leaves it",
+			specDir, revert.Name, report.Name)
+	} else {
+		head("$ felhom plan %s   # the hand change shows as drift; drift: revert plans it back", specDir)
+	}
 	if _, err := planOnce(); err != nil {
 		return fmt.Errorf("demo: plan: %w", err)
 	}
