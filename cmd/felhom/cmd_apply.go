@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/felhom/felhom/pve"
 	"github.com/felhom/felhom/reconcile"
 	"github.com/felhom/felhom/reconcile/plan"
 	"github.com/felhom/felhom/spec"
@@ -210,6 +211,30 @@ func applyPlanExit(ctx context.Context, p *plan.Plan, res *reconcile.Result) err
 	return planExit(p, false)
 }
 
+// doneBy returns the index of the step among earlier whose task is upid
+// (the step that carried out a later step folded into it), or -1.
+func doneBy(earlier []reconcile.StepResult, upid string) int {
+	if upid == "" {
+		return -1
+	}
+	for j, s := range earlier {
+		if s.UPID == upid {
+			return j
+		}
+	}
+	return -1
+}
+
+// taskType is upid's task type followed by a space ("vzdump "), or "" when
+// upid does not parse.
+func taskType(upid string) string {
+	u, err := pve.ParseUPID(upid)
+	if err != nil {
+		return ""
+	}
+	return u.Type + " "
+}
+
 func confirm(out io.Writer, in io.Reader) (bool, error) {
 	fmt.Fprint(out, "\nApply these changes? Only 'yes' is accepted: ")
 	line, err := bufio.NewReader(in).ReadString('\n')
@@ -255,7 +280,12 @@ func writeResult(w io.Writer, res *reconcile.Result, color bool) {
 		}
 		for i, s := range c.Steps {
 			line := fmt.Sprintf("    %d. %-9s %s", i+1, s.Status, s.Step.String())
-			if s.UPID != "" {
+			if j := doneBy(c.Steps[:i], s.UPID); j >= 0 {
+				// A step folded into an earlier step's task (a prune the
+				// vzdump carried out) shares that task's UPID; say so
+				// instead of showing the task as if it were its own.
+				line += fmt.Sprintf("  (done by the %stask of step %d)", taskType(s.UPID), j+1)
+			} else if s.UPID != "" {
 				line += "  [" + s.ExitStatus + "] " + s.UPID
 			}
 			if s.Status == reconcile.StepSkipped && s.Error != "" {
