@@ -129,7 +129,7 @@ func runApply(ctx context.Context, stdout, stderr io.Writer, o applyOptions, tar
 			if o.output == "json" {
 				return writeResultJSON(stdout, reconcile.Apply(ctx, api, p, reconcile.Options{}))
 			}
-			fmt.Fprintln(stdout, "\nNo changes. Nothing to apply.")
+			fmt.Fprintln(stdout, "\n"+nothingToApply(p.Summary()))
 			return planExit(p, false)
 		}
 		if !o.autoApprove {
@@ -209,6 +209,35 @@ func applyPlanExit(ctx context.Context, p *plan.Plan, res *reconcile.Result) err
 		return err
 	}
 	return planExit(p, false)
+}
+
+// nothingToApply is apply's closing line for a plan without changes. It
+// says why nothing is applied: no change, or containers blocked, missing or
+// not planned, which the plan above shows.
+func nothingToApply(s plan.Summary) string {
+	var why []string
+	noun := func(n int) string {
+		if len(why) > 0 {
+			return fmt.Sprint(n)
+		}
+		if n == 1 {
+			return "1 container"
+		}
+		return fmt.Sprintf("%d containers", n)
+	}
+	if s.Blocked > 0 {
+		why = append(why, noun(s.Blocked)+" blocked")
+	}
+	if s.Missing > 0 {
+		why = append(why, noun(s.Missing)+" missing")
+	}
+	if s.Errors > 0 {
+		why = append(why, noun(s.Errors)+" not planned (error)")
+	}
+	if len(why) == 0 {
+		return "No changes. Nothing to apply."
+	}
+	return "Nothing to apply: " + strings.Join(why, ", ") + " (see above)."
 }
 
 // doneBy returns the index of the step among earlier whose task is upid

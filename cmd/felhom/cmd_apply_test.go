@@ -199,3 +199,38 @@ func TestApplyRefusesAnUnknownFailurePolicy(t *testing.T) {
 		t.Errorf("err %v", err)
 	}
 }
+
+// Apply's closing line for a plan without changes says why nothing is
+// applied.
+func TestNothingToApply(t *testing.T) {
+	for _, tt := range []struct {
+		s    plan.Summary
+		want string
+	}{
+		{plan.Summary{Unchanged: 3}, "No changes. Nothing to apply."},
+		{plan.Summary{}, "No changes. Nothing to apply."},
+		{plan.Summary{Blocked: 1}, "Nothing to apply: 1 container blocked (see above)."},
+		{plan.Summary{Unchanged: 2, Blocked: 2}, "Nothing to apply: 2 containers blocked (see above)."},
+		{plan.Summary{Blocked: 1, Missing: 2, Errors: 1}, "Nothing to apply: 1 container blocked, 2 missing, 1 not planned (error) (see above)."},
+		{plan.Summary{Missing: 1}, "Nothing to apply: 1 container missing (see above)."},
+		{plan.Summary{Errors: 2}, "Nothing to apply: 2 containers not planned (error) (see above)."},
+	} {
+		if got := nothingToApply(tt.s); got != tt.want {
+			t.Errorf("%+v: got %q, want %q", tt.s, got, tt.want)
+		}
+	}
+}
+
+// Apply on a plan whose only container is blocked does not claim there are
+// no changes: it says the container is blocked, and exits 0 as before (a
+// blocked container is skipped, not failed, also next to changed ones).
+func TestE2EApplyOnlyBlocked(t *testing.T) {
+	e := newE2E(t, examplesInventory(t))
+	dir := t.TempDir()
+	writeSpec(t, dir, "dns.yaml", "dns", "pve1", 103, "memory: 768\nrootfs:\n  storage: local\n")
+	out := e.expect(exitOK, repoRoot, "apply", "--auto-approve", dir)
+	if !strings.Contains(out, "ct 103 dns on pve1 (stopped): blocked") ||
+		!strings.Contains(out, "\nNothing to apply: 1 container blocked (see above).\n") || strings.Contains(out, "No changes") {
+		t.Errorf("apply output:\n%s", out)
+	}
+}
