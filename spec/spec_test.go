@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/felhom/felhom/internal/typo"
 	"github.com/felhom/felhom/pve/format"
 )
 
@@ -194,7 +195,7 @@ func TestSuggest(t *testing.T) {
 			t.Errorf("suggest(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
-	if d := editDistance("ab", "ba"); d != 1 {
+	if d := typo.Distance("ab", "ba"); d != 1 {
 		t.Errorf("transposition costs %d", d)
 	}
 }
@@ -309,8 +310,8 @@ func TestEditDistanceMatchesTable(t *testing.T) {
 	words := []string{"", "a", "ab", "ba", "abc", "acb", "memory", "memroy", "mmeory", "cpulimit", "cpu_limit", "mountpoints", "ca", "abcdef", "badcfe"}
 	for _, a := range words {
 		for _, b := range words {
-			if got, want := editDistance(a, b), full([]rune(a), []rune(b)); got != want {
-				t.Errorf("editDistance(%q, %q) = %d, want %d", a, b, got, want)
+			if got, want := typo.Distance(a, b), full([]rune(a), []rune(b)); got != want {
+				t.Errorf("typo.Distance(%q, %q) = %d, want %d", a, b, got, want)
 			}
 		}
 	}

@@ -478,6 +478,8 @@ func TestParseErrors(t *testing.T) {
 		{"dayly", `unknown keyword or weekday "dayly" (did you mean "daily"?)`, 1},
 		{"Munday 12:00", `unknown keyword or weekday "Munday" (did you mean "monday"?)`, 1},
 		{"mon,thurs", `unknown weekday "thurs" (did you mean "thu"?)`, 5},
+		{"mno 12:00", `unknown keyword or weekday "mno" (did you mean "mon"?)`, 1}, // a transposition is one edit
+		{"mon,wdeensday", `unknown weekday "wdeensday" (did you mean "wednesday"?)`, 5},
 		{"Daily", `unknown keyword or weekday "Daily"`, 1},
 		{"mon,foo", `unknown weekday "foo"`, 5},
 		{"mon..foo 12:00", `unknown weekday "foo"`, 6},

@@ -2,8 +2,12 @@ package calendar
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
+
+	"github.com/felhom/felhom/internal/typo"
 )
 
 // ParseError says why and where an expression does not parse. Pos is the
@@ -407,49 +411,38 @@ func Parse(expr string) (*Event, error) {
 
 // suggest returns ` (did you mean "x"?)` for the weekday name (or, with
 // keywords, keyword) closest to word, if it is at most one edit away (two
-// for words longer than four letters).
+// for words longer than four letters); of equally close names the
+// alphabetically first.
 func suggest(word string, withKeywords bool) string {
-	word = strings.ToLower(word)
-	best, bestDist := "", 2
+	limit := 1
 	if len(word) > 4 {
-		bestDist = 3
+		limit = 2
 	}
-	consider := func(name string) {
-		if d := editDistance(word, name); d < bestDist || d == bestDist && name < best {
-			best, bestDist = name, d
-		}
-	}
-	for name := range weekdayNames {
-		consider(name)
-	}
+	names := weekdayWords
 	if withKeywords {
-		for name := range keywords {
-			consider(name)
-		}
+		names = keywordAndWeekdayWords
 	}
+	best := typo.Closest(word, names, limit)
 	if best == "" {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
 }
 
-// editDistance is the Levenshtein distance between two ASCII words.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
+// weekdayWords and keywordAndWeekdayWords are suggest's candidates, sorted:
+// typo.Closest picks the first of equally close ones.
+var (
+	weekdayWords           = slices.Sorted(maps.Keys(weekdayNames))
+	keywordAndWeekdayWords = slices.Sorted(func(yield func(string) bool) {
+		for name := range weekdayNames {
+			if !yield(name) {
+				return
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
 		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
+		for name := range keywords {
+			if !yield(name) {
+				return
+			}
+		}
+	})
+)
