@@ -281,42 +281,6 @@ func TestDocumentsSplitKeepLines(t *testing.T) {
 	}
 }
 
-// TestEditDistanceMatchesTable: the three-row distance equals the full
-// table's on many word pairs, transpositions included.
-func TestEditDistanceMatchesTable(t *testing.T) {
-	full := func(a, b []rune) int {
-		d := make([][]int, len(a)+1)
-		for i := range d {
-			d[i] = make([]int, len(b)+1)
-			d[i][0] = i
-		}
-		for j := range d[0] {
-			d[0][j] = j
-		}
-		for i := 1; i <= len(a); i++ {
-			for j := 1; j <= len(b); j++ {
-				cost := 1
-				if a[i-1] == b[j-1] {
-					cost = 0
-				}
-				d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-				if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-					d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-				}
-			}
-		}
-		return d[len(a)][len(b)]
-	}
-	words := []string{"", "a", "ab", "ba", "abc", "acb", "memory", "memroy", "mmeory", "cpulimit", "cpu_limit", "mountpoints", "ca", "abcdef", "badcfe"}
-	for _, a := range words {
-		for _, b := range words {
-			if got, want := typo.Distance(a, b), full([]rune(a), []rune(b)); got != want {
-				t.Errorf("typo.Distance(%q, %q) = %d, want %d", a, b, got, want)
-			}
-		}
-	}
-}
-
 // TestSuggestWorkBounded: a long key against many short candidates measures
 // none of them (their length alone rules them out), so "did you mean" over
 // thousands of unknown keys costs little. Allocations count the work.
