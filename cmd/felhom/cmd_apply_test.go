@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/felhom/felhom/internal/golden"
 	"github.com/felhom/felhom/pve/pvesim"
 	"github.com/felhom/felhom/reconcile"
 	"github.com/felhom/felhom/reconcile/plan"
@@ -128,7 +130,7 @@ func TestWriteResult(t *testing.T) {
 	}}
 	var b bytes.Buffer
 	writeResult(&b, res, false)
-	checkGolden(t, "apply-result.golden", b.String())
+	golden.Check(t, filepath.Join("testdata", "apply-result.golden"), b.Bytes())
 }
 
 // Terraform's "-out FILE" and "-out=FILE" become --out anywhere in felhom

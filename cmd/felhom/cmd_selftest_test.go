@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,11 +11,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/felhom/felhom/internal/golden"
 	"github.com/felhom/felhom/internal/testref"
 	"github.com/felhom/felhom/pve"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 const selftestSecret = "7c3e9d41-0a6b-4f2e-8d15-5e1f7a9b2c40"
 
@@ -148,26 +146,6 @@ func (f *fakePVE) mutations() []string {
 	return out
 }
 
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run with -update to accept):\n--- got\n%s\n--- want\n%s", p, got, want)
-	}
-}
-
 func TestSelftestReport(t *testing.T) {
 	f := newFakePVE(t)
 	f.env(t)
@@ -175,7 +153,7 @@ func TestSelftestReport(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
 	}
-	checkGolden(t, "selftest-report.golden", strings.ReplaceAll(out, f.srv.URL, "https://PVE"))
+	golden.Check(t, filepath.Join("testdata", "selftest-report.golden"), []byte(strings.ReplaceAll(out, f.srv.URL, "https://PVE")))
 	if m := f.mutations(); len(m) != 0 {
 		t.Errorf("the read-only report sent %v", m)
 	}
@@ -295,7 +273,7 @@ func TestSelftestFailures(t *testing.T) {
 			t.Errorf("exit %d\n%s%s", code, out, errOut)
 		}
 		// Each thing said once: the report's subject, then the request.
-		checkGolden(t, "selftest-auth-failed.golden", strings.ReplaceAll(out+"stderr:\n"+errOut, f.srv.URL, "https://PVE"))
+		golden.Check(t, filepath.Join("testdata", "selftest-auth-failed.golden"), []byte(strings.ReplaceAll(out+"stderr:\n"+errOut, f.srv.URL, "https://PVE")))
 	})
 	t.Run("wrong fingerprint", func(t *testing.T) {
 		t.Setenv(pve.EnvFingerprint, strings.Repeat("00:", 31)+"00")

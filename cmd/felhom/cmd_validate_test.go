@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/felhom/felhom/internal/golden"
 	"github.com/felhom/felhom/spec"
 )
 
@@ -36,7 +36,7 @@ func TestValidateNewUser(t *testing.T) {
 			if !errors.As(err, &es) || es.code != exitInvalid {
 				t.Fatalf("err = %v, want exit %d", err, exitInvalid)
 			}
-			checkGoldenFile(t, filepath.Join("testdata", "validate-newuser."+format+".golden"), out.Bytes())
+			golden.Check(t, filepath.Join("testdata", "validate-newuser."+format+".golden"), out.Bytes())
 			if format == "json" {
 				var rep struct {
 					Valid       bool              `json:"valid"`
@@ -92,7 +92,7 @@ func TestValidateFile(t *testing.T) {
 			switch {
 			case strings.HasPrefix(tt.want, "golden:"):
 				// One file in its folder: the same report as validating the folder.
-				checkGoldenFile(t, strings.TrimPrefix(tt.want, "golden:"), out.Bytes())
+				golden.Check(t, strings.TrimPrefix(tt.want, "golden:"), out.Bytes())
 			case tt.code == exitOK && out.String() != tt.want:
 				t.Errorf("output %q, want %q", out.String(), tt.want)
 			case !strings.Contains(out.String(), tt.want):
@@ -118,22 +118,5 @@ func TestValidateCommandExitCode(t *testing.T) {
 	root.SetArgs([]string{"validate", "../../examples"})
 	if code := exitCode(t.Context(), root.Execute(), &errOut); code != exitOK {
 		t.Errorf("examples: exit code %d, want 0", code)
-	}
-}
-
-func checkGoldenFile(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(want, got) {
-		t.Errorf("%s differs (run with -update after checking):\n--- want\n%s\n--- got\n%s", path, want, got)
 	}
 }

@@ -2,37 +2,13 @@ package diff
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/felhom/felhom/internal/golden"
 	"github.com/felhom/felhom/reconcile/render"
 	"github.com/felhom/felhom/spec"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-func goldenFile(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./reconcile/diff -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run with -update to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
 
 // TestGoldenPlan builds one plan over several containers and compares its
 // JSON and text with the golden files: the whole output of diff, reviewed
@@ -72,6 +48,6 @@ func TestGoldenPlan(t *testing.T) {
 	if err := render.Text(&txt, p, render.TextOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	goldenFile(t, "plan.golden.json", js.Bytes())
-	goldenFile(t, "plan.golden.txt", txt.Bytes())
+	golden.Check(t, filepath.Join("testdata", "plan.golden.json"), js.Bytes())
+	golden.Check(t, filepath.Join("testdata", "plan.golden.txt"), txt.Bytes())
 }

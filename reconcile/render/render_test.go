@@ -3,17 +3,14 @@ package render
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/felhom/felhom/internal/golden"
 	"github.com/felhom/felhom/reconcile/plan"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // fixtures are the plans the golden files show.
 func fixtures() map[string]*plan.Plan {
@@ -77,27 +74,6 @@ func fixtures() map[string]*plan.Plan {
 	return map[string]*plan.Plan{"full": full, "empty": empty}
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./reconcile/render -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run with -update to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
-
 func TestGolden(t *testing.T) {
 	for name, p := range fixtures() {
 		t.Run(name, func(t *testing.T) {
@@ -114,10 +90,10 @@ func TestGolden(t *testing.T) {
 			if err := Markdown(&md, p); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, name+".txt", txt.Bytes())
-			golden(t, name+".color.txt", color.Bytes())
-			golden(t, name+".json", js.Bytes())
-			golden(t, name+".md", md.Bytes())
+			golden.Check(t, filepath.Join("testdata", name+".txt"), txt.Bytes())
+			golden.Check(t, filepath.Join("testdata", name+".color.txt"), color.Bytes())
+			golden.Check(t, filepath.Join("testdata", name+".json"), js.Bytes())
+			golden.Check(t, filepath.Join("testdata", name+".md"), md.Bytes())
 		})
 	}
 }
