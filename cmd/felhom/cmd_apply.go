@@ -127,9 +127,12 @@ func runApply(ctx context.Context, stdout, stderr io.Writer, o applyOptions, tar
 		}
 		if !p.HasChanges() {
 			if o.output == "json" {
-				return writeResultJSON(stdout, reconcile.Apply(ctx, api, p, reconcile.Options{}))
+				if err := writeResultJSON(stdout, reconcile.Apply(ctx, api, p, reconcile.Options{})); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintln(stdout, "\n"+nothingToApply(p.Summary()))
 			}
-			fmt.Fprintln(stdout, "\n"+nothingToApply(p.Summary()))
 			return planExit(p, false)
 		}
 		if !o.autoApprove {

@@ -656,3 +656,18 @@ func TestE2EPlanShowsDriftBetweenRuns(t *testing.T) {
 		t.Errorf("plan after a hand change: want the memory change marked drift, and nothing else:\n%s", out)
 	}
 }
+
+// A plan with no change to make but a container in error (here a shrink PVE
+// cannot do) ends apply with exit 1 whatever the output format: the JSON
+// result must not turn it into a success.
+func TestE2EApplyNoChangesWithErrorExits1(t *testing.T) {
+	e := newE2E(t, examplesInventory(t))
+	dir := t.TempDir()
+	writeSpec(t, dir, "web.yaml", "web", "pve1", 101, "rootfs:\n  storage: local-lvm\n  size: 4G\n")
+	for _, output := range []string{"text", "json"} {
+		out, errOut, code := e.run(repoRoot, "apply", "--auto-approve", "--output", output, dir)
+		if code != exitError {
+			t.Errorf("--output %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", output, code, exitError, out, errOut)
+		}
+	}
+}
