@@ -229,11 +229,7 @@ func (a *applier) work(ctx context.Context) {
 		err := a.step(ctx, i, st, sr)
 		sr.Duration = a.opts.Clock.Now().Sub(t0)
 		if err != nil {
-			sr.Status, sr.Error = StepFailed, err.Error()
-			var te *pve.TaskError
-			if errors.As(err, &te) {
-				sr.ExitStatus, sr.LogTail = te.ExitStatus, te.LogTail
-			}
+			sr.fail(err)
 			a.skipRest(i+1, "an earlier step failed")
 			if errors.Is(err, pve.ErrStaleDigest) || errors.Is(err, errMoved) {
 				// Someone else changed the container: rolling back would
@@ -265,6 +261,16 @@ func (a *applier) work(ctx context.Context) {
 		a.recordBaseline(ctx)
 	}
 	a.cr.Outcome = OutcomeApplied
+}
+
+// fail marks the step failed with err, and with the task's exit status and
+// log tail when err is a failed task.
+func (sr *StepResult) fail(err error) {
+	sr.Status, sr.Error = StepFailed, err.Error()
+	var te *pve.TaskError
+	if errors.As(err, &te) {
+		sr.ExitStatus, sr.LogTail = te.ExitStatus, te.LogTail
+	}
 }
 
 // errMoved marks a config that changed under felhom between its own writes.
@@ -323,11 +329,7 @@ func (a *applier) fail(err error) {
 	rb.Duration = a.opts.Clock.Now().Sub(t0)
 	a.cr.Rollback = rb
 	if rerr != nil {
-		rb.Status, rb.Error = StepFailed, rerr.Error()
-		var te *pve.TaskError
-		if errors.As(rerr, &te) {
-			rb.ExitStatus, rb.LogTail = te.ExitStatus, te.LogTail
-		}
+		rb.fail(rerr)
 		a.halfDone()
 		a.cr.Error += "; rollback to " + a.snapshot + " failed: " + rerr.Error()
 		return
