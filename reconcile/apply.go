@@ -747,7 +747,7 @@ func (a *applier) verify() error {
 			}
 		case plan.ActionResize:
 			disk := s.Params["disk"]
-			want, werr := parseSize(s.Params["size"])
+			want, werr := format.ParseDiskSize(s.Params["size"]) // "16G"; a bare number is bytes
 			e, _ := p.Get(disk)
 			got, ok := volumeSize(disk, e.Value)
 			if werr == nil && (!ok || got < want) {

@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"maps"
 	"strconv"
 	"strings"
 
@@ -71,16 +72,7 @@ func sameSet(a, b string) bool {
 		}
 		return m
 	}
-	ma, mb := set(a), set(b)
-	if len(ma) != len(mb) {
-		return false
-	}
-	for k := range ma {
-		if !mb[k] {
-			return false
-		}
-	}
-	return true
+	return maps.Equal(set(a), set(b))
 }
 
 // isIndexed reports whether key is prefix followed by digits (mp0, net3).
@@ -92,9 +84,6 @@ func isIndexed(key, prefix string) bool {
 	_, err := strconv.Atoi(rest)
 	return err == nil
 }
-
-// parseSize reads a resize size ("16G"; a bare number is bytes).
-func parseSize(s string) (format.Size, error) { return format.ParseDiskSize(s) }
 
 // volumeSize returns the size= of a rootfs or mpN value.
 func volumeSize(key string, v *string) (format.Size, bool) {
