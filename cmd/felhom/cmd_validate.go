@@ -129,13 +129,7 @@ func loadSpecs(dir string) (*spec.Set, spec.Diagnostics) {
 		return spec.Load(os.DirFS("."), filepath.ToSlash(clean))
 	}
 	set, diags := spec.Load(os.DirFS(clean), ".")
-	for i := range diags {
-		diags[i].File = filepath.Join(clean, filepath.FromSlash(diags[i].File))
-	}
-	for _, c := range set.Containers {
-		c.Source.File = filepath.Join(clean, filepath.FromSlash(c.Source.File))
-	}
-	return set, diags
+	return underDir(clean, set, diags)
 }
 
 // loadSpecFile loads one spec file as loadSpecs(its folder) sees it: the
@@ -149,6 +143,12 @@ func loadSpecFile(file string) (*spec.Set, spec.Diagnostics) {
 	}
 	dir := filepath.Dir(clean)
 	set, diags := spec.LoadFile(os.DirFS(dir), ".", filepath.Base(clean))
+	return underDir(dir, set, diags)
+}
+
+// underDir puts dir in front of the file names of specs loaded from
+// os.DirFS(dir), so that they name files the user can open.
+func underDir(dir string, set *spec.Set, diags spec.Diagnostics) (*spec.Set, spec.Diagnostics) {
 	for i := range diags {
 		diags[i].File = filepath.Join(dir, filepath.FromSlash(diags[i].File))
 	}
