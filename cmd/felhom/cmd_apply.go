@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,6 +19,9 @@ import (
 	"github.com/felhom/felhom/reconcile/plan"
 	"github.com/felhom/felhom/spec"
 )
+
+// errNoApprove refuses to apply without asking when nobody can answer.
+var errNoApprove = errors.New("apply: stdin is not a terminal; pass --auto-approve to apply without asking")
 
 type applyOptions struct {
 	global      *globalOptions

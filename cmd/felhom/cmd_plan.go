@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -239,5 +238,3 @@ func useColor(w io.Writer, getenv func(string) string) bool {
 func colorWanted(terminal bool, getenv func(string) string) bool {
 	return terminal && getenv("NO_COLOR") == ""
 }
-
-var errNoApprove = errors.New("apply: stdin is not a terminal; pass --auto-approve to apply without asking")
