@@ -215,13 +215,12 @@ func (a *applier) work(ctx context.Context) {
 			return
 		}
 		if !a.verified && a.wrote && st.Action > plan.ActionReboot {
-			if err := a.verify(); err != nil {
+			// Retention comes after the change is verified and kept.
+			if err := a.settle(ctx); err != nil {
 				a.fail(err)
 				a.skipRest(i, "verification failed")
 				return
 			}
-			a.verified = true
-			a.recordBaseline(ctx)
 		}
 		sr := &a.cr.Steps[i]
 		a.event(Event{Kind: EventStep, Step: i + 1, Detail: st.String()})
@@ -249,18 +248,27 @@ func (a *applier) work(ctx context.Context) {
 		}
 	}
 	if !a.verified {
-		if a.wrote || a.rebooted {
-			// A reboot alone also changes the config: the pending values
-			// become current.
-			if err := a.verify(); err != nil {
-				a.fail(err)
-				return
-			}
+		if err := a.settle(ctx); err != nil {
+			a.fail(err)
+			return
 		}
-		a.verified = true
-		a.recordBaseline(ctx)
 	}
 	a.cr.Outcome = OutcomeApplied
+}
+
+// settle ends the change once its steps ran: it reads the config back and
+// verifies it when the container was written or rebooted (a reboot alone
+// also changes the config: the pending values become current), then marks
+// the change verified and records its baseline.
+func (a *applier) settle(ctx context.Context) error {
+	if a.wrote || a.rebooted {
+		if err := a.verify(); err != nil {
+			return err
+		}
+	}
+	a.verified = true
+	a.recordBaseline(ctx)
+	return nil
 }
 
 // fail marks the step failed with err, and with the task's exit status and
