@@ -214,8 +214,9 @@ func (a *applier) work(ctx context.Context) {
 			a.halfDone()
 			return
 		}
-		if !a.verified && a.wrote && st.Action > plan.ActionReboot {
-			// Retention comes after the change is verified and kept.
+		if !a.verified && (a.wrote || a.rebooted) && st.Action > plan.ActionReboot {
+			// Retention comes after the change (writes, or a reboot that
+			// made pending values current) is verified and kept.
 			if err := a.settle(ctx); err != nil {
 				a.fail(err)
 				a.skipRest(i, "verification failed")
@@ -306,11 +307,11 @@ func (a *applier) halfDone() {
 // undoing; after it the policy decides between rollback and leaving it.
 func (a *applier) fail(err error) {
 	a.cr.Outcome, a.cr.Error = OutcomeFailed, err.Error()
-	if !a.wrote {
-		return
-	}
 	if a.verified {
 		a.cr.Warnings = append(a.cr.Warnings, "the change itself is in place and verified; only a retention step failed")
+		return
+	}
+	if !a.wrote {
 		return
 	}
 	if a.snapshot == "" || a.onFailure != RollbackOnFailure {

@@ -444,3 +444,35 @@ func TestRebootRefusedWhileRunningFails(t *testing.T) {
 		t.Error("the container stopped")
 	}
 }
+
+// A plan whose only change is a reboot (the desired memory already waits
+// pending) is verified and its baseline kept before retention runs, as a
+// plan with writes is: a failed snapshot-prune then leaves a verified change
+// whose felhom snapshot tells the next plan what was applied.
+func TestRebootOnlyIsVerifiedBeforeRetention(t *testing.T) {
+	old := "\n[felhom-20261101t000000]\narch: amd64\ncores: 2\nhostname: ct101\nmemory: 1024\nostype: debian\n" +
+		"rootfs: local-lvm:vm-101-disk-0,size=8G\nsnaptime: 1761955200\nswap: 512\nunprivileged: 1\n"
+	inv := testInventory()
+	addCT(inv, 101, true, conf(101, "local-lvm", "parent: felhom-20261101t000000")+"\n[pve:pending]\nmemory: 2048\n"+old)
+	e := newEnv(t, inv)
+	specs := loadSpecs(t, map[string]string{"a.yaml": specMemory(101, "restart:\n  mode: when-needed\nsnapshot:\n  keep: 1\n")})
+	p := e.plan(specs)
+	var actions []string
+	for _, s := range planFor(t, p, 101).Steps {
+		actions = append(actions, s.Action.Token())
+	}
+	if strings.Join(actions, ",") != "snapshot,reboot,snapshot-prune" {
+		t.Fatalf("steps %v, want snapshot, reboot, snapshot-prune", actions)
+	}
+	e.sim.SetTaskOutcome(pvesim.TaskOutcome{Type: "vzdelsnapshot", Fail: "dataset is busy"})
+	cr := resultFor(t, e.apply(p, Options{Specs: specs}), 101)
+	if cr.Outcome != OutcomeFailed || !strings.Contains(strings.Join(cr.Warnings, " "), "in place and verified") {
+		t.Fatalf("result: %s %s %v", cr.Outcome, cr.Error, cr.Warnings)
+	}
+	if cr.Baseline["memory"] == "" {
+		t.Errorf("no baseline recorded: %v", cr.Baseline)
+	}
+	if desc := snapshotDescriptions(t, e)[cr.Snapshot]; !strings.Contains(desc, BaselinePrefix) {
+		t.Errorf("snapshot %s keeps no baseline:\n%s", cr.Snapshot, desc)
+	}
+}
