@@ -296,14 +296,14 @@ func writeResult(w io.Writer, res *reconcile.Result, color bool) {
 		}
 		return code + s + "\x1b[0m"
 	}
+	mark := map[reconcile.Outcome]string{
+		reconcile.OutcomeApplied: paint("\x1b[32m", "✓"), reconcile.OutcomeUnchanged: " ",
+		reconcile.OutcomeSkipped: paint("\x1b[33m", "-"), reconcile.OutcomeStale: paint("\x1b[31m", "!"),
+		reconcile.OutcomeFailed: paint("\x1b[31m", "✗"),
+	}
 	fmt.Fprintln(w)
 	for _, c := range res.Containers {
-		mark := map[reconcile.Outcome]string{
-			reconcile.OutcomeApplied: paint("\x1b[32m", "✓"), reconcile.OutcomeUnchanged: " ",
-			reconcile.OutcomeSkipped: paint("\x1b[33m", "-"), reconcile.OutcomeStale: paint("\x1b[31m", "!"),
-			reconcile.OutcomeFailed: paint("\x1b[31m", "✗"),
-		}[c.Outcome]
-		head := fmt.Sprintf("%s ct %d %s on %s: %s", mark, c.VMID, c.Name, c.Node, c.Outcome)
+		head := fmt.Sprintf("%s ct %d %s on %s: %s", mark[c.Outcome], c.VMID, c.Name, c.Node, c.Outcome)
 		if c.Outcome != reconcile.OutcomeUnchanged && c.Outcome != reconcile.OutcomeSkipped {
 			head += fmt.Sprintf(" (%s)", c.Duration.Round(time.Millisecond))
 		}
