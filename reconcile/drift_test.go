@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -87,7 +88,7 @@ func TestDriftFromSnapshotBaseline(t *testing.T) {
 	specs = loadSpecs(t, map[string]string{"a.yaml": specMemory(101, "cores: 4\n")})
 	e.resetCalls()
 	got := drifts(t, e.plan(specs))
-	if want := map[string]bool{"memory": true, "cores": false}; !sameDrift(got, want) {
+	if want := map[string]bool{"memory": true, "cores": false}; !maps.Equal(got, want) {
 		t.Errorf("changes (path → drift) %v, want %v", got, want)
 	}
 	for k := range e.calls {
@@ -95,18 +96,6 @@ func TestDriftFromSnapshotBaseline(t *testing.T) {
 			t.Errorf("plan called %s", k)
 		}
 	}
-}
-
-func sameDrift(a, b map[string]bool) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 // A failed apply that was rolled back keeps only its plan summary: the
@@ -127,11 +116,11 @@ func TestRolledBackApplyLeavesNoBaseline(t *testing.T) {
 		t.Errorf("the rolled-back snapshot's description:\n%s", descs[cr.Snapshot])
 	}
 	e.clock.c.Advance(time.Minute)
-	if got, want := drifts(t, e.plan(specs)), map[string]bool{"cores": false}; !sameDrift(got, want) {
+	if got, want := drifts(t, e.plan(specs)), map[string]bool{"cores": false}; !maps.Equal(got, want) {
 		t.Errorf("after the rollback: changes %v, want %v", got, want)
 	}
 	handSet(t, e, "memory", "4096")
-	if got, want := drifts(t, e.plan(specs)), map[string]bool{"memory": true, "cores": false}; !sameDrift(got, want) {
+	if got, want := drifts(t, e.plan(specs)), map[string]bool{"memory": true, "cores": false}; !maps.Equal(got, want) {
 		t.Errorf("after a hand change: changes %v, want %v", got, want)
 	}
 }
@@ -173,7 +162,7 @@ func TestSavedPlanApplyCarriesBaseline(t *testing.T) {
 	e.clock.c.Advance(time.Minute)
 	handSet(t, e, "memory", "3072")
 	handSet(t, e, "cores", "3")
-	if got, want := drifts(t, e.plan(specs)), map[string]bool{"memory": true, "cores": false}; !sameDrift(got, want) {
+	if got, want := drifts(t, e.plan(specs)), map[string]bool{"memory": true, "cores": false}; !maps.Equal(got, want) {
 		t.Errorf("changes %v, want %v", got, want)
 	}
 }
@@ -200,7 +189,7 @@ func TestForeignOrMalformedDescriptionIgnored(t *testing.T) {
 			if cp := planFor(t, p, 101); cp.Status != plan.StatusChanges {
 				t.Fatalf("plan: %+v", cp)
 			}
-			if got, want := drifts(t, p), map[string]bool{"memory": false}; !sameDrift(got, want) {
+			if got, want := drifts(t, p), map[string]bool{"memory": false}; !maps.Equal(got, want) {
 				t.Errorf("changes %v, want %v", got, want)
 			}
 		})
