@@ -3,6 +3,8 @@ package reconcile
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -57,14 +59,9 @@ func SnapshotDescription(summary string, baseline map[string]string) string {
 // baselineLine is BaselinePrefix and the compact JSON of b (keys sorted),
 // within maxBaselineLine bytes.
 func baselineLine(b map[string]string) string {
-	m := make(map[string]string, len(b))
-	for k, v := range b {
-		m[k] = v
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
+	m := make(map[string]string, len(b)) // never nil: an empty baseline is "{}"
+	maps.Copy(m, b)
+	keys := slices.Collect(maps.Keys(m))
 	// Longest values go first when the line is too long; ties by path, so
 	// the outcome is deterministic.
 	sort.Slice(keys, func(i, j int) bool {
