@@ -114,7 +114,7 @@ func selftestReport(ctx context.Context, c *pve.Client, out io.Writer) (failed i
 		fail("nodes", err)
 	} else {
 		fmt.Fprintln(out, "\nnodes:")
-		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		tw := newTable(out)
 		for _, n := range nodes {
 			if n.Status != "online" {
 				fmt.Fprintf(tw, "  %s\t%s\n", n.Node, n.Status)
@@ -135,7 +135,7 @@ func selftestReport(ctx context.Context, c *pve.Client, out io.Writer) (failed i
 			continue
 		}
 		fmt.Fprintf(out, "\nstorages on %s:\n", n.Node)
-		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		tw := newTable(out)
 		for _, s := range st {
 			state := "inactive"
 			if s.Active {
@@ -158,19 +158,25 @@ func selftestReport(ctx context.Context, c *pve.Client, out io.Writer) (failed i
 	if len(perms) == 0 {
 		fmt.Fprintln(out, "  none: the token may not do anything")
 	}
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	tw := newTable(out)
 	for _, p := range perms.Paths() {
 		fmt.Fprintf(tw, "  %s\t%s\n", p, strings.Join(perms[p].Privileges(), ", "))
 	}
 	tw.Flush()
 
 	fmt.Fprintln(out, "\nprivileges felhom uses, and where the token holds them:")
-	tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	tw = newTable(out)
 	for _, u := range felhomPrivileges {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", u.priv, heldOn(perms, u.priv), u.why)
 	}
 	tw.Flush()
 	return failed
+}
+
+// newTable starts one of the report's aligned tables: columns two spaces
+// apart. Flush it when the table is done.
+func newTable(out io.Writer) *tabwriter.Writer {
+	return tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 }
 
 // felhomPrivileges are the PVE privileges felhom's operations need
