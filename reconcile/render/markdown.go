@@ -54,7 +54,7 @@ func (m *mdWriter) plan(p *plan.Plan) {
 	m.line("")
 	var meta []string
 	if p.SourceRevision != "" {
-		meta = append(meta, "Source revision "+code(p.SourceRevision))
+		meta = append(meta, "Source revision "+code(shortRevision(p.SourceRevision)))
 	}
 	if !p.CreatedAt.IsZero() {
 		meta = append(meta, "made "+p.CreatedAt.UTC().Format(time.DateTime)+" UTC")
@@ -260,6 +260,21 @@ func cell(s string) string {
 
 // code writes s as a code span. Backticks and pipes cannot be escaped inside
 // a span, so such values fall back to an escaped cell.
+// maxRevisionRunes bounds the source revision shown in the Markdown header: a
+// commit id or a spec digest fits; anything longer must not eat the comment's
+// size budget that the containers' details need.
+const maxRevisionRunes = 64
+
+// shortRevision cuts a source revision longer than maxRevisionRunes, marking
+// the cut with "…".
+func shortRevision(s string) string {
+	r := []rune(s)
+	if len(r) <= maxRevisionRunes {
+		return s
+	}
+	return string(r[:maxRevisionRunes-1]) + "…"
+}
+
 func code(s string) string {
 	if s == "" {
 		return ""

@@ -295,3 +295,28 @@ func TestStatusPhraseUnchanged(t *testing.T) {
 		}
 	}
 }
+
+// TestMarkdownLongRevisionLeavesRoomForDetails: a huge source revision is cut
+// in the header, so the containers' details still fit in the comment.
+func TestMarkdownLongRevisionLeavesRoomForDetails(t *testing.T) {
+	p := &plan.Plan{
+		FormatVersion:  plan.FormatVersion,
+		SourceRevision: strings.Repeat("r", MarkdownLimit),
+		Containers: []plan.ContainerPlan{{
+			Name: "web", Node: "pve1", VMID: 101, Status: plan.StatusChanges,
+			Changes: []plan.Change{{Path: "memory", Op: plan.OpUpdate, Before: "1 GiB", After: "2 GiB", Class: plan.ClassHot}},
+			Steps:   []plan.Step{{Action: plan.ActionSetConfig, Params: map[string]string{"memory": "2048"}}},
+		}},
+	}
+	var b strings.Builder
+	if err := Markdown(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	s := b.String()
+	if strings.Count(s, "<details>") != 1 {
+		t.Errorf("the container's details are missing:\n%.400s", s)
+	}
+	if !strings.Contains(s, strings.Repeat("r", maxRevisionRunes-1)+"…") {
+		t.Errorf("revision not cut to %d runes", maxRevisionRunes)
+	}
+}
