@@ -243,18 +243,28 @@ func intPtrEqual(a, b *int) bool {
 	return *a == *b
 }
 
+// parseLive parses a live property-string value with parse, or gives T's
+// zero value (every key unset) when the key is absent from the config.
+func parseLive[T any](raw string, present bool, parse func(string) (T, error)) (T, error) {
+	var live T
+	if !present {
+		return live, nil
+	}
+	live, err := parse(raw)
+	if err != nil {
+		return live, fmt.Errorf("live value %q: %w", raw, err)
+	}
+	return live, nil
+}
+
 // startup plans the startup property string key by key; keys the spec does
 // not name keep their live value.
 func (d *differ) startup() builder {
 	want := *d.s.Startup
 	return func(raw string, present bool) (write, []field, error) {
-		var live format.Startup
-		if present {
-			l, err := format.ParseStartup(raw)
-			if err != nil {
-				return write{}, nil, fmt.Errorf("live value %q: %w", raw, err)
-			}
-			live = l
+		live, err := parseLive(raw, present, format.ParseStartup)
+		if err != nil {
+			return write{}, nil, err
 		}
 		merged := live
 		var subs []sub
@@ -283,13 +293,9 @@ func (d *differ) startup() builder {
 func (d *differ) features() builder {
 	want := *d.s.Features
 	return func(raw string, present bool) (write, []field, error) {
-		var live format.Features
-		if present {
-			l, err := format.ParseFeatures(raw)
-			if err != nil {
-				return write{}, nil, fmt.Errorf("live value %q: %w", raw, err)
-			}
-			live = l
+		live, err := parseLive(raw, present, format.ParseFeatures)
+		if err != nil {
+			return write{}, nil, err
 		}
 		merged := live
 		var subs []sub
