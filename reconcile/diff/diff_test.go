@@ -142,6 +142,12 @@ net:
 			blocked: "rootfs.size: PVE cannot shrink a volume",
 		},
 		{
+			name: "an unreadable live features value is an error naming it", conf: baseConf + "features: bogus=1\n", running: true,
+			spec:    "features: {nesting: true}",
+			status:  plan.StatusError,
+			blocked: `live value "bogus=1"`,
+		},
+		{
 			name: "moving storage is impossible", conf: baseConf, running: false,
 			spec:    "rootfs: {storage: tank}",
 			status:  plan.StatusError,
