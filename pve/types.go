@@ -361,24 +361,10 @@ func (p Permissions) Has(path, priv string) bool {
 }
 
 // Paths returns the paths in sorted order.
-func (p Permissions) Paths() []string {
-	out := make([]string, 0, len(p))
-	for k := range p {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func (p Permissions) Paths() []string { return slices.Sorted(maps.Keys(p)) }
 
 // Privileges returns the privileges on path in sorted order.
-func (s PrivilegeSet) Privileges() []string {
-	out := make([]string, 0, len(s))
-	for k := range s {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func (s PrivilegeSet) Privileges() []string { return slices.Sorted(maps.Keys(s)) }
 
 // UnmarshalJSON accepts PVE's 0/1 propagate flags.
 func (s *PrivilegeSet) UnmarshalJSON(b []byte) error {
