@@ -22,7 +22,8 @@ const warnLogLimit = 1000
 // with backoff (WithTaskPoll) and returns ctx's error when ctx ends first
 // (the task keeps running on PVE). A task counts as done only when stopped:
 // "OK" is success; "WARNINGS: n" is success with Warnings n and the log's WARN:
-// lines; any other exit status is a *TaskError with the tail of the task log.
+// lines (or, when the log cannot be read, one "(task log unavailable: ...)"
+// note in their place); any other exit status is a *TaskError with the tail of the task log.
 //
 // PVE: GET /nodes/{node}/tasks/{upid}/status
 func (c *Client) WaitTask(ctx context.Context, upid UPID) (TaskResult, error) {
@@ -59,8 +60,11 @@ func (c *Client) taskOutcome(ctx context.Context, upid UPID, exit string) (TaskR
 		res.Warnings = n
 		lines, _, err := c.taskLog(ctx, upid, 0, warnLogLimit)
 		if err != nil {
-			// err names the task's log request, and with it the UPID.
-			return res, fmt.Errorf("%w (reading the warnings of a task that ended with %s)", err, exit)
+			// The task succeeded; its log only names the warnings. A log that
+			// cannot be read is a note in their place, never a failure
+			// (a failure would roll back a step that took effect).
+			res.WarningLines = []string{fmt.Sprintf("(task log unavailable: %v)", err)}
+			return res, nil
 		}
 		for _, l := range lines {
 			if strings.HasPrefix(l.T, "WARN:") {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -79,6 +80,32 @@ func TestWaitTaskWarnings(t *testing.T) {
 		WarningLines: []string{"WARN: excluding bind mount point mp0 ('/srv') from backup"}}
 	if d := cmp.Diff(want, res); d != "" {
 		t.Error(d)
+	}
+}
+
+// TestWaitTaskWarningsLogUnreadable: "WARNINGS: n" is success even when the
+// log that names the warnings cannot be read; the failed read is a note among
+// the warning lines, not an error (issue 10 item 10).
+func TestWaitTaskWarningsLogUnreadable(t *testing.T) {
+	f := setup(t)
+	u := mustUPID(t, "UPID:pve:00007323:001036A5:6419CAF8:vzdump:100:felhom@pve!ci:")
+	f.mux.HandleFunc("GET /api2/json/nodes/{node}/tasks/{upid}/status", func(w http.ResponseWriter, r *http.Request) {
+		writeData(t, w, map[string]any{"upid": u.String(), "node": u.Node, "pid": u.PID, "pstart": u.PStart,
+			"starttime": u.StartTime.Unix(), "type": u.Type, "id": u.ID, "user": u.User,
+			"status": "stopped", "exitstatus": "WARNINGS: 2"})
+	})
+	f.mux.HandleFunc("GET /api2/json/nodes/{node}/tasks/{upid}/log", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "log gone", http.StatusInternalServerError)
+	})
+	res, err := f.c.WaitTask(context.Background(), u)
+	if err != nil {
+		t.Fatalf("a task that ended with warnings is a success, got %v", err)
+	}
+	if res.ExitStatus != "WARNINGS: 2" || res.Warnings != 2 {
+		t.Errorf("result %+v", res)
+	}
+	if len(res.WarningLines) != 1 || !strings.HasPrefix(res.WarningLines[0], "(task log unavailable: ") {
+		t.Errorf("warning lines %q, want one note that the log could not be read", res.WarningLines)
 	}
 }
 

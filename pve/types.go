@@ -419,7 +419,8 @@ type RestoreOptions struct {
 }
 
 // TaskResult is a task that ended successfully: ExitStatus "OK", or
-// "WARNINGS: n" with Warnings = n and the log's WARN: lines.
+// "WARNINGS: n" with Warnings = n and the log's WARN: lines (one
+// "(task log unavailable: ...)" note when the log could not be read).
 type TaskResult struct {
 	UPID         UPID
 	ExitStatus   string

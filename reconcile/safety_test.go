@@ -392,6 +392,28 @@ func TestWarningsAreSuccess(t *testing.T) {
 	}
 }
 
+// TestWarningsWithUnreadableLogAreSuccess: a snapshot that ended
+// "WARNINGS: 2" whose log cannot be read is still a snapshot taken; the
+// change goes on and nothing is rolled back (issue 10 item 10).
+func TestWarningsWithUnreadableLogAreSuccess(t *testing.T) {
+	inv := testInventory()
+	addCT(inv, 101, true, conf(101, "local-lvm"))
+	e := newEnv(t, inv)
+	p := e.plan(loadSpecs(t, map[string]string{"a.yaml": specMemory(101, "")}))
+	e.sim.SetTaskOutcome(pvesim.TaskOutcome{Type: "vzsnapshot", Warnings: 2})
+	e.sim.InjectFault(pvesim.Fault{Method: "GET", Path: "/nodes/{node}/tasks/{upid}/log", Kind: pvesim.FaultStatus, Status: 500})
+	cr := resultFor(t, e.apply(p, Options{}), 101)
+	if cr.Outcome != OutcomeApplied || cr.RolledBack || cr.Steps[0].ExitStatus != "WARNINGS: 2" {
+		t.Fatalf("result: %+v", cr)
+	}
+	if len(cr.Steps[0].Warnings) != 1 || !strings.Contains(cr.Steps[0].Warnings[0], "task log unavailable") {
+		t.Errorf("step warnings %q, want a note that the log could not be read", cr.Steps[0].Warnings)
+	}
+	if v := mainValue(t, e, 101, "memory"); v != "2048" {
+		t.Errorf("memory = %q, want the change in place", v)
+	}
+}
+
 func TestOneFailureDoesNotStopTheOthers(t *testing.T) {
 	inv := testInventory()
 	files := map[string]string{}
