@@ -79,6 +79,10 @@ const (
 	EnvRetries         = "FELHOM_PVE_RETRIES"
 )
 
+// PrivilegedSection is the config file's section for the privileged
+// backend; ParseConfig skips it (privileged.ParseConfig reads it).
+const PrivilegedSection = "privileged"
+
 // ParseConfig parses a YAML config document. Its errors are *ConfigError
 // with the line (File is empty): unknown keys (naming the known ones), keys
 // given twice, values of the wrong kind (never echoing the value, which may
@@ -101,9 +105,12 @@ func ParseConfig(data []byte) (Config, error) {
 	first := map[string]int{} // key → line
 	for i := 0; i+1 < len(top.Content); i += 2 {
 		k, v := top.Content[i], top.Content[i+1]
+		if k.Value == PrivilegedSection {
+			continue
+		}
 		f, ok := fields[k.Value]
 		if !ok {
-			return Config{}, &ConfigError{Line: k.Line, Msg: fmt.Sprintf("unknown key %q (known: %s)", k.Value, strings.Join(configKeys(), ", "))}
+			return Config{}, &ConfigError{Line: k.Line, Msg: fmt.Sprintf("unknown key %q (known: %s)", k.Value, strings.Join(append(configKeys(), PrivilegedSection), ", "))}
 		}
 		if line, ok := first[k.Value]; ok {
 			return Config{}, &ConfigError{Line: k.Line, Msg: fmt.Sprintf("key %q given twice (first on line %d)", k.Value, line)}

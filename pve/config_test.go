@@ -188,7 +188,7 @@ func TestDisplayURL(t *testing.T) {
 // config FILE:LINE: with the key, in words a user reads (no Go type names),
 // and without the value, which may be the secret in the wrong place.
 func TestConfigFileErrors(t *testing.T) {
-	const known = "(known: url, token_id, token_secret, token_secret_file, fingerprint, ca_file, insecure, timeout, max_concurrency, retries)"
+	const known = "(known: url, token_id, token_secret, token_secret_file, fingerprint, ca_file, insecure, timeout, max_concurrency, retries, privileged)"
 	tests := []struct {
 		name, yaml, want string
 	}{
@@ -234,6 +234,11 @@ func TestConfigFileErrors(t *testing.T) {
 	want := Config{URL: "https://pve:8006", TokenID: "a@pve!b", TokenSecret: "s", Insecure: true, Timeout: 90 * time.Second, MaxConcurrency: 2, Retries: -1}
 	if err != nil || c != want {
 		t.Errorf("ParseConfig: %+v, %v", c, err)
+	}
+	// The privileged section is the privileged package's to read.
+	c, err = ParseConfig([]byte("url: https://pve:8006\nprivileged:\n  enabled: true\n  whatever: 1\n"))
+	if err != nil || c.URL != "https://pve:8006" {
+		t.Errorf("ParseConfig with a privileged section: %+v, %v", c, err)
 	}
 }
 
