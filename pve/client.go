@@ -179,7 +179,28 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 			ExpectContinueTimeout: time.Second,
 		}}
 	}
+	// PVE never redirects an API call. Go follows redirects and keeps the
+	// Authorization header when the target has the same host name, also from
+	// https to plain http, so a redirect is refused before anything is sent
+	// to its target; this holds for a client from WithHTTPClient too (a copy,
+	// the caller's own is left as it was).
+	h := *c.http
+	h.CheckRedirect = refuseRedirect
+	c.http = &h
 	return c, nil
+}
+
+// errRedirect is the cause of a request whose answer was a redirect.
+var errRedirect = errors.New("refused to follow a redirect: PVE never redirects API calls (is the URL the API's own, https://host:8006?)")
+
+// refuseRedirect is the HTTP client's CheckRedirect. The error names the
+// answer's status but not its Location, which the server chose and which may
+// carry anything, the header it was sent included.
+func refuseRedirect(req *http.Request, _ []*http.Request) error {
+	if req.Response != nil {
+		return fmt.Errorf("%s: %w", req.Response.Status, errRedirect)
+	}
+	return errRedirect
 }
 
 // call is one API call: method, the endpoint's path template and its

@@ -3,6 +3,7 @@ package pve
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"reflect"
@@ -228,12 +229,12 @@ func LoadConfig(path string, getenv func(string) string) (Config, error) {
 		}
 		b, err := os.ReadFile(c.TokenSecretFile)
 		if err != nil {
-			// The error names the file, never its content.
-			return Config{}, fmt.Errorf("config: token_secret_file: %w", err)
+			// The error names the file (as shown), never its content.
+			return Config{}, fmt.Errorf("config: token_secret_file %s: %w", c.shown(c.TokenSecretFile), pathErrorCause(err))
 		}
 		c.TokenSecret = Secret(strings.TrimSpace(string(b)))
 		if c.TokenSecret == "" {
-			return Config{}, fmt.Errorf("config: token_secret_file %s is empty", c.TokenSecretFile)
+			return Config{}, fmt.Errorf("config: token_secret_file %s is empty", c.shown(c.TokenSecretFile))
 		}
 	}
 	if err := c.Validate(); err != nil {
@@ -292,32 +293,38 @@ func (c Config) withEnv(getenv func(string) string) (Config, error) {
 }
 
 // Validate checks that c is complete and consistent. Its errors never contain
-// the secret.
+// the secret, nor any value that could be it (see shown).
 func (c Config) Validate() error {
 	var errs []error
+	shownURL := c.shown(displayURL(c.URL))
 	if c.URL == "" {
 		errs = append(errs, errors.New("url is required"))
 	} else if u, err := url.Parse(c.URL); err != nil {
 		// url.Error quotes the whole URL, password included: never wrap it.
-		shown := displayURL(c.URL)
-		if shown == c.URL {
-			errs = append(errs, fmt.Errorf("url %q: not a valid URL: %v", shown, unwrapURLError(err)))
+		if shownURL == c.URL {
+			errs = append(errs, fmt.Errorf("url %q: not a valid URL: %v", shownURL, unwrapURLError(err)))
 		} else {
-			errs = append(errs, fmt.Errorf("url %q: not a valid URL", shown))
+			errs = append(errs, fmt.Errorf("url %q: not a valid URL", shownURL))
 		}
+	} else if shownURL != displayURL(c.URL) {
+		// A URL that holds the secret would be shown by every transport
+		// error (a failed name lookup names the host): refuse it here.
+		errs = append(errs, fmt.Errorf("url %q: holds the token secret or a value shaped like one (a UUID); the secret goes in token_secret", shownURL))
 	} else if u.User != nil {
 		errs = append(errs, errors.New("url must not carry credentials (use token_id and token_secret)"))
 	} else if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		errs = append(errs, fmt.Errorf("url %q: must not have a query or fragment (the client adds the path and parameters itself)", displayURL(c.URL)))
+		errs = append(errs, fmt.Errorf("url %q: must not have a query or fragment (the client adds the path and parameters itself)", shownURL))
 	} else if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		errs = append(errs, fmt.Errorf("url %q: want https://host:8006", displayURL(c.URL)))
+		errs = append(errs, fmt.Errorf("url %q: want https://host:8006", shownURL))
 	} else if u.Scheme == "http" && !c.Insecure {
-		errs = append(errs, fmt.Errorf("url %q: plain http needs insecure: true", displayURL(c.URL)))
+		errs = append(errs, fmt.Errorf("url %q: plain http needs insecure: true", shownURL))
 	}
 	if c.TokenID == "" {
 		errs = append(errs, errors.New("token_id is required"))
-	} else if _, _, err := splitTokenID(c.TokenID); err != nil {
+	} else if _, _, err := splitTokenID(c.TokenID); errors.Is(err, errTokenIDWithSecret) {
 		errs = append(errs, err)
+	} else if err != nil {
+		errs = append(errs, fmt.Errorf("token_id %q: %w", c.shown(c.TokenID), err))
 	}
 	if c.TokenSecret == "" {
 		errs = append(errs, errors.New("token_secret (or token_secret_file) is required"))
@@ -326,7 +333,7 @@ func (c Config) Validate() error {
 	}
 	if c.Fingerprint != "" {
 		if _, err := parseFingerprint(c.Fingerprint); err != nil {
-			errs = append(errs, err)
+			errs = append(errs, fmt.Errorf("fingerprint %q: %w", c.shown(c.Fingerprint), err))
 		}
 	}
 	n := 0
@@ -350,18 +357,52 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// splitTokenID splits user@realm!tokenname. An id with '=' is most likely
+// splitTokenID splits user@realm!tokenname. Its errors do not show id (the
+// caller shows it as Config.shown allows). An id with '=' is most likely
 // pasted in PVE's user@realm!tokenname=SECRET form (as in the Authorization
-// header), so its error shows none of it.
+// header), so its error is errTokenIDWithSecret, which callers show alone.
 func splitTokenID(id string) (user, token string, err error) {
 	if strings.Contains(id, "=") {
-		return "", "", errors.New("token_id must not include the secret (the part after '=' goes in token_secret)")
+		return "", "", errTokenIDWithSecret
 	}
 	user, token, ok := strings.Cut(id, "!")
 	if !ok || token == "" || !strings.Contains(user, "@") || strings.ContainsAny(id, " \t\r\n") {
-		return "", "", fmt.Errorf("token_id %q: want user@realm!tokenname", id)
+		return "", "", errors.New("want user@realm!tokenname")
 	}
 	return user, token, nil
+}
+
+// errTokenIDWithSecret: a token id in the user@realm!tokenname=SECRET form.
+var errTokenIDWithSecret = errors.New("token_id must not include the secret (the part after '=' goes in token_secret)")
+
+// uuidRE matches a UUID anywhere in a value. PVE's token secrets are UUIDs
+// (pve-semantics.md, "PVEAPIToken=<user>@<realm>!<tokenid>=<secret-uuid>"),
+// so a UUID in some other config value may be a secret given for the wrong key.
+var uuidRE = regexp.MustCompile(`(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+
+// shown is a config value as an error may show it: the configured secret and
+// anything shaped like a token secret (a UUID) are replaced by [REDACTED]. A
+// value that is the secret is hidden whole; a secret inside a value is
+// replaced only when it has 8 or more characters (a real one has 36), so that
+// a test's one-letter secret does not blank every "s" of a URL.
+func (c Config) shown(v string) string {
+	switch s := c.TokenSecret.Reveal(); {
+	case s != "" && v == s:
+		return redacted
+	case len(s) >= 8:
+		v = strings.ReplaceAll(v, s, redacted)
+	}
+	return uuidRE.ReplaceAllString(v, redacted)
+}
+
+// pathErrorCause is err without *fs.PathError's "open PATH: " (the caller
+// names the file as shown allows).
+func pathErrorCause(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // displayURL is a configured URL as errors may show it: the user info (up to

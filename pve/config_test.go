@@ -105,7 +105,7 @@ retries: 2
 	}, {
 		name:    "missing secret file",
 		env:     map[string]string{EnvURL: "https://pve:8006", EnvTokenID: "a@pve!b", EnvTokenSecretFile: "/nonexistent/secret"},
-		wantErr: "config: token_secret_file: open /nonexistent/secret: no such file",
+		wantErr: "config: token_secret_file /nonexistent/secret: no such file",
 	}, {
 		name:    "bad duration",
 		env:     map[string]string{EnvTimeout: "soon"},
@@ -266,4 +266,53 @@ func FuzzParseConfig(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestConfigErrorsHideSecretLikeValues: a value in the wrong place may be
+// the token secret (a UUID on PVE), so no error shows a value that holds the
+// configured secret or a UUID, whatever key it was given for.
+func TestConfigErrorsHideSecretLikeValues(t *testing.T) {
+	const plainSecret = "not-a-uuid-but-secret"
+	base := func(kv ...string) map[string]string {
+		m := map[string]string{EnvURL: "https://pve:8006", EnvTokenID: "a@pve!b", EnvTokenSecret: testSecret}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	tests := []struct {
+		name, hidden, want string
+		env                map[string]string
+	}{
+		{"url is the secret", testSecret, "url", base(EnvURL, testSecret)},
+		{"url host is the secret", testSecret, "url", base(EnvURL, "https://"+testSecret+":8006")},
+		{"url is a secret not shaped as a UUID", plainSecret, "url", base(EnvURL, plainSecret, EnvTokenSecret, plainSecret)},
+		{"token id is the secret", testSecret, "token_id", base(EnvTokenID, testSecret)},
+		{"token id is a secret not shaped as a UUID", plainSecret, "token_id", base(EnvTokenID, plainSecret, EnvTokenSecret, plainSecret)},
+		{"fingerprint is the secret", testSecret, "fingerprint", base(EnvFingerprint, testSecret)},
+		{"secret file named by the secret", testSecret, "token_secret_file", map[string]string{
+			EnvURL: "https://pve:8006", EnvTokenID: "a@pve!b", EnvTokenSecretFile: testSecret}},
+		{"url is another token's secret", "0e2f3c4d-aaaa-4bbb-8ccc-123456789abc", "url",
+			base(EnvURL, "0e2f3c4d-aaaa-4bbb-8ccc-123456789abc")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadConfig("", func(k string) string { return tt.env[k] })
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if strings.Contains(err.Error(), tt.hidden) {
+				t.Errorf("error shows the secret: %v", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not name %s", err, tt.want)
+			}
+		})
+	}
+	// New validates too, and builds the TLS settings: a CA file named by the
+	// secret is not shown either.
+	_, err := New(Config{URL: "https://pve:8006", TokenID: "a@pve!b", TokenSecret: testSecret, CAFile: "/run/" + testSecret})
+	if err == nil || strings.Contains(err.Error(), testSecret) || !strings.Contains(err.Error(), "ca_file") {
+		t.Errorf("ca_file: %v", err)
+	}
 }

@@ -13,12 +13,13 @@ import (
 )
 
 // parseFingerprint accepts a SHA-256 fingerprint as PVE prints it
-// (AA:BB:...) or as plain hex, in either case.
+// (AA:BB:...) or as plain hex, in either case. Its error does not show s
+// (the caller shows it as Config.shown allows).
 func parseFingerprint(s string) ([]byte, error) {
 	h := strings.NewReplacer(":", "", " ", "", "-", "").Replace(strings.TrimSpace(s))
 	b, err := hex.DecodeString(h)
 	if err != nil || len(b) != sha256.Size {
-		return nil, fmt.Errorf("fingerprint %q: want the 32-byte SHA-256 of the certificate as AA:BB:... or hex", s)
+		return nil, errors.New("want the 32-byte SHA-256 of the certificate as AA:BB:... or hex")
 	}
 	return b, nil
 }
@@ -42,7 +43,7 @@ func tlsConfig(cfg Config) (*tls.Config, error) {
 	case cfg.Fingerprint != "":
 		want, err := parseFingerprint(cfg.Fingerprint)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("config: fingerprint %q: %w", cfg.shown(cfg.Fingerprint), err)
 		}
 		tc.InsecureSkipVerify = true
 		tc.VerifyConnection = func(cs tls.ConnectionState) error {
@@ -58,11 +59,11 @@ func tlsConfig(cfg Config) (*tls.Config, error) {
 	case cfg.CAFile != "":
 		pem, err := os.ReadFile(cfg.CAFile)
 		if err != nil {
-			return nil, fmt.Errorf("config: ca_file: %w", err)
+			return nil, fmt.Errorf("config: ca_file %s: %w", cfg.shown(cfg.CAFile), pathErrorCause(err))
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("config: ca_file %s: no PEM certificates", cfg.CAFile)
+			return nil, fmt.Errorf("config: ca_file %s: no PEM certificates", cfg.shown(cfg.CAFile))
 		}
 		tc.RootCAs = pool
 	case cfg.Insecure:

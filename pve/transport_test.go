@@ -464,3 +464,35 @@ func TestInsecureWarnsWithoutLogger(t *testing.T) {
 		})
 	}
 }
+
+// TestRedirectRefused: PVE never redirects an API call, so a redirect is
+// refused before the client sends anything to its target: a 302 to plain
+// http on the same host would otherwise carry the token in clear (Go keeps
+// Authorization on a redirect to the same host name).
+func TestRedirectRefused(t *testing.T) {
+	var leaked atomic.Int32
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		leaked.Add(1)
+		if strings.Contains(r.Header.Get("Authorization"), testSecret) {
+			t.Errorf("the token reached %s in clear", r.Host)
+		}
+		w.Write([]byte(`{"data":{"version":"9.1.1","release":"9.1","repoid":"x"}}`))
+	}))
+	defer plain.Close()
+	for _, code := range []int{http.StatusFound, http.StatusMovedPermanently, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		f := setup(t)
+		f.mux.HandleFunc("GET /api2/json/version", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, plain.URL+"/api2/json/version", code)
+		})
+		_, err := f.c.Version(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "redirect") {
+			t.Errorf("%d: err %v, want the redirect refused", code, err)
+		}
+		if err != nil && strings.Contains(err.Error(), testSecret) {
+			t.Errorf("%d: error shows the secret: %v", code, err)
+		}
+	}
+	if n := leaked.Load(); n != 0 {
+		t.Errorf("%d requests followed the redirect", n)
+	}
+}
