@@ -2,7 +2,10 @@ package reconcile
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"sort"
@@ -10,6 +13,7 @@ import (
 	"time"
 
 	"github.com/felhom/felhom/pve"
+	"github.com/felhom/felhom/reconcile/diff"
 	"github.com/felhom/felhom/reconcile/plan"
 )
 
@@ -143,4 +147,131 @@ func latestBaseline(snaps []pve.Snapshot) map[string]string {
 		return nil
 	}
 	return best.b
+}
+
+// recordBaseline runs once the change is in place and verified: it records
+// what the spec's fields read back as (ContainerResult.Baseline) and keeps
+// it where the next plan finds it, in the description of the felhom
+// snapshot taken before the change (SnapshotDescription; one PUT
+// .../snapshot/{snapname}/config). Nothing is kept when no snapshot was
+// taken (a vzdump stood in, or the snapshot policy takes none) or when the
+// plan's own snapshot-prune deletes it. Without the specs (a saved plan)
+// the older baseline is carried over (carriedBaseline). A write that fails
+// is a warning: the change itself stands.
+func (a *applier) recordBaseline(ctx context.Context) {
+	var b map[string]string
+	if a.spec != nil && a.cur.Digest != "" {
+		l := &diff.Live{Node: a.cp.Node, VMID: a.cp.VMID, Running: a.cp.Running}
+		fillPending(l, a.cur)
+		b = diff.Baseline(a.spec, l)
+		a.cr.Baseline = b
+	}
+	if a.snapshot == "" || a.prunes(a.snapshot) {
+		return
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.opts.StepTimeout)
+	defer cancel()
+	if b == nil {
+		b = a.carriedBaseline(sctx)
+	}
+	desc := SnapshotDescription(Describe(a.plan, a.cp), b)
+	err := a.api.UpdateSnapshotDescription(sctx, a.cp.Node, a.cp.VMID, a.snapshot, desc)
+	if errors.Is(err, pve.ErrLocked) {
+		// A backup took the lock meanwhile: wait it out once.
+		if _, werr := a.waitUnlocked(sctx); werr == nil {
+			err = a.api.UpdateSnapshotDescription(sctx, a.cp.Node, a.cp.VMID, a.snapshot, desc)
+		}
+	}
+	if err != nil {
+		a.cr.Warnings = append(a.cr.Warnings, fmt.Sprintf("what was applied is not kept in snapshot %s (%v); later plans may mark drift wrongly on this container until its next apply", a.snapshot, err))
+	}
+}
+
+// carriedBaseline is the baseline of an apply without the specs (a saved
+// plan): the container's older baseline (one GET .../snapshot) without the
+// paths this plan wrote, whose form after the write only the spec gives.
+// Paths the plan did not write keep what felhom applied before, so a drift
+// the policy left alone ("report") stays drift. Nothing known (no older
+// baseline, or the list cannot be read) gives an empty one, which keeps an
+// older baseline from speaking for the changed fields.
+func (a *applier) carriedBaseline(ctx context.Context) map[string]string {
+	out := map[string]string{}
+	snaps, err := a.api.Snapshots(ctx, a.cp.Node, a.cp.VMID)
+	if err != nil {
+		return out
+	}
+	written := map[string]bool{}
+	for _, s := range a.cp.Steps {
+		switch s.Action {
+		case plan.ActionSetConfig:
+			ch := configChange(s.Params)
+			for k := range ch.Set {
+				written[k] = true
+			}
+			for _, k := range append(ch.Delete, ch.Revert...) {
+				written[k] = true
+			}
+		case plan.ActionResize:
+			written[s.Params["disk"]] = true
+		}
+	}
+	for _, ch := range a.cp.Changes {
+		// Only a reboot that ran (not one skipped for a closed window)
+		// made the restart-bound changes current.
+		if a.rebooted && (ch.Class == plan.ClassPendingRestart || ch.Class == plan.ClassAwaitingRestart) {
+			written[configKey(ch.Path)] = true
+		}
+	}
+	for path, v := range latestBaseline(snaps) {
+		if !written[configKey(path)] {
+			out[path] = v
+		}
+	}
+	return out
+}
+
+// configKey is the config key a change path belongs to: "net0" for
+// "net0.bridge", "memory" for "memory".
+func configKey(path string) string {
+	k, _, _ := strings.Cut(path, ".")
+	return k
+}
+
+// prunes reports whether the plan's snapshot-prune steps delete the snapshot
+// called name.
+func (a *applier) prunes(name string) bool {
+	for _, s := range a.cp.Steps {
+		if s.Action == plan.ActionSnapshotPrune && s.Params["snapname"] == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Describe is the description of the felhom snapshot taken before changing
+// cp: the plan for that container, as text PVE keeps with the snapshot.
+func Describe(p *plan.Plan, cp *plan.ContainerPlan) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "felhom: taken before applying its plan")
+	if p != nil && p.SourceRevision != "" {
+		fmt.Fprintf(&b, " for %s", p.SourceRevision)
+	}
+	if p != nil && !p.CreatedAt.IsZero() {
+		fmt.Fprintf(&b, " (made %s)", p.CreatedAt.UTC().Format(time.RFC3339))
+	}
+	b.WriteString("\n")
+	for _, ch := range cp.Changes {
+		switch ch.Op {
+		case plan.OpAdd:
+			fmt.Fprintf(&b, "+ %s %s (%s)\n", ch.Path, ch.After, ch.Class)
+		case plan.OpRemove:
+			fmt.Fprintf(&b, "- %s %s (%s)\n", ch.Path, ch.Before, ch.Class)
+		default:
+			fmt.Fprintf(&b, "~ %s %s -> %s (%s)\n", ch.Path, ch.Before, ch.After, ch.Class)
+		}
+	}
+	for i, s := range cp.Steps {
+		fmt.Fprintf(&b, "%d. %s\n", i+1, s.String())
+	}
+	return strings.TrimRight(b.String(), "\n")
 }

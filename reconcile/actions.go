@@ -1,0 +1,313 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/felhom/felhom/pve"
+	"github.com/felhom/felhom/pve/format"
+	"github.com/felhom/felhom/pve/prune"
+	"github.com/felhom/felhom/reconcile/plan"
+)
+
+// actionFunc carries out one step of its action kind on the applier's
+// container. ctx is the step's own (see step); st.Params are the step's
+// parameters; sr receives the task's UPID, exit status and warnings. A step
+// that decides not to act sets sr.Status and sr.Error and returns nil.
+type actionFunc func(a *applier, ctx context.Context, st plan.Step, sr *StepResult) error
+
+// actions is how apply carries out each action kind: a new kind is one entry
+// here and its function below. Every plan.Action has one (TestEveryActionRuns).
+var actions = map[plan.Action]actionFunc{
+	plan.ActionVzdump:        (*applier).vzdump,
+	plan.ActionSnapshot:      (*applier).snapshotStep,
+	plan.ActionResize:        (*applier).resize,
+	plan.ActionSetConfig:     (*applier).setConfig,
+	plan.ActionReboot:        (*applier).reboot,
+	plan.ActionSnapshotPrune: (*applier).snapshotPrune,
+	plan.ActionPrune:         (*applier).prune,
+}
+
+// step runs one step with a context that Ctrl-C does not cut: the task it
+// starts is awaited to its end.
+func (a *applier) step(ctx context.Context, st plan.Step, sr *StepResult) error {
+	fn, ok := actions[st.Action]
+	if !ok {
+		return fmt.Errorf("unknown action %v", st.Action)
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.opts.StepTimeout)
+	defer cancel()
+	return fn(a, sctx, st, sr)
+}
+
+// vzdump backs the container up; a prune of the same storage rides on it
+// (foldPrune).
+func (a *applier) vzdump(ctx context.Context, st plan.Step, sr *StepResult) error {
+	cp, p := a.cp, st.Params
+	o := pve.VzdumpOptions{VMID: cp.VMID, Storage: p["storage"], Mode: p["mode"], Compress: p["compress"],
+		NotesTemplate: p["notes-template"], PruneBackups: p["prune-backups"]}
+	if r, ok := p["remove"]; ok {
+		b := r == "1"
+		o.Remove = &b
+	}
+	for j := range a.folded {
+		// The retention of the same storage rides on this vzdump.
+		o.PruneBackups = cp.Steps[j].Params["prune-backups"]
+		t := true
+		o.Remove = &t
+	}
+	upid, err := a.api.Vzdump(ctx, cp.Node, o)
+	if err != nil {
+		return err
+	}
+	if err := a.await(ctx, upid, sr); err != nil {
+		return err
+	}
+	for j := range a.folded {
+		a.cr.Steps[j].Status, a.cr.Steps[j].UPID, a.cr.Steps[j].ExitStatus = StepApplied, upid.String(), sr.ExitStatus
+		a.cr.Steps[j].Error = ""
+	}
+	// A backup locks the config while it runs; the config must come
+	// back as it was.
+	return a.reread(ctx)
+}
+
+// snapshotStep takes the felhom snapshot, the plan as its description.
+func (a *applier) snapshotStep(ctx context.Context, st plan.Step, sr *StepResult) error {
+	cp := a.cp
+	name := st.Params["snapname"]
+	upid, err := a.api.CreateSnapshot(ctx, cp.Node, cp.VMID, name, Describe(a.plan, cp))
+	if err != nil {
+		return err
+	}
+	if err := a.await(ctx, upid, sr); err != nil {
+		return err
+	}
+	a.snapshot, a.cr.Snapshot = name, name
+	// A snapshot sets "parent" (and, while it runs, "lock").
+	return a.reread(ctx, "parent")
+}
+
+// resize grows one volume.
+func (a *applier) resize(ctx context.Context, st plan.Step, sr *StepResult) error {
+	a.wrote = true
+	cp, p := a.cp, st.Params
+	var upid pve.UPID
+	err := a.write(ctx, func() (err error) {
+		upid, err = a.api.Resize(ctx, cp.Node, cp.VMID, p["disk"], p["size"], a.digest)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if err := a.await(ctx, upid, sr); err != nil {
+		return err
+	}
+	return a.reread(ctx, p["disk"])
+}
+
+// setConfig writes the step's keys in one config PUT.
+func (a *applier) setConfig(ctx context.Context, st plan.Step, sr *StepResult) error {
+	a.wrote = true
+	cp := a.cp
+	ch := configChange(st.Params)
+	var upid *pve.UPID
+	err := a.write(ctx, func() (err error) {
+		ch.Digest = a.digest
+		upid, err = a.api.SetConfig(ctx, cp.Node, cp.VMID, ch)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if upid != nil {
+		if err := a.await(ctx, *upid, sr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reboot reboots the running container so PVE applies its pending changes,
+// unless the restart window closed since the plan.
+func (a *applier) reboot(ctx context.Context, _ plan.Step, sr *StepResult) error {
+	cp := a.cp
+	if why := a.windowClosed(); why != "" {
+		sr.Error = "the restart window is closed"
+		a.cr.Warnings = append(a.cr.Warnings, why)
+		return nil
+	}
+	upid, err := a.api.Reboot(ctx, cp.Node, cp.VMID)
+	if err != nil {
+		// PVE refuses to reboot a stopped container. The plan saw it
+		// running; whether it stopped since is read from its status
+		// (one call, only after a refusal), not from the message.
+		if st, serr := a.api.CurrentStatus(ctx, cp.Node, cp.VMID); serr == nil && st.Status == "stopped" {
+			// PVE took every change at once; the read-back checks it.
+			sr.Status, sr.Error = StepUnchanged, "the container is stopped"
+			return nil
+		}
+		return err
+	}
+	if err := a.await(ctx, upid, sr); err != nil {
+		return err
+	}
+	a.rebooted = true
+	return nil
+}
+
+// snapshotPrune deletes one felhom snapshot beyond the retention.
+func (a *applier) snapshotPrune(ctx context.Context, st plan.Step, sr *StepResult) error {
+	cp, p := a.cp, st.Params
+	upid, err := a.api.DeleteSnapshot(ctx, cp.Node, cp.VMID, p["snapname"], false)
+	if err == nil {
+		err = a.await(ctx, upid, sr)
+	}
+	if errors.Is(err, pve.ErrNotFound) {
+		// Someone deleted it already (PVE says so in the call or in
+		// its task): nothing is left to do.
+		sr.Status, sr.Error = StepUnchanged, "already gone"
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if p["snapname"] == a.snapshot {
+		a.cr.Snapshot = ""
+		a.cr.Warnings = append(a.cr.Warnings, "snapshot "+a.snapshot+" deleted after success (snapshot policy keep: 0)")
+	}
+	return nil
+}
+
+// prune prunes the container's backups on one storage. A prune with a
+// vzdump to the same storage rode on it (foldPrune); this one stands alone:
+// PVE's own prune, for this container's backups only, by the retention the
+// plan carries.
+func (a *applier) prune(ctx context.Context, st plan.Step, sr *StepResult) error {
+	cp, p := a.cp, st.Params
+	q, err := pruneQuery(cp.VMID, p)
+	if err != nil {
+		return err
+	}
+	upid, err := a.api.PruneBackups(ctx, cp.Node, p["storage"], q)
+	if err != nil {
+		return err
+	}
+	return a.await(ctx, upid, sr)
+}
+
+// windowClosed is why the plan's reboot must not run now: it was planned
+// because the restart window was open, and that window has closed since (a
+// saved plan applied later, or a long apply). "" when the reboot may run.
+// The window is asked about at the Clock's time, in its zone (the local one
+// for SystemClock), as diff asked at plan time.
+func (a *applier) windowClosed() string {
+	w := a.cp.RestartWindow
+	if w == nil {
+		return ""
+	}
+	var waiting []string
+	for _, ch := range a.cp.Changes {
+		if ch.Class == plan.ClassPendingRestart || ch.Class == plan.ClassAwaitingRestart {
+			waiting = append(waiting, ch.Path)
+		}
+	}
+	open, next, err := w.Open(a.opts.Clock.Now())
+	switch {
+	case err != nil:
+		return fmt.Sprintf("not rebooted: restart window %q: %v; pending until a restart: %s", w.Schedule, err, strings.Join(waiting, ", "))
+	case open:
+		return ""
+	case next.IsZero():
+		return fmt.Sprintf("not rebooted: restart window %q has closed since the plan and never opens again; pending until a restart: %s", w.Schedule, strings.Join(waiting, ", "))
+	}
+	return fmt.Sprintf("not rebooted: restart window %q has closed since the plan; pending until it opens at %s: %s",
+		w.Schedule, next.UTC().Format(time.RFC3339), strings.Join(waiting, ", "))
+}
+
+// await waits for a task and records its outcome in sr.
+func (a *applier) await(ctx context.Context, upid pve.UPID, sr *StepResult) error {
+	sr.UPID = upid.String()
+	a.event(Event{Kind: EventTask, UPID: sr.UPID})
+	tr, err := a.api.WaitTask(ctx, upid)
+	if err != nil {
+		return err
+	}
+	sr.ExitStatus = tr.ExitStatus
+	if tr.Warnings > 0 {
+		sr.Warnings = tr.WarningLines
+		a.cr.Warnings = append(a.cr.Warnings, fmt.Sprintf("%s ended with %s", upid.Type, tr.ExitStatus))
+	}
+	return nil
+}
+
+// pruneQuery checks a prune step's parameters and turns them into PVE's
+// prune call. Rule 8: the prune must name this container (without a vmid PVE
+// prunes every guest's backups on the storage) and the spec's retention
+// (without one PVE applies the storage's own). A plan read from a file is
+// checked as strictly as one just made.
+func pruneQuery(vmid int, p map[string]string) (pve.PruneQuery, error) {
+	switch {
+	case p["storage"] == "":
+		return pve.PruneQuery{}, errors.New("prune backups: the step names no storage")
+	case p["vmid"] != strconv.Itoa(vmid):
+		return pve.PruneQuery{}, fmt.Errorf("prune backups on %s: the step is for vmid %q, not this container's %d; felhom prunes only the container's own backups", p["storage"], p["vmid"], vmid)
+	case p["type"] != "lxc":
+		return pve.PruneQuery{}, fmt.Errorf("prune backups on %s: the step is for type %q, not lxc", p["storage"], p["type"])
+	case p["prune-backups"] == "":
+		return pve.PruneQuery{}, fmt.Errorf("prune backups on %s: the step carries no retention; felhom never prunes by the storage's own", p["storage"])
+	}
+	if _, err := prune.ParseOptions(p["prune-backups"]); err != nil {
+		return pve.PruneQuery{}, fmt.Errorf("prune backups on %s: %w", p["storage"], err)
+	}
+	return pve.PruneQuery{PruneBackups: p["prune-backups"], Type: "lxc", VMID: vmid}, nil
+}
+
+// foldPrune finds prune steps that the vzdump step can carry out itself
+// (vzdump with prune-backups and remove=1 prunes that storage after the
+// backup, as PVE's own backup jobs do).
+func (a *applier) foldPrune() map[int]bool {
+	out := map[int]bool{}
+	var dumpStorage string
+	for _, s := range a.cp.Steps {
+		if s.Action == plan.ActionVzdump {
+			dumpStorage = s.Params["storage"]
+		}
+	}
+	if dumpStorage == "" {
+		return out
+	}
+	for i, s := range a.cp.Steps {
+		if s.Action != plan.ActionPrune || s.Params["storage"] != dumpStorage {
+			continue
+		}
+		if _, err := pruneQuery(a.cp.VMID, s.Params); err == nil {
+			// A prune the check refuses is not folded: it runs as its own
+			// step and fails there, loudly.
+			out[i] = true
+			break
+		}
+	}
+	return out
+}
+
+// configChange turns set-config parameters into a PUT.
+func configChange(p map[string]string) pve.ConfigChange {
+	ch := pve.ConfigChange{Set: map[string]string{}}
+	for k, v := range p {
+		switch k {
+		case "delete":
+			ch.Delete = format.SplitWords(v)
+		case "revert":
+			ch.Revert = format.SplitWords(v)
+		case "digest":
+		default:
+			ch.Set[k] = v
+		}
+	}
+	return ch
+}
