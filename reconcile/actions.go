@@ -94,7 +94,6 @@ func (a *applier) snapshotStep(ctx context.Context, st plan.Step, sr *StepResult
 
 // resize grows one volume.
 func (a *applier) resize(ctx context.Context, st plan.Step, sr *StepResult) error {
-	a.wrote = true
 	cp, p := a.cp, st.Params
 	var upid pve.UPID
 	err := a.write(ctx, func() (err error) {
@@ -112,7 +111,6 @@ func (a *applier) resize(ctx context.Context, st plan.Step, sr *StepResult) erro
 
 // setConfig writes the step's keys in one config PUT.
 func (a *applier) setConfig(ctx context.Context, st plan.Step, sr *StepResult) error {
-	a.wrote = true
 	cp := a.cp
 	ch := configChange(st.Params)
 	var upid *pve.UPID
@@ -212,7 +210,7 @@ func (a *applier) windowClosed() string {
 	}
 	var waiting []string
 	for _, ch := range a.cp.Changes {
-		if ch.Class == plan.ClassPendingRestart || ch.Class == plan.ClassAwaitingRestart {
+		if ch.Class.NeedsRestart() {
 			waiting = append(waiting, ch.Path)
 		}
 	}

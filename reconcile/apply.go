@@ -185,7 +185,7 @@ func (a *applier) work(ctx context.Context) {
 			a.halfDone()
 			return
 		}
-		if !a.verified && (a.wrote || a.rebooted) && st.Action > plan.ActionReboot {
+		if !a.verified && (a.wrote || a.rebooted) && st.Action.IsRetention() {
 			// Retention comes after the change (writes, or a reboot that
 			// made pending values current) is verified and kept.
 			if err := a.settle(ctx); err != nil {
@@ -195,6 +195,9 @@ func (a *applier) work(ctx context.Context) {
 			}
 		}
 		sr := &a.cr.Steps[i]
+		if st.Action.Writes() {
+			a.wrote = true
+		}
 		a.event(Event{Kind: EventStep, Step: i + 1, Detail: st.String()})
 		t0 := a.opts.Clock.Now()
 		err := a.step(ctx, st, sr)

@@ -218,7 +218,7 @@ func (a *applier) carriedBaseline(ctx context.Context) map[string]string {
 	for _, ch := range a.cp.Changes {
 		// Only a reboot that ran (not one skipped for a closed window)
 		// made the restart-bound changes current.
-		if a.rebooted && (ch.Class == plan.ClassPendingRestart || ch.Class == plan.ClassAwaitingRestart) {
+		if a.rebooted && ch.Class.NeedsRestart() {
 			written[configKey(ch.Path)] = true
 		}
 	}

@@ -45,7 +45,7 @@ func (a *applier) skipRest(i int, why string) {
 // halfDone lists the steps that changed the container.
 func (a *applier) halfDone() {
 	for _, s := range a.cr.Steps {
-		if s.Status == StepApplied && s.Step.Action != plan.ActionSnapshot && s.Step.Action != plan.ActionVzdump {
+		if s.Status == StepApplied && !s.Step.Action.IsProtection() {
 			a.cr.HalfDone = append(a.cr.HalfDone, s.Step.String())
 		}
 	}

@@ -2,6 +2,7 @@ package diff
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,9 +36,20 @@ func (d *differ) finish(cp plan.ContainerPlan) (out plan.ContainerPlan) {
 		cp.Sort()
 		return cp
 	}
-	writes := len(d.set)+len(d.del)+len(d.revert)+len(d.resizes) > 0
+	var change []plan.Step
+	for _, r := range d.resizes {
+		change = append(change, plan.Step{Action: plan.ActionResize, Params: map[string]string{"disk": r.disk, "size": r.size},
+			Why: "grows " + r.disk + " to " + r.size})
+	}
+	if s, ok := d.setConfigStep(); ok {
+		change = append(change, s)
+	}
+	writes := len(change) > 0
 	reboot := d.restartStep()
-	if !writes && reboot == nil {
+	if reboot != nil {
+		change = append(change, *reboot)
+	}
+	if !slices.ContainsFunc(change, func(s plan.Step) bool { return s.Action.NeedsProtection() }) {
 		cp.Status = plan.StatusUnchanged
 		cp.Sort()
 		return cp
@@ -49,15 +61,8 @@ func (d *differ) finish(cp plan.ContainerPlan) (out plan.ContainerPlan) {
 		cp.Sort()
 		return cp
 	}
-	for _, r := range d.resizes {
-		steps = append(steps, plan.Step{Action: plan.ActionResize, Params: map[string]string{"disk": r.disk, "size": r.size},
-			Why: "grows " + r.disk + " to " + r.size})
-	}
-	if s, ok := d.setConfigStep(); ok {
-		steps = append(steps, s)
-	}
+	steps = append(steps, change...)
 	if reboot != nil {
-		steps = append(steps, *reboot)
 		cp.RestartWindow = d.window
 	}
 	if w := d.noBaselineWarning(); w != "" && writes {

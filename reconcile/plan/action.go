@@ -1,14 +1,18 @@
 package plan
 
-import "fmt"
+import (
+	"fmt"
+	"sort"
+)
 
 // Action is what one step does. It is a small closed set; the zero value is
-// invalid. The order of the constants is the order of steps within one
-// container (see StepLess): safety first, then the writes, then the restart,
-// then retention.
+// invalid. What an action is (IsProtection, Writes, IsRestart, IsRetention)
+// and where it runs among a container's steps (StepLess) are named in
+// actionInfos, never read from the order of the constants: safety first,
+// then the writes, then the restart, then retention.
 type Action uint8
 
-// The actions, in execution order.
+// The actions. New ones are appended (their values are not their order).
 const (
 	actionInvalid Action = iota
 	// ActionVzdump backs the container up with vzdump before the first
@@ -33,35 +37,71 @@ const (
 	actionEnd
 )
 
-var actionTokens = [actionEnd]string{
-	ActionVzdump:        "vzdump",
-	ActionSnapshot:      "snapshot",
-	ActionResize:        "resize",
-	ActionSetConfig:     "set-config",
-	ActionReboot:        "reboot",
-	ActionSnapshotPrune: "snapshot-prune",
-	ActionPrune:         "prune",
+// actionInfo is everything known about one action kind, in one place: its
+// names, where it runs among a container's steps and what it is. A new
+// action is one entry here; nothing decides on the order of the constants.
+type actionInfo struct {
+	token, verb, past string
+	// order is the action's place among one container's steps (StepLess).
+	order int
+	phase phase
 }
 
-var actionVerbs = [actionEnd]string{
-	ActionVzdump:        "back up with vzdump",
-	ActionSnapshot:      "take snapshot",
-	ActionResize:        "resize volume",
-	ActionSetConfig:     "set config",
-	ActionReboot:        "reboot",
-	ActionSnapshotPrune: "delete old snapshot",
-	ActionPrune:         "prune backups",
+// phase is what an action is to the change it belongs to.
+type phase uint8
+
+const (
+	// phaseProtect: keeps the state before the change (snapshot, vzdump);
+	// it changes nothing a rollback would undo.
+	phaseProtect phase = iota + 1
+	// phaseWrite: changes the container's config or volumes.
+	phaseWrite
+	// phaseRestart: restarts the container so PVE applies what is pending.
+	phaseRestart
+	// phaseRetain: retention once the change is verified and kept.
+	phaseRetain
+)
+
+var actionInfos = [actionEnd]actionInfo{
+	ActionVzdump:        {token: "vzdump", verb: "back up with vzdump", past: "backed up with vzdump", order: 10, phase: phaseProtect},
+	ActionSnapshot:      {token: "snapshot", verb: "take snapshot", past: "took snapshot", order: 20, phase: phaseProtect},
+	ActionResize:        {token: "resize", verb: "resize volume", past: "resized volume", order: 30, phase: phaseWrite},
+	ActionSetConfig:     {token: "set-config", verb: "set config", past: "set config", order: 40, phase: phaseWrite},
+	ActionReboot:        {token: "reboot", verb: "reboot", past: "rebooted", order: 50, phase: phaseRestart},
+	ActionSnapshotPrune: {token: "snapshot-prune", verb: "delete old snapshot", past: "deleted old snapshot", order: 60, phase: phaseRetain},
+	ActionPrune:         {token: "prune", verb: "prune backups", past: "pruned backups", order: 70, phase: phaseRetain},
 }
 
-var actionPast = [actionEnd]string{
-	ActionVzdump:        "backed up with vzdump",
-	ActionSnapshot:      "took snapshot",
-	ActionResize:        "resized volume",
-	ActionSetConfig:     "set config",
-	ActionReboot:        "rebooted",
-	ActionSnapshotPrune: "deleted old snapshot",
-	ActionPrune:         "pruned backups",
+func (a Action) info() actionInfo {
+	if !a.Valid() {
+		return actionInfo{}
+	}
+	return actionInfos[a]
 }
+
+// IsProtection reports whether a keeps the container's state before the
+// change (the felhom snapshot, a vzdump backup). It changes nothing that a
+// rollback would undo, so it never makes a container half-done.
+func (a Action) IsProtection() bool { return a.info().phase == phaseProtect }
+
+// Writes reports whether a changes the container's config or volumes: once
+// such a step ran, a failure leaves the container changed (rolled back or
+// half-done) and the read-back must verify it.
+func (a Action) Writes() bool { return a.info().phase == phaseWrite }
+
+// IsRestart reports whether a restarts the container so that PVE applies
+// its pending changes (which the read-back then verifies).
+func (a Action) IsRestart() bool { return a.info().phase == phaseRestart }
+
+// NeedsProtection reports whether a changes the running container, so that
+// the snapshot policy protects it before (a write, or a restart that makes
+// pending values current).
+func (a Action) NeedsProtection() bool { return a.Writes() || a.IsRestart() }
+
+// IsRetention reports whether a is retention (old snapshots, old backups):
+// it runs only once the change it follows is verified and kept, and its
+// failure leaves that change in place.
+func (a Action) IsRetention() bool { return a.info().phase == phaseRetain }
 
 // Past returns the action in the past tense for results and logs, such as
 // "took snapshot" or "rebooted" (plans say what will be done, results what
@@ -70,15 +110,16 @@ func (a Action) Past() string {
 	if !a.Valid() {
 		return a.String()
 	}
-	return actionPast[a]
+	return actionInfos[a].past
 }
 
-// Actions lists every valid action in execution order.
+// Actions lists every valid action in execution order (StepLess).
 func Actions() []Action {
 	out := make([]Action, 0, int(actionEnd)-1)
 	for a := actionInvalid + 1; a < actionEnd; a++ {
 		out = append(out, a)
 	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].info().order < out[j].info().order })
 	return out
 }
 
@@ -91,7 +132,7 @@ func (a Action) String() string {
 	if !a.Valid() {
 		return fmt.Sprintf("Action(%d)", uint8(a))
 	}
-	return actionVerbs[a]
+	return actionInfos[a].verb
 }
 
 // Token returns the action's stable machine name, such as "snapshot" or
@@ -100,13 +141,13 @@ func (a Action) Token() string {
 	if !a.Valid() {
 		return ""
 	}
-	return actionTokens[a]
+	return actionInfos[a].token
 }
 
 // ParseAction returns the action whose Token is s.
 func ParseAction(s string) (Action, error) {
 	for a := actionInvalid + 1; a < actionEnd; a++ {
-		if actionTokens[a] == s {
+		if actionInfos[a].token == s {
 			return a, nil
 		}
 	}

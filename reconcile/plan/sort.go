@@ -24,8 +24,8 @@ func ContainerLess(a, b ContainerPlan) bool {
 func ChangeLess(a, b Change) bool { return KeyLess(a.Path, b.Path) }
 
 // StepLess is the order of steps within a container, which is also the order
-// apply runs them: by Action (the order of the Action constants: vzdump,
-// snapshot, resize, set-config, reboot, snapshot-prune, prune); then, for
+// apply runs them: by Action (its order in actionInfos: vzdump, snapshot,
+// resize, set-config, reboot, snapshot-prune, prune); then, for
 // steps of the same action, by the "disk" parameter in natural order (mp2
 // before mp10 before rootfs), then by "snapname" (felhom snapshot names start
 // with their time, so oldest first), then by "storage".
@@ -35,7 +35,7 @@ func ChangeLess(a, b Change) bool { return KeyLess(a.Path, b.Path) }
 // left pending never holds a size older than the volume.
 func StepLess(a, b Step) bool {
 	if a.Action != b.Action {
-		return a.Action < b.Action
+		return a.Action.info().order < b.Action.info().order
 	}
 	if x, y := a.Params["disk"], b.Params["disk"]; x != y {
 		return KeyLess(x, y)

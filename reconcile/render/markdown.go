@@ -132,7 +132,7 @@ func statusCell(s plan.Status) string {
 // changes waiting for one.
 func restartCell(c plan.ContainerPlan) string {
 	for _, s := range c.Steps {
-		if s.Action == plan.ActionReboot {
+		if s.Action.IsRestart() {
 			return "reboot"
 		}
 	}

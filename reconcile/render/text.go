@@ -184,10 +184,10 @@ func (t *textWriter) change(ch plan.Change, width int) {
 	}
 	pad := strings.Repeat(" ", width-utf8.RuneCountInString(ch.Path))
 	classCode := ansiDim
-	switch ch.Class {
-	case plan.ClassPendingRestart, plan.ClassAwaitingRestart:
+	switch {
+	case ch.Class.NeedsRestart():
 		classCode = ansiCyan
-	case plan.ClassRootOnly, plan.ClassImpossible:
+	case ch.Class == plan.ClassRootOnly, ch.Class == plan.ClassImpossible:
 		classCode = ansiRed
 	}
 	tail := t.paint(classCode, "("+ClassLabel(ch.Class)+")")
