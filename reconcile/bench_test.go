@@ -16,11 +16,21 @@ const benchLatency = 2 * time.Millisecond
 // benchNodes is how many nodes the benchmark cluster has.
 const benchNodes = 3
 
+// inFlight is how many calls can be answered at once: the client's
+// concurrency, bounded by the nodes' workers.
+var inFlight = min(DefaultConcurrency, pvesim.DefaultWorkers*benchNodes)
+
+// benchSim are the simulator options of the benchmarks: the latency per
+// call, and PVE's worker limit per node.
+var benchSim = []pvesim.Option{pvesim.WithLatency(pvesim.Latency{Fixed: benchLatency}), pvesim.WithWorkers(pvesim.DefaultWorkers)}
+
 // BenchmarkPlan plans n containers spread over benchNodes nodes, at
 // benchLatency per request and the default concurrency, and reports the API
 // calls per plan beside the floor (the fewest a correct plan needs: 1
 // cluster resources + 1 storage list per node + 2 per container) and the
-// ideal wall time at that concurrency (ceil(floor/8) x latency).
+// ideal wall time at that concurrency (ceil(floor/inFlight) x latency).
+// The simulator serves pvesim.DefaultWorkers calls at a time per node, as
+// pveproxy does, so at most inFlight calls are answered at once.
 //
 //	go test ./reconcile -run '^$' -bench BenchmarkPlan -benchmem
 func BenchmarkPlan(b *testing.B) {
@@ -38,10 +48,10 @@ func BenchmarkPlan(b *testing.B) {
 				files[fmt.Sprintf("ct%d.yaml", vmid)] = ctSpec(fmt.Sprintf("ct%d", vmid), node, vmid,
 					"memory: 1G\nswap: 512M\ncores: 2\nnet:\n  net0:\n    name: eth0\n    bridge: vmbr0\n    ip: dhcp\nrootfs:\n  storage: local-lvm\n  size: 8G\n")
 			}
-			e := newEnv(b, inv, pvesim.WithLatency(pvesim.Latency{Fixed: benchLatency}))
+			e := newEnv(b, inv, benchSim...)
 			specs := loadSpecs(b, files)
 			floor := 1 + benchNodes + 2*n
-			ideal := time.Duration(math.Ceil(float64(floor)/DefaultConcurrency)) * benchLatency
+			ideal := time.Duration(math.Ceil(float64(floor)/float64(inFlight))) * benchLatency
 			e.resetCalls()
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -96,7 +106,7 @@ func BenchmarkApply(b *testing.B) {
 					vmid := 1000 + j
 					inv.Node(fmt.Sprintf("pve%d", j%benchNodes+1)).AddContainer(vmid, true, conf(vmid, "local-lvm"))
 				}
-				e := newEnv(b, inv, pvesim.WithLatency(pvesim.Latency{Fixed: benchLatency}))
+				e := newEnv(b, inv, benchSim...)
 				p := e.plan(specs)
 				e.resetCalls()
 				b.StartTimer()

@@ -23,6 +23,7 @@ type simOptions struct {
 	latency      time.Duration
 	jitter       time.Duration
 	authDelay    time.Duration
+	workers      int
 	legacyErrors bool
 	allowRemote  bool
 	controlToken string
@@ -59,6 +60,7 @@ the control token it prints. See pve/pvesim/README.md.`,
 	f.DurationVar(&o.taskDuration, "task-duration", 2*time.Second, "how long each task runs")
 	f.DurationVar(&o.latency, "latency", 0, "delay added to every API request")
 	f.DurationVar(&o.jitter, "jitter", 0, "random extra delay, up to this much, per API request")
+	f.IntVar(&o.workers, "workers", pvesim.DefaultWorkers, "API calls each node serves at once, as pveproxy's max_workers (0: no limit); calls beyond wait")
 	f.DurationVar(&o.authDelay, "auth-failure-delay", 3*time.Second, "wait before answering a refused token (401), as pveproxy does")
 	f.BoolVar(&o.legacyErrors, "legacy-errors", false, "answer errors in the pre-8.4 form (message only in the HTTP reason phrase)")
 	f.BoolVar(&o.allowRemote, "allow-remote", false, "allow listening on a non-loopback address")
@@ -82,6 +84,7 @@ func runSim(ctx context.Context, out io.Writer, o simOptions) error {
 		pvesim.WithTaskDuration(o.taskDuration),
 		pvesim.WithLatency(pvesim.Latency{Fixed: o.latency, Jitter: o.jitter}),
 		pvesim.WithAuthFailureDelay(o.authDelay),
+		pvesim.WithWorkers(o.workers),
 	}
 	if o.legacyErrors {
 		opts = append(opts, pvesim.WithLegacyErrors())

@@ -23,7 +23,8 @@ type schemaNode struct {
 }
 
 type schemaEndpoint struct {
-	Parameters struct {
+	Permissions map[string]any `json:"permissions"`
+	Parameters  struct {
 		Properties map[string]map[string]any `json:"properties"`
 	} `json:"parameters"`
 }
@@ -292,6 +293,49 @@ func TestVolumeIDFormat(t *testing.T) {
 	} {
 		if got := checkFormat("pve-volume-id", "hookscript", tc.v); got != tc.msg {
 			t.Errorf("%q: %q, want %q", tc.v, got, tc.msg)
+		}
+	}
+}
+
+// TestRoutePermsMatchSchema: every route's method permissions (checked
+// before validation, check_api2_permissions) are the schema's: user
+// all/world, or the ['perm', path, privs, any] check, or userid-group.
+func TestRoutePermsMatchSchema(t *testing.T) {
+	schema := loadSchema(t)
+	for _, rt := range routes {
+		ep, ok := schema[rt.key()]
+		if !ok {
+			t.Errorf("endpoint %s is not in apidata.json", rt.key())
+			continue
+		}
+		want := perm{}
+		if u, ok := ep.Permissions["user"].(string); ok {
+			want.user = u
+		}
+		if c, ok := ep.Permissions["check"].([]any); ok && len(c) > 0 {
+			privsOf := func(v any) []string {
+				var out []string
+				l, _ := v.([]any)
+				for _, x := range l {
+					out = append(out, fmt.Sprint(x))
+				}
+				return out
+			}
+			switch c[0] {
+			case "perm":
+				want.path = fmt.Sprint(c[1])
+				want.privs = privsOf(c[2])
+				want.any = len(c) >= 5 && c[3] == "any" && fmt.Sprint(c[4]) == "1"
+			case "userid-group":
+				want.userGroup = true
+				want.privs = privsOf(c[1])
+			default:
+				t.Errorf("%s: schema check %v is not modelled", rt.key(), c)
+				continue
+			}
+		}
+		if !reflect.DeepEqual(rt.perm, want) {
+			t.Errorf("%s: perm %+v, schema %+v", rt.key(), rt.perm, want)
 		}
 	}
 }

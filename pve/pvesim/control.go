@@ -24,6 +24,7 @@ import (
 //	POST   /_felhom/sim/task-outcomes   {"type":"vzdump","id":"101","fail":"...","warnings":1,"duration":"30s","count":1}
 //	DELETE /_felhom/sim/task-outcomes   remove all task outcomes
 //	POST   /_felhom/sim/task-duration   {"duration":"2s"}
+//	POST   /_felhom/sim/workers         {"workers":3} the per-node worker limit (0: none)
 //	POST   /_felhom/sim/tasks/finish    finish every running task now
 //	POST   /_felhom/sim/locks           {"vmid":101,"lock":"backup","for":"5m"}
 //	GET    /_felhom/sim/state           the current state as an inventory (JSON)
@@ -141,6 +142,17 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.SetTaskDuration(d)
+		controlReply(w, http.StatusOK, struct{}{})
+	case "POST workers":
+		var o struct{ Workers *int }
+		if !decode(&o) {
+			return
+		}
+		if o.Workers == nil {
+			controlError(w, http.StatusBadRequest, `give {"workers": N}`)
+			return
+		}
+		s.SetWorkers(*o.Workers)
 		controlReply(w, http.StatusOK, struct{}{})
 	case "POST tasks/finish":
 		controlReply(w, http.StatusOK, map[string]int{"finished": s.FinishTasks()})

@@ -42,20 +42,11 @@ func (s *Sim) lookupCT(r *request) (*simCT, error) {
 	return ct, nil
 }
 
-// ctFor is the prologue of the container endpoints: the method's
-// permission check (any of privs on /vms/{vmid}, as check_any; with one
-// privilege that is check), then the container.
-func (s *Sim) ctFor(r *request, privs ...string) (*simCT, error) {
-	if err := s.checkAny(r, vmPath(r.vmid()), privs...); err != nil {
-		return nil, err
-	}
-	return s.lookupCT(r)
-}
-
-// readCT is ctFor for the read endpoints, with the container's parsed
-// config (read only).
-func (s *Sim) readCT(r *request, privs ...string) (*simCT, *ctconf.File, error) {
-	ct, err := s.ctFor(r, privs...)
+// readCT is lookupCT for the read endpoints, with the container's parsed
+// config (read only). The method's permission check (route.perm) ran
+// before the handler.
+func (s *Sim) readCT(r *request) (*simCT, *ctconf.File, error) {
+	ct, err := s.lookupCT(r)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -96,7 +87,7 @@ func configJSON(values map[string]string, lxc []ctconf.LxcEntry) map[string]any 
 // getConfig is GET .../config: pending merged in unless current=1; with
 // snapshot=NAME the snapshot's config.
 func (s *Sim) getConfig(r *request) (any, error) {
-	_, f, err := s.readCT(r, "VM.Audit")
+	_, f, err := s.readCT(r)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +115,7 @@ func (s *Sim) getConfig(r *request) (any, error) {
 
 // getPending is GET .../pending (config_with_pending_array).
 func (s *Sim) getPending(r *request) (any, error) {
-	_, f, err := s.readCT(r, "VM.Audit")
+	_, f, err := s.readCT(r)
 	if err != nil {
 		return nil, err
 	}
@@ -147,9 +138,6 @@ func (s *Sim) getPending(r *request) (any, error) {
 
 // putConfig is PUT .../config (update_vm): synchronous, returns null.
 func (s *Sim) putConfig(r *request) (any, error) {
-	if err := s.checkAny(r, vmPath(r.vmid()), "VM.Config.Disk", "VM.Config.CPU", "VM.Config.Memory", "VM.Config.Network", "VM.Config.Options"); err != nil {
-		return nil, err
-	}
 	vmid := r.vmid()
 	u := ctconf.Update{VMID: vmid, Set: map[string]string{}}
 	for k, v := range r.params {
@@ -292,7 +280,7 @@ func (s *Sim) vmStatus(ct *simCT) map[string]any {
 
 // statusCurrent is GET .../status/current.
 func (s *Sim) statusCurrent(r *request) (any, error) {
-	ct, err := s.ctFor(r, "VM.Audit")
+	ct, err := s.lookupCT(r)
 	if err != nil {
 		return nil, err
 	}
@@ -400,7 +388,7 @@ func (s *Sim) version(r *request) (any, error) {
 // power is the shared part of start/stop/shutdown/reboot: permission,
 // the running-state check PVE makes before forking, and the lock check.
 func (s *Sim) power(r *request, typ string) (any, error) {
-	ct, err := s.ctFor(r, "VM.PowerMgmt")
+	ct, err := s.lookupCT(r)
 	if err != nil {
 		return nil, err
 	}
@@ -479,7 +467,7 @@ func (s *Sim) startCT(t *task, ct *simCT) error {
 // then the task grows the volume and writes size= (pve-container
 // src/PVE/API2/LXC.pm resize_vm).
 func (s *Sim) resize(r *request) (any, error) {
-	ct, err := s.ctFor(r, "VM.Config.Disk")
+	ct, err := s.lookupCT(r)
 	if err != nil {
 		return nil, err
 	}

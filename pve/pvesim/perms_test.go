@@ -44,6 +44,15 @@ func TestPermissionRules(t *testing.T) {
 			msg: "Permission check failed (/vms/100, VM.Allocate)"},
 		{name: "features on a privileged CT", token: admin, method: "PUT", path: "/nodes/pve1/lxc/102/config", kv: []string{"features", "nesting=1"}, status: 403,
 			msg: "Permission check failed (changing feature flags for privileged container is only allowed for root@pam)"},
+		// check_api2_permissions runs before validation (pve-manager
+		// HTTPServer.pm rest_handler): no rights is 403 even for an
+		// invalid request, with the raw parameter in the path.
+		{name: "permission before validation", token: viewer, method: "PUT", path: put, kv: []string{"memory", "lots", "bogus", "1"}, status: 403,
+			msg: "Permission check failed (/vms/100, VM.Config.Disk|VM.Config.CPU|VM.Config.Memory|VM.Config.Network|VM.Config.Options)"},
+		{name: "permission before validation, bad vmid", token: mem, method: "GET", path: "/nodes/pve1/lxc/abc/config", status: 403,
+			msg: "Permission check failed (/vms/abc, VM.Audit)"},
+		{name: "validation once permitted", token: admin, method: "PUT", path: put, kv: []string{"memory", "lots"}, status: 400,
+			msg: "Parameter verification failed."},
 		// Per-key privileges.
 		{name: "method check any-of", token: viewer, method: "PUT", path: put, kv: []string{"memory", "2048"}, status: 403,
 			msg: "Permission check failed (/vms/100, VM.Config.Disk|VM.Config.CPU|VM.Config.Memory|VM.Config.Network|VM.Config.Options)"},

@@ -36,6 +36,10 @@ type Sim struct {
 	authDelay    time.Duration
 	legacyErrors bool
 	latency      Latency
+	// workers is the per-node worker limit; pools holds each node's
+	// workers (built once in New).
+	workers      int
+	pools        map[string]*workerPool
 	faults       []*faultRule
 	outcomes     []*outcomeRule
 	holds        []*lockHold
@@ -102,6 +106,7 @@ func New(inv *Inventory, opts ...Option) (*Sim, error) {
 		tasks:     map[string]*task{},
 		counts:    map[string]int{},
 		closing:   make(chan struct{}),
+		workers:   DefaultWorkers,
 	}
 	for _, o := range opts {
 		o(s)
@@ -114,6 +119,10 @@ func New(inv *Inventory, opts ...Option) (*Sim, error) {
 	}
 	if err := s.load(inv); err != nil {
 		return nil, err
+	}
+	s.pools = map[string]*workerPool{}
+	for _, n := range s.nodes {
+		s.pools[n.name] = &workerPool{limit: s.workers}
 	}
 	return s, nil
 }

@@ -65,7 +65,7 @@ func (s *Sim) sectionMounts(ct *simCT, sec *ctconf.Section) []mountRef {
 // volume_has_feature exactly; clone needs a storage that can snapshot
 // (linked clones come from snapshots) and copy only storage volumes.
 func (s *Sim) feature(r *request) (any, error) {
-	ct, f, err := s.readCT(r, "VM.Audit")
+	ct, f, err := s.readCT(r)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +97,7 @@ func (s *Sim) mountVolumes(ct *simCT, sec *ctconf.Section) []*volume {
 
 // listSnapshots is GET .../snapshot.
 func (s *Sim) listSnapshots(r *request) (any, error) {
-	ct, f, err := s.readCT(r, "VM.Audit")
+	ct, f, err := s.readCT(r)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +122,7 @@ func (s *Sim) listSnapshots(r *request) (any, error) {
 
 // createSnapshot is POST .../snapshot: task vzsnapshot.
 func (s *Sim) createSnapshot(r *request) (any, error) {
-	ct, err := s.ctFor(r, "VM.Snapshot")
+	ct, err := s.lookupCT(r)
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +185,7 @@ func (s *Sim) createSnapshot(r *request) (any, error) {
 // failed delete leaves lock snapshot-delete and snapstate delete, as on
 // PVE.
 func (s *Sim) deleteSnapshot(r *request) (any, error) {
-	ct, err := s.ctFor(r, "VM.Snapshot")
+	ct, err := s.lookupCT(r)
 	if err != nil {
 		return nil, err
 	}
@@ -233,7 +233,7 @@ func (s *Sim) deleteSnapshot(r *request) (any, error) {
 // vzrollback. A running container is force-stopped; start=1 starts it
 // afterwards.
 func (s *Sim) rollbackSnapshot(r *request) (any, error) {
-	ct, err := s.ctFor(r, "VM.Snapshot", "VM.Snapshot.Rollback")
+	ct, err := s.lookupCT(r)
 	if err != nil {
 		return nil, err
 	}
@@ -314,7 +314,7 @@ func (s *Sim) snapshotIndex(r *request) (any, error) {
 
 // snapshotConfig is GET .../snapshot/{snapname}/config.
 func (s *Sim) snapshotConfig(r *request) (any, error) {
-	_, f, err := s.readCT(r, "VM.Snapshot", "VM.Snapshot.Rollback", "VM.Audit")
+	_, f, err := s.readCT(r)
 	if err != nil {
 		return nil, err
 	}
@@ -332,7 +332,7 @@ func (s *Sim) snapshotConfig(r *request) (any, error) {
 // updateSnapshotConfig is PUT .../snapshot/{snapname}/config: only the
 // description changes.
 func (s *Sim) updateSnapshotConfig(r *request) (any, error) {
-	ct, err := s.ctFor(r, "VM.Snapshot")
+	ct, err := s.lookupCT(r)
 	if err != nil {
 		return nil, err
 	}

@@ -20,15 +20,6 @@ import (
 // them, as check_any).
 var storageAudit = []string{"Datastore.Audit", "Datastore.AllocateSpace"}
 
-// readStorage is the prologue of the storage read endpoints: storageAudit
-// on /storage/{storage}, then the node and the storage.
-func (s *Sim) readStorage(r *request) (*simNode, *simStorage, error) {
-	if err := s.checkAny(r, "/storage/"+r.params["storage"], storageAudit...); err != nil {
-		return nil, nil, err
-	}
-	return s.lookupStorage(r)
-}
-
 func (s *Sim) lookupStorage(r *request) (*simNode, *simStorage, error) {
 	n, err := s.lookupNode(r)
 	if err != nil {
@@ -113,7 +104,7 @@ func (s *Sim) backupEntry(n *simNode, b *simBackup) map[string]any {
 // storageContent is GET .../content: backups and container volumes the
 // caller may see (check_volume_access).
 func (s *Sim) storageContent(r *request) (any, error) {
-	n, st, err := s.readStorage(r)
+	n, st, err := s.lookupStorage(r)
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +205,7 @@ func (s *Sim) pruneMarks(n *simNode, st *simStorage, o prune.Options, vmid int, 
 
 // getPrune is GET .../prunebackups.
 func (s *Sim) getPrune(r *request) (any, error) {
-	n, st, err := s.readStorage(r)
+	n, st, err := s.lookupStorage(r)
 	if err != nil {
 		return nil, err
 	}

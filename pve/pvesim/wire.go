@@ -85,7 +85,57 @@ type route struct {
 	tmpl   string // path template below /api2/json
 	segs   []string
 	params []param
+	// perm is the method's schema permissions, checked before the
+	// parameters are validated.
+	perm   perm
 	handle func(s *Sim, r *request) (any, error)
+}
+
+// perm is a method's "permissions" as check_api2_permissions reads them
+// (pve-access-control src/PVE/RPCEnvironment.pm check_api2_permissions,
+// exec_api2_perm_check): user "all" lets every authenticated caller reach
+// the handler, which checks the rest; "world" lets in even callers without
+// credentials; otherwise check is ['perm', path, privs(, any => 1)] with
+// {var} in path taken from the request's parameters as sent (not yet
+// validated). A route without either is root@pam's only: "user !=
+// root@pam".
+type perm struct {
+	user  string // "all" or "world"
+	path  string
+	privs []string
+	any   bool
+	// userGroup is ['userid-group', privs]: any of privs on /access/groups
+	// (the simulator has no groups, so a user's own groups add nothing).
+	userGroup bool
+}
+
+var permAll = perm{user: "all"}
+
+// vmPerm is ['perm', '/vms/{vmid}', privs] (any: any of them).
+func vmPerm(any bool, privs ...string) perm {
+	return perm{path: "/vms/{vmid}", privs: privs, any: any}
+}
+
+// checkRoute is check_api2_permissions for the route. The caller holds
+// s.mu.
+func (s *Sim) checkRoute(rt *route, r *request) error {
+	p := rt.perm
+	switch {
+	case p.user == "all" || p.user == "world":
+		return nil
+	case p.userGroup:
+		return s.checkAny(r, "/access/groups", p.privs...)
+	case p.path == "":
+		return permError("user != root@pam")
+	}
+	path := p.path
+	for k, v := range r.params {
+		path = strings.ReplaceAll(path, "{"+k+"}", v)
+	}
+	if p.any {
+		return s.checkAny(r, path, p.privs...)
+	}
+	return s.check(r, path, p.privs...)
 }
 
 func (rt *route) key() string { return rt.method + " " + rt.tmpl }
@@ -152,6 +202,11 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	fault := s.pickFault(r.Method, p, rt)
 	s.mu.Unlock()
 
+	pool := s.poolFor(vars)
+	if !pool.acquire(r.Context(), s.closing) {
+		return // the client gave up waiting, or the simulator closed
+	}
+	defer pool.release()
 	s.wait(r.Context(), lat.Fixed+jitter)
 	if fault != nil {
 		s.applyFault(w, r, fault)
@@ -176,11 +231,22 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	for k, v := range vars {
 		params[k] = v
 	}
+	req := &request{params: params, authID: tok.user + "!" + tok.name, token: tok}
+
+	// pve-manager PVE/HTTPServer.pm rest_handler: the method's permissions
+	// are checked before the handler validates the parameters, so a caller
+	// without rights gets 403 even for a request that is also invalid.
+	s.mu.Lock()
+	permErr := s.checkRoute(rt, req)
+	s.mu.Unlock()
+	if permErr != nil {
+		s.writeError(w, asHTTPError(permErr))
+		return
+	}
 	if errs := validate(rt.params, params); errs != nil {
 		s.writeError(w, paramError(errs))
 		return
 	}
-	req := &request{params: params, authID: tok.user + "!" + tok.name, token: tok}
 
 	s.mu.Lock()
 	settled := s.settle()
