@@ -53,6 +53,7 @@ the control token it prints. See pve/pvesim/README.md.`,
 			return runSim(cmd.Context(), cmd.OutOrStdout(), o)
 		},
 	}
+	cmd.AddCommand(newSimPctCommand())
 	f := cmd.Flags()
 	f.StringVar(&o.inventory, "inventory", "", "inventory file (YAML): nodes, storages, containers, backups, users and tokens")
 	f.StringVar(&o.listen, "listen", "127.0.0.1:8006", "address to listen on")
@@ -167,6 +168,11 @@ func printSimBanner(out io.Writer, inv *pvesim.Inventory, from string, srv *pves
 		fmt.Fprintf(out, "  export %s='%s'\n", pve.EnvTokenID, t.TokenID)
 		fmt.Fprintf(out, "  export %s=%s\n", pve.EnvTokenSecret, t.Secret)
 		break
+	}
+	if len(inv.Nodes) > 0 {
+		fmt.Fprintln(out, "environment for the pct stand-in (felhom sim pct, or felhom linked as pct):")
+		fmt.Fprintf(out, "  export %s=%s %s=%s %s=%s %s=%s\n", envSimURL, srv.URL, envSimFingerprint, srv.Fingerprint,
+			envSimControlToken, sim.ControlToken(), envSimNode, inv.Nodes[0].Name)
 	}
 	fmt.Fprintln(out, "serving until interrupted (Ctrl-C)")
 }

@@ -15,6 +15,10 @@ const (
 	exitInvalid   = 3   // the specs (or an expression) are invalid
 	exitStalePlan = 4   // a saved plan no longer matches live state
 	exitCancelled = 130 // interrupted (Ctrl-C / SIGTERM)
+	// sim pct exits as PVE's pct does: 0, or Perl's 255 for an error
+	// (the status the stand-in passes on from the simulator, or its own
+	// when it cannot reach it).
+	exitPct = 255
 )
 
 // exitStatus is an error that carries the exit code it should produce. A nil

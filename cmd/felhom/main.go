@@ -23,6 +23,10 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
+	if calledAsPct(os.Args[0]) {
+		// The pct stand-in under its own name (cmd_simpct.go).
+		os.Exit(runSimPct(ctx, os.Stdout, os.Stderr, os.Getenv, os.Args[1:]))
+	}
 	root := newRootCommand()
 	root.SetArgs(singleDashOut(root, os.Args[1:]))
 	err := root.ExecuteContext(ctx)

@@ -28,6 +28,7 @@ import (
 //	POST   /_felhom/sim/tasks/finish    finish every running task now
 //	POST   /_felhom/sim/locks           {"vmid":101,"lock":"backup","for":"5m"}
 //	GET    /_felhom/sim/state           the current state as an inventory (JSON)
+//	POST   /_felhom/sim/pct             {"node":"pve1","args":["set","101","--mp0","/srv,mp=/srv"]}: pct as root@pam on node (pct.go)
 const controlPrefix = "/_felhom/sim/"
 
 func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
@@ -61,6 +62,8 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 	}
 	what := r.Method + " " + strings.TrimPrefix(r.URL.Path, controlPrefix)
 	switch what {
+	case "POST pct":
+		s.servePct(w, body)
 	case "GET state":
 		controlReply(w, http.StatusOK, s.Inventory())
 	case "GET counts":

@@ -71,6 +71,9 @@ type request struct {
 	params map[string]string // query or body, plus the path variables
 	authID string            // the token id, user@realm!name
 	token  *simToken
+	// root is root@pam itself, as pct runs (Sim.Pct): the root-only
+	// checks of check_ct_modify_config_perm pass.
+	root bool
 }
 
 func (r *request) vmid() int { n, _ := strconv.Atoi(r.params["vmid"]); return n }
