@@ -184,6 +184,9 @@ func (s *Sim) putConfig(r *request) (any, error) {
 	if err := s.checkCTModifyConfig(r, ct.node, vmid, old, unpriv, setKeys, false); err != nil {
 		return nil, err
 	}
+	if err := checkDevices(u.Set); err != nil {
+		return nil, err
+	}
 	if _, err := f.ApplyUpdate(u, ct.running, allocator{s: s, ct: ct}); err != nil {
 		return nil, err
 	}

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/felhom/felhom/pve/format"
 )
 
 // The pct stand-in: `pct set` as root@pam runs it on a node, for felhom's
@@ -38,8 +40,49 @@ import (
 //     parameter errors, the usage line "pct set <vmid> [OPTIONS]"; a plain
 //     die is its message. The exit status is Perl's for an uncaught die,
 //     255. Success prints nothing and exits 0.
+//   - A devN path must be a device of the host (hostDevices: a fixed set
+//     of common device nodes); the hookscript's script is not looked for
+//     (the simulator has no files).
 //
 // Only set is modelled; any other sub-command is refused with exit 255.
+
+// hostDevices are the device nodes every simulated node has, as
+// get_device_mode_and_rdev sees them: true for a block or character
+// device, false for a path that exists but is not one.
+var hostDevices = map[string]bool{
+	"/dev/null": true, "/dev/zero": true, "/dev/full": true, "/dev/random": true, "/dev/urandom": true,
+	"/dev/tty": true, "/dev/fuse": true, "/dev/net/tun": true, "/dev/kvm": true,
+	"/dev/dri": false, "/dev/dri/card0": true, "/dev/dri/renderD128": true,
+	"/dev/ttyUSB0": true, "/dev/ttyACM0": true,
+	"/dev/sda": true, "/dev/sdb": true, "/dev/sdb1": true, "/dev/nvme0n1": true,
+	"/dev/disk": false, "/dev/net": false,
+}
+
+// checkDevices is update_pct_config's check of each devN it sets
+// (pve-container src/PVE/LXC/Config.pm; src/PVE/LXC/Tools.pm
+// get_device_mode_and_rdev): the path must be a device of the host.
+func checkDevices(set map[string]string) error {
+	for _, k := range slices.Sorted(maps.Keys(set)) {
+		if !isIndexed(k, "dev") {
+			continue
+		}
+		d, err := format.ParseDev(set[k])
+		if err != nil {
+			continue // parameter validation refused it already
+		}
+		if d.Path == "" {
+			return errorf("Path is not defined for passthrough device %s at /usr/share/perl5/PVE/LXC/Config.pm line 1379.", k)
+		}
+		isDev, exists := hostDevices[d.Path]
+		switch {
+		case !exists:
+			return errorf("Device %s does not exist", d.Path)
+		case !isDev:
+			return errorf("%s is not a device", d.Path)
+		}
+	}
+	return nil
+}
 
 // PctResult is what a pct run printed and its exit status.
 type PctResult struct {

@@ -66,6 +66,8 @@ func TestPctSetErrors(t *testing.T) {
 		{"other node", []string{"set", "200", "--dev0", "/dev/null"}, "Configuration file 'nodes/pve1/lxc/200.conf' does not exist\n"},
 		{"no options", []string{"set", "103"}, "no options specified\n"},
 		{"other command", []string{"destroy", "103"}, "unknown command 'pct destroy'"},
+		{"no such device", []string{"set", "103", "--dev0", "/dev/ttyUSB9"}, "Device /dev/ttyUSB9 does not exist\n"},
+		{"not a device", []string{"set", "103", "--dev0", "/dev/dri"}, "/dev/dri is not a device\n"},
 	} {
 		res := e.sim.Pct("pve1", tt.args)
 		if res.Exit != 255 || !strings.HasPrefix(res.Stderr, tt.want) || res.Stdout != "" {
