@@ -273,6 +273,9 @@ func parseChunk(name string, c chunk, budget *int) (docs []rawDoc, diags Diagnos
 			diags = Diagnostics{{File: name, Line: c.lineOffset + 1, Column: 1, Message: fmt.Sprintf("cannot parse YAML: %v", r)}}
 		}
 	}()
+	if d := invalidUTF8(name, c.data, c.lineOffset); d != nil {
+		return nil, Diagnostics{*d}
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(c.data))
 	for {
 		var yn yaml.Node
@@ -285,9 +288,11 @@ func parseChunk(name string, c chunk, budget *int) (docs []rawDoc, diags Diagnos
 				Hint: "fix the YAML syntax; the rest of this document is not checked"}
 			if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
 				l, _ := strconv.Atoi(m[1])
-				d.Line, d.Column, d.Message = c.lineOffset+l, 0, "YAML syntax: "+m[2]
-			} else {
-				d.Message = "YAML syntax: " + d.Message
+				d.Line, d.Column, d.Message = c.lineOffset+l, 0, m[2]
+			}
+			d.Message = "YAML syntax: " + d.Message
+			if l, col, ok := syntaxPosition(c.data, err.Error()); ok {
+				d.Line, d.Column = c.lineOffset+l, col
 			}
 			return docs, append(diags, d)
 		}
