@@ -2,11 +2,13 @@ package spec
 
 import (
 	"fmt"
+	"io"
 	"io/fs"
 	"path"
 	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -60,7 +62,10 @@ func Parse(name string, data []byte) ([]Document, Diagnostics) {
 
 // Load reads every *.yaml and *.yml file under root in fsys (folders and
 // files whose name starts with "." are skipped, and so, with a warning, are
-// files none of whose documents has a spec's top-level keys), applies each folder's
+// files none of whose documents has a spec's top-level keys; a symbolic link
+// to a folder is an error, as it is not followed, and so is a .yaml entry
+// that is not a regular file, such as a device or a named pipe, which is
+// not read; root itself may be a link), applies each folder's
 // kind: Defaults to the containers in it and below (explicit values win),
 // validates everything, and returns every diagnostic at once. The Set holds
 // every container with a name and a vmid, even when there are errors, so
@@ -82,6 +87,16 @@ func Load(fsys fs.FS, root string) (*Set, Diagnostics) {
 				return fs.SkipDir
 			}
 			return nil
+		}
+		if e.Type()&fs.ModeSymlink != 0 && !hidden {
+			// WalkDir does not follow a link to a folder. Following it could
+			// loop (a link to a parent) and fs.FS cannot tell, so it is
+			// refused by name rather than left out in silence.
+			if info, err := fs.Stat(fsys, p); err == nil && info.IsDir() {
+				diags = append(diags, Diagnostic{File: p, Message: "is a symbolic link to a folder; linked folders are not followed, so its specs are not read",
+					Hint: "move or copy the folder here, link its files one by one, or name the linked folder itself"})
+				return nil
+			}
 		}
 		if hidden || !(strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
 			return nil
@@ -248,18 +263,65 @@ func valuePos(root *node, ptr string) Position {
 	return kp
 }
 
+// readLimited reads a spec file: only a regular file (a link to one is
+// followed), and at most MaxFileSize bytes of it. A device, named pipe or
+// socket would be read without end or block forever, so it is refused
+// before it is opened, and again on the open file in case it was replaced.
 func readLimited(fsys fs.FS, name string, diags *Diagnostics) ([]byte, bool) {
-	if info, err := fs.Stat(fsys, name); err == nil && info.Size() > MaxFileSize {
-		*diags = append(*diags, Diagnostic{File: name, Message: fmt.Sprintf("file is %d bytes; spec files may be at most %d", info.Size(), MaxFileSize),
-			Hint: "split it into several files"})
+	fail := func(msg, hint string) ([]byte, bool) {
+		*diags = append(*diags, Diagnostic{File: name, Message: msg, Hint: hint})
 		return nil, false
 	}
-	data, err := fs.ReadFile(fsys, name)
+	tooBig := func(size string) ([]byte, bool) {
+		return fail(fmt.Sprintf("file is %s bytes; spec files may be at most %d", size, MaxFileSize), "split it into several files")
+	}
+	notRegular := func(m fs.FileMode) ([]byte, bool) {
+		return fail(fmt.Sprintf("not a regular file (%s); spec files are read only from regular files", fileKind(m)),
+			"replace it with a regular file, or give it a name that does not end in .yaml or .yml")
+	}
+	info, err := fs.Stat(fsys, name)
 	if err != nil {
-		*diags = append(*diags, Diagnostic{File: name, Message: fmt.Sprintf("cannot read: %v", err)})
-		return nil, false
+		return fail(fmt.Sprintf("cannot read: %v", err), "")
+	}
+	if !info.Mode().IsRegular() {
+		return notRegular(info.Mode())
+	}
+	if info.Size() > MaxFileSize {
+		return tooBig(strconv.FormatInt(info.Size(), 10))
+	}
+	f, err := fsys.Open(name)
+	if err != nil {
+		return fail(fmt.Sprintf("cannot read: %v", err), "")
+	}
+	defer f.Close()
+	if info, err := f.Stat(); err == nil && !info.Mode().IsRegular() {
+		return notRegular(info.Mode())
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return fail(fmt.Sprintf("cannot read: %v", err), "")
+	}
+	if len(data) > MaxFileSize {
+		return tooBig("more than " + strconv.Itoa(MaxFileSize))
 	}
 	return data, true
+}
+
+// fileKind names what a file that is not regular is.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a folder"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "mode " + m.String()
 }
 
 var topKeys = []string{"apiVersion", "kind", "metadata", "spec"}
