@@ -232,8 +232,9 @@ func (d *differ) reportOnly(f field) bool {
 }
 
 // compare plans one config key: b gives the write and the differing fields.
-// rootOnly, when not nil, returns a reason when the write needs root@pam.
-func (d *differ) compare(key string, b builder, rootOnly func([]field) string) {
+// rootOnly, when not nil, returns a reason when the write needs root@pam; it
+// is also asked, with a delete, about a revert of a pending value.
+func (d *differ) compare(key string, b builder, rootOnly func(write, []field) string) {
 	if d.managed == nil {
 		d.managed = map[string]bool{}
 	}
@@ -268,6 +269,17 @@ func (d *differ) compare(key string, b builder, rootOnly func([]field) string) {
 		}
 		if len(fields) == 0 {
 			// The current value is right; a pending change would undo it.
+			// PVE checks a revert as it checks a delete (API2/LXC/Config.pm
+			// update_vm), so it may be root-only when writing is not.
+			if rootOnly != nil {
+				if reason := rootOnly(write{del: true}, pfields); reason != "" {
+					for _, f := range pfields {
+						d.addChange(f, plan.ClassRootOnly, reason)
+					}
+					d.blocked = append(d.blocked, reason)
+					return
+				}
+			}
 			for _, f := range pfields {
 				d.changes = append(d.changes, plan.Change{Path: f.path, Op: plan.OpUpdate, Before: f.before + " (pending)",
 					After: f.after, Class: plan.ClassHot, Reason: "reverts a pending change that differs from the spec"})
@@ -281,7 +293,7 @@ func (d *differ) compare(key string, b builder, rootOnly func([]field) string) {
 		return
 	}
 	if rootOnly != nil {
-		if reason := rootOnly(fields); reason != "" {
+		if reason := rootOnly(w, fields); reason != "" {
 			for _, f := range fields {
 				d.addChange(f, plan.ClassRootOnly, reason)
 			}

@@ -101,7 +101,12 @@ func (d *differ) mountPoint(slot string, want spec.MountPoint) {
 		if kind != spec.MountBind && kind != spec.MountDevice {
 			reason = fmt.Sprintf("%s: is a %s mount point on PVE; felhom leaves replacing it to root@pam (the privileged backend is not enabled)", slot, what)
 		}
-		d.compare(slot, d.mountBuilder(slot, w, live.Size), func([]field) string { return reason })
+		d.compare(slot, d.mountBuilder(slot, w, live.Size), func(w write, _ []field) string {
+			if w.del {
+				return "" // a revert: PVE checks it as a delete, which needs only VM.Config.Disk
+			}
+			return reason
+		})
 		return
 	}
 	if !present {
