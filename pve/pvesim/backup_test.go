@@ -128,7 +128,7 @@ func TestVzdumpRules(t *testing.T) {
 		}
 		defer e.sim.Clock().Advance(time.Hour)
 		st, log := e.task("POST", "/nodes/pve1/vzdump", "vmid", "103,999", "storage", "nas")
-		for _, line := range []string{"ERROR: Backup of VM 103 failed - CT is locked (snapshot)", "ERROR: Backup of VM 999 failed - unable to find configuration file for VM 999 on node 'pve1'", "TASK ERROR: job errors"} {
+		for _, line := range []string{"ERROR: Backup of VM 103 failed - CT is locked (snapshot)", "ERROR: Backup of VM 999 failed - unable to find VM '999'", "TASK ERROR: job errors"} {
 			if !hasLine(log, line) {
 				t.Errorf("log lacks %q:\n%s", line, strings.Join(log, "\n"))
 			}
@@ -136,14 +136,27 @@ func TestVzdumpRules(t *testing.T) {
 		if st["exitstatus"] != "job errors" {
 			t.Errorf("%v", st)
 		}
-		st, log = e.as("backup@pve!bk=secret-bk").task("POST", "/nodes/pve1/vzdump", "vmid", "100", "storage", "nas")
-		if st["exitstatus"] != "job errors" || !hasLine(log, "ERROR: Backup of VM 100 failed - Permission check failed (/vms/100, VM.Backup)") {
+		// exec_backup checks VM.Backup outside the per-guest eval: the
+		// whole task dies, nothing is backed up.
+		st, log = e.as("backup@pve!bk=secret-bk").task("POST", "/nodes/pve1/vzdump", "vmid", "100,103", "storage", "nas")
+		if st["exitstatus"] != "Permission check failed (/vms/100, VM.Backup)" || len(log) != 2 || !strings.HasPrefix(log[0], "INFO: starting new backup job: vzdump 100 103") {
 			t.Errorf("%v\n%s", st, strings.Join(log, "\n"))
+		}
+		// With all=1 a guest without VM.Backup is left out.
+		st, log = e.as("backup@pve!bk=secret-bk").task("POST", "/nodes/pve1/vzdump", "all", "1", "storage", "nas")
+		if st["exitstatus"] != "OK" || strings.Contains(strings.Join(log, "\n"), "Backup of VM") {
+			t.Errorf("all=1: %v\n%s", st, strings.Join(log, "\n"))
 		}
 	})
 	runErrCases(t, e, []errCase{
 		{name: "storage without backup content", method: "POST", path: "/nodes/pve1/vzdump", kv: []string{"vmid", "100", "storage", "local-lvm"}, status: 500, msg: "storage 'local-lvm' does not support backups"},
-		{name: "no guest given", method: "POST", path: "/nodes/pve1/vzdump", kv: []string{"storage", "nas"}, status: 400, errs: map[string]string{"vmid": "property is missing and it is not optional"}},
+		{name: "no guest given", method: "POST", path: "/nodes/pve1/vzdump", kv: []string{"storage", "nas"}, status: 400, errs: map[string]string{"vmid": "property is missing"}},
+		{name: "notes-template unknown variable and escape", method: "POST", path: "/nodes/pve1/vzdump", kv: []string{"vmid", "100", "storage", "nas", "notes-template", `{{guestname}} \t {{host}}`}, status: 400,
+			errs: map[string]string{"notes-template": "found unknown: escape sequence '\\t' at char 14, variable 'host' at char 21\n"}},
+		{name: "notes-template with a line feed", method: "POST", path: "/nodes/pve1/vzdump", kv: []string{"vmid", "100", "storage", "nas", "notes-template", "a\nb"}, status: 400,
+			errs: map[string]string{"notes-template": "contains a line feed\n"}},
+		{name: "exclude with vmid", method: "POST", path: "/nodes/pve1/vzdump", kv: []string{"vmid", "100", "exclude", "101", "storage", "nas"}, status: 400,
+			errs: map[string]string{"exclude": "option conflicts with option 'vmid'"}},
 		{name: "prune-backups needs Allocate", token: "backup@pve!bk=secret-bk", method: "POST", path: "/nodes/pve1/vzdump", kv: []string{"vmid", "100", "storage", "nas", "prune-backups", "keep-last=1"}, status: 403,
 			msg: "Permission check failed (/storage/nas, Datastore.Allocate)"},
 	})

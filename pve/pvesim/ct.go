@@ -388,64 +388,90 @@ func (s *Sim) version(r *request) (any, error) {
 	return map[string]any{"version": "9.1.1", "release": "9.1", "repoid": "42db4a6cf33dac83"}, nil
 }
 
-// power is the shared part of start/stop/shutdown/reboot: permission,
-// the running-state check PVE makes before forking, and the lock check.
+// power is start/stop/shutdown/reboot (pve-container
+// src/PVE/API2/LXC/Status.pm vm_start, vm_stop, vm_shutdown, vm_reboot):
+// before forking only skiplock and the running state are checked ("CT N
+// already running", "CT N not running", "VM N not running"); the worker
+// loads the config and checks the lock (start also refuses a template;
+// start and stop skip the check for lock 'mounted'). vm_reboot checks no
+// lock at all (LXC.pm vm_reboot: vm_stop, then vm_start), so a reboot goes
+// through during a backup.
 func (s *Sim) power(r *request, typ string) (any, error) {
-	ct, err := s.lookupCT(r)
-	if err != nil {
-		return nil, err
-	}
 	if r.boolParam("skiplock") {
 		return nil, paramError(map[string]string{"skiplock": "Only root may use this option."})
 	}
-	f, err := ct.file()
-	if err != nil {
-		return nil, err
+	node, vmid := r.params["node"], r.vmid()
+	running := false
+	if ct := s.cts[vmid]; ct != nil && ct.node == node {
+		running = ct.running
 	}
 	switch typ {
 	case "vzstart":
-		if ct.running {
-			return nil, errorf("CT %d already running", ct.vmid)
-		}
-		if err := f.CheckLock(); err != nil {
-			return nil, err
+		if running {
+			return nil, errorf("CT %d already running", vmid)
 		}
 	case "vzstop", "vzshutdown":
-		if !ct.running {
-			return nil, errorf("CT %d not running", ct.vmid)
-		}
-		if err := f.CheckLock(); err != nil {
-			return nil, err
+		if !running {
+			return nil, errorf("CT %d not running", vmid)
 		}
 	case "vzreboot":
-		if !ct.running {
-			return nil, errorf("VM %d not running", ct.vmid)
+		if !running {
+			return nil, errorf("VM %d not running", vmid)
 		}
 	}
-	vmid := ct.vmid
-	return s.startTask(r, taskSpec{node: ct.node, typ: typ, id: strconv.Itoa(vmid), finish: func(t *task) error {
+	load := func() (*simCT, error) {
 		ct := s.cts[vmid]
-		if ct == nil {
-			return fmt.Errorf("Configuration file 'nodes/%s/lxc/%d.conf' does not exist", r.params["node"], vmid)
+		if ct == nil || ct.node != node {
+			return nil, fmt.Errorf("Configuration file 'nodes/%s/lxc/%d.conf' does not exist", node, vmid)
 		}
-		switch typ {
-		case "vzstart":
-			if ct.running {
-				return fmt.Errorf("CT %d already running", vmid)
+		return ct, nil
+	}
+	return s.startTask(r, taskSpec{node: node, typ: typ, id: strconv.Itoa(vmid),
+		begin: func(t *task) error {
+			ct, err := load()
+			if err != nil {
+				return err
 			}
-			return s.startCT(t, ct)
-		case "vzstop", "vzshutdown":
-			ct.running = false
-		case "vzreboot":
-			ct.running = false
-			return s.startCT(t, ct)
-		}
-		return nil
-	}}), nil
+			f, err := ct.view()
+			if err != nil {
+				return err
+			}
+			if typ == "vzstart" && f.IsTemplate() {
+				return fmt.Errorf("you can't start a CT if it's a template")
+			}
+			if typ == "vzreboot" || (typ == "vzstart" || typ == "vzstop") && f.Lock() == "mounted" {
+				return nil
+			}
+			return f.CheckLock()
+		},
+		finish: func(t *task) error {
+			ct, err := load()
+			if err != nil {
+				return err
+			}
+			switch typ {
+			case "vzstart":
+				if ct.running {
+					return fmt.Errorf("CT %d already running", vmid)
+				}
+				return s.startCT(t, ct)
+			case "vzstop", "vzshutdown":
+				ct.running = false
+			case "vzreboot":
+				if !ct.running { // vm_reboot: return if !check_running
+					return nil
+				}
+				ct.running = false
+				return s.startCT(t, ct)
+			}
+			return nil
+		}}), nil
 }
 
-// startCT is vm_start: pending changes are applied first (failures are
-// warnings), then the container runs.
+// startCT is vm_start: pending changes are applied first, then the
+// container runs. A pending change that fails is Perl's plain warn in
+// vmconfig_apply_pending ("unable to apply pending change KEY : ..."): a
+// log line, not log_warn's "WARN: ", so it does not count in WARNINGS: n.
 func (s *Sim) startCT(t *task, ct *simCT) error {
 	f, err := ct.file()
 	if err != nil {
@@ -457,7 +483,7 @@ func (s *Sim) startCT(t *task, ct *simCT) error {
 			return err
 		}
 		for _, w := range res.Warnings {
-			t.warn("%s", strings.TrimSuffix(w, "\n"))
+			t.logf("%s", strings.TrimSuffix(w, "\n"))
 		}
 		ct.store(f)
 	}

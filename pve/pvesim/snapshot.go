@@ -159,7 +159,7 @@ func (s *Sim) createSnapshot(r *request) (any, error) {
 				t.logf("freezing container %d", vmid)
 			}
 			for _, v := range s.mountVolumes(ct, f.Main) {
-				v.snaps = append(v.snaps, name)
+				v.addSnap(name, v.size)
 			}
 			if ct.running {
 				t.logf("thawing container %d", vmid)
@@ -218,7 +218,7 @@ func (s *Sim) deleteSnapshot(r *request) (any, error) {
 				return fmt.Errorf("snapshot '%s' does not exist", name)
 			}
 			for _, v := range s.mountVolumes(ct, sn.Section) {
-				v.snaps = removeString(v.snaps, name)
+				v.dropSnap(name)
 			}
 			if err := f.SnapshotDelete(name); err != nil {
 				return err
@@ -271,6 +271,24 @@ func (s *Sim) rollbackSnapshot(r *request) (any, error) {
 			f, err := ct.file()
 			if err != nil {
 				return err
+			}
+			sn := f.Snapshot(name)
+			if sn == nil {
+				return fmt.Errorf("snapshot '%s' does not exist", name)
+			}
+			// volume_snapshot_rollback gives each volume the snapshot's
+			// size back: lvmthin replaces the volume with the snapshot
+			// (LvmThinPlugin: lvremove, lvcreate -s), zfspool subvols
+			// get the refquota tracked on the snapshot
+			// (ZFSPoolPlugin, pve-storage:refquota), btrfs swaps in the
+			// snapshotted subvolume with its raw file, rbd's snap
+			// rollback resizes the image.
+			for _, m := range s.sectionMounts(ct, sn.Section) {
+				if m.vol != nil {
+					if size, ok := m.vol.snapSize[name]; ok {
+						m.vol.size = size
+					}
+				}
 			}
 			if err := f.Rollback(name); err != nil {
 				return err

@@ -57,6 +57,24 @@ type volume struct {
 	// snaps are the volume's snapshots, oldest first (ZFS rolls back
 	// only to the last).
 	snaps []string
+	// snapSize is the volume's size when each snapshot was taken: a
+	// rollback brings it back (see rollbackSnapshot).
+	snapSize map[string]int64
+}
+
+// addSnap records snapshot name of the volume, taken at size.
+func (v *volume) addSnap(name string, size int64) {
+	v.snaps = append(v.snaps, name)
+	if v.snapSize == nil {
+		v.snapSize = map[string]int64{}
+	}
+	v.snapSize[name] = size
+}
+
+// dropSnap forgets snapshot name of the volume.
+func (v *volume) dropSnap(name string) {
+	v.snaps = removeString(v.snaps, name)
+	delete(v.snapSize, name)
 }
 
 // simCT is a container. Its config is kept as PVE's file text; every change
@@ -403,8 +421,12 @@ func (s *Sim) registerVolumes(ct *simCT, f *ctconf.File) error {
 		return snaps[i].Name < snaps[j].Name
 	})
 	for _, sn := range snaps {
-		for _, v := range s.mountVolumes(ct, sn.Section) {
-			v.snaps = append(v.snaps, sn.Name)
+		for _, m := range s.sectionMounts(ct, sn.Section) {
+			if m.vol != nil {
+				value, _ := sn.Get(m.key)
+				_, size, _ := volumeOf(m.key, value)
+				m.vol.addSnap(sn.Name, size)
+			}
 		}
 	}
 	return nil
