@@ -137,13 +137,14 @@ func powerHandler(typ string) func(*Sim, *request) (any, error) {
 	return func(s *Sim, r *request) (any, error) { return s.power(r, typ) }
 }
 
-// vmIndex is GET /nodes/{node}/lxc/{vmid}: the sub-directories.
+// vmIndex is GET /nodes/{node}/lxc/{vmid}: the sub-directories, in
+// pve-container src/PVE/API2/LXC.pm vmdiridx's order and no others.
 func vmIndex(s *Sim, r *request) (any, error) {
 	if _, err := s.lookupCT(r); err != nil {
 		return nil, err
 	}
 	var out []map[string]string
-	for _, sub := range []string{"config", "pending", "status", "snapshot", "resize", "feature", "rrd", "rrddata", "firewall", "vncproxy", "termproxy", "vncwebsocket", "spiceproxy", "migrate", "clone", "template", "interfaces", "mtunnel", "mtunnelwebsocket", "remote_migrate", "move_volume"} {
+	for _, sub := range []string{"config", "pending", "status", "vncproxy", "termproxy", "vncwebsocket", "spiceproxy", "migrate", "clone", "rrd", "rrddata", "firewall", "snapshot", "resize", "interfaces"} {
 		out = append(out, map[string]string{"subdir": sub})
 	}
 	return out, nil

@@ -262,3 +262,17 @@ func TestPendingFailureIsNoWarning(t *testing.T) {
 		t.Fatalf("%v\n%s", st, joined)
 	}
 }
+
+// TestContainerIndex (issue 9 item 7): the container index lists
+// vmdiridx's subdirectories in its order.
+func TestContainerIndex(t *testing.T) {
+	e := newEnv(t, backupInventory())
+	var got []string
+	for _, it := range e.ok("GET", "/nodes/pve1/lxc/100").list() {
+		got = append(got, it.(map[string]any)["subdir"].(string))
+	}
+	want := "config pending status vncproxy termproxy vncwebsocket spiceproxy migrate clone rrd rrddata firewall snapshot resize interfaces"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("index %v", got)
+	}
+}
