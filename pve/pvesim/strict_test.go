@@ -276,3 +276,15 @@ func TestContainerIndex(t *testing.T) {
 		t.Fatalf("index %v", got)
 	}
 }
+
+// TestTaskLogTotal (issue 9 item 9): the task log answer carries the
+// number of log lines as "total" beside "data".
+func TestTaskLogTotal(t *testing.T) {
+	e := newEnv(t, backupInventory())
+	upid := e.ok("POST", "/nodes/pve1/lxc/100/snapshot", "snapname", "s1").str()
+	r := e.ok("GET", "/nodes/pve1/tasks/"+upid+"/log", "limit", "1")
+	_, log := e.taskResult(upid)
+	if r.body["total"] != float64(len(log)) || len(r.list()) != 1 {
+		t.Fatalf("total %v, %d lines: %s", r.body["total"], len(log), r.raw)
+	}
+}

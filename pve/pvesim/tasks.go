@@ -268,7 +268,9 @@ func (s *Sim) taskLog(r *request) (any, error) {
 	if len(t.log) == 0 && start == 0 {
 		out = append(out, map[string]any{"n": 1, "t": "no content"})
 	}
-	return out, nil
+	// pve-manager PVE/API2/Tasks.pm read_task_log: total is the number of
+	// lines in the log (dump_logfile's count).
+	return withTotal{data: out, total: len(t.log)}, nil
 }
 
 // taskList is GET /nodes/{node}/tasks: newest first, finished tasks by

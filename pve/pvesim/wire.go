@@ -371,8 +371,23 @@ func pveHeaders(h http.Header) {
 	h.Set("Server", "pve-api-daemon/3.0")
 }
 
+// withTotal is an answer with rest_handler's "total" beside "data" (the
+// result attribute a handler sets; left out when 0, as PVE's "if (my
+// $count = ...)" does).
+type withTotal struct {
+	data  any
+	total int
+}
+
 func (s *Sim) writeData(w http.ResponseWriter, data any) {
-	b, err := json.Marshal(map[string]any{"data": data})
+	body := map[string]any{"data": data}
+	if wt, ok := data.(withTotal); ok {
+		body["data"] = wt.data
+		if wt.total != 0 {
+			body["total"] = wt.total
+		}
+	}
+	b, err := json.Marshal(body)
 	if err != nil {
 		s.writeError(w, errorf("unable to encode response: %v", err))
 		return
