@@ -124,7 +124,7 @@ func TestPutConfigRules(t *testing.T) {
 			msg: "Configuration file 'nodes/pve1/lxc/150.conf' does not exist"},
 		{name: "ct on another node", method: "GET", path: "/nodes/pve1/lxc/200/config", status: 500,
 			msg: "Configuration file 'nodes/pve1/lxc/200.conf' does not exist"},
-		{name: "unknown node", method: "GET", path: "/nodes/pve9/lxc/100/config", status: 500, msg: "no such cluster node 'pve9'"},
+		{name: "unknown node", method: "GET", path: "/nodes/pve9/lxc/100/config", status: 500, msg: "hostname lookup 'pve9' failed - failed to get address info for: pve9: Name or service not known"},
 		{name: "hotplug failure", method: "PUT", path: "/nodes/pve1/lxc/100/config", kv: []string{"mp1", "local-lvm:100000,mp=/big"}, status: 400,
 			errs: map[string]string{"mp1": "unable to hotplug mp1: not enough space on storage 'local-lvm'\n"}},
 		{name: "apply failure on a stopped CT", method: "PUT", path: "/nodes/pve1/lxc/102/config", kv: []string{"mp1", "local-lvm:100000,mp=/big"}, status: 400,

@@ -246,6 +246,14 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, asHTTPError(permErr))
 		return
 	}
+	// rest_handler resolves proxyto => 'node' next: a node the cluster
+	// does not know is looked up as a host name (pve-cluster
+	// Cluster.pm remote_node_ip, pve-common Network.pm
+	// get_ip_from_hostname). Only the snapshot index has no proxyto.
+	if node, ok := vars["node"]; ok && s.node[node] == nil && rt.tmpl != "/nodes/{node}/lxc/{vmid}/snapshot/{snapname}" {
+		s.writeError(w, errorf("hostname lookup '%s' failed - failed to get address info for: %s: Name or service not known", node, node))
+		return
+	}
 	if errs := validate(rt.params, params); errs != nil {
 		s.writeError(w, paramError(errs))
 		return
