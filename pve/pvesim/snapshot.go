@@ -120,15 +120,18 @@ func (s *Sim) listSnapshots(r *request) (any, error) {
 	return out, nil
 }
 
-// createSnapshot is POST .../snapshot: task vzsnapshot.
+// createSnapshot is POST .../snapshot: task vzsnapshot. The config is
+// loaded in the worker (API2/LXC/Snapshot.pm snapshot), so a missing CT is
+// a task that fails.
 func (s *Sim) createSnapshot(r *request) (any, error) {
-	ct, err := s.lookupCT(r)
-	if err != nil {
-		return nil, err
-	}
 	name := r.params["snapname"]
 	if err := ctconf.ValidSnapshotName(name); err != nil {
 		return nil, err
+	}
+	ct, err := s.lookupCT(r)
+	if err != nil {
+		return s.startTask(r, taskSpec{node: r.params["node"], typ: "vzsnapshot", id: strconv.Itoa(r.vmid()),
+			begin: func(t *task) error { return err }}), nil
 	}
 	desc := r.params["description"]
 	vmid := ct.vmid

@@ -288,3 +288,13 @@ func TestTaskLogTotal(t *testing.T) {
 		t.Fatalf("total %v, %d lines: %s", r.body["total"], len(log), r.raw)
 	}
 }
+
+// TestSnapshotMissingCTFailsInTask (issue 9 item 9): a snapshot of a
+// missing vmid is a UPID whose task fails.
+func TestSnapshotMissingCTFailsInTask(t *testing.T) {
+	e := newEnv(t, backupInventory())
+	st, _ := e.task("POST", "/nodes/pve1/lxc/999/snapshot", "snapname", "s1")
+	if st["exitstatus"] != "Configuration file 'nodes/pve1/lxc/999.conf' does not exist" {
+		t.Fatalf("%v", st)
+	}
+}
