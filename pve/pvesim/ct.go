@@ -288,8 +288,7 @@ func (s *Sim) statusCurrent(r *request) (any, error) {
 		return nil, err
 	}
 	m := s.vmStatus(ct)
-	m["ha"] = map[string]any{"managed": 0}
-	delete(m, "type")
+	m["ha"] = map[string]any{"managed": 0} // vmstatus sets type => 'lxc'; it stays
 	return m, nil
 }
 

@@ -298,3 +298,12 @@ func TestSnapshotMissingCTFailsInTask(t *testing.T) {
 		t.Fatalf("%v", st)
 	}
 }
+
+// TestStatusCurrentType (issue 9 item 7): status/current carries
+// vmstatus's type: lxc.
+func TestStatusCurrentType(t *testing.T) {
+	e := newEnv(t, backupInventory())
+	if got := e.ok("GET", "/nodes/pve1/lxc/100/status/current").obj()["type"]; got != "lxc" {
+		t.Fatalf("type %v", got)
+	}
+}
