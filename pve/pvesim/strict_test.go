@@ -307,3 +307,14 @@ func TestStatusCurrentType(t *testing.T) {
 		t.Fatalf("type %v", got)
 	}
 }
+
+// TestUnknownTaskLog (issue 9 item 9): the log of an unknown task is
+// dump_logfile's one line for a missing file.
+func TestUnknownTaskLog(t *testing.T) {
+	e := newEnv(t, backupInventory())
+	upid := "UPID:pve1:00001234:00000001:6B06B1E1:vzdump:100:admin@pve!full:"
+	r := e.ok("GET", "/nodes/pve1/tasks/"+upid+"/log")
+	if string(r.raw) != `{"data":[{"n":1,"t":"unable to open file - No such file or directory"}],"total":1}` {
+		t.Fatalf("%s", r.raw)
+	}
+}

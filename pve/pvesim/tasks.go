@@ -252,6 +252,17 @@ func (s *Sim) taskStatus(r *request) (any, error) {
 // taskLog is GET .../log: lines numbered from 1, start/limit as PVE's
 // dump_logfile (default limit 50).
 func (s *Sim) taskLog(r *request) (any, error) {
+	if up, err := pve.ParseUPID(r.params["upid"]); err == nil && (s.tasks[up.String()] == nil || s.tasks[up.String()].upid.Node != r.params["node"]) {
+		// read_task_log does not look the task up: the UPID's user (or
+		// Sys.Audit) may read it, and dump_logfile answers a missing file
+		// with one line.
+		if up.User != r.authID {
+			if err := s.check(r, "/nodes/"+r.params["node"], "Sys.Audit"); err != nil {
+				return nil, err
+			}
+		}
+		return withTotal{data: []map[string]any{{"n": 1, "t": "unable to open file - No such file or directory"}}, total: 1}, nil
+	}
 	t, err := s.taskFromRequest(r)
 	if err != nil {
 		return nil, err
