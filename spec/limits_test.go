@@ -235,3 +235,29 @@ func TestNormalizeManyFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestCPUUnitsAsPVETakesThem: PVE 9 runs cgroup v2 only and clamps cpuunits
+// above 10000 to 10000 (pve-common PVE/CGroup.pm clamp_cpu_shares, called by
+// update_vm in pve-container API2/LXC/Config.pm), so a larger value could
+// never be read back: validation refuses it, naming the bound (issue 10
+// item 7).
+func TestCPUUnitsAsPVETakesThem(t *testing.T) {
+	for _, tt := range []struct {
+		v    string
+		want string // "" for valid
+	}{{"10000", ""}, {"0", ""}, {"100", ""}, {"10001", "cpuunits must be at most 10000"}, {"500000", "cpuunits must be at most 10000"}} {
+		_, diags := Parse("a.yaml", []byte("apiVersion: felhom/v1alpha1\nkind: Container\nmetadata: {name: a}\nspec: {node: pve1, vmid: 100, cpuunits: "+tt.v+"}\n"))
+		got := ""
+		for _, d := range diags {
+			if d.Severity == SeverityError {
+				got = d.Message + "; " + d.Hint
+			}
+		}
+		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+			t.Errorf("cpuunits %s: %q, want %q", tt.v, got, tt.want)
+		}
+		if tt.want != "" && !strings.Contains(got, "clamps") {
+			t.Errorf("cpuunits %s: %q does not say why", tt.v, got)
+		}
+	}
+}

@@ -62,6 +62,9 @@ func (d *differ) rootfs(want spec.RootFS) {
 	size := d.size("rootfs", storage, live.Size, want.Size)
 	w := mountWant{rootfs: true, acl: want.ACL, quota: want.Quota, replicate: want.Replicate, ro: want.RO,
 		shared: want.Shared, mountOptions: want.MountOptions}
+	if d.quotaImpossible("rootfs", want.Quota, &live.Quota) {
+		w.quota = nil
+	}
 	d.compare("rootfs", d.mountBuilder("rootfs", w, size), nil)
 	d.protectionCheck("rootfs")
 }
@@ -121,6 +124,9 @@ func (d *differ) mountPoint(slot string, want spec.MountPoint) {
 		case spec.MountVolume:
 			w.newVolume = want.Volume
 		}
+		if d.quotaImpossible(slot, want.Quota, nil) {
+			w.quota = nil
+		}
 		d.compare(slot, d.mountBuilder(slot, w, nil), nil)
 		d.protectionCheck(slot)
 		return
@@ -144,8 +150,31 @@ func (d *differ) mountPoint(slot string, want spec.MountPoint) {
 			size = d.size(slot, storage, live.Size, want.Size)
 		}
 	}
+	if d.quotaImpossible(slot, want.Quota, &live.Quota) {
+		w.quota = nil
+	}
 	d.compare(slot, d.mountBuilder(slot, w, size), nil)
 	d.protectionCheck(slot)
+}
+
+// quotaImpossible plans turning quota on for a volume of an unprivileged
+// container as impossible: PVE writes it, then refuses to start the
+// container ("Quotas are not supported by unprivileged containers.",
+// pve-container API2/LXC/Status.pm vm_start). live is the slot's live quota
+// flag, nil for a new slot. The caller then leaves quota out of the write.
+func (d *differ) quotaImpossible(slot string, want *bool, live **bool) bool {
+	if want == nil || !*want || !d.unprivileged() {
+		return false
+	}
+	f := field{path: slot + ".quota", op: plan.OpAdd, after: "on"}
+	if live != nil {
+		if *live != nil && **live {
+			return false // already on (set by hand): PVE's problem to report, not a change
+		}
+		f.op, f.before = plan.OpUpdate, "off"
+	}
+	d.impossible(f, "PVE refuses to start an unprivileged container with quotas on any of its volumes")
+	return true
 }
 
 // protectionCheck blocks a write of rootfs or mpN while protection is on:
