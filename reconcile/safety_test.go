@@ -663,3 +663,50 @@ func TestConcurrencyBoundAndStepOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestStorageTheTokenCannotSee: PVE's storage list leaves out storages the
+// token cannot audit (PVE/API2/Storage/Status.pm index), while a snapshot
+// needs only VM.Snapshot. Unknown capability is not "cannot": the plan tries
+// the snapshot and says it is unverified; where PVE then takes it the change
+// goes ahead, and where PVE refuses it nothing is written.
+func TestStorageTheTokenCannotSee(t *testing.T) {
+	for _, tt := range []struct {
+		storage     string
+		wantApplied bool
+	}{{"local-lvm", true}, {"local", false}} {
+		t.Run(tt.storage, func(t *testing.T) {
+			inv := testInventory()
+			addCT(inv, 101, true, conf(101, tt.storage))
+			inv.AddUser("felhom@pve", pvesim.Role("/vms", "PVEVMAdmin"), pvesim.Role("/nodes", "PVEAuditor")).
+				AddToken("reconcile", "0b6f3a5e-2c1d-4f7e-9a8b-1c2d3e4f5a6b", false)
+			e := newEnv(t, inv)
+			cp := planFor(t, e.plan(loadSpecs(t, map[string]string{"a.yaml": specMemory(101, "")})), 101)
+			if cp.Status != plan.StatusChanges || cp.Steps[0].Action != plan.ActionSnapshot {
+				t.Fatalf("plan: %s %v %v", cp.Status, cp.Steps, cp.Blocked)
+			}
+			if w := strings.Join(cp.Warnings, "\n"); !strings.Contains(w, "whether PVE can snapshot rootfs is unverified") {
+				t.Errorf("warnings %q, want the unverified capability named", cp.Warnings)
+			}
+			e.resetCalls()
+			cr := resultFor(t, e.apply(&plan.Plan{Containers: []plan.ContainerPlan{cp}}, Options{}), 101)
+			if !tt.wantApplied {
+				if cr.Outcome != OutcomeFailed || !strings.Contains(cr.Error, "snapshot feature is not available") {
+					t.Fatalf("outcome %s %q, want failed with PVE's refusal", cr.Outcome, cr.Error)
+				}
+				if n := e.calls["PUT /nodes/{node}/lxc/{vmid}/config"]; n != 0 {
+					t.Errorf("%d config writes after a refused snapshot", n)
+				}
+				if v := mainValue(t, e, 101, "memory"); v != "1024" {
+					t.Errorf("memory = %q, want it untouched", v)
+				}
+				return
+			}
+			if cr.Outcome != OutcomeApplied {
+				t.Fatalf("outcome %s %q", cr.Outcome, cr.Error)
+			}
+			if v := mainValue(t, e, 101, "memory"); v != "2048" {
+				t.Errorf("memory = %q after apply", v)
+			}
+		})
+	}
+}

@@ -190,11 +190,31 @@ net:
 		{
 			name: "storage without snapshots: the policy refuses", conf: baseConf, running: true,
 			spec:    "memory: 2G",
-			live:    func(l *Live) { l.SnapshotStorages = map[string]bool{} },
+			live:    func(l *Live) { l.SnapshotStorages = map[string]bool{"local-lvm": false} },
 			status:  plan.StatusBlocked,
 			changes: []string{"memory ~ hot"},
 			// The hint reads as what to do, not as the policy in force.
 			blocked: "rootfs is on storage local-lvm, which cannot snapshot container volumes; the snapshot policy refuses to change it unprotected (set snapshot.when-impossible: vzdump to back it up first)",
+		},
+		{
+			// The storage list leaves out storages the token cannot
+			// audit (PVE/API2/Storage/Status.pm index), and a snapshot
+			// needs only VM.Snapshot: unknown is not "cannot".
+			name: "storage the token cannot see: the snapshot is tried, unverified", conf: baseConf, running: true,
+			spec:    "memory: 2G",
+			live:    func(l *Live) { l.SnapshotStorages = map[string]bool{} },
+			status:  plan.StatusChanges,
+			changes: []string{"memory ~ hot"},
+			steps:   []string{"snapshot", "set-config"},
+			warning: "whether PVE can snapshot rootfs is unverified: the token's storage list does not show local-lvm",
+		},
+		{
+			name: "a storage that cannot snapshot wins over one unknown", conf: baseConf + "mp0: nas:101/vm-101-disk-1.raw,mp=/data,size=1G\n", running: true,
+			spec:    "memory: 2G",
+			live:    func(l *Live) { l.SnapshotStorages = map[string]bool{"nas": false} },
+			status:  plan.StatusBlocked,
+			changes: []string{"memory ~ hot"},
+			blocked: "PVE cannot snapshot this container: mp0 is on storage nas, which cannot snapshot container volumes;",
 		},
 		{
 			name: "bind mount on the container: vzdump first, then prune", conf: baseConf + "mp2: /srv/media,mp=/media\n", running: true,

@@ -31,7 +31,9 @@ type Live struct {
 	// SnapshotStorages says per storage id whether PVE can snapshot a
 	// container volume on it (pve-storage volume_has_feature 'snapshot':
 	// lvmthin, zfspool, rbd and btrfs can; dir, nfs, cifs and lvm cannot). A
-	// storage not listed counts as unable.
+	// storage not listed is unknown, not unable: PVE's storage list leaves
+	// out storages the token cannot audit, and a snapshot needs only
+	// VM.Snapshot.
 	SnapshotStorages map[string]bool
 	// Applied holds, by change path, the value felhom last applied (the
 	// Baseline of the spec it last applied), so a live value that differs

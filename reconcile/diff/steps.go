@@ -96,7 +96,7 @@ func (d *differ) noBaselineWarning() string {
 	switch {
 	case !before:
 		return head + "felhom keeps its baseline in the felhom snapshot it takes before a change, and snapshot.before-change is off, so this container has none" + tail
-	case len(d.snapshotObstacles()) > 0:
+	case len(d.snapshotObstacles().cannot) > 0:
 		return head + "felhom keeps its baseline in the felhom snapshot it takes before a change, and PVE cannot snapshot this container, so it has none" + tail
 	}
 	return head + "felhom has no baseline for this container yet (it writes one into its felhom snapshot after a verified apply)" + tail
@@ -282,14 +282,22 @@ func (d *differ) protect() (steps []plan.Step, refused string) {
 		return nil, ""
 	}
 	obstacles := d.snapshotObstacles()
-	if len(obstacles) == 0 {
+	if len(obstacles.cannot) == 0 {
 		name := plan.SnapshotName(d.opts.Now, d.opts.Revision)
 		d.privilege(d.vms, "VM.Snapshot")
-		steps = append(steps, plan.Step{Action: plan.ActionSnapshot, Params: map[string]string{"snapname": name},
-			Why: "protects the container before its first change"})
+		why := "protects the container before its first change"
+		if len(obstacles.unknown) > 0 {
+			// A snapshot needs only VM.Snapshot, so a token that cannot
+			// see the storage may still take it; PVE's answer decides,
+			// and a refused snapshot stops the container before any write.
+			d.warnings = append(d.warnings, fmt.Sprintf("whether PVE can snapshot %s is unverified: the token's storage list does not show %s (seeing a storage needs Datastore.Audit on it); apply tries the snapshot, and if PVE refuses it nothing is changed",
+				strings.Join(obstacles.unknown, ", "), strings.Join(obstacles.unknownStorages, ", ")))
+			why += " (snapshot capability unverified)"
+		}
+		steps = append(steps, plan.Step{Action: plan.ActionSnapshot, Params: map[string]string{"snapname": name}, Why: why})
 		return append(steps, d.snapshotPrune(keep)...), ""
 	}
-	cannot := "PVE cannot snapshot this container: " + strings.Join(obstacles, "; ")
+	cannot := "PVE cannot snapshot this container: " + strings.Join(obstacles.cannot, "; ")
 	if whenImpossible != spec.SnapshotVzdump {
 		return nil, cannot + "; the snapshot policy refuses to change it unprotected (set snapshot.when-impossible: vzdump to back it up first)"
 	}
@@ -333,11 +341,22 @@ func (d *differ) protect() (steps []plan.Step, refused string) {
 	return steps, ""
 }
 
-// snapshotObstacles lists why PVE's snapshot_create would fail: it checks
-// the snapshot feature on every mount point of the current config
-// (pve-semantics §5), so a bind or device mount, or a volume on a storage
-// that cannot snapshot, stops it.
-func (d *differ) snapshotObstacles() []string {
+// snapshotCheck is what the plan knows about PVE's snapshot feature check
+// on one container.
+type snapshotCheck struct {
+	// cannot lists why PVE's snapshot_create would fail.
+	cannot []string
+	// unknown lists the mount points on storages the storage list did not
+	// show (the token cannot audit them), and unknownStorages those
+	// storages: their capability is unknown, which is not "cannot".
+	unknown, unknownStorages []string
+}
+
+// snapshotObstacles checks what PVE's snapshot_create checks: the snapshot
+// feature on every mount point of the current config (pve-semantics §5),
+// so a bind or device mount, or a volume on a storage that cannot
+// snapshot, stops it.
+func (d *differ) snapshotObstacles() snapshotCheck {
 	var keys []string
 	for k := range d.live.Config {
 		if k == "rootfs" || (strings.HasPrefix(k, "mp") && len(k) > 2 && k[2] >= '0' && k[2] <= '9') {
@@ -345,20 +364,26 @@ func (d *differ) snapshotObstacles() []string {
 		}
 	}
 	sort.Slice(keys, func(i, j int) bool { return plan.KeyLess(keys[i], keys[j]) })
-	var out []string
+	var out snapshotCheck
 	for _, k := range keys {
 		m, err := parseMount(k == "rootfs", d.live.Config[k])
 		if err != nil {
-			out = append(out, k+" cannot be read")
+			out.cannot = append(out.cannot, k+" cannot be read")
 			continue
 		}
 		if kind := m.Kind(); kind != format.Volume {
-			out = append(out, fmt.Sprintf("%s is a %s mount", k, kind))
+			out.cannot = append(out.cannot, fmt.Sprintf("%s is a %s mount", k, kind))
 			continue
 		}
 		st := volumeStorage(m.Volume)
-		if !d.live.SnapshotStorages[st] {
-			out = append(out, fmt.Sprintf("%s is on storage %s, which cannot snapshot container volumes", k, st))
+		switch can, known := d.live.SnapshotStorages[st]; {
+		case !known:
+			out.unknown = append(out.unknown, k)
+			if !slices.Contains(out.unknownStorages, st) {
+				out.unknownStorages = append(out.unknownStorages, st)
+			}
+		case !can:
+			out.cannot = append(out.cannot, fmt.Sprintf("%s is on storage %s, which cannot snapshot container volumes", k, st))
 		}
 	}
 	return out
