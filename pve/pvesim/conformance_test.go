@@ -27,6 +27,7 @@ type schemaEndpoint struct {
 	Parameters  struct {
 		Properties map[string]map[string]any `json:"properties"`
 	} `json:"parameters"`
+	Returns map[string]any `json:"returns"`
 }
 
 func loadSchema(t *testing.T) map[string]schemaEndpoint {

@@ -7,6 +7,9 @@ import "strings"
 // TestRoutePermsMatchSchema compare each with apidata.json).
 var routes = buildRoutes()
 
+// nodePerm is ['perm', '/nodes/{node}', privs].
+func nodePerm(privs ...string) perm { return perm{path: "/nodes/{node}", privs: privs} }
+
 // storagePerm is ['perm', '/storage/{storage}', storageAudit, any => 1].
 var storagePerm = perm{path: "/storage/{storage}", privs: storageAudit, any: true}
 
@@ -21,6 +24,8 @@ func buildRoutes() []*route {
 			{name: "path", typ: tString, opt: true},
 			{name: "userid", typ: tString, opt: true, pattern: `(?:^(?:[^\s:/]+)\@(?:[A-Za-z][A-Za-z0-9\.\-_]+)(?:!(?:[A-Za-z][A-Za-z0-9\.\-_]+))?$)`},
 		}, handle: (*Sim).accessPermissions},
+
+		{method: "GET", tmpl: "/nodes/{node}/time", perm: nodePerm("Sys.Audit"), params: []param{pNode}, handle: (*Sim).nodeTime},
 
 		{method: "GET", tmpl: "/nodes/{node}/lxc", perm: permAll, params: []param{pNode}, handle: (*Sim).listCTs},
 		{method: "POST", tmpl: "/nodes/{node}/lxc", perm: permAll, params: withParams(ctOptions,
