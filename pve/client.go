@@ -46,6 +46,8 @@ type Client struct {
 	http     *http.Client
 	log      *slog.Logger
 	hook     func(method, pathTemplate string)
+	observe  func(RequestInfo)
+	wrap     func(http.RoundTripper) http.RoundTripper
 	sem      chan struct{}
 	timeout  time.Duration
 	retries  int
@@ -83,9 +85,45 @@ func WithRequestHook(fn func(method, pathTemplate string)) Option {
 	return func(c *Client) { c.hook = fn }
 }
 
+// RequestInfo describes one HTTP request the client sent (one attempt:
+// a retried GET is reported once per attempt), for metrics: it names the
+// endpoint by its path template, never by its filled-in path, so that a
+// metric label takes a bounded set of values.
+type RequestInfo struct {
+	Method   string // GET, POST, PUT or DELETE
+	Endpoint string // the path template, e.g. "/nodes/{node}/lxc/{vmid}/config"
+	// Status is the HTTP status of the answer; 0 when none came (a network
+	// failure, a timeout, a refused certificate or redirect).
+	Status int
+	// Duration runs from sending the request to the end of reading its
+	// answer (the wait for a concurrency slot not included).
+	Duration time.Duration
+	Attempt  int   // 0 for the first attempt, n for the n-th retry
+	Err      error // nil when the call succeeded; else what the attempt returned
+}
+
+// WithRequestObserver calls fn once for every HTTP request when it has
+// ended (every attempt, retries included), with its endpoint, status and
+// duration; a daemon exports per-endpoint counts and latencies from it. fn
+// runs on the request's goroutine before the client goes on, so it must be
+// quick and safe for concurrent use.
+func WithRequestObserver(fn func(RequestInfo)) Option {
+	return func(c *Client) { c.observe = fn }
+}
+
+// WithTransportWrapper wraps the client's HTTP transport, the one New builds
+// with Config's TLS settings (the pinned fingerprint, CA file or insecure)
+// or the one WithHTTPClient handed in: wrap receives it and returns the
+// round tripper requests go through, e.g. one that instruments them. The TLS
+// checks stay those of the wrapped transport.
+func WithTransportWrapper(wrap func(http.RoundTripper) http.RoundTripper) Option {
+	return func(c *Client) { c.wrap = wrap }
+}
+
 // WithHTTPClient replaces the HTTP client, and with it the TLS settings from
 // Config (tests hand in httptest's client). Config.Timeout still bounds each
-// request.
+// request. To instrument the client's own transport and keep Config's TLS
+// settings, use WithTransportWrapper instead.
 func WithHTTPClient(h *http.Client) Option {
 	return func(c *Client) {
 		if h != nil {
@@ -186,6 +224,15 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	// the caller's own is left as it was).
 	h := *c.http
 	h.CheckRedirect = refuseRedirect
+	if c.wrap != nil {
+		rt := h.Transport
+		if rt == nil {
+			rt = http.DefaultTransport
+		}
+		if h.Transport = c.wrap(rt); h.Transport == nil {
+			return nil, errors.New("WithTransportWrapper: the wrapper returned no round tripper")
+		}
+	}
 	c.http = &h
 	return c, nil
 }
@@ -286,7 +333,19 @@ func (c *Client) attempt(ctx context.Context, k call, p string, n int) (retry bo
 		return false, ctx.Err()
 	}
 	defer func() { <-c.sem }()
+	if c.observe == nil {
+		retry, _, err = c.send(ctx, k, p, n)
+		return retry, err
+	}
+	start := time.Now()
+	retry, status, err := c.send(ctx, k, p, n)
+	c.observe(RequestInfo{Method: k.method, Endpoint: k.tmpl, Status: status, Duration: time.Since(start), Attempt: n, Err: err})
+	return retry, err
+}
 
+// send sends one request and reads its answer; status is the answer's HTTP
+// status (0 when none came).
+func (c *Client) send(ctx context.Context, k call, p string, n int) (retry bool, status int, err error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	target := c.base.String() + p
@@ -303,7 +362,7 @@ func (c *Client) attempt(ctx context.Context, k call, p string, n int) (retry bo
 	}
 	req, err := http.NewRequestWithContext(ctx, k.method, target, body)
 	if err != nil {
-		return false, fmt.Errorf("%s %s: %w", k.method, p, err)
+		return false, 0, fmt.Errorf("%s %s: %w", k.method, p, err)
 	}
 	req.Header.Set("Authorization", c.auth)
 	req.Header.Set("Accept", "application/json")
@@ -318,7 +377,7 @@ func (c *Client) attempt(ctx context.Context, k call, p string, n int) (retry bo
 	if err != nil {
 		c.log.Debug("pve: request failed", "method", k.method, "path", p, "attempt", n, "err", err)
 		// url.Error names the URL, which carries no credentials.
-		return isTransient(err), fmt.Errorf("%s %s: %w", k.method, p, unwrapURLError(err))
+		return isTransient(err), 0, fmt.Errorf("%s %s: %w", k.method, p, unwrapURLError(err))
 	}
 	defer func() {
 		// Read what is left so the connection can carry the next request.
@@ -327,7 +386,7 @@ func (c *Client) attempt(ctx context.Context, k call, p string, n int) (retry bo
 	}()
 	c.log.Debug("pve: request", "method", k.method, "path", p, "status", resp.StatusCode, "attempt", n, "duration", time.Since(start))
 	if err := CheckResponse(resp); err != nil {
-		return isTransientStatus(resp.StatusCode), err
+		return isTransientStatus(resp.StatusCode), resp.StatusCode, err
 	}
 	var env struct {
 		Data  json.RawMessage `json:"data"`
@@ -335,17 +394,17 @@ func (c *Client) attempt(ctx context.Context, k call, p string, n int) (retry bo
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
 		// A body cut short is a transport failure, not an answer.
-		return true, fmt.Errorf("%s %s: decode response: %w", k.method, p, err)
+		return true, resp.StatusCode, fmt.Errorf("%s %s: decode response: %w", k.method, p, err)
 	}
 	if k.total != nil && env.Total != nil {
 		*k.total = *env.Total
 	}
 	if k.out != nil && len(env.Data) > 0 && string(env.Data) != "null" {
 		if err := json.Unmarshal(env.Data, k.out); err != nil {
-			return false, fmt.Errorf("%s %s: decode data: %w", k.method, p, err)
+			return false, resp.StatusCode, fmt.Errorf("%s %s: decode data: %w", k.method, p, err)
 		}
 	}
-	return false, nil
+	return false, resp.StatusCode, nil
 }
 
 // unwrapURLError drops *url.Error's "Get "https://..."" prefix (the caller's

@@ -496,3 +496,123 @@ func TestRedirectRefused(t *testing.T) {
 		t.Errorf("%d requests followed the redirect", n)
 	}
 }
+
+// TestRequestObserver: every attempt is reported once it ended, with its
+// endpoint template, status (0 when no answer came) and attempt number.
+func TestRequestObserver(t *testing.T) {
+	var mu sync.Mutex
+	var seen []RequestInfo
+	f := setup(t, WithRequestObserver(func(ri RequestInfo) {
+		mu.Lock()
+		seen = append(seen, ri)
+		mu.Unlock()
+	}))
+	var n atomic.Int32
+	f.mux.HandleFunc("GET /api2/json/nodes/pve/lxc/100/status/current", func(w http.ResponseWriter, r *http.Request) {
+		switch n.Add(1) {
+		case 1:
+			resetConn(t, w)
+		case 2:
+			writeRaw(t, w, 503, "Service Unavailable", nil)
+		default:
+			writeData(t, w, map[string]any{"vmid": 100, "status": "running"})
+		}
+	})
+	f.mux.HandleFunc("PUT /api2/json/nodes/pve/lxc/101/config", func(w http.ResponseWriter, r *http.Request) {
+		writeRaw(t, w, 500, "CT is locked (backup)", nil)
+	})
+	ctx := context.Background()
+	if _, err := f.c.CurrentStatus(ctx, "pve", 100); err != nil {
+		t.Fatal(err)
+	}
+	_, perr := f.c.SetConfig(ctx, "pve", 101, ConfigChange{Set: map[string]string{"memory": "1"}})
+	if !errors.Is(perr, ErrLocked) {
+		t.Fatalf("SetConfig: %v, want locked", perr)
+	}
+	type row struct {
+		Method, Endpoint string
+		Status, Attempt  int
+		Failed           bool
+	}
+	var got []row
+	for _, ri := range seen {
+		if ri.Duration <= 0 {
+			t.Errorf("%+v: no duration", ri)
+		}
+		got = append(got, row{ri.Method, ri.Endpoint, ri.Status, ri.Attempt, ri.Err != nil})
+	}
+	const status = "/nodes/{node}/lxc/{vmid}/status/current"
+	want := []row{
+		{"GET", status, 0, 0, true},
+		{"GET", status, 503, 1, true},
+		{"GET", status, 200, 2, false},
+		{"PUT", "/nodes/{node}/lxc/{vmid}/config", 500, 0, true},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("observed %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("request %d: %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if !errors.Is(seen[3].Err, ErrLocked) {
+		t.Errorf("the observer's error %v is not the call's", seen[3].Err)
+	}
+}
+
+// countingTransport counts the requests it passes on.
+type countingTransport struct {
+	next http.RoundTripper
+	n    atomic.Int32
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.next.RoundTrip(r)
+}
+
+// TestTransportWrapperKeepsPin: a wrapped transport sees every request and
+// the pinned fingerprint still decides: the right pin connects, a wrong one
+// is refused through the wrapper too.
+func TestTransportWrapperKeepsPin(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"data":{"version":"9.1.2","release":"9.1","repoid":"abcdef12"}}`))
+	}))
+	defer srv.Close()
+	for _, tt := range []struct {
+		name string
+		pin  string
+		want error
+	}{
+		{"right pin", CertFingerprint(srv.Certificate().Raw), nil},
+		{"wrong pin", strings.Repeat("AB:", 31) + "AB", ErrFingerprintMismatch},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ct := &countingTransport{}
+			c, err := New(Config{URL: srv.URL, TokenID: testTokenID, TokenSecret: testSecret, Fingerprint: tt.pin, Retries: -1},
+				WithLogger(testLogger(&syncBuffer{})),
+				WithTransportWrapper(func(rt http.RoundTripper) http.RoundTripper {
+					tr, ok := rt.(*http.Transport)
+					if !ok || tr.TLSClientConfig == nil || tr.TLSClientConfig.VerifyConnection == nil {
+						t.Errorf("wrapper got %T without the pinned TLS config", rt)
+					}
+					ct.next = rt
+					return ct
+				}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := c.Version(context.Background())
+			if tt.want == nil && (err != nil || v.Version != "9.1.2") {
+				t.Fatalf("Version: %+v, %v", v, err)
+			}
+			if tt.want != nil && !errors.Is(err, tt.want) {
+				t.Fatalf("Version: %v, want %v", err, tt.want)
+			}
+			if ct.n.Load() != 1 {
+				t.Errorf("the wrapper saw %d requests, want 1", ct.n.Load())
+			}
+		})
+	}
+}

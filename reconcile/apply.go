@@ -140,7 +140,7 @@ func (a *applier) work(ctx context.Context) {
 		a.cr.Outcome = OutcomeUnchanged
 		return
 	default:
-		a.cr.Outcome = OutcomeSkipped
+		a.cr.Outcome, a.cr.Failure = OutcomeSkipped, FailureBlocked
 		a.cr.Error = "planned as " + string(cp.Status)
 		if len(cp.Blocked) > 0 {
 			a.cr.Error += ": " + strings.Join(cp.Blocked, "; ")
@@ -148,7 +148,7 @@ func (a *applier) work(ctx context.Context) {
 		return
 	}
 	if ctx.Err() != nil {
-		a.cr.Outcome, a.cr.Error = OutcomeSkipped, "cancelled before it started"
+		a.cr.Outcome, a.cr.Error, a.cr.Failure = OutcomeSkipped, "cancelled before it started", FailureCancelled
 		a.skipRest(0, "cancelled")
 		return
 	}
@@ -158,16 +158,16 @@ func (a *applier) work(ctx context.Context) {
 	// plan's.
 	cur, err := a.waitUnlocked(ctx)
 	if err != nil {
-		a.cr.Outcome, a.cr.Error = OutcomeFailed, err.Error()
+		a.cr.Outcome, a.cr.Error, a.cr.Failure = OutcomeFailed, err.Error(), failureOf(err)
 		if ctx.Err() != nil {
-			a.cr.Outcome = OutcomeSkipped
+			a.cr.Outcome, a.cr.Failure = OutcomeSkipped, FailureCancelled
 		}
 		a.skipRest(0, a.cr.Error)
 		return
 	}
 	a.cur = cur
 	if a.cur.Digest != cp.Digest {
-		a.cr.Outcome = OutcomeStale
+		a.cr.Outcome, a.cr.Failure = OutcomeStale, FailureStale
 		a.cr.Error = fmt.Sprintf("config changed since the plan was made (digest %s, planned %s); re-plan", short(a.cur.Digest), short(cp.Digest))
 		a.skipRest(0, "stale")
 		return
@@ -180,7 +180,7 @@ func (a *applier) work(ctx context.Context) {
 			continue
 		}
 		if ctx.Err() != nil {
-			a.cr.Outcome, a.cr.Error = OutcomeFailed, "cancelled"
+			a.cr.Outcome, a.cr.Error, a.cr.Failure = OutcomeFailed, "cancelled", FailureCancelled
 			a.skipRest(i, "cancelled")
 			a.halfDone()
 			return
@@ -208,7 +208,7 @@ func (a *applier) work(ctx context.Context) {
 			if errors.Is(err, pve.ErrStaleDigest) || errors.Is(err, errMoved) {
 				// Someone else changed the container: rolling back would
 				// undo their change too, so felhom stops and reports.
-				a.cr.Outcome = OutcomeStale
+				a.cr.Outcome, a.cr.Failure = OutcomeStale, FailureStale
 				a.cr.Error = fmt.Sprintf("step %d (%s): %v; re-plan", i+1, st.Action.Token(), err)
 				a.halfDone()
 				return

@@ -33,6 +33,32 @@ func failurePolicy(override OnFailure, planned string) OnFailure {
 	return RollbackOnFailure
 }
 
+// errMismatch marks a read-back that does not match the plan.
+var errMismatch = errors.New("the config read back does not match the plan")
+
+// failureOf classifies a failure's error, in the order of the Failure
+// constants.
+func failureOf(err error) Failure {
+	var te *pve.TaskError
+	switch {
+	case errors.Is(err, context.Canceled):
+		return FailureCancelled
+	case errors.Is(err, context.DeadlineExceeded):
+		return FailureTimeout
+	case errors.Is(err, pve.ErrStaleDigest) || errors.Is(err, errMoved):
+		return FailureStale
+	case errors.Is(err, pve.ErrLocked):
+		return FailureLocked
+	case errors.Is(err, pve.ErrPermission) || errors.Is(err, pve.ErrAuth):
+		return FailurePermission
+	case errors.As(err, &te):
+		return FailureTask
+	case errors.Is(err, errMismatch):
+		return FailureVerify
+	}
+	return FailureAPI
+}
+
 // skipRest marks the steps from i on that have not run as skipped.
 func (a *applier) skipRest(i int, why string) {
 	for ; i < len(a.cr.Steps); i++ {
@@ -54,7 +80,7 @@ func (a *applier) halfDone() {
 // fail ends the container after a failure: before any write nothing needs
 // undoing; after it the policy decides between rollback and leaving it.
 func (a *applier) fail(err error) {
-	a.cr.Outcome, a.cr.Error = OutcomeFailed, err.Error()
+	a.cr.Outcome, a.cr.Error, a.cr.Failure = OutcomeFailed, err.Error(), failureOf(err)
 	if a.verified {
 		a.cr.Warnings = append(a.cr.Warnings, "the change itself is in place and verified; only a retention step failed")
 		return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/felhom/felhom/pve"
 )
@@ -25,7 +26,7 @@ func (a *applier) waitUnlocked(ctx context.Context) (pve.PendingConfig, error) {
 			return p, nil
 		}
 		if !a.opts.Clock.Now().Before(deadline) {
-			return p, fmt.Errorf("still locked (%s) after %s; felhom does not remove locks it did not set", lock, a.opts.LockWait)
+			return p, stillLocked{lock: lock, waited: a.opts.LockWait}
 		}
 		a.event(Event{Kind: EventWait, Detail: "waiting for lock " + lock})
 		if err := a.opts.Clock.Sleep(ctx, a.opts.LockPoll); err != nil {
@@ -33,6 +34,19 @@ func (a *applier) waitUnlocked(ctx context.Context) (pve.PendingConfig, error) {
 		}
 	}
 }
+
+// stillLocked is a lock that did not go within LockWait; it is
+// errors.Is(err, pve.ErrLocked).
+type stillLocked struct {
+	lock   string
+	waited time.Duration
+}
+
+func (e stillLocked) Error() string {
+	return fmt.Sprintf("still locked (%s) after %s; felhom does not remove locks it did not set", e.lock, e.waited)
+}
+
+func (e stillLocked) Is(target error) bool { return target == pve.ErrLocked }
 
 func lockOf(p pve.PendingConfig) string {
 	if e, ok := p.Get("lock"); ok && e.Value != nil {

@@ -28,6 +28,39 @@ const (
 	OutcomeFailed Outcome = "failed"
 )
 
+// Failure is the kind of reason a container was not applied: a small,
+// fixed set of values fit for a metric label. Error says the reason itself.
+type Failure string
+
+// The failure kinds. A failure is classified by the first that fits, in
+// this order.
+const (
+	// FailureBlocked: the plan blocked the container (root-only,
+	// impossible, missing, unreadable); apply did not touch it.
+	FailureBlocked Failure = "blocked"
+	// FailureCancelled: apply was cancelled before or while it worked on
+	// the container.
+	FailureCancelled Failure = "cancelled"
+	// FailureTimeout: a step (its task wait included) ran past
+	// Options.StepTimeout.
+	FailureTimeout Failure = "timeout"
+	// FailureStale: the config moved since the plan was made, or between
+	// felhom's own writes.
+	FailureStale Failure = "stale"
+	// FailureLocked: the container stayed locked (past Options.LockWait,
+	// or PVE kept answering that it is locked).
+	FailureLocked Failure = "locked"
+	// FailurePermission: PVE refused the token (403, or 401).
+	FailurePermission Failure = "permission"
+	// FailureTask: a PVE task ended with an error.
+	FailureTask Failure = "task"
+	// FailureVerify: the config read back did not match the plan.
+	FailureVerify Failure = "verify"
+	// FailureAPI: any other failed call to PVE (a refused request, the
+	// network).
+	FailureAPI Failure = "api"
+)
+
 // StepStatus says what happened to one step.
 type StepStatus string
 
@@ -59,6 +92,9 @@ type ContainerResult struct {
 	Outcome Outcome `json:"outcome"`
 	// Error says why the container was skipped, stale or failed.
 	Error string `json:"error,omitempty"`
+	// Failure names the kind of that reason, for counting and branching
+	// (a daemon's failures by kind); it is set whenever Error is.
+	Failure Failure `json:"failure,omitempty"`
 	// Snapshot is the felhom snapshot taken before the first write ("" when
 	// none was taken).
 	Snapshot string `json:"snapshot,omitempty"`

@@ -91,7 +91,7 @@ func (a *applier) verify() error {
 		}
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("verify: the config read back does not match the plan: %s", strings.Join(problems, "; "))
+		return fmt.Errorf("verify: %w: %s", errMismatch, strings.Join(problems, "; "))
 	}
 	return nil
 }
