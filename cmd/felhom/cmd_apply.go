@@ -17,7 +17,6 @@ import (
 	"github.com/felhom/felhom/pve"
 	"github.com/felhom/felhom/reconcile"
 	"github.com/felhom/felhom/reconcile/plan"
-	"github.com/felhom/felhom/spec"
 )
 
 // errNoApprove refuses to apply without asking when nobody can answer.
@@ -100,81 +99,28 @@ func runApply(ctx context.Context, stdout, stderr io.Writer, o applyOptions, tar
 	if err != nil {
 		return withExit(exitInvalid, fmt.Errorf("apply: %w", err))
 	}
-	api, err := connectPVE(o.global, o.getenv, o.concurrency)
-	if err != nil {
-		return err
-	}
-	color := useColor(stdout, o.getenv)
-
-	var p *plan.Plan
-	var specs []spec.Container
+	var specs *reconcile.Specs
+	var saved *plan.Plan
 	if info.IsDir() {
-		var rev string
-		specs, rev, err = loadPlanSpecs(stderr, target)
-		if err != nil {
+		if specs, err = loadPlanSpecs(stderr, target, o.revision); err != nil {
 			return err
-		}
-		if o.revision != "" {
-			rev = o.revision
-		}
-		p, err = reconcile.Plan(ctx, api, specs, reconcile.PlanOptions{
-			ObserveOptions: reconcile.ObserveOptions{Concurrency: o.concurrency},
-			Now:            time.Now(), Revision: rev, Preflight: true,
-		})
-		if err != nil {
-			return fmt.Errorf("apply: %w", err)
-		}
-		if o.output == "text" {
-			if err := renderPlan(stdout, p, "text", color); err != nil {
-				return err
-			}
-		}
-		if !p.HasChanges() {
-			if o.output == "json" {
-				if err := writeResultJSON(stdout, reconcile.Apply(ctx, api, p, reconcile.Options{})); err != nil {
-					return err
-				}
-			} else {
-				fmt.Fprintln(stdout, "\n"+nothingToApply(p.Summary()))
-			}
-			return planExit(p, false)
-		}
-		if !o.autoApprove {
-			if !isTerminal(o.stdin) {
-				return withExit(exitError, errNoApprove)
-			}
-			ok, err := confirm(stdout, o.stdin)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				fmt.Fprintln(stdout, "Apply cancelled.")
-				return nil
-			}
 		}
 	} else {
 		b, err := os.ReadFile(target)
 		if err != nil {
 			return fmt.Errorf("apply: %w", err)
 		}
-		if p, err = plan.Parse(b); err != nil {
+		if saved, err = plan.Parse(b); err != nil {
 			return withExit(exitInvalid, fmt.Errorf("apply: %s: %w", target, err))
 		}
-		moved, err := reconcile.CheckDigests(ctx, api, p, o.concurrency)
-		if err != nil {
-			return fmt.Errorf("apply: %w", err)
-		}
-		if len(moved) > 0 {
-			var names []string
-			for _, m := range moved {
-				names = append(names, fmt.Sprintf("ct %d %s", m.VMID, m.Name))
-			}
-			return withExit(exitStalePlan, fmt.Errorf("apply: saved plan %s is stale: the config of %s changed since it was made; run felhom plan again",
-				target, strings.Join(names, ", ")))
-		}
 	}
+	api, err := connectPVE(o.global, o.getenv, o.concurrency)
+	if err != nil {
+		return err
+	}
+	color := useColor(stdout, o.getenv)
 
-	opts := reconcile.Options{Concurrency: o.concurrency, OnFailure: reconcile.OnFailure(o.onFailure), LockWait: o.lockWait, Specs: specs}
+	opts := reconcile.Options{Concurrency: o.concurrency, OnFailure: reconcile.OnFailure(o.onFailure), LockWait: o.lockWait}
 	var tp *reconcile.TerminalProgress
 	if isTerminal(stderr) {
 		tp = reconcile.NewTerminalProgress(stderr, 200*time.Millisecond)
@@ -182,10 +128,75 @@ func runApply(ctx context.Context, stdout, stderr io.Writer, o applyOptions, tar
 	} else {
 		opts.Progress = reconcile.LogProgress{Log: slog.New(slog.NewTextHandler(stderr, nil))}
 	}
-	res := reconcile.Apply(ctx, api, p, opts)
-	if tp != nil {
-		tp.Stop()
+	stopProgress := func() {
+		if tp != nil {
+			tp.Stop()
+			tp = nil
+		}
 	}
+	defer stopProgress()
+
+	var p *plan.Plan
+	var res *reconcile.Result
+	if saved != nil {
+		p = saved
+		res, err = reconcile.ApplySaved(ctx, api, p, opts)
+		var stale *reconcile.StalePlanError
+		if errors.As(err, &stale) {
+			var names []string
+			for _, m := range stale.Moved {
+				names = append(names, fmt.Sprintf("ct %d %s", m.VMID, m.Name))
+			}
+			return withExit(exitStalePlan, fmt.Errorf("apply: saved plan %s is stale: the config of %s changed since it was made; run felhom plan again",
+				target, strings.Join(names, ", ")))
+		}
+		if err != nil {
+			return fmt.Errorf("apply: %w", err)
+		}
+	} else {
+		run, err := reconcile.Run(ctx, api, specs, reconcile.RunOptions{
+			Plan:  cliPlanOptions(o.concurrency),
+			Apply: opts,
+			Planned: func(p *plan.Plan) error {
+				if o.output != "text" {
+					return nil
+				}
+				return renderPlan(stdout, p, "text", color)
+			},
+			Confirm: func(context.Context, *plan.Plan) (bool, error) {
+				if o.autoApprove {
+					return true, nil
+				}
+				if !isTerminal(o.stdin) {
+					return false, withExit(exitError, errNoApprove)
+				}
+				return confirm(stdout, o.stdin)
+			},
+		})
+		if err != nil {
+			if errors.Is(err, errNoApprove) {
+				return err
+			}
+			return fmt.Errorf("apply: %w", err)
+		}
+		p = run.Plan
+		if run.Declined {
+			fmt.Fprintln(stdout, "Apply cancelled.")
+			return nil
+		}
+		res = run.Result
+		if !p.HasChanges() {
+			if o.output == "json" {
+				if err := writeResultJSON(stdout, res); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintln(stdout, "\n"+nothingToApply(p.Summary()))
+			}
+			return planExit(p, false)
+		}
+	}
+	stopProgress()
 	if o.output == "json" {
 		if err := writeResultJSON(stdout, res); err != nil {
 			return err

@@ -100,12 +100,13 @@ func runDemo(ctx context.Context, out io.Writer, o demoOptions) error {
 	if err := runValidate(out, validateOptions{output: "text"}, specDir); err != nil {
 		return err
 	}
-	specs, rev, err := loadPlanSpecs(out, specDir)
+	loaded, err := loadPlanSpecs(out, specDir, "")
 	if err != nil {
 		return err
 	}
+	specs := loaded.Containers
 	planOnce := func() (*plan.Plan, error) {
-		p, err := reconcile.Plan(ctx, api, specs, reconcile.PlanOptions{Now: time.Now(), Revision: rev, Preflight: true})
+		p, err := reconcile.PlanSpecs(ctx, api, loaded, reconcile.PlanOptions{Now: time.Now(), Preflight: true})
 		if err != nil {
 			return nil, err
 		}

@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -89,21 +89,15 @@ func runPlan(ctx context.Context, stdout, stderr io.Writer, o planOptions, dir s
 	if o.concurrency < 1 {
 		return withExit(exitInvalid, fmt.Errorf("plan: --concurrency %d: must be at least 1", o.concurrency))
 	}
-	specs, rev, err := loadPlanSpecs(stderr, dir)
+	specs, err := loadPlanSpecs(stderr, dir, o.revision)
 	if err != nil {
 		return err
-	}
-	if o.revision != "" {
-		rev = o.revision
 	}
 	api, err := connectPVE(o.global, o.getenv, o.concurrency)
 	if err != nil {
 		return err
 	}
-	p, err := reconcile.Plan(ctx, api, specs, reconcile.PlanOptions{
-		ObserveOptions: reconcile.ObserveOptions{Concurrency: o.concurrency},
-		Now:            time.Now(), Revision: rev, Preflight: true,
-	})
+	p, err := reconcile.PlanSpecs(ctx, api, specs, cliPlanOptions(o.concurrency))
 	if err != nil {
 		return fmt.Errorf("plan: %w", err)
 	}
@@ -157,34 +151,50 @@ func planExit(p *plan.Plan, detailed bool) error {
 	return nil
 }
 
-// loadPlanSpecs loads and validates the specs; invalid specs print their
-// diagnostics and give exit code 3. rev is a digest of the loaded specs, so
-// that the same specs name the same revision.
-func loadPlanSpecs(stderr io.Writer, dir string) ([]spec.Container, string, error) {
+// loadPlanSpecs loads and validates the specs under dir (reconcile.Load);
+// invalid specs print their diagnostics and give exit code 3. revision, when
+// set, names them in the plan (--revision); else their content does
+// (spec.Set.Revision).
+func loadPlanSpecs(stderr io.Writer, dir, revision string) (*reconcile.Specs, error) {
 	info, err := os.Stat(dir)
 	if err != nil {
-		return nil, "", withExit(exitInvalid, fmt.Errorf("specs: %w", err))
+		return nil, withExit(exitInvalid, fmt.Errorf("specs: %w", err))
 	}
 	if !info.IsDir() {
-		return nil, "", withExit(exitInvalid, fmt.Errorf("specs: %s is not a folder", dir))
+		return nil, withExit(exitInvalid, fmt.Errorf("specs: %s is not a folder", dir))
 	}
-	set, diags := loadSpecs(dir)
-	if diags.HasErrors() {
-		for _, d := range diags {
+	src, prefix := specSource(dir)
+	src.Revision = revision
+	specs, err := reconcile.Load(src)
+	var inv *spec.InvalidError
+	if errors.As(err, &inv) {
+		for _, d := range inv.Diagnostics {
+			if prefix != "" {
+				d.File = filepath.Join(prefix, filepath.FromSlash(d.File))
+			}
 			fmt.Fprintln(stderr, d.String())
 		}
-		return nil, "", withExit(exitInvalid, fmt.Errorf("specs under %s are invalid (felhom validate %s shows why)", dir, dir))
+		return nil, withExit(exitInvalid, fmt.Errorf("specs under %s are invalid (felhom validate %s shows why)", dir, dir))
 	}
-	specs := make([]spec.Container, len(set.Containers))
-	for i, c := range set.Containers {
-		specs[i] = *c
+	return specs, err
+}
+
+// specSource is the spec folder dir as loadSpecs reads it, and the folder to
+// put in front of the file names of its diagnostics ("" for none).
+func specSource(dir string) (reconcile.Source, string) {
+	clean := filepath.Clean(dir)
+	if filepath.IsLocal(clean) || clean == "." {
+		return reconcile.Source{FS: os.DirFS("."), Root: filepath.ToSlash(clean)}, ""
 	}
-	b, err := json.Marshal(specs)
-	if err != nil {
-		return nil, "", err
+	return reconcile.Source{FS: os.DirFS(clean), Root: "."}, clean
+}
+
+// cliPlanOptions are the plan options of felhom plan and felhom apply DIR.
+func cliPlanOptions(concurrency int) reconcile.PlanOptions {
+	return reconcile.PlanOptions{
+		ObserveOptions: reconcile.ObserveOptions{Concurrency: concurrency},
+		Now:            time.Now(), Preflight: true,
 	}
-	sum := sha256.Sum256(b)
-	return specs, "specs-" + hex.EncodeToString(sum[:])[:12], nil
 }
 
 // connectPVE builds the API client from --config and FELHOM_PVE_*. Unless
