@@ -83,6 +83,9 @@ func (c *checker) check(d *Document) {
 	c.mounts(s)
 	if b := s.Backup; b != nil {
 		c.schedule("/spec/backup/schedule", b.Schedule)
+		if b.MaxAge != nil && *b.MaxAge <= 0 && c.has("/spec/backup/max-age") {
+			c.errorf("/spec/backup/max-age", "write it like 36h or 90m", "backup.max-age must be longer than zero")
+		}
 		if r := b.Retention; r != nil && r.KeepAll != nil && *r.KeepAll {
 			var others []string
 			for _, k := range []struct {

@@ -200,6 +200,10 @@ type BackupPolicy struct {
 	Retention     *Retention `json:"retention,omitempty"`
 	NotesTemplate *string    `json:"notes-template,omitempty"`
 	Protected     *bool      `json:"protected,omitempty"`
+	// MaxAge is how old the newest backup may grow before the container
+	// counts as overdue; nil means 1.5 times the schedule's longest gap
+	// between runs (reconcile/schedule DefaultMaxAge).
+	MaxAge *Duration `json:"max-age,omitempty"`
 }
 
 // Retention is PVE's prune-backups option. KeepAll excludes the others.
