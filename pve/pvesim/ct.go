@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/felhom/felhom/pve"
 	"github.com/felhom/felhom/pve/ctconf"
 	"github.com/felhom/felhom/pve/format"
 )
@@ -268,6 +269,12 @@ func (s *Sim) vmStatus(ct *simCT) map[string]any {
 		m["diskread"] = 4096 * up
 		m["diskwrite"] = 2048 * up
 		m["pid"] = 10000 + ct.vmid
+		// read_cgroup_pressure's avg10 values are the regex captures of
+		// pve-common ProcFSTools.pm parse_pressure, never made numbers:
+		// JSON strings, unlike qemu-server's.
+		for _, k := range pressureKeys {
+			m[k] = "0.00"
+		}
 	}
 	if l := f.Lock(); l != "" {
 		m["lock"] = l
@@ -280,6 +287,10 @@ func (s *Sim) vmStatus(ct *simCT) map[string]any {
 	}
 	return m
 }
+
+// pressureKeys are the PSI averages pve-container LXC.pm vmstatus gives
+// a running container.
+var pressureKeys = []string{"pressurecpusome", "pressurecpufull", "pressureiosome", "pressureiofull", "pressurememorysome", "pressurememoryfull"}
 
 // statusCurrent is GET .../status/current.
 func (s *Sim) statusCurrent(r *request) (any, error) {
@@ -325,6 +336,12 @@ func (s *Sim) clusterResources(r *request) (any, error) {
 			delete(m, "maxswap")
 			delete(m, "swap")
 			delete(m, "pid")
+			for _, k := range pressureKeys {
+				delete(m, k)
+			}
+			// extract_vm_stats reads memhost from PVE 9's pve-vm-9.0 RRD
+			// row, where pvestatd update_lxc_status leaves it undef: 0.
+			m["memhost"] = 0
 			m["maxcpu"] = cpus
 			m["id"] = fmt.Sprintf("lxc/%d", vmid)
 			m["node"] = ct.node
@@ -335,13 +352,17 @@ func (s *Sim) clusterResources(r *request) (any, error) {
 		}
 	}
 	if typ == "" || typ == "node" {
+		// Every node, its stats only with Sys.Audit (pve-manager
+		// PVE/API2/Cluster.pm resources, API2Tools.pm extract_node_stats),
+		// with pvestatd's static-info: cgroup-mode 2 (PVE 9 runs cgroup v2
+		// only), host-arch only for a node that is not x86_64
+		// (broadcast_static_node_info).
 		for _, n := range s.nodes {
-			if !s.hasAny(r.token, "/nodes/"+n.name, "Sys.Audit") {
-				continue
+			m := s.nodeEntry(n, s.hasAny(r.token, "/nodes/"+n.name, "Sys.Audit"))
+			m["cgroup-mode"] = 2
+			if n.arch != "" && n.arch != "x86_64" {
+				m["host-arch"] = n.arch
 			}
-			m := s.nodeStatus(n)
-			m["id"] = "node/" + n.name
-			m["type"] = "node"
 			out = append(out, m)
 		}
 	}
@@ -362,24 +383,42 @@ func (s *Sim) clusterResources(r *request) (any, error) {
 	return out, nil
 }
 
-func (s *Sim) nodeStatus(n *simNode) map[string]any {
-	return map[string]any{
-		"node": n.name, "status": "online", "cpu": 0.03, "maxcpu": n.maxCPU,
-		"mem": n.maxMem / 4, "maxmem": n.maxMem, "uptime": int64(s.clock.Now().Sub(n.bootTime).Seconds()),
-		"level": "", "disk": int64(8 << 30), "maxdisk": int64(64 << 30),
+// nodeEntry is pve-manager PVE/API2Tools.pm extract_node_stats: id,
+// node, type, status and the support level for everyone, the figures only
+// with Sys.Audit on the node (audit).
+func (s *Sim) nodeEntry(n *simNode, audit bool) map[string]any {
+	m := map[string]any{"id": "node/" + n.name, "node": n.name, "type": "node", "status": "online", "level": ""}
+	if audit {
+		m["cpu"], m["maxcpu"] = 0.03, n.maxCPU
+		m["mem"], m["maxmem"] = n.maxMem/4, n.maxMem
+		m["disk"], m["maxdisk"] = int64(8<<30), int64(64<<30)
+		m["uptime"] = int64(s.clock.Now().Sub(n.bootTime).Seconds())
 	}
+	return m
 }
 
-// listNodes is GET /nodes.
+// listNodes is GET /nodes (pve-manager PVE/API2/Nodes.pm NodeIndex
+// index): every node, its figures only with Sys.Audit on it, and
+// ssl_fingerprint (PVE::Cluster get_node_fingerprint, the node's
+// pve-ssl.pem).
 func (s *Sim) listNodes(r *request) (any, error) {
 	out := []map[string]any{}
 	for _, n := range s.nodes {
-		m := s.nodeStatus(n)
-		m["id"] = "node/" + n.name
-		m["type"] = "node"
+		m := s.nodeEntry(n, s.hasAny(r.token, "/nodes/"+n.name, "Sys.Audit"))
+		m["ssl_fingerprint"] = s.nodeFingerprint(n)
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// nodeFingerprint is the node certificate's SHA-256 fingerprint: the
+// served certificate's once the simulator serves HTTPS (one server
+// stands for every node), else one made up from the node name.
+func (s *Sim) nodeFingerprint(n *simNode) string {
+	if s.fingerprint != "" {
+		return s.fingerprint
+	}
+	return pve.CertFingerprint([]byte("pvesim node " + n.name))
 }
 
 // version is GET /version.

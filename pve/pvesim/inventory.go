@@ -29,6 +29,9 @@ type Node struct {
 	// MaxCPU and MaxMem describe the node's hardware (defaults 8 and 32 GiB).
 	MaxCPU int   `json:"maxcpu,omitempty"`
 	MaxMem int64 `json:"maxmem,omitempty"`
+	// Arch is the node's CPU architecture, x86_64 (the default) or
+	// aarch64 (cluster/resources' host-arch).
+	Arch string `json:"arch,omitempty"`
 	// Storages are the storages active on this node. A shared storage is
 	// listed on every node that sees it, with the same id.
 	Storages []*Storage `json:"storages,omitempty"`

@@ -71,6 +71,7 @@ func buildRoutes() []*route {
 		{method: "POST", tmpl: "/nodes/{node}/lxc/{vmid}/status/reboot", perm: vmPerm(false, "VM.PowerMgmt"), params: withParams(vm,
 			param{name: "timeout", typ: tInteger, opt: true, min: num(0)},
 		), handle: powerHandler("vzreboot")},
+		{method: "GET", tmpl: "/nodes/{node}/lxc/{vmid}/interfaces", perm: vmPerm(false, "VM.Audit"), params: vm, handle: (*Sim).interfaces},
 		{method: "GET", tmpl: "/nodes/{node}/lxc/{vmid}/feature", perm: vmPerm(false, "VM.Audit"), params: withParams(vm,
 			param{name: "feature", typ: tString, enum: []string{"snapshot", "clone", "copy"}},
 			param{name: "snapname", typ: tString, opt: true, format: "pve-configid", maxLen: 40},

@@ -84,6 +84,9 @@ func (s *Sim) ListenAndServeTLS(addr string) (*Server, error) {
 		srv:         srv,
 		fresh:       map[net.Conn]bool{},
 	}
+	s.mu.Lock()
+	s.fingerprint = server.Fingerprint
+	s.mu.Unlock()
 	srv.ConnState = server.connState
 	srv.RegisterOnShutdown(server.closeFresh)
 	tlsLn := tls.NewListener(ln, srv.TLSConfig)

@@ -47,6 +47,9 @@ type Sim struct {
 	rnd          *mrand.Rand
 	controlToken string
 	stateFile    string
+	// fingerprint is the served certificate's (set by
+	// ListenAndServeTLS), every node's ssl_fingerprint.
+	fingerprint string
 	// serverLog is where the HTTPS server's error log goes (nil:
 	// os.Stderr); tests capture it.
 	serverLog io.Writer

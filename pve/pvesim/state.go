@@ -21,6 +21,7 @@ type simNode struct {
 	name     string
 	loc      *time.Location
 	tz       string
+	arch     string // "" is x86_64
 	maxCPU   int
 	maxMem   int64
 	storages []*simStorage
@@ -241,7 +242,10 @@ func (s *Sim) load(inv *Inventory) error {
 			}
 			loc = l
 		}
-		sn := &simNode{name: n.Name, loc: loc, tz: n.Timezone, maxCPU: n.MaxCPU, maxMem: n.MaxMem,
+		if n.Arch != "" && n.Arch != "x86_64" && n.Arch != "aarch64" {
+			return fmt.Errorf("inventory: node %s: arch %q: not x86_64 or aarch64", n.Name, n.Arch)
+		}
+		sn := &simNode{name: n.Name, loc: loc, tz: n.Timezone, arch: n.Arch, maxCPU: n.MaxCPU, maxMem: n.MaxMem,
 			storage: map[string]*simStorage{}, bootTime: s.clock.Now().Add(-72 * time.Hour)}
 		if sn.maxCPU == 0 {
 			sn.maxCPU = 8
@@ -512,7 +516,7 @@ func (s *Sim) snapshot() *Inventory {
 	inv := &Inventory{Cluster: s.cluster}
 	sharedDone := map[string]bool{}
 	for _, n := range s.nodes {
-		node := &Node{Name: n.name, Timezone: n.tz, MaxCPU: n.maxCPU, MaxMem: n.maxMem}
+		node := &Node{Name: n.name, Timezone: n.tz, Arch: n.arch, MaxCPU: n.maxCPU, MaxMem: n.maxMem}
 		for _, st := range n.storages {
 			out := &Storage{ID: st.id, Type: st.typ, Content: st.content, Shared: st.shared, Total: st.total, PruneBackups: st.prune}
 			if !st.shared || !sharedDone[st.id] {
