@@ -45,6 +45,10 @@ type Options struct {
 	// Specs, when set, are the specs the plan was made from; for each
 	// container applied, ContainerResult.Baseline is computed from them.
 	Specs []spec.Container
+	// Preflight, when set, reads the token's privileges once before any
+	// container is touched: a container whose plan needs a privilege the
+	// token lacks fails before its first step (no snapshot), naming it.
+	Preflight bool
 }
 
 // Apply carries out p: every container with status "changes" has its steps
@@ -69,9 +73,14 @@ func Apply(ctx context.Context, api API, p *plan.Plan, opts Options) *Result {
 		specs[opts.Specs[i].Spec.VMID] = &opts.Specs[i]
 	}
 	res := &Result{Started: opts.Clock.Now(), Containers: make([]ContainerResult, len(p.Containers))}
+	var lacks map[int][]string
+	if opts.Preflight {
+		lacks = preflightRefusals(ctx, api, p)
+	}
 	forEach(len(p.Containers), opts.Concurrency, func(i int) {
 		cp := p.Containers[i]
-		a := &applier{api: api, opts: opts, cp: &cp, spec: specs[cp.VMID], plan: p, onFailure: failurePolicy(opts.OnFailure, cp.OnFailure)}
+		a := &applier{api: api, opts: opts, cp: &cp, spec: specs[cp.VMID], plan: p, onFailure: failurePolicy(opts.OnFailure, cp.OnFailure),
+			lacks: lacks[cp.VMID]}
 		res.Containers[i] = a.run(ctx)
 	})
 	res.Finished = opts.Clock.Now()
@@ -89,6 +98,9 @@ type applier struct {
 	cr   ContainerResult
 	// onFailure is this container's failure policy (failurePolicy).
 	onFailure OnFailure
+	// lacks lists the privileges the preflight found missing: the
+	// container is refused before its first step.
+	lacks []string
 
 	// digest is what the next write carries; cur the config it belongs to.
 	digest string
@@ -150,6 +162,12 @@ func (a *applier) work(ctx context.Context) {
 	if ctx.Err() != nil {
 		a.cr.Outcome, a.cr.Error, a.cr.Failure = OutcomeSkipped, "cancelled before it started", FailureCancelled
 		a.skipRest(0, "cancelled")
+		return
+	}
+	if len(a.lacks) > 0 {
+		a.cr.Outcome = OutcomeFailed
+		a.cr.Error = "refused at preflight: the API token lacks " + strings.Join(a.lacks, ", ")
+		a.skipRest(0, "refused at preflight")
 		return
 	}
 	a.event(Event{Kind: EventStart})

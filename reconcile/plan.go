@@ -57,17 +57,47 @@ func Preflight(ctx context.Context, api API, p *plan.Plan) error {
 		if c.Status != plan.StatusChanges {
 			continue
 		}
-		var missing []string
-		for _, pr := range c.Privileges {
-			if !HasPrivilege(perms, pr.Path, pr.Name) {
-				missing = append(missing, pr.Name+" on "+pr.Path)
-			}
-		}
-		if len(missing) > 0 {
+		if missing := missingPrivileges(perms, &c); len(missing) > 0 {
 			p.Warnings = append(p.Warnings, fmt.Sprintf("ct %d %s: the API token lacks %s", c.VMID, c.Name, strings.Join(missing, ", ")))
 		}
 	}
 	return nil
+}
+
+// missingPrivileges lists the privileges c needs that perms does not grant,
+// as "NAME on PATH".
+func missingPrivileges(perms pve.Permissions, c *plan.ContainerPlan) []string {
+	var missing []string
+	for _, pr := range c.Privileges {
+		if !HasPrivilege(perms, pr.Path, pr.Name) {
+			missing = append(missing, pr.Name+" on "+pr.Path)
+		}
+	}
+	return missing
+}
+
+// preflightRefusals reads the token's privileges and returns, by VMID, what
+// each container with changes needs and the token lacks; nil when the read
+// fails (apply then meets PVE's own 403, which is safe, only later).
+func preflightRefusals(ctx context.Context, api API, p *plan.Plan) map[int][]string {
+	if !p.HasChanges() {
+		return nil
+	}
+	perms, err := api.Permissions(ctx, "")
+	if err != nil {
+		return nil
+	}
+	out := map[int][]string{}
+	for i := range p.Containers {
+		c := &p.Containers[i]
+		if c.Status != plan.StatusChanges {
+			continue
+		}
+		if missing := missingPrivileges(perms, c); len(missing) > 0 {
+			out[c.VMID] = missing
+		}
+	}
+	return out
 }
 
 // HasPrivilege reports whether perms grants priv on path: held on path

@@ -120,7 +120,7 @@ func runApply(ctx context.Context, stdout, stderr io.Writer, o applyOptions, tar
 	}
 	color := useColor(stdout, o.getenv)
 
-	opts := reconcile.Options{Concurrency: o.concurrency, OnFailure: reconcile.OnFailure(o.onFailure), LockWait: o.lockWait}
+	opts := reconcile.Options{Concurrency: o.concurrency, OnFailure: reconcile.OnFailure(o.onFailure), LockWait: o.lockWait, Preflight: true}
 	var tp *reconcile.TerminalProgress
 	if isTerminal(stderr) {
 		tp = reconcile.NewTerminalProgress(stderr, 200*time.Millisecond)

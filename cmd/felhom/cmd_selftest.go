@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/felhom/felhom/pve"
+	"github.com/felhom/felhom/reconcile/plan"
 )
 
 // selftestCleanupTimeout bounds deleting the self-test snapshot after the
@@ -166,8 +167,8 @@ func selftestReport(ctx context.Context, c *pve.Client, out io.Writer) (failed i
 
 	fmt.Fprintln(out, "\nprivileges felhom uses, and where the token holds them:")
 	tw = newTable(out)
-	for _, u := range felhomPrivileges {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", u.priv, heldOn(perms, u.priv), u.why)
+	for _, u := range plan.PrivilegeUses() {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", u.Name, heldOn(perms, u.Name), strings.Join(u.For, "; "))
 	}
 	tw.Flush()
 	return failed
@@ -177,32 +178,6 @@ func selftestReport(ctx context.Context, c *pve.Client, out io.Writer) (failed i
 // apart. Flush it when the table is done.
 func newTable(out io.Writer) *tabwriter.Writer {
 	return tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-}
-
-// felhomPrivileges are the PVE privileges felhom's operations need
-// (pve-semantics.md §3-§7), for the selftest's overview.
-//
-// Resize needs more than its schema says. The schema of PUT .../resize asks
-// only VM.Config.Disk on /vms/{vmid} (apidata.json). Its code, pve-container
-// src/PVE/API2/LXC.pm resize_vm, then passes what is left of the parameters
-// ({disk => ...}) to PVE::LXC::check_ct_modify_config_perm, which treats
-// "disk" as an ordinary option and asks VM.Config.Options, and it checks
-// Datastore.AllocateSpace on the volume's storage (pve-semantics.md §3). A
-// token without Options gets a 403 on resize although the schema is met, so
-// the overview names resize under all three, marking the two the code adds.
-var felhomPrivileges = []struct{ priv, why string }{
-	{"VM.Audit", "read container config, pending changes, status, snapshots"},
-	{"VM.Config.CPU", "set cores, cpulimit, cpuunits"},
-	{"VM.Config.Memory", "set memory, swap"},
-	{"VM.Config.Network", "set netN, hostname, nameserver, searchdomain"},
-	{"VM.Config.Options", "set onboot, startup, tags, description, ...; resize (checked by PVE's code for the disk parameter)"},
-	{"VM.Config.Disk", "set rootfs, mpN; resize"},
-	{"VM.Snapshot", "snapshot before a change, delete and roll back snapshots"},
-	{"VM.PowerMgmt", "restart to apply pending changes"},
-	{"VM.Backup", "vzdump"},
-	{"Datastore.Audit", "list backups, prune dry run"},
-	{"Datastore.AllocateSpace", "vzdump target, new volumes; resize (checked by PVE's code on the volume's storage)"},
-	{"Datastore.Allocate", "prune old backups"},
 }
 
 // heldOn lists the paths where perms holds priv; "(this path only)" marks a

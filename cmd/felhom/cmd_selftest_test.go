@@ -14,6 +14,7 @@ import (
 	"github.com/felhom/felhom/internal/golden"
 	"github.com/felhom/felhom/internal/testref"
 	"github.com/felhom/felhom/pve"
+	"github.com/felhom/felhom/reconcile/plan"
 )
 
 const selftestSecret = "7c3e9d41-0a6b-4f2e-8d15-5e1f7a9b2c40"
@@ -328,23 +329,26 @@ func TestSelftestResizePrivileges(t *testing.T) {
 	if len(schema) == 0 {
 		t.Fatal("no schema privilege for PUT .../resize")
 	}
+	needs := map[string]bool{}
+	for _, p := range plan.Needs(plan.UseResize, 100, "local-lvm") {
+		needs[p.Name] = true
+	}
 	for priv := range schema {
-		found := false
-		for _, u := range felhomPrivileges {
-			if u.priv == priv {
-				found = true
-				if !strings.Contains(u.why, "resize") {
-					t.Errorf("%s (the schema's privilege for resize): %q does not name resize", priv, u.why)
-				}
-			}
-		}
-		if !found {
-			t.Errorf("%s (the schema's privilege for resize) is not in the overview", priv)
+		if !needs[priv] {
+			t.Errorf("%s (the schema's privilege for resize) is not among resize's needs %v", priv, needs)
 		}
 	}
-	for _, u := range felhomPrivileges {
-		if strings.Contains(u.why, "resize") && !schema[u.priv] && !strings.Contains(u.why, "checked by PVE's code") {
-			t.Errorf("%s: %q names resize, which the schema does not require it for, without saying PVE's code checks it", u.priv, u.why)
+	overview := map[string]string{}
+	for _, u := range plan.PrivilegeUses() {
+		overview[u.Name] = strings.Join(u.For, "; ")
+	}
+	for priv := range needs {
+		why := overview[priv]
+		if !strings.Contains(why, "resize") {
+			t.Errorf("%s (needed for resize): the overview's %q does not name resize", priv, why)
+		}
+		if !schema[priv] && !strings.Contains(why, "PVE's code") {
+			t.Errorf("%s: %q names resize, which the schema does not require it for, without saying PVE's code checks it", priv, why)
 		}
 	}
 }

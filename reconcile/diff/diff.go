@@ -67,7 +67,6 @@ type differ struct {
 	s    *spec.ContainerSpec
 	live *Live
 	opts Options
-	vms  string // ACL path of the container, /vms/<vmid>
 
 	changes []plan.Change
 	set     map[string]string
@@ -114,7 +113,6 @@ func Diff(c *spec.Container, live *Live, opts Options) plan.ContainerPlan {
 	}
 	d := &differ{
 		s: &c.Spec, live: live, opts: opts,
-		vms:   fmt.Sprintf("/vms/%d", c.Spec.VMID),
 		set:   map[string]string{},
 		privs: map[plan.Privilege]bool{},
 	}
@@ -127,9 +125,12 @@ func Diff(c *spec.Container, live *Live, opts Options) plan.ContainerPlan {
 	return d.finish(cp)
 }
 
-// privilege records a privilege the plan needs.
-func (d *differ) privilege(path, name string) {
-	d.privs[plan.Privilege{Path: path, Name: name}] = true
+// need records the privileges use asks for (plan.Needs): scope is its
+// storage, volume or SDN path, "" for the container's own.
+func (d *differ) need(use plan.Use, scope string) {
+	for _, p := range plan.Needs(use, d.s.VMID, scope) {
+		d.privs[p] = true
+	}
 }
 
 // keyPrivilege records what PVE's check_ct_modify_config_perm asks of an API
@@ -138,19 +139,19 @@ func (d *differ) privilege(path, name string) {
 func (d *differ) keyPrivilege(key string) {
 	switch {
 	case key == "memory" || key == "swap":
-		d.privilege(d.vms, "VM.Config.Memory")
+		d.need(plan.UseSetMemory, "")
 	case key == "cores" || key == "cpulimit" || key == "cpuunits":
-		d.privilege(d.vms, "VM.Config.CPU")
+		d.need(plan.UseSetCPU, "")
 	case strings.HasPrefix(key, "net") || key == "nameserver" || key == "searchdomain" || key == "hostname":
-		d.privilege(d.vms, "VM.Config.Network")
+		d.need(plan.UseSetNetwork, "")
 	case key == "rootfs" || strings.HasPrefix(key, "mp"):
-		d.privilege(d.vms, "VM.Config.Disk")
+		d.need(plan.UseSetDisk, "")
 	case key == "features":
 		// Only nesting on an unprivileged container gets here (the rest is
-		// root-only): PVE asks for VM.Allocate.
-		d.privilege(d.vms, "VM.Allocate")
+		// root-only).
+		d.need(plan.UseSetNesting, "")
 	default:
-		d.privilege(d.vms, "VM.Config.Options")
+		d.need(plan.UseSetOptions, "")
 	}
 }
 
@@ -344,7 +345,7 @@ func (d *differ) impossible(f field, reason string) {
 // felhom left) from spec changes.
 func Baseline(c *spec.Container, live *Live) map[string]string {
 	d := &differ{s: &c.Spec, live: live, set: map[string]string{}, privs: map[plan.Privilege]bool{},
-		vms: fmt.Sprintf("/vms/%d", c.Spec.VMID), baseline: map[string]string{}}
+		baseline: map[string]string{}}
 	d.options()
 	d.network()
 	d.volumes()

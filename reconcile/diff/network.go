@@ -49,7 +49,7 @@ func (d *differ) bridgePrivileges(slot string, n spec.NetIf) {
 		if tag != "" {
 			p += "/" + tag
 		}
-		d.privilege(p, "SDN.Use")
+		d.need(plan.UseBridge, p)
 	}
 	add(d.set[slot])
 	if cur, ok := d.live.Config[slot]; ok {

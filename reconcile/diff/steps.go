@@ -43,6 +43,7 @@ func (d *differ) finish(cp plan.ContainerPlan) (out plan.ContainerPlan) {
 	}
 	if s, ok := d.setConfigStep(); ok {
 		change = append(change, s)
+		d.configPutPrivilege()
 	}
 	writes := len(change) > 0
 	reboot := d.restartStep()
@@ -134,6 +135,18 @@ func (d *differ) setConfigStep() (plan.Step, bool) {
 	return plan.Step{Action: plan.ActionSetConfig, Params: params, Why: why}, true
 }
 
+// configPutPrivilege records plan.UseConfigPut when the PUT's keys ask none
+// of plan.ConfigPutAnyOf on the container.
+func (d *differ) configPutPrivilege() {
+	vm := plan.VMPath(d.s.VMID)
+	for _, name := range plan.ConfigPutAnyOf {
+		if d.privs[plan.Privilege{Path: vm, Name: name}] {
+			return
+		}
+	}
+	d.need(plan.UseConfigPut, "")
+}
+
 func (d *differ) isResized(disk string) bool {
 	for _, r := range d.resizes {
 		if r.disk == disk {
@@ -185,7 +198,7 @@ func (d *differ) restartStep() *plan.Step {
 		window = d.s.Restart.Window
 	}
 	reboot := func(why string) *plan.Step {
-		d.privilege(d.vms, "VM.PowerMgmt")
+		d.need(plan.UseReboot, "")
 		if others := d.unmanagedPending(); len(others) > 0 {
 			d.warnings = append(d.warnings, "the reboot also applies pending changes the spec does not manage: "+strings.Join(others, ", "))
 		}
@@ -284,7 +297,7 @@ func (d *differ) protect() (steps []plan.Step, refused string) {
 	obstacles := d.snapshotObstacles()
 	if len(obstacles.cannot) == 0 {
 		name := plan.SnapshotName(d.opts.Now, d.opts.Revision)
-		d.privilege(d.vms, "VM.Snapshot")
+		d.need(plan.UseSnapshot, "")
 		why := "protects the container before its first change"
 		if len(obstacles.unknown) > 0 {
 			// A snapshot needs only VM.Snapshot, so a token that cannot
@@ -322,18 +335,15 @@ func (d *differ) protect() (steps []plan.Step, refused string) {
 	if b.Protected != nil {
 		params["protected"] = boolPut(*b.Protected)
 	}
-	d.privilege(d.vms, "VM.Backup")
-	d.privilege("/storage/"+b.Storage, "Datastore.AllocateSpace")
+	d.need(plan.UseVzdump, b.Storage)
 	steps = append(steps, plan.Step{Action: plan.ActionVzdump, Params: params,
 		Why: cannot + "; backs it up first (snapshot policy: vzdump)"})
 	if r := pruneBackups(b.Retention); r != "" {
-		// Apply folds this prune into the vzdump (prune-backups, remove=1),
-		// and PVE lets a vzdump prune only with Datastore.Allocate on the
-		// storage (pve-manager PVE/API2/VZDump.pm
-		// assert_param_permission_vzdump). A prune of its own would need
-		// only what the vzdump needs already (PruneBackups.pm delete, with
-		// a vmid: Datastore.AllocateSpace and VM.Backup).
-		d.privilege("/storage/"+b.Storage, "Datastore.Allocate")
+		// Apply folds this prune into the vzdump (prune-backups, remove=1).
+		// A prune of its own would need only what the vzdump needs already
+		// (PruneBackups.pm delete, with a vmid: Datastore.AllocateSpace and
+		// VM.Backup).
+		d.need(plan.UseVzdumpPrune, b.Storage)
 		steps = append(steps, plan.Step{Action: plan.ActionPrune,
 			Params: map[string]string{"storage": b.Storage, "type": "lxc", "vmid": strconv.Itoa(d.s.VMID), "prune-backups": r},
 			Why:    "keeps the backups the retention declares"})

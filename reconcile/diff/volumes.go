@@ -120,7 +120,7 @@ func (d *differ) mountPoint(slot string, want spec.MountPoint) {
 				return
 			}
 			w.newVolume = want.Storage + ":" + want.Size.GiBString()
-			d.privilege("/storage/"+want.Storage, "Datastore.AllocateSpace")
+			d.need(plan.UseNewVolume, want.Storage)
 		case spec.MountVolume:
 			w.newVolume = want.Volume
 		}
@@ -128,6 +128,9 @@ func (d *differ) mountPoint(slot string, want spec.MountPoint) {
 			w.quota = nil
 		}
 		d.compare(slot, d.mountBuilder(slot, w, nil), nil)
+		if kind == spec.MountVolume {
+			d.attachPrivileges(slot, want.Volume)
+		}
 		d.protectionCheck(slot)
 		return
 	}
@@ -154,7 +157,22 @@ func (d *differ) mountPoint(slot string, want spec.MountPoint) {
 		w.quota = nil
 	}
 	d.compare(slot, d.mountBuilder(slot, w, size), nil)
+	if w.volume != "" {
+		d.attachPrivileges(slot, w.volume)
+	}
 	d.protectionCheck(slot)
+}
+
+// attachPrivileges records what putting the existing volume volid in place
+// as slot asks, when the plan writes slot: PVE's check_volume_access judges
+// the volume by its owner (plan.AttachUse).
+func (d *differ) attachPrivileges(slot, volid string) {
+	if _, written := d.set[slot]; !written {
+		return
+	}
+	if use, ok := plan.AttachUse(d.s.VMID, volid); ok {
+		d.need(use, volid)
+	}
 }
 
 // quotaImpossible plans turning quota on for a volume of an unprivileged
@@ -223,11 +241,7 @@ func (d *differ) size(disk, storage string, live, want *format.Size) *format.Siz
 	}
 	d.addChange(f, plan.ClassHot, "resize grows the volume at once, running or not")
 	d.resizes = append(d.resizes, resize{disk: disk, storage: storage, size: want.String()})
-	d.privilege(d.vms, "VM.Config.Disk")
-	// check_ct_modify_config_perm treats resize's disk parameter as an
-	// ordinary option (pve-semantics §3).
-	d.privilege(d.vms, "VM.Config.Options")
-	d.privilege("/storage/"+storage, "Datastore.AllocateSpace")
+	d.need(plan.UseResize, storage)
 	return want
 }
 
