@@ -3,7 +3,6 @@ package privileged
 import (
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/felhom/felhom/pve/format"
@@ -75,14 +74,10 @@ func mountVolume(value string) string {
 }
 
 // indexed reports whether key is prefix followed by a number 0..max
-// without leading zeros (PVE's mp[n], dev[n]).
+// without leading zeros (PVE's mp[n], dev[n]; format.Slot).
 func indexed(key, prefix string, max int) bool {
-	n, ok := strings.CutPrefix(key, prefix)
-	if !ok || n == "" || (len(n) > 1 && n[0] == '0') {
-		return false
-	}
-	i, err := strconv.Atoi(n)
-	return err == nil && i >= 0 && i <= max
+	p, n, ok := format.Slot(key)
+	return ok && p == prefix && n <= max
 }
 
 // ValueError is a value the backend refuses before running anything: it

@@ -18,6 +18,7 @@ import (
 
 	"github.com/felhom/felhom/pve"
 	"github.com/felhom/felhom/pve/ctconf"
+	"github.com/felhom/felhom/pve/format"
 	"github.com/felhom/felhom/pve/pvesim"
 	"github.com/felhom/felhom/reconcile/plan"
 	"github.com/felhom/felhom/spec"
@@ -498,7 +499,7 @@ func matrixCell(t *testing.T, st stepKind, fault string) []string {
 			}
 		}
 		for _, k := range fb.Main.Keys() {
-			if isIndexed(k, "unused") || isIndexed(k, "mp") || k == "rootfs" {
+			if format.IsSlot(k, "unused") || format.IsSlot(k, "mp") || k == "rootfs" {
 				vb, _ := fb.Get(k)
 				va, _ := fa.Get(k)
 				volB, _, _ := strings.Cut(vb, ",")

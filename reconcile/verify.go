@@ -7,6 +7,7 @@ import (
 
 	"github.com/felhom/felhom/pve"
 	"github.com/felhom/felhom/pve/format"
+	"github.com/felhom/felhom/reconcile/diff"
 	"github.com/felhom/felhom/reconcile/plan"
 )
 
@@ -47,14 +48,14 @@ func (a *applier) verify() error {
 				if a.pendingKey(k) {
 					// Pending as planned, or already live: a container that
 					// stopped since the plan takes every change at once.
-					pendingOK := e.Pending != nil && sameValue(k, v, *e.Pending)
-					liveOK := e.Pending == nil && e.Value != nil && sameValue(k, v, *e.Value)
+					pendingOK := e.Pending != nil && diff.SameValue(k, v, *e.Pending)
+					liveOK := e.Pending == nil && e.Value != nil && diff.SameValue(k, v, *e.Value)
 					if !pendingOK && !liveOK {
 						problems = append(problems, fmt.Sprintf("%s: want %q pending, found %s", k, v, show(e)))
 					}
 					continue
 				}
-				if e.Value == nil || e.Pending != nil || !sameValue(k, v, *e.Value) {
+				if e.Value == nil || e.Pending != nil || !diff.SameValue(k, v, *e.Value) {
 					problems = append(problems, fmt.Sprintf("%s: want %q live, found %s", k, v, show(e)))
 				}
 			}
@@ -125,4 +126,16 @@ func show(e pve.PendingEntry) string {
 		return "nothing"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// volumeSize returns the size= of a rootfs or mpN value.
+func volumeSize(key string, v *string) (format.Size, bool) {
+	if v == nil {
+		return 0, false
+	}
+	m, err := diff.ParseVolume(key, *v)
+	if err != nil || m.Size == nil {
+		return 0, false
+	}
+	return *m.Size, true
 }

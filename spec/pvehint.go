@@ -29,7 +29,7 @@ func propertyStringHint(key, s string) string {
 			return ""
 		}
 		f.rootFS(r)
-	case isSlot(key, "mp"):
+	case format.IsSlot(key, "mp"):
 		m, err := format.ParseMountPoint(s)
 		if err != nil {
 			return ""
@@ -42,7 +42,7 @@ func propertyStringHint(key, s string) string {
 		f.str("mp", m.MP)
 		f.bool("backup", m.Backup)
 		f.bool("keepattrs", m.KeepAttrs)
-	case isSlot(key, "net"):
+	case format.IsSlot(key, "net"):
 		n, err := format.ParseNet(s)
 		if err != nil {
 			return ""
@@ -93,16 +93,6 @@ func propertyStringHint(key, s string) string {
 		return ""
 	}
 	return "{" + strings.Join(append(lead, f.inOrder(s)...), ", ") + "}"
-}
-
-// isSlot reports whether key is a slot of prefix: net0, mp12.
-func isSlot(key, prefix string) bool {
-	n, ok := strings.CutPrefix(key, prefix)
-	if !ok || n == "" {
-		return false
-	}
-	_, err := strconv.ParseUint(n, 10, 16)
-	return err == nil
 }
 
 // volumeHint turns the volume (the default key of rootfs and mpN) into the

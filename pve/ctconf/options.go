@@ -3,8 +3,9 @@ package ctconf
 import (
 	"errors"
 	"regexp"
-	"strconv"
 	"strings"
+
+	"github.com/felhom/felhom/pve/format"
 )
 
 // optType is the schema type of a config option ($confdesc in pve-container
@@ -40,21 +41,8 @@ const (
 	maxDevices     = 256
 )
 
-var indexedRE = regexp.MustCompile(`^(net|mp|unused|dev)(\d+)$`)
-
-// indexed splits "mp3" into ("mp", 3); ok is false for other keys and for
-// indexes with leading zeros (PVE's keys are "mp$i").
-func indexed(key string) (prefix string, n int, ok bool) {
-	m := indexedRE.FindStringSubmatch(key)
-	if m == nil || (len(m[2]) > 1 && m[2][0] == '0') {
-		return "", 0, false
-	}
-	n, err := strconv.Atoi(m[2])
-	if err != nil {
-		return "", 0, false
-	}
-	return m[1], n, true
-}
+// indexed splits "mp3" into ("mp", 3) (format.Slot).
+func indexed(key string) (prefix string, n int, ok bool) { return format.Slot(key) }
 
 // OptionExists reports whether key is a container config option
 // (PVE::LXC::Config::option_exists: a key of $confdesc).

@@ -65,24 +65,11 @@ func volumeKeys(s *Section) []string {
 	return keys
 }
 
-// mpIndex parses a mount point key as PVE names them, "mp" and a decimal
-// index without leading zeros below maxMountPoints.
+// mpIndex parses a mount point key as PVE names them (format.Slot), its
+// index below maxMountPoints.
 func mpIndex(key string) (int, bool) {
-	rest, ok := strings.CutPrefix(key, "mp")
-	if !ok || rest == "" || len(rest) > 1 && rest[0] == '0' {
-		return 0, false
-	}
-	n := 0
-	for i := 0; i < len(rest); i++ {
-		c := rest[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		if n = n*10 + int(c-'0'); n >= maxMountPoints {
-			return 0, false
-		}
-	}
-	return n, true
+	p, n, ok := format.Slot(key)
+	return n, ok && p == "mp" && n < maxMountPoints
 }
 
 // foreachVolume is foreach_volume: each rootfs/mpN of s that parses.

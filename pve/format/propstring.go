@@ -97,17 +97,6 @@ func (s schema) boolEqual(key string, a, b *bool) bool {
 
 func ptrFloat(v float64) *float64 { return &v }
 
-// parseBool is PVE::JSONSchema::parse_boolean.
-func parseBool(v string) (bool, bool) {
-	switch strings.ToLower(v) {
-	case "1", "on", "yes", "true":
-		return true, true
-	case "0", "off", "no", "false":
-		return false, true
-	}
-	return false, false
-}
-
 var (
 	isIntegerRE = regexp.MustCompile(`^[+-]?\d+$`)
 	isNumberRE  = regexp.MustCompile(`^[+-]?(\d+\.\d+|\d+\.|\.\d+|\d+)([eE][+-]?\d+)?$`)
@@ -166,7 +155,7 @@ func splitProperties(data string, sc schema) (map[string]string, error) {
 func perlSplitComma(s string) []string { return dropTrailingEmpty(strings.Split(s, ",")) }
 
 func normBool(v string) string {
-	if b, ok := parseBool(v); ok {
+	if b, ok := ParseBool(v); ok {
 		if b {
 			return "1"
 		}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/felhom/felhom/pve/ctconf"
+	"github.com/felhom/felhom/pve/format"
 	"github.com/felhom/felhom/reconcile/plan"
 	"github.com/felhom/felhom/spec"
 )
@@ -142,9 +143,9 @@ func (d *differ) keyPrivilege(key string) {
 		d.need(plan.UseSetMemory, "")
 	case key == "cores" || key == "cpulimit" || key == "cpuunits":
 		d.need(plan.UseSetCPU, "")
-	case strings.HasPrefix(key, "net") || key == "nameserver" || key == "searchdomain" || key == "hostname":
+	case format.IsSlot(key, "net") || key == "nameserver" || key == "searchdomain" || key == "hostname":
 		d.need(plan.UseSetNetwork, "")
-	case key == "rootfs" || strings.HasPrefix(key, "mp"):
+	case key == "rootfs" || format.IsSlot(key, "mp"):
 		d.need(plan.UseSetDisk, "")
 	case key == "features":
 		// Only nesting on an unprivileged container gets here (the rest is

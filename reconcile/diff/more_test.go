@@ -54,7 +54,7 @@ func adopt(t *testing.T, l *Live) *spec.Container {
 	s.Description = ptr(cfg["description"])
 	s.Tags = []string{}
 	if v, ok := cfg["tags"]; ok {
-		s.Tags = listSplit(v)
+		s.Tags = format.SplitList(v)
 	}
 	s.OnBoot = ptr(cfg["onboot"] == "1")
 	for k, v := range cfg {

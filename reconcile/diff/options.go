@@ -103,7 +103,7 @@ func boolCanon(raw string, present bool) (string, string, error) {
 	if !present {
 		return "0", onOff(false), nil
 	}
-	b, ok := parseBool(raw)
+	b, ok := format.ParseBool(raw)
 	if !ok {
 		return "", "", fmt.Errorf("live value %q is not a boolean", raw)
 	}
@@ -125,13 +125,13 @@ func descriptionCanon(raw string, present bool) (string, string, error) {
 // semicolons and spaces (verify_nameserver_list, verify_searchdomain_list)
 // and keeps the order.
 func listCanon(raw string, present bool) (string, string, error) {
-	s := strings.Join(listSplit(raw), " ")
+	s := strings.Join(format.SplitList(raw), " ")
 	return s, s, nil
 }
 
 // tagsCanon reads tags as a set (see tagSet).
 func tagsCanon(raw string, present bool) (string, string, error) {
-	set := tagSet(listSplit(raw))
+	set := tagSet(format.SplitList(raw))
 	return strings.ToLower(strings.Join(set, ";")), strings.Join(set, ";"), nil
 }
 
@@ -139,48 +139,48 @@ func tagsCanon(raw string, present bool) (string, string, error) {
 func (d *differ) options() {
 	s := d.s
 	if s.Hostname != nil {
-		d.compare("hostname", scalar("hostname", *s.Hostname, *s.Hostname, write{value: *s.Hostname}, stringCanon), nil)
+		d.compare("hostname", scalar("hostname", *s.Hostname, *s.Hostname, write{value: *s.Hostname}, canons["hostname"]), nil)
 	}
 	if s.Memory != nil {
-		d.mib("memory", *s.Memory, defaultMemoryMiB)
+		d.mib("memory", *s.Memory)
 	}
 	if s.Swap != nil {
-		d.mib("swap", *s.Swap, defaultSwapMiB)
+		d.mib("swap", *s.Swap)
 	}
 	if s.Cores != nil {
 		v := strconv.Itoa(*s.Cores)
-		d.compare("cores", scalar("cores", v, v, write{value: v}, intCanon("")), nil)
+		d.compare("cores", scalar("cores", v, v, write{value: v}, canons["cores"]), nil)
 	}
 	if s.CPULimit != nil {
 		v := formatFloat(*s.CPULimit)
-		d.compare("cpulimit", scalar("cpulimit", v, cpulimitHuman(*s.CPULimit), write{value: v}, cpulimitCanon), nil)
+		d.compare("cpulimit", scalar("cpulimit", v, cpulimitHuman(*s.CPULimit), write{value: v}, canons["cpulimit"]), nil)
 	}
 	if s.CPUUnits != nil {
 		v := strconv.Itoa(*s.CPUUnits)
-		d.compare("cpuunits", scalar("cpuunits", v, v, write{value: v}, intCanon(strconv.Itoa(defaultCPUUnits))), nil)
+		d.compare("cpuunits", scalar("cpuunits", v, v, write{value: v}, canons["cpuunits"]), nil)
 	}
 	if s.OnBoot != nil {
-		d.compare("onboot", scalar("onboot", boolPut(*s.OnBoot), onOff(*s.OnBoot), write{value: boolPut(*s.OnBoot)}, boolCanon), nil)
+		d.compare("onboot", scalar("onboot", boolPut(*s.OnBoot), onOff(*s.OnBoot), write{value: boolPut(*s.OnBoot)}, canons["onboot"]), nil)
 	}
 	if s.Protection != nil {
-		d.compare("protection", scalar("protection", boolPut(*s.Protection), onOff(*s.Protection), write{value: boolPut(*s.Protection)}, boolCanon), nil)
+		d.compare("protection", scalar("protection", boolPut(*s.Protection), onOff(*s.Protection), write{value: boolPut(*s.Protection)}, canons["protection"]), nil)
 	}
 	if s.Description != nil {
 		want, _, _ := descriptionCanon(*s.Description, true)
-		d.compare("description", scalar("description", want, want, writeOrDelete(want), descriptionCanon), nil)
+		d.compare("description", scalar("description", want, want, writeOrDelete(want), canons["description"]), nil)
 	}
 	if s.Nameserver != nil {
 		want, _, _ := listCanon(*s.Nameserver, true)
-		d.compare("nameserver", scalar("nameserver", want, want, writeOrDelete(want), listCanon), nil)
+		d.compare("nameserver", scalar("nameserver", want, want, writeOrDelete(want), canons["nameserver"]), nil)
 	}
 	if s.Searchdomain != nil {
 		want, _, _ := listCanon(*s.Searchdomain, true)
-		d.compare("searchdomain", scalar("searchdomain", want, want, writeOrDelete(want), listCanon), nil)
+		d.compare("searchdomain", scalar("searchdomain", want, want, writeOrDelete(want), canons["searchdomain"]), nil)
 	}
 	if s.Tags != nil {
 		set := tagSet(s.Tags)
 		human := strings.Join(set, ";")
-		d.compare("tags", scalar("tags", strings.ToLower(human), human, writeOrDelete(human), tagsCanon), nil)
+		d.compare("tags", scalar("tags", strings.ToLower(human), human, writeOrDelete(human), canons["tags"]), nil)
 	}
 	if s.Startup != nil {
 		d.compare("startup", d.startup(), nil)
@@ -199,14 +199,14 @@ func writeOrDelete(v string) write {
 	return write{value: v}
 }
 
-func (d *differ) mib(key string, want format.Size, def int64) {
+func (d *differ) mib(key string, want format.Size) {
 	n, err := wholeMiB(want)
 	if err != nil {
 		d.errs = append(d.errs, key+": "+err.Error())
 		return
 	}
 	v := strconv.FormatInt(n, 10)
-	d.compare(key, scalar(key, v, humanMiB(n), write{value: v}, mibCanon(def)), nil)
+	d.compare(key, scalar(key, v, humanMiB(n), write{value: v}, canons[key]), nil)
 }
 
 // sub is one key of a property string: its path, whether the spec names it,
@@ -424,6 +424,6 @@ func pveFeatureChange(old string, w write) (flag string, other bool) {
 }
 
 func (d *differ) unprivileged() bool {
-	b, _ := parseBool(d.live.Config["unprivileged"])
+	b, _ := format.ParseBool(d.live.Config["unprivileged"])
 	return b
 }

@@ -369,7 +369,7 @@ type snapshotCheck struct {
 func (d *differ) snapshotObstacles() snapshotCheck {
 	var keys []string
 	for k := range d.live.Config {
-		if k == "rootfs" || (strings.HasPrefix(k, "mp") && len(k) > 2 && k[2] >= '0' && k[2] <= '9') {
+		if k == "rootfs" || format.IsSlot(k, "mp") {
 			keys = append(keys, k)
 		}
 	}

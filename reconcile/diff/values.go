@@ -1,7 +1,6 @@
 package diff
 
 import (
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -68,18 +67,6 @@ func boolPut(b bool) string {
 	return "0"
 }
 
-// parseBool reads a PVE boolean as check_type does: 1, on, yes, true and 0,
-// off, no, false (case-insensitive).
-func parseBool(s string) (bool, bool) {
-	switch strings.ToLower(s) {
-	case "1", "on", "yes", "true":
-		return true, true
-	case "0", "off", "no", "false":
-		return false, true
-	}
-	return false, false
-}
-
 func boolOr(p *bool, def bool) bool {
 	if p == nil {
 		return def
@@ -88,21 +75,6 @@ func boolOr(p *bool, def bool) bool {
 }
 
 func formatFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
-
-// listSplit splits a PVE list the way PVE::Tools::split_list does for
-// nameserver, searchdomain and tags: on commas, semicolons and white space,
-// empty items dropped.
-var listSplitRE = regexp.MustCompile(`[,;\s]+`)
-
-func listSplit(s string) []string {
-	var out []string
-	for _, p := range listSplitRE.Split(s, -1) {
-		if p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
 
 // tagSet returns tags as a sorted set. PVE's default tag handling
 // (datacenter.cfg tag-style case-sensitive=0) treats tags that differ only in

@@ -202,7 +202,7 @@ func (d *differ) protectionCheck(key string) {
 	if _, written := d.set[key]; !written {
 		return
 	}
-	if on, _ := parseBool(d.live.Config["protection"]); on {
+	if on, _ := format.ParseBool(d.live.Config["protection"]); on {
 		reason := key + ": PVE refuses to change mount points while the container's protection is on"
 		if p := d.s.Protection; p != nil && !*p {
 			reason += "; turn protection off in one apply and change the mount point in the next"
