@@ -35,6 +35,7 @@
 // would need an edit of /etc/pve/lxc/VMID.conf, which felhom does not make.
 //
 // The fence: this package never speaks HTTP and imports neither net nor
-// net/http (a test over `go list -deps` proves it); the pve package never
-// runs a process.
+// net/http (internal/fence's test over `go list -deps` proves it); the pve
+// package never runs a process. PVE's values it shares with the client are
+// in the pure pve/wire.
 package privileged

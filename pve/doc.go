@@ -3,9 +3,10 @@
 // return task ids (UPIDs), WaitTask, and typed errors built in one place
 // (CheckResponse).
 //
-// It owns the wire: the {"data": ...} envelope, form-encoded bodies, PVE's
-// loosely typed JSON, both forms of PVE's error answers, UPIDs, retries of
-// idempotent reads, the concurrency limit and the request hook. It does not
+// It owns the transport: the {"data": ...} envelope, form-encoded bodies,
+// both forms of PVE's error answers, retries of idempotent reads, the
+// concurrency limit and the request hooks. The values themselves (reads, write requests, UPIDs, lenient decoding) are
+// package wire's, re-exported here under the same names. It does not
 // decide anything about containers (that is reconcile's job), and it never
 // runs a process: the fence in DESIGN.md ("pve never runs a process;
 // privileged never speaks HTTP") is checked by a test over `go list -deps`.

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/felhom/felhom/pve/wire"
 )
 
 // Sentinel errors. An *APIError (and a *TaskError) matches them with
@@ -146,7 +148,7 @@ func CheckResponse(r *http.Response) error {
 				body.Message = loose.Message
 				body.Errors = map[string]string{}
 				for k, v := range loose.Errors {
-					body.Errors[k] = scalarText(v)
+					body.Errors[k] = wire.ScalarText(v)
 				}
 			}
 		}

@@ -170,7 +170,7 @@ func (c *Client) Vzdump(ctx context.Context, node string, o VzdumpOptions) (UPID
 //
 // PVE: DELETE /nodes/{node}/storage/{storage}/prunebackups
 func (c *Client) PruneBackups(ctx context.Context, node, storage string, q PruneQuery) (UPID, error) {
-	u, err := c.task(ctx, call{method: http.MethodDelete, tmpl: "/nodes/{node}/storage/{storage}/prunebackups", args: []any{node, storage}, params: q.values()})
+	u, err := c.task(ctx, call{method: http.MethodDelete, tmpl: "/nodes/{node}/storage/{storage}/prunebackups", args: []any{node, storage}, params: pruneParams(q)})
 	if err != nil {
 		return UPID{}, err
 	}

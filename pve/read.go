@@ -159,14 +159,14 @@ func (c *Client) StorageContent(ctx context.Context, node, storage string, q Con
 // PVE: GET /nodes/{node}/storage/{storage}/prunebackups
 func (c *Client) PruneBackupsDryRun(ctx context.Context, node, storage string, q PruneQuery) ([]PruneEntry, error) {
 	var out []PruneEntry
-	if err := c.do(ctx, call{method: http.MethodGet, tmpl: "/nodes/{node}/storage/{storage}/prunebackups", args: []any{node, storage}, params: q.values(), out: &out}); err != nil {
+	if err := c.do(ctx, call{method: http.MethodGet, tmpl: "/nodes/{node}/storage/{storage}/prunebackups", args: []any{node, storage}, params: pruneParams(q), out: &out}); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-// values returns q as the parameters of GET and DELETE .../prunebackups.
-func (q PruneQuery) values() url.Values {
+// pruneParams returns q as the parameters of GET and DELETE .../prunebackups.
+func pruneParams(q PruneQuery) url.Values {
 	p := url.Values{}
 	if q.PruneBackups != "" {
 		p.Set("prune-backups", q.PruneBackups)

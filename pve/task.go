@@ -8,11 +8,9 @@ import (
 	"time"
 )
 
-// Exit statuses of a stopped task (pve-semantics.md §8).
-const (
-	ExitOK             = "OK"
-	exitWarningsPrefix = "WARNINGS: "
-)
+// exitWarningsPrefix starts the exit status of a task that ended with
+// warnings (pve-semantics.md §8).
+const exitWarningsPrefix = "WARNINGS: "
 
 // warnLogLimit bounds how many log lines WaitTask reads to collect a
 // successful task's WARN: lines.

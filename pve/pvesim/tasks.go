@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/felhom/felhom/pve"
 )
 
 // Tasks as PVE runs them (pve-common src/PVE/RESTEnvironment.pm
@@ -19,8 +17,8 @@ import (
 
 // task is one worker.
 type task struct {
-	upid     pve.UPID // its node and user (the auth id) are the task's
-	id       string   // upid.String(), the key of Sim.tasks
+	upid     upid   // its node and user (the auth id) are the task's
+	id       string // upid.String(), the key of Sim.tasks
 	started  time.Time
 	due      time.Time
 	ended    time.Time
@@ -81,14 +79,14 @@ func (s *Sim) startTask(r *request, spec taskSpec) string {
 	if ticks < 0 {
 		ticks = 0
 	}
-	up := pve.UPID{
-		Node:      spec.node,
-		PID:       s.lastPID,
-		PStart:    uint64(ticks),
-		StartTime: now.Truncate(time.Second).UTC(),
-		Type:      spec.typ,
-		ID:        spec.id,
-		User:      r.authID,
+	up := upid{
+		node:      spec.node,
+		pid:       uint64(s.lastPID),
+		pstart:    uint64(ticks),
+		starttime: now.Unix(),
+		typ:       spec.typ,
+		id:        spec.id,
+		user:      r.authID,
 	}
 	t := &task{upid: up, id: up.String(), started: now,
 		due: now.Add(s.taskDuration), finish: spec.finish, abort: spec.abort}
@@ -202,16 +200,19 @@ func (s *Sim) pruneRunning() {
 
 // taskFromRequest finds the task named by the upid parameter on the node.
 func (s *Sim) taskFromRequest(r *request) (*task, error) {
-	up, err := pve.ParseUPID(r.params["upid"])
-	if err != nil {
+	raw := r.params["upid"]
+	if _, ok := parseUPID(raw); !ok {
 		return nil, paramError(map[string]string{"upid": "unable to parse worker upid"})
 	}
-	t := s.tasks[up.String()]
-	if t == nil || t.upid.Node != r.params["node"] {
+	// The task file is named by the UPID as given (Tasks.pm: "no such
+	// task" if ! -f $filename): a UPID that parses but is not spelled as
+	// the worker made it (lower-case hex) names no task.
+	t := s.tasks[raw]
+	if t == nil || t.upid.node != r.params["node"] {
 		return nil, paramError(map[string]string{"upid": "no such task"})
 	}
-	if t.upid.User != r.authID {
-		if err := s.check(r, "/nodes/"+t.upid.Node, "Sys.Audit"); err != nil {
+	if t.upid.user != r.authID {
+		if err := s.check(r, "/nodes/"+t.upid.node, "Sys.Audit"); err != nil {
 			return nil, err
 		}
 	}
@@ -222,16 +223,16 @@ func (s *Sim) taskFromRequest(r *request) (*task, error) {
 func taskJSON(t *task) map[string]any {
 	m := map[string]any{
 		"upid":      t.id,
-		"node":      t.upid.Node,
-		"pid":       t.upid.PID,
-		"pstart":    t.upid.PStart,
-		"starttime": t.upid.StartTime.Unix(),
-		"type":      t.upid.Type,
-		"id":        t.upid.ID,
-		"user":      t.upid.User,
+		"node":      t.upid.node,
+		"pid":       t.upid.pid,
+		"pstart":    t.upid.pstart,
+		"starttime": t.upid.starttime,
+		"type":      t.upid.typ,
+		"id":        t.upid.id,
+		"user":      t.upid.user,
 		"status":    "running",
 	}
-	if user, tok, ok := strings.Cut(t.upid.User, "!"); ok {
+	if user, tok, ok := strings.Cut(t.upid.user, "!"); ok {
 		m["user"], m["tokenid"] = user, tok
 	}
 	if t.done {
@@ -252,11 +253,12 @@ func (s *Sim) taskStatus(r *request) (any, error) {
 // taskLog is GET .../log: lines numbered from 1, start/limit as PVE's
 // dump_logfile (default limit 50).
 func (s *Sim) taskLog(r *request) (any, error) {
-	if up, err := pve.ParseUPID(r.params["upid"]); err == nil && (s.tasks[up.String()] == nil || s.tasks[up.String()].upid.Node != r.params["node"]) {
+	raw := r.params["upid"]
+	if up, ok := parseUPID(raw); ok && (s.tasks[raw] == nil || s.tasks[raw].upid.node != r.params["node"]) {
 		// read_task_log does not look the task up: the UPID's user (or
 		// Sys.Audit) may read it, and dump_logfile answers a missing file
 		// with one line.
-		if up.User != r.authID {
+		if up.user != r.authID {
 			if err := s.check(r, "/nodes/"+r.params["node"], "Sys.Audit"); err != nil {
 				return nil, err
 			}
@@ -294,19 +296,19 @@ func (s *Sim) taskListing(r *request) (any, error) {
 	}
 	var list []*task
 	for _, t := range s.taskList {
-		if t.upid.Node != node {
+		if t.upid.node != node {
 			continue
 		}
 		if source == "archive" && !t.done || source == "active" && t.done {
 			continue
 		}
-		if v := r.params["vmid"]; v != "" && t.upid.ID != v {
+		if v := r.params["vmid"]; v != "" && t.upid.id != v {
 			continue
 		}
-		if f := r.params["typefilter"]; f != "" && t.upid.Type != f {
+		if f := r.params["typefilter"]; f != "" && t.upid.typ != f {
 			continue
 		}
-		if t.upid.User != r.authID && !s.hasAny(r.token, "/nodes/"+node, "Sys.Audit") {
+		if t.upid.user != r.authID && !s.hasAny(r.token, "/nodes/"+node, "Sys.Audit") {
 			continue
 		}
 		list = append(list, t)
@@ -323,7 +325,7 @@ func (s *Sim) taskListing(r *request) (any, error) {
 		m := taskJSON(t)
 		delete(m, "exitstatus")
 		delete(m, "tokenid")
-		m["user"] = t.upid.User
+		m["user"] = t.upid.user
 		if t.done {
 			m["status"] = t.exit
 			m["endtime"] = t.ended.Unix()

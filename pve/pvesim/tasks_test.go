@@ -66,6 +66,8 @@ func TestTaskLifecycle(t *testing.T) {
 		{name: "unparsable upid", method: "GET", path: "/nodes/pve1/tasks/UPID:nope/status", status: 400, errs: map[string]string{"upid": "unable to parse worker upid"}},
 		{name: "unknown task", method: "GET", path: "/nodes/pve1/tasks/UPID:pve1:00000001:00000001:00000001:vzstart:100:admin@pve!full:/status", status: 400, errs: map[string]string{"upid": "no such task"}},
 		{name: "task of another node", method: "GET", path: "/nodes/pve2/tasks/" + upid + "/status", status: 400, errs: map[string]string{"upid": "no such task"}},
+		// The task file is named by the UPID as the worker spelled it.
+		{name: "hex digits in lower case", method: "GET", path: "/nodes/pve1/tasks/" + lowerHex(t, upid) + "/status", status: 400, errs: map[string]string{"upid": "no such task"}},
 		{name: "other user without Sys.Audit", token: "ops@pve!mem=secret-mem", method: "GET", path: "/nodes/pve1/tasks/" + upid + "/status", status: 403,
 			msg: "Permission check failed (/nodes/pve1, Sys.Audit)"},
 	})

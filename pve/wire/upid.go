@@ -1,4 +1,4 @@
-package pve
+package wire
 
 import (
 	"fmt"
@@ -24,8 +24,9 @@ type UPID struct {
 	User      string    // full auth id, e.g. root@pam or felhom@pve!ci
 }
 
-// upidRE is upid_decode's pattern (pve-common src/PVE/Tools.pm).
-var upidRE = regexp.MustCompile(`^UPID:([a-zA-Z0-9](?:[a-zA-Z0-9\-]*[a-zA-Z0-9])?):([0-9A-Fa-f]{8}):([0-9A-Fa-f]{8,9}):([0-9A-Fa-f]{8}):([^:\s]+):([^:\s]*):([^:\s]+):$`)
+// upidRE is upid_decode's pattern (pve-common src/PVE/Tools.pm). Perl's \s
+// includes the vertical tab (since Perl 5.18), RE2's does not: it is added.
+var upidRE = regexp.MustCompile(`^UPID:([a-zA-Z0-9](?:[a-zA-Z0-9\-]*[a-zA-Z0-9])?):([0-9A-Fa-f]{8}):([0-9A-Fa-f]{8,9}):([0-9A-Fa-f]{8}):([^:\s\v]+):([^:\s\v]*):([^:\s\v]+):$`)
 
 // ParseUPID parses s exactly as PVE's upid_decode does.
 func ParseUPID(s string) (UPID, error) {

@@ -1,4 +1,4 @@
-package pve
+package wire
 
 import (
 	"encoding/json"
@@ -67,6 +67,7 @@ func TestParseUPIDRejects(t *testing.T) {
 		"upid:pve2:003E968C:016E6414:63AD7D74:vzclone:999:root@pam:",        // prefix case
 		"UPID:pve2:003E968G:016E6414:63AD7D74:vzclone:999:root@pam:",        // not hex
 		"UPID:pve2:003E968C:016E6414:63AD7D74:vzclone:999:root@pam:\n",      // trailing newline
+		"UPID:pve2:003E968C:016E6414:63AD7D74:vzclone:\v:root@pam:",         // vertical tab: Perl's \s
 		"UPID:pve.example:003E968C:016E6414:63AD7D74:vzclone:999:root@pam:", // dot in node
 	} {
 		if u, err := ParseUPID(s); err == nil {

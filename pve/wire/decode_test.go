@@ -1,4 +1,4 @@
-package pve
+package wire
 
 import (
 	"encoding/json"

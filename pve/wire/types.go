@@ -1,4 +1,4 @@
-package pve
+package wire
 
 import (
 	"encoding/json"
@@ -132,7 +132,7 @@ func (c *ConfigValues) UnmarshalJSON(b []byte) error {
 		if string(v) == "null" {
 			continue
 		}
-		out[k] = scalarText(v)
+		out[k] = ScalarText(v)
 	}
 	if v, ok := raw["lxc"]; ok {
 		var pairs [][]string
@@ -314,6 +314,10 @@ const (
 	TaskRunning = "running"
 	TaskStopped = "stopped"
 )
+
+// ExitOK is the exit status of a task that ended without errors or
+// warnings (pve-semantics.md §8).
+const ExitOK = "OK"
 
 // TaskStatus is GET /nodes/{node}/tasks/{upid}/status. ExitStatus is set
 // only once Status is "stopped": "OK", "WARNINGS: <n>", or the error text.

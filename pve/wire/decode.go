@@ -1,4 +1,4 @@
-package pve
+package wire
 
 import (
 	"bytes"
@@ -75,7 +75,7 @@ func setLenient(v reflect.Value, msg json.RawMessage) error {
 		if !isScalar(msg) {
 			return fmt.Errorf("want a string, got %.40s", msg)
 		}
-		v.SetString(scalarText(msg))
+		v.SetString(ScalarText(msg))
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		n, err := lenientInt(msg)
 		if err != nil {
@@ -98,7 +98,7 @@ func setLenient(v reflect.Value, msg json.RawMessage) error {
 		if !isScalar(msg) {
 			return fmt.Errorf("want a number, got %.40s", msg)
 		}
-		s := strings.TrimSpace(scalarText(msg))
+		s := strings.TrimSpace(ScalarText(msg))
 		if s == "" {
 			return nil
 		}
@@ -123,10 +123,10 @@ func isScalar(msg json.RawMessage) bool {
 	return len(msg) > 0 && msg[0] != '{' && msg[0] != '['
 }
 
-// scalarText is the text of a JSON scalar: a string unquoted, a number as
+// ScalarText is the text of a JSON scalar: a string unquoted, a number as
 // written, a boolean as "1"/"0" (PVE's spelling of booleans in config
 // values). For an object or array it returns the raw JSON.
-func scalarText(msg json.RawMessage) string {
+func ScalarText(msg json.RawMessage) string {
 	msg = bytes.TrimSpace(msg)
 	switch {
 	case len(msg) == 0 || string(msg) == "null":
@@ -148,7 +148,7 @@ func lenientInt(msg json.RawMessage) (int64, error) {
 	if !isScalar(msg) {
 		return 0, fmt.Errorf("want an integer, got %.40s", msg)
 	}
-	s := strings.TrimSpace(scalarText(msg))
+	s := strings.TrimSpace(ScalarText(msg))
 	if s == "" {
 		return 0, nil
 	}
@@ -166,7 +166,7 @@ func lenientBool(msg json.RawMessage) (bool, error) {
 	if !isScalar(msg) {
 		return false, fmt.Errorf("want a boolean, got %.40s", msg)
 	}
-	switch s := strings.TrimSpace(scalarText(msg)); s {
+	switch s := strings.TrimSpace(ScalarText(msg)); s {
 	case "", "0", "false":
 		return false, nil
 	case "1", "true":
