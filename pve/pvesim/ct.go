@@ -421,9 +421,12 @@ func (s *Sim) nodeFingerprint(n *simNode) string {
 	return pve.CertFingerprint([]byte("pvesim node " + n.name))
 }
 
+// simVersion and simRepoID are the invented pve-manager version.
+const simVersion, simRepoID = "9.1.1", "42db4a6cf33dac83"
+
 // version is GET /version.
 func (s *Sim) version(r *request) (any, error) {
-	return map[string]any{"version": "9.1.1", "release": "9.1", "repoid": "42db4a6cf33dac83"}, nil
+	return map[string]any{"version": simVersion, "release": "9.1", "repoid": simRepoID}, nil
 }
 
 // power is start/stop/shutdown/reboot (pve-container

@@ -12,7 +12,8 @@ import (
 // present, the properties that are not optional are present, and an
 // object with additionalProperties 0 has no other keys. Booleans are
 // PVE's 0/1 integers. Keys the schema does not describe are allowed
-// otherwise, as PVE's answers carry many (id, type, disk in /nodes).
+// otherwise, as PVE's answers carry many (id, type, disk in /nodes). An
+// optional key that is null is Perl's undef, as absent.
 func returnsDiff(where string, schema map[string]any, v any) []string {
 	if schema == nil {
 		return nil
@@ -58,7 +59,9 @@ func returnsDiff(where string, schema map[string]any, v any) []string {
 		for _, name := range names {
 			ps, _ := props[name].(map[string]any)
 			val, present := m[name]
-			if !present {
+			if !present || val == nil && ps["optional"] != nil && ps["optional"] != float64(0) {
+				// An optional key whose value is Perl's undef (JSON
+				// null) counts as absent.
 				if opt, _ := ps["optional"].(float64); opt == 0 {
 					bad = append(bad, fmt.Sprintf("%s.%s: missing, the schema does not make it optional", where, name))
 				}

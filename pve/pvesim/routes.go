@@ -25,6 +25,25 @@ func buildRoutes() []*route {
 			{name: "userid", typ: tString, opt: true, pattern: `(?:^(?:[^\s:/]+)\@(?:[A-Za-z][A-Za-z0-9\.\-_]+)(?:!(?:[A-Za-z][A-Za-z0-9\.\-_]+))?$)`},
 		}, handle: (*Sim).accessPermissions},
 
+		{method: "GET", tmpl: "/cluster/nextid", perm: permAll, params: []param{
+			{name: "vmid", typ: tInteger, opt: true, format: "pve-vmid", min: num(100), max: num(999999999)},
+		}, handle: (*Sim).nextID},
+		{method: "GET", tmpl: "/cluster/status", perm: perm{path: "/", privs: []string{"Sys.Audit"}}, params: nil, handle: (*Sim).clusterStatus},
+		{method: "GET", tmpl: "/pools", perm: permAll, params: []param{
+			{name: "poolid", typ: tString, opt: true, format: "pve-poolid"},
+			{name: "type", typ: tString, opt: true, enum: []string{"qemu", "lxc", "storage"}, requires: "poolid"},
+		}, handle: (*Sim).poolIndex},
+		{method: "GET", tmpl: "/storage", perm: permAll, params: []param{
+			{name: "type", typ: tString, opt: true, enum: []string{"btrfs", "cephfs", "cifs", "dir", "esxi", "iscsi", "iscsidirect", "lvm", "lvmthin", "nfs", "pbs", "rbd", "zfs", "zfspool"}},
+		}, handle: (*Sim).storageIndex},
+		{method: "GET", tmpl: "/storage/{storage}", perm: perm{path: "/storage/{storage}", privs: []string{"Datastore.Allocate"}}, params: []param{pStorage}, handle: (*Sim).storageRead},
+		{method: "GET", tmpl: "/access/users", perm: permAll, params: []param{
+			{name: "enabled", typ: tBoolean, opt: true},
+			{name: "full", typ: tBoolean, opt: true},
+		}, handle: (*Sim).accessUsers},
+		{method: "GET", tmpl: "/access/groups", perm: permAll, params: nil, handle: (*Sim).accessGroups},
+		{method: "GET", tmpl: "/access/domains", perm: perm{user: "world"}, params: nil, handle: (*Sim).accessDomains},
+		{method: "GET", tmpl: "/nodes/{node}/status", perm: nodePerm("Sys.Audit"), params: []param{pNode}, handle: (*Sim).nodeStatusInfo},
 		{method: "GET", tmpl: "/nodes/{node}/time", perm: nodePerm("Sys.Audit"), params: []param{pNode}, handle: (*Sim).nodeTime},
 
 		{method: "GET", tmpl: "/nodes/{node}/lxc", perm: permAll, params: []param{pNode}, handle: (*Sim).listCTs},
@@ -44,6 +63,11 @@ func buildRoutes() []*route {
 			param{name: "ha-managed", typ: tBoolean, opt: true},
 		), handle: (*Sim).createCT},
 		{method: "GET", tmpl: "/nodes/{node}/lxc/{vmid}", perm: permAll, params: vm, handle: vmIndex},
+		{method: "DELETE", tmpl: "/nodes/{node}/lxc/{vmid}", perm: vmPerm(false, "VM.Allocate"), params: withParams(vm,
+			param{name: "force", typ: tBoolean, opt: true},
+			param{name: "purge", typ: tBoolean, opt: true},
+			param{name: "destroy-unreferenced-disks", typ: tBoolean, opt: true},
+		), handle: (*Sim).destroyCT},
 		{method: "GET", tmpl: "/nodes/{node}/lxc/{vmid}/config", perm: vmPerm(false, "VM.Audit"), params: withParams(vm,
 			param{name: "current", typ: tBoolean, opt: true},
 			param{name: "snapshot", typ: tString, opt: true, format: "pve-configid", maxLen: 40},
