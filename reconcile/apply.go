@@ -38,8 +38,9 @@ type Options struct {
 	// OnFailure, when set, overrides every container's policy for a
 	// failure after the snapshot (felhom apply --on-failure). Empty: each
 	// container's own, plan.ContainerPlan.OnFailure (the spec's
-	// snapshot.on-failure), and RollbackOnFailure for a plan that has none.
-	OnFailure OnFailure
+	// snapshot.on-failure), and spec.OnFailureRollback for a plan that has
+	// none.
+	OnFailure spec.OnFailure
 	// Progress receives events as apply goes; nil reports nothing.
 	Progress Progress
 	// Specs, when set, are the specs the plan was made from; for each
@@ -97,7 +98,7 @@ type applier struct {
 	spec *spec.Container
 	cr   ContainerResult
 	// onFailure is this container's failure policy (failurePolicy).
-	onFailure OnFailure
+	onFailure spec.OnFailure
 	// lacks lists the privileges the preflight found missing: the
 	// container is refused before its first step.
 	lacks []string

@@ -6,31 +6,19 @@ import (
 
 	"github.com/felhom/felhom/pve"
 	"github.com/felhom/felhom/reconcile/plan"
-)
-
-// OnFailure says what apply does when a step fails after the snapshot.
-type OnFailure string
-
-// The failure policies.
-const (
-	// RollbackOnFailure rolls the container back to the felhom snapshot
-	// (and starts it again when it was running).
-	RollbackOnFailure OnFailure = "rollback"
-	// LeaveOnFailure leaves the container as the failure found it and
-	// reports what is half-done.
-	LeaveOnFailure OnFailure = "leave"
+	"github.com/felhom/felhom/spec"
 )
 
 // failurePolicy is the policy for one container: the override when given,
 // else the container's own from the plan, else rollback.
-func failurePolicy(override OnFailure, planned string) OnFailure {
+func failurePolicy(override, planned spec.OnFailure) spec.OnFailure {
 	switch {
 	case override != "":
 		return override
-	case planned == plan.OnFailureLeave:
-		return LeaveOnFailure
+	case planned != "":
+		return planned
 	}
-	return RollbackOnFailure
+	return spec.OnFailureRollback
 }
 
 // errMismatch marks a read-back that does not match the plan.
@@ -88,7 +76,7 @@ func (a *applier) fail(err error) {
 	if !a.wrote {
 		return
 	}
-	if a.snapshot == "" || a.onFailure != RollbackOnFailure {
+	if a.snapshot == "" || a.onFailure != spec.OnFailureRollback {
 		a.halfDone()
 		if a.snapshot == "" {
 			a.cr.Warnings = append(a.cr.Warnings, "no felhom snapshot to roll back to; the container is left half-done")

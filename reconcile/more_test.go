@@ -15,6 +15,7 @@ import (
 	"github.com/felhom/felhom/pve"
 	"github.com/felhom/felhom/pve/pvesim"
 	"github.com/felhom/felhom/reconcile/plan"
+	"github.com/felhom/felhom/spec"
 )
 
 // Rule 3 between felhom's own writes: a change by someone else after the
@@ -407,7 +408,7 @@ func TestRebootRefusedWhileRunningFails(t *testing.T) {
 	e := newEnv(t, inv)
 	p := e.plan(loadSpecs(t, map[string]string{"a.yaml": specMemory(101, "nameserver: 9.9.9.9\nrestart:\n  mode: when-needed\n")}))
 	e.sim.InjectFault(pvesim.Fault{Method: "POST", Path: "/nodes/{node}/lxc/{vmid}/status/reboot", Status: 500, Message: "VM 101 not running"})
-	cr := resultFor(t, e.apply(p, Options{OnFailure: LeaveOnFailure}), 101)
+	cr := resultFor(t, e.apply(p, Options{OnFailure: spec.OnFailureLeave}), 101)
 	last := cr.Steps[len(cr.Steps)-1]
 	if cr.Outcome != OutcomeFailed || last.Step.Action != plan.ActionReboot || last.Status != StepFailed {
 		t.Fatalf("result: %s %s, reboot %+v", cr.Outcome, cr.Error, last)

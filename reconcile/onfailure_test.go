@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/felhom/felhom/pve/pvesim"
-	"github.com/felhom/felhom/reconcile/plan"
+	"github.com/felhom/felhom/spec"
 )
 
 // The failure policy is each container's own (snapshot.on-failure, carried
@@ -14,13 +14,13 @@ func TestFailurePolicyPerContainer(t *testing.T) {
 	rebootSpec := "nameserver: 9.9.9.9\nrestart:\n  mode: when-needed\n"
 	tests := []struct {
 		name     string
-		override OnFailure
+		override spec.OnFailure
 		// want rolled back, by vmid: 101 says leave, 102 says nothing.
 		want101, want102 bool
 	}{
 		{"each its own", "", false, true},
-		{"override rollback", RollbackOnFailure, true, true},
-		{"override leave", LeaveOnFailure, false, false},
+		{"override rollback", spec.OnFailureRollback, true, true},
+		{"override leave", spec.OnFailureLeave, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -32,7 +32,7 @@ func TestFailurePolicyPerContainer(t *testing.T) {
 				"a.yaml": specMemory(101, rebootSpec+"snapshot:\n  on-failure: leave\n"),
 				"b.yaml": specMemory(102, rebootSpec),
 			}))
-			if a, b := planFor(t, p, 101).OnFailure, planFor(t, p, 102).OnFailure; a != plan.OnFailureLeave || b != plan.OnFailureRollback {
+			if a, b := planFor(t, p, 101).OnFailure, planFor(t, p, 102).OnFailure; a != spec.OnFailureLeave || b != spec.OnFailureRollback {
 				t.Fatalf("plan on_failure: 101 %q, 102 %q", a, b)
 			}
 			e.sim.SetTaskOutcome(pvesim.TaskOutcome{Type: "vzreboot", Fail: "container did not stop in time"})

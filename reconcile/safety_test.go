@@ -15,6 +15,7 @@ import (
 	"github.com/felhom/felhom/pve/ctconf"
 	"github.com/felhom/felhom/pve/pvesim"
 	"github.com/felhom/felhom/reconcile/plan"
+	"github.com/felhom/felhom/spec"
 )
 
 // testInventory is one node with a snapshot-capable storage (local-lvm,
@@ -365,7 +366,7 @@ func TestTaskErrorRollsBack(t *testing.T) {
 
 func TestTaskErrorLeftAsPolicySays(t *testing.T) {
 	e, p := planRebootFail(t)
-	cr := resultFor(t, e.apply(p, Options{OnFailure: LeaveOnFailure}), 101)
+	cr := resultFor(t, e.apply(p, Options{OnFailure: spec.OnFailureLeave}), 101)
 	if cr.Outcome != OutcomeFailed || cr.RolledBack || cr.Rollback != nil {
 		t.Fatalf("result: %+v", cr)
 	}

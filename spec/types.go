@@ -93,7 +93,7 @@ type ContainerSpec struct {
 	// without one (never snapshotted: PVE cannot, or snapshot.before-change
 	// is off; or not applied yet) has every difference planned as a change,
 	// and the plan warns about it.
-	Drift string `json:"drift,omitempty"`
+	Drift Drift `json:"drift,omitempty"`
 }
 
 // Startup is PVE's startup property string (order=,up=,down=).
@@ -217,10 +217,14 @@ type Retention struct {
 	KeepYearly  *int  `json:"keep-yearly,omitempty"`
 }
 
-// Snapshot policy values for WhenImpossible.
+// WhenImpossible says what felhom does with a change to a container PVE
+// cannot snapshot (snapshot.when-impossible).
+type WhenImpossible string
+
+// The values of WhenImpossible.
 const (
-	SnapshotRefuse = "refuse" // do not change a container felhom cannot snapshot
-	SnapshotVzdump = "vzdump" // back it up with vzdump first, then change it
+	SnapshotRefuse WhenImpossible = "refuse" // do not change a container felhom cannot snapshot
+	SnapshotVzdump WhenImpossible = "vzdump" // back it up with vzdump first, then change it
 )
 
 // SnapshotPolicy says how felhom protects a container before changing it.
@@ -229,36 +233,47 @@ type SnapshotPolicy struct {
 	// BeforeChange takes a snapshot before the first change (default true).
 	BeforeChange *bool `json:"before-change,omitempty"`
 	// WhenImpossible is SnapshotRefuse (default) or SnapshotVzdump.
-	WhenImpossible string `json:"when-impossible,omitempty"`
+	WhenImpossible WhenImpossible `json:"when-impossible,omitempty"`
 	// Keep is how many felhom snapshots to keep (default DefaultSnapshotKeep).
 	Keep *int `json:"keep,omitempty"`
 	// OnFailure is what apply does when a step fails after the snapshot:
 	// OnFailureRollback (default) or OnFailureLeave (DESIGN.md safety
 	// rule 7).
-	OnFailure string `json:"on-failure,omitempty"`
+	OnFailure OnFailure `json:"on-failure,omitempty"`
 }
 
-// Failure policy values for SnapshotPolicy.OnFailure.
+// OnFailure is the failure policy: what apply does when a step fails after
+// the felhom snapshot (snapshot.on-failure, the plan's on_failure and
+// felhom apply --on-failure all carry it).
+type OnFailure string
+
+// The failure policies.
 const (
-	OnFailureRollback = "rollback" // roll back to the felhom snapshot
-	OnFailureLeave    = "leave"    // leave the container half-done and report what is done
+	OnFailureRollback OnFailure = "rollback" // roll back to the felhom snapshot (and start it again when it ran)
+	OnFailureLeave    OnFailure = "leave"    // leave the container half-done and report what is done
 )
+
+// Valid reports whether o is one of the failure policies.
+func (o OnFailure) Valid() bool { return o == OnFailureRollback || o == OnFailureLeave }
 
 // DefaultSnapshotKeep is the number of felhom snapshots kept when the spec
 // does not say.
 const DefaultSnapshotKeep = 3
 
-// Restart modes.
+// RestartMode says when felhom may restart a container (restart.mode).
+type RestartMode string
+
+// The restart modes.
 const (
-	RestartNever      = "never"       // never restart; pending changes stay pending (default)
-	RestartWhenNeeded = "when-needed" // restart as soon as a change needs it
-	RestartInWindow   = "window"      // restart only inside Window
+	RestartNever      RestartMode = "never"       // never restart; pending changes stay pending (default)
+	RestartWhenNeeded RestartMode = "when-needed" // restart as soon as a change needs it
+	RestartInWindow   RestartMode = "window"      // restart only inside Window
 )
 
 // RestartPolicy says when felhom may restart a container to apply pending
 // changes. After Load Mode is set.
 type RestartPolicy struct {
-	Mode   string         `json:"mode,omitempty"`
+	Mode   RestartMode    `json:"mode,omitempty"`
 	Window *RestartWindow `json:"window,omitempty"` // required when Mode is RestartInWindow
 }
 
@@ -277,8 +292,12 @@ type Duration time.Duration
 // String renders the duration in Go syntax, e.g. "2h0m0s".
 func (d Duration) String() string { return time.Duration(d).String() }
 
-// Drift policies.
+// Drift is the drift policy: what felhom does with a live value changed
+// outside felhom (drift).
+type Drift string
+
+// The drift policies.
 const (
-	DriftRevert = "revert" // change live state back to the spec (default)
-	DriftReport = "report" // only report the difference
+	DriftRevert Drift = "revert" // change live state back to the spec (default)
+	DriftReport Drift = "report" // only report the difference
 )

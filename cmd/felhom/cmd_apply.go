@@ -17,6 +17,7 @@ import (
 	"github.com/felhom/felhom/pve"
 	"github.com/felhom/felhom/reconcile"
 	"github.com/felhom/felhom/reconcile/plan"
+	"github.com/felhom/felhom/spec"
 )
 
 // errNoApprove refuses to apply without asking when nobody can answer.
@@ -89,7 +90,7 @@ func runApply(ctx context.Context, stdout, stderr io.Writer, o applyOptions, tar
 	if o.output != "text" && o.output != "json" {
 		return withExit(exitInvalid, fmt.Errorf("apply: --output %q: must be text or json", o.output))
 	}
-	if o.onFailure != "" && o.onFailure != string(reconcile.RollbackOnFailure) && o.onFailure != string(reconcile.LeaveOnFailure) {
+	if o.onFailure != "" && !spec.OnFailure(o.onFailure).Valid() {
 		return withExit(exitInvalid, fmt.Errorf("apply: --on-failure %q: must be rollback or leave", o.onFailure))
 	}
 	if o.concurrency < 1 {
@@ -120,7 +121,7 @@ func runApply(ctx context.Context, stdout, stderr io.Writer, o applyOptions, tar
 	}
 	color := useColor(stdout, o.getenv)
 
-	opts := reconcile.Options{Concurrency: o.concurrency, OnFailure: reconcile.OnFailure(o.onFailure), LockWait: o.lockWait, Preflight: true}
+	opts := reconcile.Options{Concurrency: o.concurrency, OnFailure: spec.OnFailure(o.onFailure), LockWait: o.lockWait, Preflight: true}
 	var tp *reconcile.TerminalProgress
 	if isTerminal(stderr) {
 		tp = reconcile.NewTerminalProgress(stderr, 200*time.Millisecond)

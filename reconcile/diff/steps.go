@@ -261,7 +261,7 @@ func planWindow(w *spec.RestartWindow) plan.RestartWindow {
 
 // snapshotPolicy returns the container's snapshot policy with defaults
 // filled in.
-func (d *differ) snapshotPolicy() (before bool, whenImpossible string, keep int) {
+func (d *differ) snapshotPolicy() (before bool, whenImpossible spec.WhenImpossible, keep int) {
 	before, whenImpossible, keep = true, spec.SnapshotRefuse, spec.DefaultSnapshotKeep
 	if p := d.s.Snapshot; p != nil {
 		before = boolOr(p.BeforeChange, true)
@@ -277,11 +277,11 @@ func (d *differ) snapshotPolicy() (before bool, whenImpossible string, keep int)
 
 // onFailure returns the container's failure policy (snapshot.on-failure),
 // rollback when the spec does not say.
-func onFailure(c *spec.Container) string {
-	if p := c.Spec.Snapshot; p != nil && p.OnFailure == spec.OnFailureLeave {
-		return plan.OnFailureLeave
+func onFailure(c *spec.Container) spec.OnFailure {
+	if p := c.Spec.Snapshot; p != nil && p.OnFailure != "" {
+		return p.OnFailure
 	}
-	return plan.OnFailureRollback
+	return spec.OnFailureRollback
 }
 
 // protect returns the steps that protect the container before its first

@@ -9,8 +9,8 @@
 // ContainerPlan's Steps in their order and decides nothing from Change.Reason,
 // which is for humans only (as terraform's ActionReason).
 //
-// This package does no I/O, does not talk to PVE, does not know the spec
-// types and does not render: diff builds plans, render prints them, apply
+// This package does no I/O, does not talk to PVE, takes from the spec only
+// its policy vocabulary (spec.OnFailure) and does not render: diff builds plans, render prints them, apply
 // executes them. Ordering is one documented key per kind (ContainerLess,
 // StepLess), so the same inputs always give the same plan.
 package plan

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/felhom/felhom/pve/calendar"
+	"github.com/felhom/felhom/spec"
 )
 
 // FormatVersion is the version of the plan's JSON form that this package
@@ -100,10 +101,10 @@ type ContainerPlan struct {
 	// changes left pending by the restart policy); they decide nothing.
 	Warnings []string `json:"warnings"`
 	// OnFailure is the spec's failure policy for a step that fails after
-	// the snapshot: OnFailureRollback or OnFailureLeave. "" (a plan
+	// the snapshot: spec.OnFailureRollback or spec.OnFailureLeave. "" (a plan
 	// written before the field existed) leaves the choice to apply's
 	// default.
-	OnFailure string `json:"on_failure"`
+	OnFailure spec.OnFailure `json:"on_failure"`
 	// RestartWindow is the restart policy's window when the reboot step is
 	// there because that window was open when the plan was made; apply
 	// reboots only while it is still open. Nil otherwise (no reboot, or one
@@ -138,16 +139,6 @@ func (w RestartWindow) Open(now time.Time) (open bool, next time.Time, err error
 	t, _ := ev.Next(now)
 	return false, t, nil
 }
-
-// The failure policies of ContainerPlan.OnFailure (the spec's
-// snapshot.on-failure).
-const (
-	// OnFailureRollback rolls the container back to the felhom snapshot.
-	OnFailureRollback = "rollback"
-	// OnFailureLeave leaves the container as the failure left it; the
-	// result reports what is half-done.
-	OnFailureLeave = "leave"
-)
 
 // Privilege is one PVE privilege on one ACL path, as GET /access/permissions
 // reports them.
@@ -250,7 +241,7 @@ func (p *Plan) Validate() error {
 			return fmt.Errorf("plan: ct %d: restart_window needs a schedule and a duration", c.VMID)
 		}
 		switch c.OnFailure {
-		case "", OnFailureRollback, OnFailureLeave:
+		case "", spec.OnFailureRollback, spec.OnFailureLeave:
 		default:
 			return fmt.Errorf("plan: ct %d: unknown on_failure %q", c.VMID, c.OnFailure)
 		}

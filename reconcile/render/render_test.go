@@ -10,6 +10,7 @@ import (
 
 	"github.com/felhom/felhom/internal/golden"
 	"github.com/felhom/felhom/reconcile/plan"
+	"github.com/felhom/felhom/spec"
 )
 
 // fixtures are the plans the golden files show.
@@ -39,9 +40,9 @@ func fixtures() map[string]*plan.Plan {
 					{Action: plan.ActionSnapshotPrune, Params: map[string]string{"snapname": "felhom-20261001t000000"}, Why: "keeps the newest 3 felhom snapshots"},
 				},
 				Privileges: []plan.Privilege{{Path: "/storage/local-lvm", Name: "Datastore.AllocateSpace"}, {Path: "/vms/101", Name: "VM.Config.Memory"}},
-				OnFailure:  plan.OnFailureLeave,
+				OnFailure:  spec.OnFailureLeave,
 			},
-			{Name: "db", Node: "pve1", VMID: 102, Digest: "99ab", Status: plan.StatusUnchanged, OnFailure: plan.OnFailureRollback},
+			{Name: "db", Node: "pve1", VMID: 102, Digest: "99ab", Status: plan.StatusUnchanged, OnFailure: spec.OnFailureRollback},
 			{
 				Name: "media", Node: "pve2", VMID: 103, Digest: "5e5e", Running: true, Status: plan.StatusBlocked,
 				Changes: []plan.Change{

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/felhom/felhom/reconcile/plan"
+	"github.com/felhom/felhom/spec"
 )
 
 // TextOptions tune the text renderer.
@@ -150,7 +151,7 @@ const leaveNote = "left as it is, not rolled back (snapshot.on-failure: leave)"
 // leaves reports whether a container that apply will change keeps a
 // failure's half-done state instead of rolling back.
 func leaves(c plan.ContainerPlan) bool {
-	return c.Status == plan.StatusChanges && c.OnFailure == plan.OnFailureLeave
+	return c.Status == plan.StatusChanges && c.OnFailure == spec.OnFailureLeave
 }
 
 func (t *textWriter) change(ch plan.Change, width int) {
