@@ -201,6 +201,12 @@ func (r *Runner) Set(ctx context.Context, req Request) error {
 	return r.run(ctx, argv)
 }
 
+// SetConfig is Set with the request spelled out: the form reconcile's
+// Privileged interface takes.
+func (r *Runner) SetConfig(ctx context.Context, node string, vmid int, set map[string]string, del []string, digest string) error {
+	return r.Set(ctx, Request{Node: node, VMID: vmid, Set: set, Delete: del, Digest: digest})
+}
+
 // run runs argv with the timeout and a clean environment, and logs it.
 func (r *Runner) run(ctx context.Context, argv []string) error {
 	ctx, cancel := context.WithTimeoutCause(ctx, r.cfg.Timeout, ErrTimeout)

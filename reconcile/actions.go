@@ -27,6 +27,7 @@ var actions = map[plan.Action]actionFunc{
 	plan.ActionSnapshot:      (*applier).snapshotStep,
 	plan.ActionResize:        (*applier).resize,
 	plan.ActionSetConfig:     (*applier).setConfig,
+	plan.ActionPctSet:        (*applier).pctSet,
 	plan.ActionReboot:        (*applier).reboot,
 	plan.ActionSnapshotPrune: (*applier).snapshotPrune,
 	plan.ActionPrune:         (*applier).prune,

@@ -50,6 +50,9 @@ type Options struct {
 	// container is touched: a container whose plan needs a privilege the
 	// token lacks fails before its first step (no snapshot), naming it.
 	Preflight bool
+	// Privileged carries the plan's pct-set steps; nil refuses every
+	// container that has one, before it is touched.
+	Privileged Privileged
 }
 
 // Apply carries out p: every container with status "changes" has its steps
@@ -169,6 +172,12 @@ func (a *applier) work(ctx context.Context) {
 		a.cr.Outcome = OutcomeFailed
 		a.cr.Error = "refused at preflight: the API token lacks " + strings.Join(a.lacks, ", ")
 		a.skipRest(0, "refused at preflight")
+		return
+	}
+	if err := a.privilegedReady(); err != nil {
+		// Rule 9: refused loudly, before anything is read or written.
+		a.cr.Outcome, a.cr.Error, a.cr.Failure = OutcomeFailed, err.Error(), FailurePermission
+		a.skipRest(0, "refused: the privileged backend may not write here")
 		return
 	}
 	a.event(Event{Kind: EventStart})

@@ -139,8 +139,14 @@
 // backup felhom makes to that storage, whose vzdump prunes by the spec's
 // retention. Until then the backups are kept, which is the safe side of
 // rule 8.
-//  9. Root-only changes are planned as blocked; apply does not run blocked
-//     containers.
+//  9. Root-only changes go to the plan's pct-set step when the privileged
+//     backend may write on the container's node (PlanOptions.Root), under
+//     the same protection, digest and read-back as the API's writes; else
+//     they are planned as blocked, and apply does not run blocked
+//     containers. A plan with a pct-set step is refused before anything is
+//     touched when Options.Privileged is nil or not available on the node;
+//     a pct set that PVE refused with the digest unchanged landed nothing
+//     and is not rolled back.
 //  10. Containers run in parallel, at most Options.Concurrency at a time;
 //     one container's steps run strictly in order; a failure ends only that
 //     container.

@@ -24,6 +24,9 @@ type PlanOptions struct {
 	// the privileges the plan needs (one GET /access/permissions) and warns
 	// when it does not.
 	Preflight bool
+	// Root says where the privileged backend may write (the Status of a
+	// privileged.Runner); nil: nowhere, and root-only changes are blocked.
+	Root diff.Root
 }
 
 // Plan observes the containers the specs name and plans them: Observe, then
@@ -36,7 +39,7 @@ func Plan(ctx context.Context, api API, specs []spec.Container, opts PlanOptions
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
-	p := diff.Build(specs, live, diff.Options{Now: opts.Now, Revision: opts.Revision})
+	p := diff.Build(specs, live, diff.Options{Now: opts.Now, Revision: opts.Revision, Root: opts.Root})
 	if opts.Preflight && p.HasChanges() {
 		if err := Preflight(ctx, api, p); err != nil {
 			p.Warnings = append(p.Warnings, "could not check the token's privileges: "+err.Error())

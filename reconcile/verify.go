@@ -41,7 +41,7 @@ func (a *applier) verify() error {
 	var problems []string
 	for _, s := range a.cp.Steps {
 		switch s.Action {
-		case plan.ActionSetConfig:
+		case plan.ActionSetConfig, plan.ActionPctSet:
 			ch := configChange(s.Params)
 			for k, v := range ch.Set {
 				e, _ := p.Get(k)

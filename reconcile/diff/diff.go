@@ -78,7 +78,11 @@ type differ struct {
 	restart []string // paths that need a restart to take effect
 	// window is the restart window a planned reboot depends on (nil when
 	// the policy allows one at any time).
-	window   *plan.RestartWindow
+	window *plan.RestartWindow
+	// rootSet and rootDel are the root-only writes the privileged backend
+	// carries (the pct-set step); set and del are the API's.
+	rootSet  map[string]string
+	rootDel  []string
 	blocked  []string // root-only reasons
 	errs     []string // impossible changes and unreadable values
 	warnings []string
@@ -116,6 +120,8 @@ func Diff(c *spec.Container, live *Live, opts Options) plan.ContainerPlan {
 		s: &c.Spec, live: live, opts: opts,
 		set:   map[string]string{},
 		privs: map[plan.Privilege]bool{},
+
+		rootSet: map[string]string{},
 	}
 	if live.Node != "" && c.Spec.Node != "" && live.Node != c.Spec.Node {
 		d.warnings = append(d.warnings, fmt.Sprintf("found on node %s, the spec says %s; planned where it is", live.Node, c.Spec.Node))
@@ -132,6 +138,15 @@ func (d *differ) need(use plan.Use, scope string) {
 	for _, p := range plan.Needs(use, d.s.VMID, scope) {
 		d.privs[p] = true
 	}
+}
+
+// rootAccess says whether the privileged backend may write this container
+// (Options.Root on its node): nil, or why not and what would enable it.
+func (d *differ) rootAccess() error {
+	if d.opts.Root == nil {
+		return fmt.Errorf("the privileged backend is not enabled (set privileged.enabled: true in felhom's config and run felhom as root on node %s)", d.live.Node)
+	}
+	return d.opts.Root.For(d.live.Node)
 }
 
 // keyPrivilege records what PVE's check_ct_modify_config_perm asks of an API
@@ -233,10 +248,19 @@ func (d *differ) reportOnly(f field) bool {
 	return ok && applied == f.after
 }
 
+// rootCheck judges a write for an API token: reason is "" when a token may
+// make it, else why only root@pam may; viaPct says whether the privileged
+// backend may carry it then (`pct set` as root), when it is available on
+// the container's node.
+type rootCheck func(w write, fields []field) (reason string, viaPct bool)
+
 // compare plans one config key: b gives the write and the differing fields.
-// rootOnly, when not nil, returns a reason when the write needs root@pam; it
-// is also asked, with a delete, about a revert of a pending value.
-func (d *differ) compare(key string, b builder, rootOnly func(write, []field) string) {
+// rootOnly, when not nil, judges whether the write needs root@pam; it is also
+// asked, with a delete, about a revert of a pending value (never carried by
+// the privileged backend). A root-only write goes to the pct-set step when
+// the backend is available on the node (Options.Root), else the container
+// is blocked with the reason and what would enable the backend.
+func (d *differ) compare(key string, b builder, rootOnly rootCheck) {
 	if d.managed == nil {
 		d.managed = map[string]bool{}
 	}
@@ -274,7 +298,7 @@ func (d *differ) compare(key string, b builder, rootOnly func(write, []field) st
 			// PVE checks a revert as it checks a delete (API2/LXC/Config.pm
 			// update_vm), so it may be root-only when writing is not.
 			if rootOnly != nil {
-				if reason := rootOnly(write{del: true}, pfields); reason != "" {
+				if reason, _ := rootOnly(write{del: true}, pfields); reason != "" {
 					for _, f := range pfields {
 						d.addChange(f, plan.ClassRootOnly, reason)
 					}
@@ -294,17 +318,28 @@ func (d *differ) compare(key string, b builder, rootOnly func(write, []field) st
 	if len(fields) == 0 {
 		return
 	}
+	privileged := false
 	if rootOnly != nil {
-		if reason := rootOnly(w, fields); reason != "" {
-			for _, f := range fields {
-				d.addChange(f, plan.ClassRootOnly, reason)
+		if reason, viaPct := rootOnly(w, fields); reason != "" {
+			err := d.rootAccess()
+			if !viaPct || err != nil {
+				if viaPct {
+					reason += "; " + err.Error()
+				}
+				for _, f := range fields {
+					d.addChange(f, plan.ClassRootOnly, reason)
+				}
+				d.blocked = append(d.blocked, reason)
+				return
 			}
-			d.blocked = append(d.blocked, reason)
-			return
+			privileged = true
 		}
 	}
 	class := d.class(key, w.del)
 	reason := d.reasonFor(key, class)
+	if privileged {
+		reason += "; only root@pam may write it: the privileged backend does, with pct set on node " + d.live.Node
+	}
 	allReported := true
 	for _, f := range fields {
 		r := reason
@@ -315,16 +350,24 @@ func (d *differ) compare(key string, b builder, rootOnly func(write, []field) st
 			allReported = false
 		}
 		d.addChange(f, class, r)
+		d.changes[len(d.changes)-1].Privileged = privileged
 	}
 	if allReported {
 		return
 	}
-	if w.del {
+	switch {
+	case privileged && w.del:
+		d.rootDel = append(d.rootDel, key)
+	case privileged:
+		d.rootSet[key] = w.value
+	case w.del:
 		d.del = append(d.del, key)
-	} else {
+	default:
 		d.set[key] = w.value
 	}
-	d.keyPrivilege(key)
+	if !privileged {
+		d.keyPrivilege(key)
+	}
 	if class == plan.ClassPendingRestart {
 		for _, f := range fields {
 			d.restart = append(d.restart, f.path)

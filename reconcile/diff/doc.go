@@ -27,7 +27,10 @@
 //     current value is reverted with PUT's revert parameter.
 //   - Root-only (check_ct_modify_config_perm in src/PVE/LXC.pm): bind and
 //     device mount points, features other than nesting (any feature on a
-//     privileged container); such a container is blocked.
+//     privileged container). Such a key is routed to the pct-set step (the
+//     privileged backend) when Options.Root allows it on the container's
+//     node, classified hot or pending as an API write would be; otherwise
+//     the container is blocked with the reason and what would enable it.
 //   - Impossible: shrinking a volume (resize dies "unable to shrink disk
 //     size") and moving a volume to another storage (not a config change).
 //   - Volume sizes change only through PUT .../resize (a UPID task); the

@@ -53,4 +53,15 @@ type Options struct {
 	// Revision is the spec's source revision; it is part of the snapshot
 	// name.
 	Revision string
+	// Root says where the privileged backend may make the writes only
+	// root@pam may make (privileged.Status satisfies it). Nil: nowhere, and
+	// such changes are blocked.
+	Root Root
+}
+
+// Root is where felhom may write as root: For returns nil when the
+// privileged backend may write a container on node, else an error saying
+// why not and what would enable it. It must be pure (Diff is).
+type Root interface {
+	For(node string) error
 }

@@ -343,14 +343,14 @@ func (d *differ) features() builder {
 // API token (pve-container src/PVE/LXC.pm): on a privileged container any
 // features write is root-only; on an unprivileged one, a write that changes
 // any flag but nesting (pveFeatureChange) is.
-func (d *differ) featuresRootOnly(w write, fields []field) string {
+func (d *differ) featuresRootOnly(w write, fields []field) (string, bool) {
 	if !d.unprivileged() {
-		return "features: changing feature flags of a privileged container is only allowed for root@pam"
+		return "features: changing feature flags of a privileged container is only allowed for root@pam", true
 	}
 	old := d.live.Config["features"]
 	flag, other := pveFeatureChange(old, w)
 	if !other {
-		return ""
+		return "", false
 	}
 	shown := func(v string) string {
 		if v == "" {
@@ -359,7 +359,7 @@ func (d *differ) featuresRootOnly(w write, fields []field) string {
 		return fmt.Sprintf("%q", v)
 	}
 	if w.del {
-		return fmt.Sprintf("features: reverting or deleting it is judged by PVE against the current value %s, which holds flags other than nesting: only root@pam may", shown(old))
+		return fmt.Sprintf("features: reverting or deleting it is judged by PVE against the current value %s, which holds flags other than nesting: only root@pam may", shown(old)), true
 	}
 	path := "features"
 	for _, f := range fields {
@@ -368,7 +368,7 @@ func (d *differ) featuresRootOnly(w write, fields []field) string {
 			break
 		}
 	}
-	return fmt.Sprintf("%s: PVE allows changing only nesting without root@pam, and writing %s over %s changes %s", path, shown(w.value), shown(old), flag)
+	return fmt.Sprintf("%s: PVE allows changing only nesting without root@pam, and writing %s over %s changes %s", path, shown(w.value), shown(old), flag), true
 }
 
 // pveFeatureChange is the features branch of check_ct_modify_config_perm

@@ -45,6 +45,10 @@ func (d *differ) finish(cp plan.ContainerPlan) (out plan.ContainerPlan) {
 		change = append(change, s)
 		d.configPutPrivilege()
 	}
+	if s, ok := d.pctSetStep(); ok {
+		change = append(change, s)
+		cp.RootOn = d.live.Node
+	}
 	writes := len(change) > 0
 	reboot := d.restartStep()
 	if reboot != nil {
@@ -145,6 +149,25 @@ func (d *differ) configPutPrivilege() {
 		}
 	}
 	d.need(plan.UseConfigPut, "")
+}
+
+// pctSetStep groups the root-only sets and deletes into one `pct set`, the
+// privileged backend's write (rule 9 of apply's safety rules).
+func (d *differ) pctSetStep() (plan.Step, bool) {
+	if len(d.rootSet)+len(d.rootDel) == 0 {
+		return plan.Step{}, false
+	}
+	params := make(map[string]string, len(d.rootSet)+1)
+	for k, v := range d.rootSet {
+		params[k] = v
+	}
+	if len(d.rootDel) > 0 {
+		params["delete"] = joinKeys(d.rootDel)
+	}
+	n := len(d.rootSet) + len(d.rootDel)
+	return plan.Step{Action: plan.ActionPctSet, Params: params,
+		Why: fmt.Sprintf("writes %s only root@pam may write, with pct set as root on node %s (the privileged backend)",
+			plural(n, "key", "keys"), d.live.Node)}, true
 }
 
 func (d *differ) isResized(disk string) bool {

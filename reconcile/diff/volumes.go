@@ -100,15 +100,19 @@ func (d *differ) mountPoint(slot string, want spec.MountPoint) {
 		if present && live.Kind() != format.Volume {
 			what = live.Kind().String()
 		}
-		reason := fmt.Sprintf("%s: %s mount points can only be set by root@pam; no API token may (the privileged backend is not enabled)", slot, what)
+		reason := fmt.Sprintf("%s: %s mount points can only be set by root@pam; no API token may", slot, what)
+		viaPct := true
 		if kind != spec.MountBind && kind != spec.MountDevice {
-			reason = fmt.Sprintf("%s: is a %s mount point on PVE; felhom leaves replacing it to root@pam (the privileged backend is not enabled)", slot, what)
+			// The new value is a volume, which `pct set` does not carry
+			// (the privileged backend writes only root-only values).
+			reason = fmt.Sprintf("%s: is a %s mount point on PVE; felhom leaves replacing it to root@pam", slot, what)
+			viaPct = false
 		}
-		d.compare(slot, d.mountBuilder(slot, w, live.Size), func(w write, _ []field) string {
+		d.compare(slot, d.mountBuilder(slot, w, live.Size), func(w write, _ []field) (string, bool) {
 			if w.del {
-				return "" // a revert: PVE checks it as a delete, which needs only VM.Config.Disk
+				return "", false // a revert: PVE checks it as a delete, which needs only VM.Config.Disk
 			}
-			return reason
+			return reason, viaPct
 		})
 		return
 	}

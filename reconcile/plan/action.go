@@ -34,6 +34,13 @@ const (
 	// ActionPrune prunes the container's backups on one storage by the
 	// backup retention.
 	ActionPrune
+	// ActionPctSet writes the root-only keys (bind and device mount
+	// points, devN, features beyond nesting) in one `pct set` as root on
+	// the container's node, through the privileged backend, with the
+	// config digest. It is the first write after the protection: PVE
+	// checks these values against the host (a bind path, a device node),
+	// so a refusal comes before anything else has changed.
+	ActionPctSet
 	actionEnd
 )
 
@@ -70,6 +77,7 @@ var actionInfos = [actionEnd]actionInfo{
 	ActionReboot:        {token: "reboot", verb: "reboot", past: "rebooted", order: 50, phase: phaseRestart},
 	ActionSnapshotPrune: {token: "snapshot-prune", verb: "delete old snapshot", past: "deleted old snapshot", order: 60, phase: phaseRetain},
 	ActionPrune:         {token: "prune", verb: "prune backups", past: "pruned backups", order: 70, phase: phaseRetain},
+	ActionPctSet:        {token: "pct-set", verb: "set config as root (privileged)", past: "set config as root (privileged)", order: 25, phase: phaseWrite},
 }
 
 func (a Action) info() actionInfo {
@@ -198,7 +206,7 @@ func (s Step) String() string {
 		return s.Action.String() + " " + p["disk"] + " to " + p["size"]
 	case ActionPrune:
 		return s.Action.String() + " on " + p["storage"] + " (" + p["prune-backups"] + ")"
-	case ActionSetConfig:
+	case ActionSetConfig, ActionPctSet:
 		return s.Action.String() + " " + SetConfigSummary(p)
 	}
 	return s.Action.String()

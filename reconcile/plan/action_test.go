@@ -12,6 +12,7 @@ func TestActionProperties(t *testing.T) {
 		ActionSnapshot:      {protection: true},
 		ActionResize:        {writes: true, needsProtection: true},
 		ActionSetConfig:     {writes: true, needsProtection: true},
+		ActionPctSet:        {writes: true, needsProtection: true},
 		ActionReboot:        {restart: true, needsProtection: true},
 		ActionSnapshotPrune: {retention: true},
 		ActionPrune:         {retention: true},
@@ -64,7 +65,7 @@ func TestActionOrderFollowsPhases(t *testing.T) {
 			}
 		}
 	}
-	if got := []Action{ActionVzdump, ActionSnapshot, ActionResize, ActionSetConfig, ActionReboot, ActionSnapshotPrune, ActionPrune}; len(acts) != len(got) {
+	if got := []Action{ActionVzdump, ActionSnapshot, ActionPctSet, ActionResize, ActionSetConfig, ActionReboot, ActionSnapshotPrune, ActionPrune}; len(acts) != len(got) {
 		t.Fatalf("Actions() = %v", acts)
 	} else {
 		for i := range got {

@@ -21,6 +21,11 @@ type Change struct {
 	// Drift marks a live value that differs from what felhom last applied:
 	// someone changed it outside felhom.
 	Drift bool `json:"drift"`
+	// Privileged marks a change only root@pam may make that the plan
+	// routes to the privileged backend (a pct-set step): its Class is
+	// then hot or pending-restart as for an API write. A root-only change
+	// the backend cannot make here has Class ClassRootOnly instead.
+	Privileged bool `json:"privileged"`
 }
 
 // Op says what a change does to its field.
@@ -61,7 +66,8 @@ const (
 	// container restarts.
 	ClassPendingRestart Class = "pending-restart"
 	// ClassRootOnly: only root@pam may make it (bind or device mounts, devN,
-	// features other than nesting, hookscript); no API token can. The
+	// features other than nesting, hookscript); no API token can, and the
+	// privileged backend cannot here (Change.Reason says why). The
 	// container is blocked.
 	ClassRootOnly Class = "root-only"
 	// ClassImpossible: PVE cannot make it at all (shrinking a volume,

@@ -94,6 +94,10 @@ type ContainerPlan struct {
 	Steps []Step `json:"steps"`
 	// Privileges are what the API token needs for Steps, sorted.
 	Privileges []Privilege `json:"privileges"`
+	// RootOn names the node where felhom must run as root with the
+	// privileged backend enabled, for the pct-set step; "" when the plan
+	// has none.
+	RootOn string `json:"root_on"`
 	// Blocked holds the reasons a container is StatusBlocked or StatusError,
 	// one per cause, each naming the field or policy.
 	Blocked []string `json:"blocked"`

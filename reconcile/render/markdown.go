@@ -176,6 +176,9 @@ func (m *mdWriter) container(c plan.ContainerPlan) {
 				sym = "="
 			}
 			class := ClassLabel(ch.Class)
+			if ch.Privileged {
+				class += ", privileged"
+			}
 			if ch.Drift {
 				class += ", **drift**"
 			}
@@ -220,10 +223,13 @@ func (m *mdWriter) container(c plan.ContainerPlan) {
 		m.line("")
 		m.line("On failure: %s.", cell(leaveNote))
 	}
-	if len(c.Privileges) > 0 {
-		names := make([]string, len(c.Privileges))
-		for i, pr := range c.Privileges {
-			names[i] = code(pr.Name) + " on " + code(pr.Path)
+	if len(c.Privileges) > 0 || c.RootOn != "" {
+		var names []string
+		if c.RootOn != "" {
+			names = append(names, "root on node "+code(c.RootOn))
+		}
+		for _, pr := range c.Privileges {
+			names = append(names, code(pr.Name)+" on "+code(pr.Path))
 		}
 		m.line("")
 		m.line("Needs %s.", strings.Join(names, ", "))

@@ -68,6 +68,19 @@ func fixtures() map[string]*plan.Plan {
 				},
 				Warnings: []string{"1 change waits for a restart (restart policy: never)"},
 			},
+			{
+				Name: "gpu", Node: "pve2", VMID: 107, Digest: "abcd", Running: true, Status: plan.StatusChanges, RootOn: "pve2",
+				Changes: []plan.Change{
+					{Path: "dev0", Op: plan.OpAdd, After: "/dev/dri/renderD128,gid=44", Class: plan.ClassHot, Privileged: true, Reason: "applied to the running container at once; only root@pam may write it"},
+					{Path: "memory", Op: plan.OpUpdate, Before: "1 GiB", After: "2 GiB", Class: plan.ClassHot, Reason: "applied to the running container at once"},
+				},
+				Steps: []plan.Step{
+					{Action: plan.ActionSnapshot, Params: map[string]string{"snapname": "felhom-20261125t172925-3f2a9c1"}, Why: "protects the container before its first change"},
+					{Action: plan.ActionPctSet, Params: map[string]string{"dev0": "/dev/dri/renderD128,gid=44"}, Why: "writes 1 key only root@pam may write, with pct set as root on node pve2"},
+					{Action: plan.ActionSetConfig, Params: map[string]string{"memory": "2048"}, Why: "writes 1 key in one PUT"},
+				},
+				Privileges: []plan.Privilege{{Path: "/vms/107", Name: "VM.Config.Memory"}, {Path: "/vms/107", Name: "VM.Snapshot"}},
+			},
 		},
 	}
 	full.Sort()
@@ -129,8 +142,8 @@ func TestMarkdownMarkerFirstAndEscaped(t *testing.T) {
 	if !strings.HasPrefix(s, MarkdownMarker+"\n") {
 		t.Errorf("first line is not the marker: %q", strings.SplitN(s, "\n", 2)[0])
 	}
-	if strings.Count(s, "<details>") != strings.Count(s, "</details>") || strings.Count(s, "<details>") != 5 {
-		t.Errorf("want 5 balanced details sections, got %d/%d", strings.Count(s, "<details>"), strings.Count(s, "</details>"))
+	if strings.Count(s, "<details>") != strings.Count(s, "</details>") || strings.Count(s, "<details>") != 6 {
+		t.Errorf("want 6 balanced details sections, got %d/%d", strings.Count(s, "<details>"), strings.Count(s, "</details>"))
 	}
 	for _, bad := range []string{"<two>", "a | b"} {
 		if strings.Contains(s, bad) {
@@ -167,7 +180,7 @@ func TestJSONIsThePlan(t *testing.T) {
 
 func TestSummaryLine(t *testing.T) {
 	got := SummaryLine(fixtures()["full"])
-	if want := "Plan: 1 to change, 2 unchanged, 1 blocked, 1 missing, 1 error."; got != want {
+	if want := "Plan: 2 to change, 2 unchanged, 1 blocked, 1 missing, 1 error."; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }

@@ -135,10 +135,13 @@ func (t *textWriter) container(c plan.ContainerPlan) {
 	if leaves(c) {
 		t.line("    %s %s", t.paint(ansiYellow, "on failure:"), leaveNote)
 	}
-	if len(c.Privileges) > 0 {
-		names := make([]string, len(c.Privileges))
-		for i, pr := range c.Privileges {
-			names[i] = oneLine(pr.String())
+	if len(c.Privileges) > 0 || c.RootOn != "" {
+		var names []string
+		if c.RootOn != "" {
+			names = append(names, "root on node "+oneLine(c.RootOn))
+		}
+		for _, pr := range c.Privileges {
+			names = append(names, oneLine(pr.String()))
 		}
 		t.line("    needs: %s", strings.Join(names, ", "))
 	}
@@ -192,6 +195,9 @@ func (t *textWriter) change(ch plan.Change, width int) {
 		classCode = ansiRed
 	}
 	tail := t.paint(classCode, "("+ClassLabel(ch.Class)+")")
+	if ch.Privileged {
+		tail += " " + t.paint(ansiYellow, "(privileged)")
+	}
 	if ch.Drift {
 		tail += " " + t.paint(ansiMagenta, "drift")
 	}
