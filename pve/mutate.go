@@ -133,14 +133,26 @@ func (c *Client) RollbackSnapshot(ctx context.Context, node string, vmid int, na
 	return u, nil
 }
 
-// Vzdump backs up one container (task vzdump).
+// Vzdump backs up one container, or a list of them in one task (task
+// vzdump; its id is the vmid when there is one guest, else empty).
 //
 // PVE: POST /nodes/{node}/vzdump
 func (c *Client) Vzdump(ctx context.Context, node string, o VzdumpOptions) (UPID, error) {
-	if o.VMID <= 0 {
+	ids := o.VMIDs
+	if o.VMID != 0 {
+		ids = []int{o.VMID}
+	}
+	if len(ids) == 0 {
 		return UPID{}, errors.New("vzdump: no vmid")
 	}
-	q := url.Values{"vmid": {strconv.Itoa(o.VMID)}}
+	list := make([]string, len(ids))
+	for i, v := range ids {
+		if v <= 0 {
+			return UPID{}, fmt.Errorf("vzdump: vmid %d", v)
+		}
+		list[i] = strconv.Itoa(v)
+	}
+	q := url.Values{"vmid": {strings.Join(list, ",")}}
 	for k, v := range map[string]string{"storage": o.Storage, "mode": o.Mode, "compress": o.Compress, "prune-backups": o.PruneBackups, "notes-template": o.NotesTemplate} {
 		if v != "" {
 			q.Set(k, v)

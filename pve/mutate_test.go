@@ -99,6 +99,15 @@ func TestMutations(t *testing.T) {
 		}),
 		want: upid,
 	}, {
+		name:    "vzdump of a vmid list",
+		pattern: "POST /nodes/pve/vzdump",
+		params:  url.Values{"vmid": {"101,102,205"}, "storage": {"nas"}, "prune-backups": {"keep-daily=7"}},
+		body:    answer,
+		call: task(func(ctx context.Context, c *Client) (UPID, error) {
+			return c.Vzdump(ctx, "pve", VzdumpOptions{VMIDs: []int{101, 102, 205}, Storage: "nas", PruneBackups: "keep-daily=7"})
+		}),
+		want: upid,
+	}, {
 		name:    "vzdump defaults",
 		pattern: "POST /nodes/pve/vzdump",
 		params:  url.Values{"vmid": {"100"}},
@@ -179,6 +188,9 @@ func TestMutationRefusesBadInput(t *testing.T) {
 	}
 	if _, err := f.c.Vzdump(ctx, "pve", VzdumpOptions{}); err == nil {
 		t.Error("vzdump without vmid accepted")
+	}
+	if _, err := f.c.Vzdump(ctx, "pve", VzdumpOptions{VMIDs: []int{101, 0}}); err == nil {
+		t.Error("vzdump of vmid 0 accepted")
 	}
 	if _, err := f.c.Restore(ctx, "pve", RestoreOptions{VMID: 1}); err == nil {
 		t.Error("restore without archive accepted")

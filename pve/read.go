@@ -30,6 +30,18 @@ func (c *Client) Nodes(ctx context.Context) ([]Node, error) {
 	return out, nil
 }
 
+// NodeTime returns a node's clock and time zone. Location loads the
+// zone, which PVE's own schedules (backup jobs) are evaluated in.
+//
+// PVE: GET /nodes/{node}/time
+func (c *Client) NodeTime(ctx context.Context, node string) (NodeTime, error) {
+	var t NodeTime
+	if err := c.do(ctx, call{method: http.MethodGet, tmpl: "/nodes/{node}/time", args: []any{node}, out: &t}); err != nil {
+		return NodeTime{}, err
+	}
+	return t, nil
+}
+
 // ClusterResources lists the cluster's resources of type typ ("vm" for
 // guests, "storage", "node"; "" for all).
 //

@@ -296,6 +296,13 @@ func TestClientReadsEverything(t *testing.T) {
 	if v.Release != "9.1" {
 		t.Errorf("version %+v", v)
 	}
+	nt, err := c.NodeTime(ctx, "pve1")
+	must("node time", err)
+	loc, err := nt.Location()
+	must("node time zone", err)
+	if _, off := time.Unix(nt.Time, 0).In(loc).Zone(); nt.LocalTime != nt.Time+int64(off) || nt.Time != ce.sim.Clock().Now().Unix() {
+		t.Errorf("node time %+v (zone %v)", nt, loc)
+	}
 	nodes, err := c.Nodes(ctx)
 	must("nodes", err)
 	res, err := c.ClusterResources(ctx, "vm")

@@ -41,6 +41,30 @@ type Node struct {
 // UnmarshalJSON decodes PVE's loosely typed JSON.
 func (n *Node) UnmarshalJSON(b []byte) error { return decodeLenient(b, n) }
 
+// NodeTime is GET /nodes/{node}/time (pve-manager PVE/API2/Nodes.pm
+// time: the zone is /etc/timezone's name, localtime the local wall clock
+// as seconds since the epoch).
+type NodeTime struct {
+	Timezone  string `json:"timezone"` // IANA name, e.g. "Europe/Budapest"
+	Time      int64  `json:"time"`     // seconds since the epoch, UTC
+	LocalTime int64  `json:"localtime"`
+}
+
+// UnmarshalJSON decodes PVE's loosely typed JSON.
+func (t *NodeTime) UnmarshalJSON(b []byte) error { return decodeLenient(b, t) }
+
+// Location loads the node's zone ("" and unknown names are errors).
+func (t NodeTime) Location() (*time.Location, error) {
+	if t.Timezone == "" {
+		return nil, fmt.Errorf("node time: no time zone")
+	}
+	l, err := time.LoadLocation(t.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("node time zone %q: %w", t.Timezone, err)
+	}
+	return l, nil
+}
+
 // Resource is one entry of GET /cluster/resources. Which fields are set
 // depends on Type (lxc, qemu, node, storage, pool, sdn, ...).
 type Resource struct {
@@ -397,9 +421,12 @@ type ConfigChange struct {
 	Digest string   // the digest read before; PVE refuses the write when the config moved since
 }
 
-// VzdumpOptions is one POST /nodes/{node}/vzdump of one container.
+// VzdumpOptions is one POST /nodes/{node}/vzdump: of one container
+// (VMID) or of several in one task (VMIDs, backed up in order, as a PVE
+// backup job does).
 type VzdumpOptions struct {
 	VMID          int
+	VMIDs         []int  // used when VMID is 0
 	Storage       string // backup storage (content "backup")
 	Mode          string // snapshot, suspend, stop; "" = PVE's default (snapshot)
 	Compress      string // 0, 1 (lzo), gzip, lzo, zstd; "" = PVE's default (0)
