@@ -8,6 +8,7 @@ import "github.com/felhom/felhom/pve/wire"
 type (
 	Version            = wire.Version
 	Node               = wire.Node
+	NodeTime           = wire.NodeTime
 	Resource           = wire.Resource
 	ContainerListEntry = wire.ContainerListEntry
 	ConfigValues       = wire.ConfigValues
