@@ -94,6 +94,10 @@ type ContainerSpec struct {
 	// is off; or not applied yet) has every difference planned as a change,
 	// and the plan warns about it.
 	Drift Drift `json:"drift,omitempty"`
+	// Suspend, when true, has felhom daemon leave the container alone: it
+	// is neither observed nor changed until the spec says false again (as
+	// Flux's suspend). felhom plan and felhom apply are not affected.
+	Suspend bool `json:"suspend,omitempty"`
 }
 
 // Startup is PVE's startup property string (order=,up=,down=).
