@@ -61,11 +61,14 @@ func (a *applier) vzdump(ctx context.Context, st plan.Step, sr *StepResult) erro
 		t := true
 		o.Remove = &t
 	}
-	upid, err := a.api.Vzdump(ctx, cp.Node, o)
-	if err != nil {
+	var upid pve.UPID
+	err := a.retryLocked(ctx, func() (err error) {
+		if upid, err = a.api.Vzdump(ctx, cp.Node, o); err == nil {
+			err = a.await(ctx, upid, sr)
+		}
 		return err
-	}
-	if err := a.await(ctx, upid, sr); err != nil {
+	})
+	if err != nil {
 		return err
 	}
 	for j := range a.folded {
@@ -81,16 +84,58 @@ func (a *applier) vzdump(ctx context.Context, st plan.Step, sr *StepResult) erro
 func (a *applier) snapshotStep(ctx context.Context, st plan.Step, sr *StepResult) error {
 	cp := a.cp
 	name := st.Params["snapname"]
-	upid, err := a.api.CreateSnapshot(ctx, cp.Node, cp.VMID, name, Describe(a.plan, cp))
-	if err != nil {
+	err := a.retryLocked(ctx, func() error {
+		upid, err := a.api.CreateSnapshot(ctx, cp.Node, cp.VMID, name, Describe(a.plan, cp))
+		if err == nil {
+			err = a.await(ctx, upid, sr)
+		}
 		return err
+	})
+	if noAnswer(err) {
+		err = a.snapshotThere(ctx, name, err)
 	}
-	if err := a.await(ctx, upid, sr); err != nil {
+	if err != nil {
 		return err
 	}
 	a.snapshot, a.cr.Snapshot = name, name
 	// A snapshot sets "parent" (and, while it runs, "lock").
 	return a.reread(ctx, "parent")
+}
+
+// snapshotThere finds out from PVE what a snapshot call whose answer was
+// lost left (issue 10 item 13): once the container is unlocked (the task's
+// lock gone), a snapshot of that name that is not half-made is complete and
+// the step succeeded; one still there otherwise is reported. It returns nil
+// when the snapshot is complete, else the error to report.
+func (a *applier) snapshotThere(ctx context.Context, name string, callErr error) error {
+	if _, err := a.waitUnlocked(ctx); err != nil {
+		return a.orphan(ctx, name, callErr)
+	}
+	snaps, err := a.api.Snapshots(ctx, a.cp.Node, a.cp.VMID)
+	if err != nil {
+		return fmt.Errorf("%w; whether the snapshot was made is unknown: %v", callErr, err)
+	}
+	for _, s := range snaps {
+		if s.Name == name && s.SnapState == "" {
+			a.cr.Warnings = append(a.cr.Warnings, fmt.Sprintf("snapshot %s: PVE's answer was lost (%v); the snapshot list shows it complete", name, callErr))
+			return nil
+		}
+	}
+	return a.orphan(ctx, name, callErr)
+}
+
+// orphan reports a felhom snapshot PVE has although its call failed.
+func (a *applier) orphan(ctx context.Context, name string, callErr error) error {
+	snaps, err := a.api.Snapshots(ctx, a.cp.Node, a.cp.VMID)
+	if err == nil {
+		for _, s := range snaps {
+			if s.Name == name {
+				a.cr.Snapshot = name
+				return fmt.Errorf("%w; snapshot %s is on the container (state %q) though its call failed; delete it once it is no longer needed", callErr, name, s.SnapState)
+			}
+		}
+	}
+	return callErr
 }
 
 // resize grows one volume.
@@ -140,7 +185,19 @@ func (a *applier) reboot(ctx context.Context, _ plan.Step, sr *StepResult) error
 		a.cr.Warnings = append(a.cr.Warnings, why)
 		return nil
 	}
+	// PVE's vm_reboot checks no lock (pve-container LXC.pm): felhom does,
+	// so a reboot never cuts a backup or snapshot short (issue 10 item 12).
+	if _, err := a.waitUnlocked(ctx); err != nil {
+		return err
+	}
 	upid, err := a.api.Reboot(ctx, cp.Node, cp.VMID)
+	if noAnswer(err) && a.restartedAnyway(ctx) {
+		// The answer was lost, but PVE rebooted: nothing is pending any
+		// more (issue 10 item 13).
+		a.rebooted, a.rebootSent = true, true
+		a.cr.Warnings = append(a.cr.Warnings, fmt.Sprintf("reboot: PVE's answer was lost (%v); the config read back shows the pending changes applied", err))
+		return nil
+	}
 	if err != nil {
 		// PVE refuses to reboot a stopped container. The plan saw it
 		// running; whether it stopped since is read from its status
@@ -152,6 +209,7 @@ func (a *applier) reboot(ctx context.Context, _ plan.Step, sr *StepResult) error
 		}
 		return err
 	}
+	a.rebootSent = true
 	if err := a.await(ctx, upid, sr); err != nil {
 		return err
 	}
@@ -159,13 +217,37 @@ func (a *applier) reboot(ctx context.Context, _ plan.Step, sr *StepResult) error
 	return nil
 }
 
+// restartedAnyway reports whether a reboot whose answer was lost took
+// place: the keys the plan left for a restart are pending no more.
+func (a *applier) restartedAnyway(ctx context.Context) bool {
+	p, err := a.readConfig(ctx)
+	if err != nil {
+		return false
+	}
+	waiting := 0
+	for _, ch := range a.cp.Changes {
+		if !ch.Class.NeedsRestart() {
+			continue
+		}
+		waiting++
+		key, _, _ := strings.Cut(ch.Path, ".")
+		if e, _ := p.Get(key); e.Pending != nil || e.Delete != 0 {
+			return false
+		}
+	}
+	return waiting > 0
+}
+
 // snapshotPrune deletes one felhom snapshot beyond the retention.
 func (a *applier) snapshotPrune(ctx context.Context, st plan.Step, sr *StepResult) error {
 	cp, p := a.cp, st.Params
-	upid, err := a.api.DeleteSnapshot(ctx, cp.Node, cp.VMID, p["snapname"], false)
-	if err == nil {
-		err = a.await(ctx, upid, sr)
-	}
+	err := a.retryLocked(ctx, func() error {
+		upid, err := a.api.DeleteSnapshot(ctx, cp.Node, cp.VMID, p["snapname"], false)
+		if err == nil {
+			err = a.await(ctx, upid, sr)
+		}
+		return err
+	})
 	if errors.Is(err, pve.ErrNotFound) {
 		// Someone deleted it already (PVE says so in the call or in
 		// its task): nothing is left to do.
@@ -173,6 +255,10 @@ func (a *applier) snapshotPrune(ctx context.Context, st plan.Step, sr *StepResul
 		return nil
 	}
 	if err != nil {
+		var te *pve.TaskError
+		if errors.As(err, &te) {
+			a.reportLock(ctx)
+		}
 		return err
 	}
 	if p["snapname"] == a.snapshot {

@@ -109,11 +109,21 @@ type applier struct {
 	// digest is what the next write carries; cur the config it belongs to.
 	digest string
 	cur    pve.PendingConfig
+	// start is the config read before the first step (its digest the
+	// plan's): what a rollback must find unchanged apart from felhom's own
+	// keys (issue 10 item 3).
+	start pve.PendingConfig
 	// snapshot is the felhom snapshot taken ("" until then); wrote is true
-	// once a step has changed the container's config or volumes.
+	// once one of felhom's writes has landed (judged from PVE's answer and
+	// the config read after it, never from having sent it); landed marks
+	// the write steps that changed the container although they failed.
 	snapshot string
 	wrote    bool
+	landed   map[int]bool
 	rebooted bool
+	// rebootSent: PVE took felhom's reboot of the running container, so the
+	// owner's run state is "running" whatever the reboot left.
+	rebootSent bool
 	// verified is set once the read-back matched the plan: later failures
 	// (retention) leave the change in place.
 	verified bool
@@ -193,7 +203,7 @@ func (a *applier) work(ctx context.Context) {
 		a.skipRest(0, a.cr.Error)
 		return
 	}
-	a.cur = cur
+	a.cur, a.start, a.landed = cur, cur, map[int]bool{}
 	if a.cur.Digest != cp.Digest {
 		a.cr.Outcome, a.cr.Failure = OutcomeStale, FailureStale
 		a.cr.Error = fmt.Sprintf("config changed since the plan was made (digest %s, planned %s); re-plan", short(a.cur.Digest), short(cp.Digest))
@@ -223,12 +233,16 @@ func (a *applier) work(ctx context.Context) {
 			}
 		}
 		sr := &a.cr.Steps[i]
-		if st.Action.Writes() {
-			a.wrote = true
-		}
 		a.event(Event{Kind: EventStep, Step: i + 1, Detail: st.String()})
 		t0 := a.opts.Clock.Now()
+		before := a.cur
 		err := a.step(ctx, st, sr)
+		if err != nil && st.Action.Writes() {
+			err = a.judgeWrite(ctx, i, st, before, err)
+		}
+		if err == nil && st.Action.Writes() {
+			a.wrote = true
+		}
 		sr.Duration = a.opts.Clock.Now().Sub(t0)
 		if err != nil {
 			sr.fail(err)

@@ -94,7 +94,11 @@
 //     Clock, up to Options.LockWait, before the first step and before
 //     each write; a write PVE refuses as locked (the lock came between
 //     read and write) is tried again once the lock is gone, up to three
-//     times. felhom never removes a lock. PVE's
+//     times; so is a snapshot, vzdump or snapshot delete that PVE or its
+//     task finds locked. Before a reboot felhom waits for the lock itself,
+//     as PVE's vm_reboot checks none. felhom never removes a lock; one
+//     PVE left after felhom's task failed (snapshot-delete, rollback) is
+//     reported with how to clear it. PVE's
 //     tasks set and clear their own locks, so waiting for every task to end
 //     (also on Ctrl-C) leaves none behind.
 //  5. Every UPID is awaited with WaitTask: "OK" is success, "WARNINGS: n"
@@ -116,10 +120,16 @@
 //     spec's snapshot.on-failure carried in the plan
 //     (plan.ContainerPlan.OnFailure); Options.OnFailure (felhom apply
 //     --on-failure) overrides it for every container only when it is
-//     given. Two failures are never rolled back: a stale digest between
-//     felhom's writes (a rollback would also undo the other writer's
-//     change) and a retention step after the read-back matched (the change
-//     is in place and verified).
+//     given. A rollback runs only once one of felhom's writes landed,
+//     judged from PVE's answer and the config read after it (a refused
+//     write changed nothing; an unanswered one that the read shows in
+//     place succeeded), and it restores the run state found at apply
+//     time. Never rolled back: a stale digest between felhom's writes, or
+//     any key felhom does not write changed since apply started (checked
+//     right before the rollback: it would undo the other writer's change);
+//     a read-back that could not be made (reads are retried; the change is
+//     reported unverified); and a retention step after the read-back
+//     matched (the change is in place and verified).
 //  8. Apply only runs the plan's steps; the plan never deletes unusedN
 //     volumes, containers or backups outside the declared retention. A
 //     backup prune step rides on the vzdump to the same storage

@@ -105,9 +105,8 @@ func TestRolledBackApplyLeavesNoBaseline(t *testing.T) {
 	e, _ := driftEnv(t, "cores: 2\n")
 	specs := loadSpecs(t, map[string]string{"a.yaml": specMemory(101, "cores: 4\n")})
 	p := e.plan(specs)
-	e.sim.InjectFault(pvesim.Fault{Method: "PUT", Path: "/nodes/{node}/lxc/{vmid}/config", Kind: pvesim.FaultStatus,
-		Status: 500, Message: "unable to write config", Count: 1})
-	cr := resultFor(t, e.apply(p, Options{Specs: specs}), 101)
+	// The write lands, but its read-back does not match: rolled back.
+	cr := resultFor(t, Apply(context.Background(), &tamperAPI{API: e.api, key: "cores", value: "3"}, p, Options{Clock: e.clock, Specs: specs}), 101)
 	if cr.Outcome != OutcomeFailed || !cr.RolledBack || cr.Baseline != nil {
 		t.Fatalf("apply: %+v", cr)
 	}

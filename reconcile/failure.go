@@ -3,6 +3,8 @@ package reconcile
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 
 	"github.com/felhom/felhom/pve"
 	"github.com/felhom/felhom/reconcile/plan"
@@ -23,6 +25,10 @@ func failurePolicy(override, planned spec.OnFailure) spec.OnFailure {
 
 // errMismatch marks a read-back that does not match the plan.
 var errMismatch = errors.New("the config read back does not match the plan")
+
+// errUnverified marks a read-back that could not be made: the change is
+// there, unverified, and not a reason to undo it.
+var errUnverified = errors.New("the config could not be read back")
 
 // failureOf classifies a failure's error, in the order of the Failure
 // constants.
@@ -56,17 +62,21 @@ func (a *applier) skipRest(i int, why string) {
 	}
 }
 
-// halfDone lists the steps that changed the container.
+// halfDone lists the steps that changed the container: those that ran,
+// and those that failed after their write landed.
 func (a *applier) halfDone() {
-	for _, s := range a.cr.Steps {
-		if s.Status == StepApplied && !s.Step.Action.IsProtection() {
+	for i, s := range a.cr.Steps {
+		if (s.Status == StepApplied || a.landed[i]) && !s.Step.Action.IsProtection() {
 			a.cr.HalfDone = append(a.cr.HalfDone, s.Step.String())
 		}
 	}
 }
 
-// fail ends the container after a failure: before any write nothing needs
-// undoing; after it the policy decides between rollback and leaving it.
+// fail ends the container after a failure: before any of felhom's writes
+// landed nothing needs undoing; after it the policy decides between
+// rollback and leaving it. A change that could not be read back is left
+// and reported unverified (issue 10 item 2), and a config someone else
+// changed since apply started is never rolled back (item 3).
 func (a *applier) fail(err error) {
 	a.cr.Outcome, a.cr.Error, a.cr.Failure = OutcomeFailed, err.Error(), failureOf(err)
 	if a.verified {
@@ -74,6 +84,11 @@ func (a *applier) fail(err error) {
 		return
 	}
 	if !a.wrote {
+		return
+	}
+	if errors.Is(err, errUnverified) {
+		a.halfDone()
+		a.cr.Warnings = append(a.cr.Warnings, "unverified: the change was made but could not be read back; it is left in place, not rolled back: check it, or re-plan")
 		return
 	}
 	if a.snapshot == "" || a.onFailure != spec.OnFailureRollback {
@@ -89,11 +104,18 @@ func (a *applier) fail(err error) {
 	// container is worse than a late exit.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(context.Background()), a.opts.StepTimeout)
 	defer cancel()
+	if why := a.movedSinceStart(sctx); why != "" {
+		a.halfDone()
+		a.cr.Outcome, a.cr.Failure = OutcomeStale, FailureStale
+		a.cr.Error += "; not rolled back: " + why + "; re-plan"
+		return
+	}
 	rb := &StepResult{Step: plan.Step{Action: plan.ActionSnapshot, Params: map[string]string{"snapname": a.snapshot},
 		Why: "rolls back to the felhom snapshot after a failure"}}
 	a.event(Event{Kind: EventStep, Detail: "roll back to " + a.snapshot})
 	t0 := a.opts.Clock.Now()
-	upid, rerr := a.api.RollbackSnapshot(sctx, a.cp.Node, a.cp.VMID, a.snapshot, a.cp.Running)
+	start := a.runningNow(sctx)
+	upid, rerr := a.api.RollbackSnapshot(sctx, a.cp.Node, a.cp.VMID, a.snapshot, start)
 	if rerr == nil {
 		rerr = a.await(sctx, upid, rb)
 	}
@@ -103,11 +125,73 @@ func (a *applier) fail(err error) {
 		rb.fail(rerr)
 		a.halfDone()
 		a.cr.Error += "; rollback to " + a.snapshot + " failed: " + rerr.Error()
+		if st, serr := a.api.CurrentStatus(sctx, a.cp.Node, a.cp.VMID); serr == nil && start && st.Status != "running" {
+			a.cr.Warnings = append(a.cr.Warnings, fmt.Sprintf("the container is stopped (PVE stops it to roll back); start it with 'pct start %d' once it is fixed", a.cp.VMID))
+		}
+		a.reportLock(sctx)
 		return
 	}
 	rb.Status = StepApplied
 	a.cr.RolledBack = true
 	a.cr.Error += "; rolled back to " + a.snapshot
+}
+
+// movedSinceStart says why a rollback must not run: a key felhom's plan does
+// not write differs from the config apply started from (someone else
+// changed it since, and a rollback would erase it), or the config cannot be
+// read to tell. "" when the rollback may run.
+func (a *applier) movedSinceStart(ctx context.Context) string {
+	p, err := a.readConfig(ctx)
+	if err != nil {
+		return "the config could not be read to check that no one else changed it: " + err.Error()
+	}
+	skip := map[string]bool{}
+	for _, st := range a.cp.Steps {
+		if st.Action.Writes() {
+			maps.Copy(skip, stepKeys(st))
+		}
+	}
+	skip["parent"], skip["lock"] = true, true
+	if key, ok := sameEffective(a.start, p, skip); !ok {
+		return fmt.Sprintf("%s was changed by someone else since apply started (a rollback would undo it)", key)
+	}
+	return ""
+}
+
+// runningNow is the run state a rollback restores (issue 10 item 4): the
+// owner's at apply time, not the plan's. After felhom's own reboot of the
+// running container that is "running" whatever the reboot left; otherwise
+// it is read now (a rollback force-stops a running container and starts it
+// again only when asked).
+func (a *applier) runningNow(ctx context.Context) bool {
+	if a.rebootSent {
+		return true
+	}
+	st, err := a.api.CurrentStatus(ctx, a.cp.Node, a.cp.VMID)
+	if err != nil {
+		return a.cp.Running
+	}
+	return st.Status == "running"
+}
+
+// reportLock reports a lock PVE left on the container after one of felhom's
+// tasks failed (a failed snapshot delete leaves snapshot-delete, a failed
+// rollback leaves rollback): felhom never removes a lock, so the report says
+// how to (issue 10 item 13).
+func (a *applier) reportLock(ctx context.Context) {
+	p, err := a.readConfig(ctx)
+	if err != nil {
+		return
+	}
+	l := lockOf(p)
+	if l == "" {
+		return
+	}
+	how := fmt.Sprintf("once its cause is fixed, clear it on node %s with 'pct unlock %d'", a.cp.Node, a.cp.VMID)
+	if l == "snapshot-delete" {
+		how += " (or delete the snapshot again with 'pct delsnapshot " + fmt.Sprint(a.cp.VMID) + " <name> --force')"
+	}
+	a.cr.Warnings = append(a.cr.Warnings, fmt.Sprintf("PVE left lock %s on the container after its task failed; felhom does not remove locks: %s", l, how))
 }
 
 // fail marks the step failed with err, and with the task's exit status and

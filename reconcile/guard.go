@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/felhom/felhom/pve"
@@ -17,7 +20,7 @@ var errMoved = errors.New("config changed by someone else")
 func (a *applier) waitUnlocked(ctx context.Context) (pve.PendingConfig, error) {
 	deadline := a.opts.Clock.Now().Add(a.opts.LockWait)
 	for {
-		p, err := a.api.Pending(ctx, a.cp.Node, a.cp.VMID)
+		p, err := a.readConfig(ctx)
 		if err != nil {
 			return p, fmt.Errorf("read config: %w", err)
 		}
@@ -131,4 +134,114 @@ func short(d string) string {
 		return d[:12]
 	}
 	return d
+}
+
+// readAttempts bounds how often apply reads a config whose read failed
+// without an answer, or with a transient one: a read is a GET, and trying it
+// again costs nothing (issue 10 item 2).
+const readAttempts = 4
+
+// readConfig is GET .../pending, tried again after LockPoll on the Clock
+// when PVE gave no answer or a server error, up to readAttempts times.
+func (a *applier) readConfig(ctx context.Context) (pve.PendingConfig, error) {
+	for n := 1; ; n++ {
+		p, err := a.api.Pending(ctx, a.cp.Node, a.cp.VMID)
+		if err == nil || n == readAttempts || !readRetryable(err) || ctx.Err() != nil {
+			return p, err
+		}
+		if serr := a.opts.Clock.Sleep(ctx, a.opts.LockPoll); serr != nil {
+			return p, err
+		}
+	}
+}
+
+// readRetryable: a read failed without an answer (network, timeout) or with
+// a server error; a refusal (4xx) stays one.
+func readRetryable(err error) bool {
+	if errors.Is(err, context.Canceled) {
+		return false
+	}
+	var ae *pve.APIError
+	if errors.As(err, &ae) {
+		return ae.StatusCode >= 500
+	}
+	return true
+}
+
+// noAnswer reports whether err is a call PVE did not answer (a reset, a
+// timeout, an answer lost on the way): whether it took effect is unknown
+// until felhom reads what is there.
+func noAnswer(err error) bool {
+	var ae *pve.APIError
+	var te *pve.TaskError
+	return err != nil && !errors.As(err, &ae) && !errors.As(err, &te) && !errors.Is(err, context.Canceled)
+}
+
+// lockedTask reports whether err says the container was locked: PVE's
+// answer, or a task that found the lock (vzdump says so only in its log).
+func lockedTask(err error) bool {
+	if errors.Is(err, pve.ErrLocked) {
+		return true
+	}
+	var te *pve.TaskError
+	if errors.As(err, &te) {
+		for _, l := range te.LogTail {
+			if strings.Contains(l, "CT is locked (") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// retryLocked runs fn, a call that starts a task and awaits it (snapshot,
+// vzdump, snapshot delete); when PVE or the task found the container locked
+// (a lock that came after felhom's check), it waits the lock out and tries
+// again, up to writeAttempts times (issue 10 item 12).
+func (a *applier) retryLocked(ctx context.Context, fn func() error) error {
+	for n := 1; ; n++ {
+		err := fn()
+		if !lockedTask(err) || n == writeAttempts {
+			return err
+		}
+		if _, werr := a.waitUnlocked(ctx); werr != nil {
+			return fmt.Errorf("%w; then: %w", err, werr)
+		}
+	}
+}
+
+// effective is what a key will be once pending changes apply: its pending
+// value, none for a pending delete, else its current value.
+func effective(e pve.PendingEntry) *string {
+	switch {
+	case e.Delete != 0:
+		return nil
+	case e.Pending != nil:
+		return e.Pending
+	}
+	return e.Value
+}
+
+// sameEffective reports whether two reads of a config agree on what every
+// key not in skip is or will be after a restart (a reboot moves pending
+// values to current without changing them); key names the first that
+// differs.
+func sameEffective(a, b pve.PendingConfig, skip map[string]bool) (key string, ok bool) {
+	keys := map[string]bool{}
+	for _, p := range []pve.PendingConfig{a, b} {
+		for _, e := range p.Entries {
+			if !skip[e.Key] {
+				keys[e.Key] = true
+			}
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
+		ea, _ := a.Get(k)
+		eb, _ := b.Get(k)
+		x, y := effective(ea), effective(eb)
+		if (x == nil) != (y == nil) || x != nil && *x != *y {
+			return k, false
+		}
+	}
+	return "", true
 }

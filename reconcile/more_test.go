@@ -210,8 +210,10 @@ func TestLockBetweenReadAndWriteIsWaitedOut(t *testing.T) {
 // through, as if PVE had not applied it.
 type tamperAPI struct {
 	API
-	mu    sync.Mutex
-	wrote bool
+	// key and value are what is read back wrong (default memory 1536).
+	key, value string
+	mu         sync.Mutex
+	wrote      bool
 }
 
 func (t *tamperAPI) SetConfig(ctx context.Context, node string, vmid int, ch pve.ConfigChange) (*pve.UPID, error) {
@@ -227,9 +229,12 @@ func (t *tamperAPI) Pending(ctx context.Context, node string, vmid int) (pve.Pen
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if err == nil && t.wrote {
+		key, v := t.key, t.value
+		if key == "" {
+			key, v = "memory", "1536"
+		}
 		for i := range p.Entries {
-			if p.Entries[i].Key == "memory" {
-				v := "1536"
+			if p.Entries[i].Key == key {
 				p.Entries[i].Value = &v
 			}
 		}

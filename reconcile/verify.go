@@ -33,9 +33,9 @@ func (a *applier) settle(ctx context.Context) error {
 func (a *applier) verify() error {
 	ctx, cancel := context.WithTimeout(context.Background(), a.opts.StepTimeout)
 	defer cancel()
-	p, err := a.api.Pending(ctx, a.cp.Node, a.cp.VMID)
+	p, err := a.readConfig(ctx)
 	if err != nil {
-		return fmt.Errorf("verify: read config back: %w", err)
+		return fmt.Errorf("verify: %w: %w", errUnverified, err)
 	}
 	a.cur = p
 	var problems []string
