@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/felhom/felhom/privileged"
 	"github.com/felhom/felhom/pve"
 	"github.com/felhom/felhom/reconcile"
 	"github.com/felhom/felhom/reconcile/plan"
@@ -33,10 +34,11 @@ type applyOptions struct {
 	revision    string
 	getenv      func(string) string
 	stdin       io.Reader
+	host        privileged.Host // where felhom runs: privileged.LocalHost()
 }
 
 func newApplyCommand(g *globalOptions) *cobra.Command {
-	o := applyOptions{global: g, getenv: os.Getenv, stdin: os.Stdin}
+	o := applyOptions{global: g, getenv: os.Getenv, stdin: os.Stdin, host: privileged.LocalHost()}
 	cmd := &cobra.Command{
 		Use:   "apply [DIR | FILE]",
 		Short: "Make the live containers match the specs (or carry out a saved plan)",
@@ -119,9 +121,14 @@ func runApply(ctx context.Context, stdout, stderr io.Writer, o applyOptions, tar
 	if err != nil {
 		return err
 	}
+	root, err := privilegedBackend(o.global, o.host, stderr)
+	if err != nil {
+		return err
+	}
 	color := useColor(stdout, o.getenv)
 
-	opts := reconcile.Options{Concurrency: o.concurrency, OnFailure: spec.OnFailure(o.onFailure), LockWait: o.lockWait, Preflight: true}
+	opts := reconcile.Options{Concurrency: o.concurrency, OnFailure: spec.OnFailure(o.onFailure), LockWait: o.lockWait, Preflight: true,
+		Privileged: root}
 	var tp *reconcile.TerminalProgress
 	if isTerminal(stderr) {
 		tp = reconcile.NewTerminalProgress(stderr, 200*time.Millisecond)
@@ -156,7 +163,7 @@ func runApply(ctx context.Context, stdout, stderr io.Writer, o applyOptions, tar
 		}
 	} else {
 		run, err := reconcile.Run(ctx, api, specs, reconcile.RunOptions{
-			Plan:  cliPlanOptions(o.concurrency),
+			Plan:  rootPlanOptions(o.concurrency, root),
 			Apply: opts,
 			Planned: func(p *plan.Plan) error {
 				if o.output != "text" {

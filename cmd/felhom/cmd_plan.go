@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/felhom/felhom/privileged"
 	"github.com/felhom/felhom/pve"
 	"github.com/felhom/felhom/reconcile"
 	"github.com/felhom/felhom/reconcile/plan"
@@ -31,10 +32,11 @@ type planOptions struct {
 	concurrency      int
 	revision         string
 	getenv           func(string) string
+	host             privileged.Host // where felhom runs: privileged.LocalHost()
 }
 
 func newPlanCommand(g *globalOptions) *cobra.Command {
-	o := planOptions{global: g, getenv: os.Getenv}
+	o := planOptions{global: g, getenv: os.Getenv, host: privileged.LocalHost()}
 	cmd := &cobra.Command{
 		Use:   "plan [DIR]",
 		Short: "Read live state and print what apply would change",
@@ -97,7 +99,11 @@ func runPlan(ctx context.Context, stdout, stderr io.Writer, o planOptions, dir s
 	if err != nil {
 		return err
 	}
-	p, err := reconcile.PlanSpecs(ctx, api, specs, cliPlanOptions(o.concurrency))
+	root, err := privilegedBackend(o.global, o.host, stderr)
+	if err != nil {
+		return err
+	}
+	p, err := reconcile.PlanSpecs(ctx, api, specs, rootPlanOptions(o.concurrency, root))
 	if err != nil {
 		return fmt.Errorf("plan: %w", err)
 	}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/felhom/felhom/privileged"
+)
+
+// privCLI runs felhom plan and apply in this process (so the host felhom
+// "runs on" can be handed in: the real check reads /etc/pve and the uid),
+// against e's simulator over HTTPS, with a config whose privileged section
+// runs the pct stand-in (the felhom binary linked as pct) on node pve1.
+type privCLI struct {
+	e    *e2e
+	g    *globalOptions
+	host privileged.Host
+}
+
+func newPrivCLI(t *testing.T, e *e2e, host privileged.Host) *privCLI {
+	t.Helper()
+	pc := pctStandIn(t, e, "pve1")
+	var b strings.Builder
+	fmt.Fprintf(&b, "privileged:\n  enabled: true\n  pct: %s\n  timeout: 1m\n  env:\n", pc.PCT)
+	for _, v := range pc.Env {
+		fmt.Fprintf(&b, "    - %q\n", v)
+	}
+	cfg := filepath.Join(t.TempDir(), "felhom.yaml")
+	if err := os.WriteFile(cfg, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return &privCLI{e: e, g: &globalOptions{configFile: cfg}, host: host}
+}
+
+func (c *privCLI) getenv(name string) string {
+	for _, kv := range c.e.env {
+		if k, v, _ := strings.Cut(kv, "="); k == name {
+			return v
+		}
+	}
+	return ""
+}
+
+func (c *privCLI) plan(t *testing.T, dir string) (string, int) {
+	t.Helper()
+	var out, errOut strings.Builder
+	err := runPlan(context.Background(), &out, &errOut, planOptions{global: c.g, output: "text", detailedExitcode: true,
+		concurrency: 2, getenv: c.getenv, host: c.host}, dir)
+	code := exitCode(context.Background(), err, &errOut)
+	return out.String() + errOut.String(), code
+}
+
+func (c *privCLI) apply(t *testing.T, dir string) (string, int) {
+	t.Helper()
+	var out, errOut strings.Builder
+	err := runApply(context.Background(), &out, &errOut, applyOptions{global: c.g, autoApprove: true, output: "text",
+		concurrency: 2, lockWait: time.Minute, getenv: c.getenv, host: c.host}, dir)
+	code := exitCode(context.Background(), err, &errOut)
+	return out.String() + errOut.String(), code
+}
+
+// The "what must show" of issue 13, end to end against the simulator with
+// the pct stand-in: a bind mount added to a running container that PVE
+// cannot snapshot (vzdump first), features {keyctl: true} (snapshot first),
+// each written by pct set as root and then planned clean.
+func TestE2EPrivilegedApplyThenPlanClean(t *testing.T) {
+	e := newE2E(t, examplesInventory(t))
+	cli := newPrivCLI(t, e, rootOn("pve1"))
+	dir := t.TempDir()
+	writeSpec(t, dir, "media.yaml", "media", "pve1", 102, "mountpoints:\n  mp1: {bind: /srv/downloads, mp: /downloads}\nbackup: {schedule: daily, storage: nas}\nsnapshot: {when-impossible: vzdump}")
+	writeSpec(t, dir, "web.yaml", "web", "pve1", 101, "features: {nesting: true, keyctl: true}")
+	out, code := cli.plan(t, dir)
+	for _, want := range []string{
+		"+ mp1  /srv/downloads,mp=/downloads  (hot) (privileged)",
+		"~ features.keyctl  off → on  (pending restart) (privileged)",
+		"1. back up with vzdump to nas",
+		"2. set config as root (privileged) mp1",
+		"2. set config as root (privileged) features",
+		"needs: root on node pve1",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan lacks %q:\n%s", want, out)
+		}
+	}
+	if code != exitChanges {
+		t.Fatalf("plan exit %d:\n%s", code, out)
+	}
+	out, code = cli.apply(t, dir)
+	if code != exitOK {
+		t.Fatalf("apply exit %d:\n%s", code, out)
+	}
+	if !strings.Contains(out, `msg="privileged: ran" argv="`) || !strings.Contains(out, " set 102 --mp1 /srv/downloads,mp=/downloads --digest ") {
+		t.Errorf("the pct runs are not logged:\n%s", out)
+	}
+	if v, _ := simConf(t, e.sim, 102).Main.Get("mp1"); v != "/srv/downloads,mp=/downloads" {
+		t.Errorf("mp1 = %q", v)
+	}
+	if f := simConf(t, e.sim, 101); len(f.Snapshots) == 0 {
+		t.Error("ct 101 has no felhom snapshot")
+	}
+	if out, code = cli.plan(t, dir); code != exitOK || !strings.Contains(out, "Plan: 0 to change, 2 unchanged") {
+		t.Errorf("second plan exit %d:\n%s", code, out)
+	}
+}
+
+// Without the backend (no config: the real binary), as another user, or on
+// another node, the same spec plans blocked with the reason and what would
+// enable it, and apply does not touch the container.
+func TestE2EPrivilegedBlocked(t *testing.T) {
+	e := newE2E(t, examplesInventory(t))
+	dir := t.TempDir()
+	writeSpec(t, dir, "web.yaml", "web", "pve1", 101, "features: {nesting: true, keyctl: true}")
+	before := simConf(t, e.sim, 101).Digest
+	check := func(name, out string, want string) {
+		t.Helper()
+		if !strings.Contains(out, "ct 101 web on pve1 (running): blocked") || !strings.Contains(out, "(root only)") ||
+			!strings.Contains(out, "refused: features.keyctl: PVE allows changing only nesting without root@pam") || !strings.Contains(out, want) {
+			t.Errorf("%s: output lacks %q:\n%s", name, want, out)
+		}
+		if simConf(t, e.sim, 101).Digest != before {
+			t.Fatalf("%s: the container was changed", name)
+		}
+	}
+	// The real binary with no privileged section.
+	out := e.expect(exitOK, repoRoot, "apply", "--auto-approve", dir)
+	check("disabled", out, "the privileged backend is not enabled (set privileged.enabled: true in felhom's config and run felhom as root on node pve1)")
+	// The real binary, enabled, on this machine: it is not node pve1 (or
+	// felhom is not root here); the reason is the real host check's.
+	cli := newPrivCLI(t, e, rootOn("pve1"))
+	out, _, _ = e.run(repoRoot, "--config", cli.g.configFile, "plan", dir)
+	want := "the container is on pve1 (run felhom as root on node pve1)"
+	if os.Geteuid() != 0 {
+		want = fmt.Sprintf("felhom runs as uid %d, not root (run felhom as root on node pve1)", os.Geteuid())
+	}
+	check("this host", out, want)
+	for _, tt := range []struct {
+		name string
+		host privileged.Host
+		want string
+	}{
+		{"not root", privileged.Host{UID: func() int { return 1000 }, NodeName: func() (string, error) { return "pve1", nil }}, "felhom runs as uid 1000, not root (run felhom as root on node pve1)"},
+		{"other node", rootOn("pve2"), "felhom runs on node pve2, the container is on pve1 (run felhom as root on node pve1)"},
+	} {
+		cli := newPrivCLI(t, e, tt.host)
+		out, code := cli.apply(t, dir)
+		if code != exitOK {
+			t.Errorf("%s: apply exit %d", tt.name, code)
+		}
+		check(tt.name, out, tt.want)
+	}
+}
