@@ -55,7 +55,6 @@ type Client struct {
 	pollMin  time.Duration // WaitTask's first poll interval
 	pollMax  time.Duration // WaitTask's longest poll interval
 	insecure bool
-	tlsErr   error // from building the TLS config; New returns it
 }
 
 // defaultLogOutput is where a client without WithLogger writes its

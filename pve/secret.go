@@ -39,7 +39,7 @@ func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `
 // MarshalText returns "[REDACTED]".
 func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 
-// MarshalYAML returns "[REDACTED]" (gopkg.in/yaml.v3 Marshaler).
+// MarshalYAML returns "[REDACTED]" (go.yaml.in/yaml/v3 Marshaler).
 func (s Secret) MarshalYAML() (any, error) { return redacted, nil }
 
 // LogValue returns "[REDACTED]" for log/slog.

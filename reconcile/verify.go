@@ -17,7 +17,7 @@ import (
 // the change verified and records its baseline.
 func (a *applier) settle(ctx context.Context) error {
 	if a.wrote || a.rebooted {
-		if err := a.verify(); err != nil {
+		if err := a.verify(ctx); err != nil {
 			return err
 		}
 	}
@@ -29,9 +29,11 @@ func (a *applier) settle(ctx context.Context) error {
 // verify reads the config back after the writes (rule 6): every key set or
 // deleted must be current when the plan said hot (or after the reboot), and
 // pending when it said pending until restart; a reverted key has no pending
-// change left; a resized volume has at least its new size.
-func (a *applier) verify() error {
-	ctx, cancel := context.WithTimeout(context.Background(), a.opts.StepTimeout)
+// change left; a resized volume has at least its new size. Like a step, it
+// runs to its end when apply is cancelled (the read-back decides between
+// keeping and rolling back), bounded by the step timeout.
+func (a *applier) verify(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.opts.StepTimeout)
 	defer cancel()
 	p, err := a.readConfig(ctx)
 	if err != nil {

@@ -8,13 +8,13 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // yaml.v3 does not say where a syntax error is. Its message carries "line N"
 // of the error's context mark when that is set (the start of the enclosing
 // block or flow collection, 0-based for parser errors) and of the problem
-// mark only otherwise, and never a column (gopkg.in/yaml.v3 decode.go,
+// mark only otherwise, and never a column (go.yaml.in/yaml/v3 decode.go,
 // parser.fail); on a document's first line it carries no line at all. The
 // problem mark itself is not exported. So the place is found by asking
 // yaml.v3 again: the problem is at the end of the shortest prefix of the
