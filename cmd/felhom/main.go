@@ -56,6 +56,7 @@ func newRootCommand() *cobra.Command {
 		newValidateCommand(),
 		newPlanCommand(&g),
 		newApplyCommand(&g),
+		newBackupCommand(&g),
 		newDemoCommand(),
 	)
 	return root
