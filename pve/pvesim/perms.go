@@ -334,23 +334,35 @@ func (s *Sim) checkMountPerm(r *request, node string, vmid int, key, value strin
 	if format.IsNewVolume(vol) {
 		return s.check(r, "/storage/"+sid, "Datastore.AllocateSpace")
 	}
-	// check_volume_access: Datastore.Allocate on the storage, or the
-	// volume belongs to this CT, or Datastore.Audit + VM.Config.Disk on
-	// the owner.
+	return s.checkVolumeAccess(r, vmid, vol, volumeOwner(name), false)
+}
+
+// checkVolumeAccess is pve-storage Storage.pm check_volume_access for an
+// image/rootdir volume or (backup) a backup archive of owner (0: a name
+// with no vmid): Datastore.Allocate on the storage, or vmid owns it, or
+// for a backup Datastore.AllocateSpace + VM.Backup on the owner, for an
+// image Datastore.Audit + VM.Config.Disk on the owner; a volume without
+// owner otherwise dies "missing privileges to access <volid>", a 500.
+func (s *Sim) checkVolumeAccess(r *request, vmid int, volid string, owner int, backup bool) error {
+	sid, _, _ := strings.Cut(volid, ":")
 	if s.hasAny(r.token, "/storage/"+sid, "Datastore.Allocate") {
 		return nil
 	}
-	owner := volumeOwner(name)
-	if owner == vmid {
+	switch {
+	case owner != 0 && owner == vmid:
 		return nil
-	}
-	if owner != 0 {
+	case owner != 0 && backup:
+		if err := s.check(r, "/storage/"+sid, "Datastore.AllocateSpace"); err != nil {
+			return err
+		}
+		return s.check(r, vmPath(owner), "VM.Backup")
+	case owner != 0:
 		if err := s.check(r, "/storage/"+sid, "Datastore.Audit"); err != nil {
 			return err
 		}
 		return s.check(r, vmPath(owner), "VM.Config.Disk")
 	}
-	return s.check(r, "/storage/"+sid, "Datastore.Allocate")
+	return errorf("missing privileges to access %s", volid)
 }
 
 // checkSDN checks SDN.Use on the bridge of a netN value

@@ -682,3 +682,21 @@ func (a allocator) Free(volid string) error {
 	delete(st.volumes, name)
 	return nil
 }
+
+// VolumeSize implements ctconf.VolumeSizer: pve-storage
+// volume_size_info, which apply_pending_mountpoint's $rescan_volume
+// calls when an existing volume is attached, so its size= is the volume's
+// own. A volume the storage does not have fails (ctconf keeps the size
+// and warns "Could not rescan volume size - ..."); the message is the
+// simulator's.
+func (a allocator) VolumeSize(volid string) (int64, error) {
+	st, name, err := a.s.storageOf(a.ct.node, volid)
+	if err != nil {
+		return 0, err
+	}
+	v := st.volumes[name]
+	if v == nil {
+		return 0, fmt.Errorf("volume '%s' does not exist", volid)
+	}
+	return v.size, nil
+}

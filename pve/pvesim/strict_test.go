@@ -318,3 +318,53 @@ func TestUnknownTaskLog(t *testing.T) {
 		t.Fatalf("%s", r.raw)
 	}
 }
+
+// TestMissingPrivilegesToAccess (issue 9 item 9): check_volume_access
+// dies "missing privileges to access X", a 500, for a volume without an
+// owner vmid when the caller lacks Datastore.Allocate: a renamed backup
+// archive to restore, a volume name without a vmid to mount. The owner's
+// own backup needs no VM.Backup.
+func TestMissingPrivilegesToAccess(t *testing.T) {
+	inv := baseInventory()
+	nas := invStorage(inv, "pve1", "nas")
+	nas.AddBackup(Backup{Volid: "nas:backup/before-upgrade.tar.zst", CTime: testStart.Add(-time.Hour).Unix()})
+	nas.AddBackup(Backup{Volid: "nas:backup/vzdump-lxc-150-2026_11_20-02_00_00.tar.zst"})
+	inv.AddUser("dsu@pve", Role("/storage", "PVEDatastoreUser"), Privs("/vms", "VM.Allocate", "VM.Audit", "VM.Config.Disk", "VM.Config.Options", "VM.Config.Memory")).AddToken("tk", "secret-dsu", false)
+	e := newEnv(t, inv)
+	dsu := e.as("dsu@pve!tk=secret-dsu")
+	r := dsu.call("POST", "/nodes/pve1/lxc", "vmid", "160", "restore", "1", "ostemplate", "nas:backup/before-upgrade.tar.zst", "storage", "local-lvm")
+	if r.status != 500 || r.reason != "missing privileges to access nas:backup/before-upgrade.tar.zst" {
+		t.Errorf("renamed archive: %d %s", r.status, r.reason)
+	}
+	// Restoring vmid 150's own backup to vmid 150: the owner needs no VM.Backup.
+	if st, log := dsu.task("POST", "/nodes/pve1/lxc", "vmid", "150", "restore", "1", "ostemplate", "nas:backup/vzdump-lxc-150-2026_11_20-02_00_00.tar.zst", "storage", "local-lvm"); st["exitstatus"] != "OK" {
+		t.Errorf("own backup: %v\n%s", st, strings.Join(log, "\n"))
+	}
+	// Someone else's backup needs VM.Backup on its owner.
+	if r := dsu.call("POST", "/nodes/pve1/lxc", "vmid", "161", "restore", "1", "ostemplate", "nas:backup/vzdump-lxc-150-2026_11_20-02_00_00.tar.zst", "storage", "local-lvm"); r.status != 403 || r.reason != "Permission check failed (/vms/150, VM.Backup)" {
+		t.Errorf("other's backup: %d %s", r.status, r.reason)
+	}
+	if r := dsu.call("PUT", "/nodes/pve1/lxc/103/config", "mp1", "tank:mydata,mp=/data"); r.status != 500 || r.reason != "missing privileges to access tank:mydata" {
+		t.Errorf("mount without owner: %d %s", r.status, r.reason)
+	}
+	// With Datastore.Allocate (admin) the same calls pass the check.
+	if r := e.call("PUT", "/nodes/pve1/lxc/103/config", "mp1", "tank:mydata,mp=/data"); r.status == 500 && strings.HasPrefix(r.reason, "missing privileges") {
+		t.Errorf("admin: %d %s", r.status, r.reason)
+	}
+}
+
+// TestAttachRescansSize (issue 9 item 9): attaching an existing volume
+// writes the volume's own size (apply_pending_mountpoint's
+// $rescan_volume), not the size= the call gave.
+func TestAttachRescansSize(t *testing.T) {
+	inv := baseInventory()
+	inv.Node("pve1").Containers[3].Config += "unused0: tank:subvol-103-disk-1\n"
+	e := newEnv(t, inv)
+	e.sim.mu.Lock()
+	e.sim.node["pve1"].storage["tank"].volumes["subvol-103-disk-1"].size = 3 << 30
+	e.sim.mu.Unlock()
+	e.ok("PUT", "/nodes/pve1/lxc/103/config", "mp0", "tank:subvol-103-disk-1,mp=/data,size=1G")
+	if c := e.conf(103); !strings.Contains(c, "mp0: tank:subvol-103-disk-1,mp=/data,size=3G\n") {
+		t.Fatalf("config:\n%s", c)
+	}
+}

@@ -667,19 +667,12 @@ func (s *Sim) createCT(r *request) (any, error) {
 		return nil, errorf("pvesim: creating a container from a template is not simulated; restore a backup with restore=1")
 	}
 	archive := r.params["ostemplate"]
-	ast, b := s.findBackup(n, archive)
+	_, b := s.findBackup(n, archive)
 	if b == nil {
 		return nil, errorf("volume '%s' does not exist", archive)
 	}
-	if !s.hasAny(r.token, "/storage/"+ast.id, "Datastore.Allocate") {
-		if err := s.check(r, "/storage/"+ast.id, "Datastore.AllocateSpace"); err != nil {
-			return nil, err
-		}
-		if b.vmid != 0 {
-			if err := s.check(r, vmPath(b.vmid), "VM.Backup"); err != nil {
-				return nil, err
-			}
-		}
+	if err := s.checkVolumeAccess(r, vmid, archive, b.vmid, true); err != nil {
+		return nil, err
 	}
 	var overrides []string
 	for k := range r.params {
