@@ -179,3 +179,5 @@ func privList(cp plan.ContainerPlan) []string {
 	sort.Strings(out)
 	return out
 }
+
+func ptr[T any](v T) *T { return &v }
