@@ -126,8 +126,12 @@ func (l *Loop) Trigger() {
 // next cycle.
 func (l *Loop) Suspend(vmid int, on bool) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	l.st.suspend(vmid, on)
+	st := l.st.snapshot()
+	l.mu.Unlock()
+	if m := l.opts.Metrics; m != nil {
+		m.status(st)
+	}
 }
 
 // WithContainer runs fn while no cycle works on the container vmid, and

@@ -2,23 +2,20 @@ package daemon
 
 import (
 	"context"
-	"io/fs"
-	"time"
+
+	"github.com/felhom/felhom/spec/source"
 )
 
-// Revision is one state of a source: its id (a git commit, or a content
-// digest for a folder), the spec tree and when it was made.
-type Revision struct {
-	ID   string
-	FS   fs.FS
-	Time time.Time
-}
+// Revision is one state of a source (spec/source's).
+type Revision = source.Revision
 
-// Source is where the specs come from (spec/source's directory and git
-// sources satisfy it through a thin adapter). Fetch returns the current
-// revision; Changed delivers a value when a new one may be there.
+// Source is the part of a spec/source.Source the loop uses: Fetch returns
+// the newest revision; Changed delivers a value when a new one may be
+// there. Running the source (its Run) is the caller's.
 type Source interface {
 	String() string
 	Fetch(ctx context.Context) (Revision, error)
 	Changed() <-chan struct{}
 }
+
+var _ Source = source.Source(nil)
