@@ -81,6 +81,7 @@ func (c *checker) check(d *Document) {
 	}
 	c.nets(s.Net)
 	c.mounts(s)
+	c.devices(s.Devices)
 	if b := s.Backup; b != nil {
 		c.schedule("/spec/backup/schedule", b.Schedule)
 		if b.MaxAge != nil && *b.MaxAge <= 0 && c.has("/spec/backup/max-age") {
@@ -265,6 +266,22 @@ func (c *checker) absPath(ptr, p, what string) bool {
 		}
 	}
 	return true
+}
+
+// devices checks each devN's path as PVE will (pve-container $dev_desc and
+// verify_lxc_dev_string, in pve/format): below /dev/, without "." or ".."
+// components.
+func (c *checker) devices(devs map[string]Device) {
+	for _, slot := range slots(devs, "dev") {
+		d := devs[slot]
+		if d.Path == "" {
+			continue // the schema reported it
+		}
+		if _, err := format.ParseDev(format.Dev{Path: d.Path}.String()); err != nil {
+			c.errorf("/spec/devices/"+slot+"/path", "write the device node's path, e.g. /dev/ttyUSB0",
+				"devices.%s.path: %q is not a device path below /dev/", slot, d.Path)
+		}
+	}
 }
 
 func (c *checker) mounts(s *ContainerSpec) {

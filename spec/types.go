@@ -83,6 +83,11 @@ type ContainerSpec struct {
 	// MountPoints holds the mount points keyed by PVE slot ("mp0".."mp255").
 	// Slots not listed are not managed.
 	MountPoints map[string]MountPoint `json:"mountpoints,omitempty"`
+	// Devices holds device passthrough entries keyed by PVE slot
+	// ("dev0".."dev255"): a host device node made available in the
+	// container. Only root@pam may set them (felhom's privileged backend
+	// does, with pct set); slots left out are not managed.
+	Devices map[string]Device `json:"devices,omitempty"`
 
 	Backup   *BackupPolicy   `json:"backup,omitempty"`
 	Snapshot *SnapshotPolicy `json:"snapshot,omitempty"`
@@ -146,6 +151,15 @@ type RootFS struct {
 	RO           *bool        `json:"ro,omitempty"`
 	Shared       *bool        `json:"shared,omitempty"`
 	MountOptions []string     `json:"mountoptions,omitempty"` // noatime, lazytime, nodev, nosuid, noexec, discard
+}
+
+// Device is one device passthrough (PVE devN, as a mapping).
+type Device struct {
+	Path      string `json:"path"`                 // the host device node, below /dev/
+	Mode      string `json:"mode,omitempty"`       // access mode in the container, octal such as "0660"
+	UID       *int   `json:"uid,omitempty"`        // owner in the container
+	GID       *int   `json:"gid,omitempty"`        // group in the container
+	DenyWrite *bool  `json:"deny-write,omitempty"` // read-only in the container
 }
 
 // MountKind says what a mount point mounts.

@@ -154,3 +154,47 @@ func TestE2EPrivilegedBlocked(t *testing.T) {
 		check(tt.name, out, tt.want)
 	}
 }
+
+// A dev0 passthrough on a running container: a device the host does not
+// have is PVE's refusal, which leaves the config as it was (and the
+// container running, not rolled back) and puts PVE's message in the
+// report; the host's device is passed through and then plans clean.
+func TestE2EPrivilegedDevice(t *testing.T) {
+	e := newE2E(t, examplesInventory(t))
+	cli := newPrivCLI(t, e, rootOn("pve1"))
+	dir := t.TempDir()
+	main := func() string {
+		f := simConf(t, e.sim, 101)
+		var b strings.Builder
+		for _, k := range f.Main.Keys() {
+			if k != "parent" {
+				v, _ := f.Main.Get(k)
+				b.WriteString(k + ": " + v + "\n")
+			}
+		}
+		return b.String()
+	}
+	before := main()
+	writeSpec(t, dir, "web.yaml", "web", "pve1", 101, "devices:\n  dev0: {path: /dev/ttyUSB9, mode: \"0660\"}")
+	out, code := cli.apply(t, dir)
+	if code != exitError || !strings.Contains(out, "Device /dev/ttyUSB9 does not exist") || strings.Contains(out, "rolled back") {
+		t.Fatalf("refused device: exit %d:\n%s", code, out)
+	}
+	if got := main(); got != before || !e.sim.Running(101) {
+		t.Fatalf("a refused pct set changed the container:\n%s\n---\n%s", before, got)
+	}
+	writeSpec(t, dir, "web.yaml", "web", "pve1", 101, "devices:\n  dev0: {path: /dev/ttyUSB0, mode: \"0660\"}")
+	out, code = cli.plan(t, dir)
+	if code != exitChanges || !strings.Contains(out, "+ dev0  /dev/ttyUSB0,mode=0660  (hot) (privileged)") {
+		t.Fatalf("plan exit %d:\n%s", code, out)
+	}
+	if out, code = cli.apply(t, dir); code != exitOK {
+		t.Fatalf("apply exit %d:\n%s", code, out)
+	}
+	if v, _ := simConf(t, e.sim, 101).Main.Get("dev0"); v != "/dev/ttyUSB0,mode=0660" {
+		t.Errorf("dev0 = %q", v)
+	}
+	if out, code = cli.plan(t, dir); code != exitOK {
+		t.Errorf("second plan exit %d:\n%s", code, out)
+	}
+}

@@ -129,6 +129,7 @@ func Diff(c *spec.Container, live *Live, opts Options) plan.ContainerPlan {
 	d.options()
 	d.network()
 	d.volumes()
+	d.devices()
 	return d.finish(cp)
 }
 
@@ -393,5 +394,6 @@ func Baseline(c *spec.Container, live *Live) map[string]string {
 	d.options()
 	d.network()
 	d.volumes()
+	d.devices()
 	return d.baseline
 }

@@ -98,3 +98,52 @@ func TestReplacingABindMountStaysBlocked(t *testing.T) {
 		t.Errorf("%s %q", cp.Status, cp.Blocked)
 	}
 }
+
+// devN passthrough is root-only for any write: added whole, changed key by
+// key, and only the keys the spec names.
+func TestDevices(t *testing.T) {
+	root := privileged.Status{Enabled: true, UID: 0, Node: "pve1"}
+	for _, tt := range []struct {
+		name, live, body string
+		root             Root
+		status           plan.Status
+		set              string // the pct-set value of dev0
+		paths            string
+	}{
+		{"add", "", "devices:\n  dev0: {path: /dev/ttyUSB0, mode: \"0660\", gid: 20}", root, plan.StatusChanges, "/dev/ttyUSB0,gid=20,mode=0660", "dev0"},
+		{"same", "dev0: /dev/ttyUSB0,mode=0660,uid=0\n", "devices:\n  dev0: {path: /dev/ttyUSB0, mode: \"0660\"}", root, plan.StatusUnchanged, "", ""},
+		{"mode and deny-write", "dev0: /dev/ttyUSB0,mode=0660,uid=0\n", "devices:\n  dev0: {path: /dev/ttyUSB0, mode: \"0600\", deny-write: true}", root, plan.StatusChanges,
+			"/dev/ttyUSB0,deny-write=1,mode=0600,uid=0", "dev0.deny-write dev0.mode"},
+		{"blocked", "", "devices:\n  dev0: {path: /dev/ttyUSB0}", nil, plan.StatusBlocked, "", "dev0"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := testOpts
+			opts.Root = tt.root
+			cp := Diff(ct(t, tt.body), liveFrom(t, baseConf+tt.live, true), opts)
+			var paths []string
+			for _, ch := range cp.Changes {
+				paths = append(paths, ch.Path)
+				if ch.Privileged != (tt.status == plan.StatusChanges) {
+					t.Errorf("%s privileged %v", ch.Path, ch.Privileged)
+				}
+			}
+			if cp.Status != tt.status || strings.Join(paths, " ") != tt.paths {
+				t.Fatalf("status %s changes %q blocked %q", cp.Status, paths, cp.Blocked)
+			}
+			if tt.status == plan.StatusBlocked && !strings.Contains(cp.Blocked[0], "dev0: configuring device passthrough is only allowed for root@pam") {
+				t.Errorf("blocked %q", cp.Blocked)
+			}
+			if tt.set == "" {
+				return
+			}
+			for _, s := range cp.Steps {
+				if s.Action == plan.ActionPctSet && (len(s.Params) != 1 || s.Params["dev0"] != tt.set) {
+					t.Errorf("pct-set %v, want dev0=%s", s.Params, tt.set)
+				}
+				if s.Action == plan.ActionSetConfig {
+					t.Errorf("an API write %v", s.Params)
+				}
+			}
+		})
+	}
+}

@@ -64,6 +64,10 @@ func SameValue(key, sent, got string) bool {
 			a.HWAddr = b.HWAddr
 		}
 		return a.Equal(b)
+	case format.IsSlot(key, "dev"):
+		a, err1 := format.ParseDev(sent)
+		b, err2 := format.ParseDev(got)
+		return err1 == nil && err2 == nil && a.Equal(b)
 	case key == "features":
 		a, err1 := format.ParseFeatures(sent)
 		b, err2 := format.ParseFeatures(got)
