@@ -99,6 +99,13 @@ func TestParameterValidation(t *testing.T) {
 			errs: map[string]string{"storage": "missing property required by 'protected'"}},
 		{name: "prune-backups property string", method: "GET", path: "/nodes/pve1/storage/nas/prunebackups", kv: []string{"prune-backups", "keep-daily=x"}, status: 400,
 			errs: map[string]string{"prune-backups": "invalid format - format error\nprune-backups.keep-daily: type check ('integer') failed - got 'x'\n"}},
+		// parse_property_string dies on an unknown key before check_object
+		// runs (pve-common JSONSchema.pm, since 095b88f), so PVE never says
+		// "property is not defined in schema" inside a property string.
+		{name: "prune-backups unknown key", method: "POST", path: "/nodes/pve1/vzdump", kv: []string{"vmid", "100", "prune-backups", "keep-last=1,keep-hourlies=2"}, status: 400,
+			errs: map[string]string{"prune-backups": "invalid format - invalid key in comma-separated list property: keep-hourlies\n"}},
+		{name: "prune-backups two bad values", method: "POST", path: "/nodes/pve1/vzdump", kv: []string{"vmid", "100", "prune-backups", "keep-last=-1,keep-all=maybe"}, status: 400,
+			errs: map[string]string{"prune-backups": "invalid format - format error\nprune-backups.keep-all: type check ('boolean') failed - got 'maybe'\nprune-backups.keep-last: value must have a minimum value of 0\n"}},
 		{name: "keep-all with others", method: "GET", path: "/nodes/pve1/storage/nas/prunebackups", kv: []string{"prune-backups", "keep-all=1,keep-last=2"}, status: 400,
 			errs: map[string]string{"prune-backups": "invalid format - keep-all cannot be set together with other options.\n"}},
 		{name: "resize size pattern", method: "PUT", path: "/nodes/pve1/lxc/100/resize", kv: []string{"disk", "rootfs", "size", "-1G"}, status: 400,
