@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/felhom/felhom/pve"
+	"github.com/felhom/felhom/reconcile/diff"
 	"github.com/felhom/felhom/reconcile/plan"
 	"github.com/felhom/felhom/spec"
 )
@@ -81,10 +82,14 @@ func Apply(ctx context.Context, api API, p *plan.Plan, opts Options) *Result {
 	if opts.Preflight {
 		lacks = preflightRefusals(ctx, api, p)
 	}
+	dup := map[int]bool{}
+	for _, vmid := range p.Duplicates() {
+		dup[vmid] = true
+	}
 	forEach(len(p.Containers), opts.Concurrency, func(i int) {
 		cp := p.Containers[i]
 		a := &applier{api: api, opts: opts, cp: &cp, spec: specs[cp.VMID], plan: p, onFailure: failurePolicy(opts.OnFailure, cp.OnFailure),
-			lacks: lacks[cp.VMID]}
+			lacks: lacks[cp.VMID], duplicate: dup[cp.VMID]}
 		res.Containers[i] = a.run(ctx)
 	})
 	res.Finished = opts.Clock.Now()
@@ -102,6 +107,8 @@ type applier struct {
 	cr   ContainerResult
 	// onFailure is this container's failure policy (failurePolicy).
 	onFailure spec.OnFailure
+	// duplicate: the plan lists this vmid more than once.
+	duplicate bool
 	// lacks lists the privileges the preflight found missing: the
 	// container is refused before its first step.
 	lacks []string
@@ -171,6 +178,13 @@ func (a *applier) work(ctx context.Context) {
 		if len(cp.Blocked) > 0 {
 			a.cr.Error += ": " + strings.Join(cp.Blocked, "; ")
 		}
+		return
+	}
+	if err := a.unsafe(); err != nil {
+		// A plan is input, not trust (issue 10 item 14): refused before
+		// any call.
+		a.cr.Outcome, a.cr.Error, a.cr.Failure = OutcomeFailed, err.Error(), FailureUnsafe
+		a.skipRest(0, "refused: the plan breaks a safety rule")
 		return
 	}
 	if ctx.Err() != nil {
@@ -271,4 +285,30 @@ func (a *applier) work(ctx context.Context) {
 		}
 	}
 	a.cr.Outcome = OutcomeApplied
+}
+
+// unsafe is the safety rule the container's plan breaks (plan.CheckSafety),
+// or nil. With the spec at hand, a retention step must also carry exactly
+// the spec's retention to the spec's backup storage.
+func (a *applier) unsafe() error {
+	if a.duplicate {
+		return &plan.SafetyError{VMID: a.cp.VMID, Rule: plan.RuleOneEntry, Detail: "the container is listed more than once; two appliers would work on it at once"}
+	}
+	if err := a.cp.CheckSafety(); err != nil {
+		return err
+	}
+	if a.spec == nil {
+		return nil
+	}
+	var want, storage string
+	if b := a.spec.Spec.Backup; b != nil {
+		want, storage = diff.PruneBackups(b.Retention), b.Storage
+	}
+	for i, st := range a.cp.Steps {
+		if st.Action == plan.ActionPrune && (want == "" || st.Params["prune-backups"] != want || st.Params["storage"] != storage) {
+			return &plan.SafetyError{VMID: a.cp.VMID, Step: i + 1, Rule: plan.RuleRetention,
+				Detail: fmt.Sprintf("the prune keeps %q on %s; the spec's retention is %q on %q", st.Params["prune-backups"], st.Params["storage"], want, storage)}
+		}
+	}
+	return nil
 }

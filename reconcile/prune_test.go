@@ -144,8 +144,9 @@ func TestStandalonePruneTaskFails(t *testing.T) {
 }
 
 // Rule 8: a prune step that is not for this container's backups by a
-// declared retention is refused before any call, whether or not a vzdump
-// could have carried it.
+// declared retention is refused before any call (plan.CheckSafety: the
+// whole container, its snapshot or vzdump included), whether or not a
+// vzdump could have carried it.
 func TestPruneStepRefused(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -165,12 +166,11 @@ func TestPruneStepRefused(t *testing.T) {
 			p := withPrune(t, e, tt.params)
 			e.resetCalls()
 			cr := resultFor(t, e.apply(p, Options{}), 101)
-			last := cr.Steps[len(cr.Steps)-1]
-			if cr.Outcome != OutcomeFailed || last.Status != StepFailed || !strings.Contains(last.Error, tt.want) {
-				t.Errorf("result %s, prune step %s %q, want an error about %q", cr.Outcome, last.Status, last.Error, tt.want)
+			if cr.Outcome != OutcomeFailed || cr.Failure != FailureUnsafe || !strings.Contains(cr.Error, tt.want) {
+				t.Errorf("result %s (%s) %q, want refused with an error about %q", cr.Outcome, cr.Failure, cr.Error, tt.want)
 			}
-			if n := e.calls["DELETE /nodes/{node}/storage/{storage}/prunebackups"]; n != 0 {
-				t.Errorf("%d prune calls", n)
+			if len(e.calls) != 0 {
+				t.Errorf("calls %v, want none", e.calls)
 			}
 			if got := backups(t, e); len(got) != 5 {
 				t.Errorf("backups %q, want all 5", got)
@@ -178,7 +178,7 @@ func TestPruneStepRefused(t *testing.T) {
 		})
 	}
 	// Beside a vzdump to the same storage such a step is not folded into
-	// it either: the vzdump runs without pruning and the step fails.
+	// it either: nothing runs.
 	e := newEnv(t, backupInventory(conf(101, "local")))
 	p := e.plan(loadSpecs(t, map[string]string{"a.yaml": specMemory(101, "snapshot:\n  when-impossible: vzdump\n"+retentionSpec)}))
 	for i := range p.Containers {
@@ -189,11 +189,11 @@ func TestPruneStepRefused(t *testing.T) {
 		}
 	}
 	cr := resultFor(t, e.apply(p, Options{}), 101)
-	if cr.Outcome != OutcomeFailed || cr.Steps[2].Status != StepFailed {
+	if cr.Outcome != OutcomeFailed || cr.Failure != FailureUnsafe || !strings.Contains(cr.Error, "vmid") {
 		t.Fatalf("result %s %s %+v", cr.Outcome, cr.Error, cr.Steps)
 	}
-	if got := backups(t, e); len(got) != 6 {
-		t.Errorf("backups %q, want the 5 there were and the new one", got)
+	if got := backups(t, e); len(got) != 5 {
+		t.Errorf("backups %q, want the 5 there were", got)
 	}
 }
 

@@ -59,6 +59,10 @@ const (
 	// FailureAPI: any other failed call to PVE (a refused request, the
 	// network).
 	FailureAPI Failure = "api"
+	// FailureUnsafe: the plan breaks a safety rule (plan.CheckSafety: a
+	// saved plan edited, or one container listed twice); apply refused the
+	// container before any call.
+	FailureUnsafe Failure = "unsafe"
 )
 
 // StepStatus says what happened to one step.

@@ -141,10 +141,16 @@ func (e *StalePlanError) Error() string {
 }
 
 // ApplySaved applies a plan made earlier (felhom plan -out FILE): it is
-// refused with a *StalePlanError when any container it changes moved since
+// refused with a *plan.SafetyError when it breaks a safety rule
+// (plan.CheckSafety), and with a *StalePlanError when any container it changes moved since
 // (CheckDigests), else applied as it is. Without the specs, the baseline
 // each container keeps is carried over (see Options.Specs).
 func ApplySaved(ctx context.Context, api API, p *plan.Plan, opts Options) (*Result, error) {
+	// A saved plan is input, not trust: every safety rule is checked
+	// before anything is read or written (issue 10 item 14).
+	if err := p.CheckSafety(); err != nil {
+		return nil, err
+	}
 	moved, err := CheckDigests(ctx, api, p, opts.Concurrency)
 	if err != nil {
 		return nil, err

@@ -109,7 +109,7 @@ func runApply(ctx context.Context, stdout, stderr io.Writer, o applyOptions, tar
 			return err
 		}
 	} else {
-		b, err := os.ReadFile(target)
+		b, err := readPlanFile(target)
 		if err != nil {
 			return fmt.Errorf("apply: %w", err)
 		}
@@ -382,4 +382,21 @@ func writeResult(w io.Writer, res *reconcile.Result, color bool) {
 	if res.Cancelled {
 		fmt.Fprintln(w, "Interrupted: containers not started were skipped; started ones stopped after their running task.")
 	}
+}
+
+// readPlanFile reads a saved plan, at most plan.MaxPlanBytes of it and one
+// byte more, so that plan.Parse refuses a larger one by its size rule
+// instead of felhom reading without bound; only a regular file is read.
+func readPlanFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return nil, err
+	} else if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", name)
+	}
+	return io.ReadAll(io.LimitReader(f, plan.MaxPlanBytes+1))
 }

@@ -105,7 +105,10 @@ type resize struct {
 // and the steps that make them under the container's snapshot and restart
 // policies. live nil means the container is not on PVE.
 func Diff(c *spec.Container, live *Live, opts Options) plan.ContainerPlan {
-	cp := plan.ContainerPlan{Name: c.Metadata.Name, Node: c.Spec.Node, VMID: c.Spec.VMID, OnFailure: onFailure(c)}
+	cp := plan.ContainerPlan{Name: c.Metadata.Name, Node: c.Spec.Node, VMID: c.Spec.VMID, OnFailure: onFailure(c), Restart: spec.RestartNever}
+	if r := c.Spec.Restart; r != nil && r.Mode != "" {
+		cp.Restart = r.Mode
+	}
 	if live == nil {
 		cp.Status = plan.StatusMissing
 		return cp

@@ -460,6 +460,10 @@ func (d *differ) snapshotPrune(keep int) []plan.Step {
 	return steps
 }
 
+// PruneBackups prints a retention as PVE's prune-backups property string,
+// as the plan's prune steps carry it; "" when nothing is set.
+func PruneBackups(r *spec.Retention) string { return pruneBackups(r) }
+
 // pruneBackups prints a retention as PVE's prune-backups property string;
 // "" when nothing is set.
 func pruneBackups(r *spec.Retention) string {

@@ -114,6 +114,10 @@ type ContainerPlan struct {
 	// reboots only while it is still open. Nil otherwise (no reboot, or one
 	// the policy allows at any time).
 	RestartWindow *RestartWindow `json:"restart_window"`
+	// Restart is the spec's restart policy (restart.mode): a reboot step is
+	// carried out only when it allows one (CheckSafety). "" in plans
+	// written before the field existed: such a plan may not reboot.
+	Restart spec.RestartMode `json:"restart"`
 }
 
 // RestartWindow is a restart window as a plan carries it: it opens at each
@@ -195,6 +199,9 @@ func (p *Plan) HasChanges() bool {
 // (ErrUnsupportedVersion otherwise), every enum value, and that Steps appear
 // only on containers with StatusChanges. Unknown fields are ignored.
 func Parse(data []byte) (*Plan, error) {
+	if len(data) > MaxPlanBytes {
+		return nil, &SafetyError{Rule: RuleSize, Detail: fmt.Sprintf("%d bytes, at most %d", len(data), MaxPlanBytes)}
+	}
 	var head struct {
 		FormatVersion *string `json:"format_version"`
 	}

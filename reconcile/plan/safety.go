@@ -1,0 +1,200 @@
+package plan
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/felhom/felhom/pve/format"
+	"github.com/felhom/felhom/pve/prune"
+	"github.com/felhom/felhom/spec"
+)
+
+// The safety rules a plan must keep before apply touches anything
+// (CheckSafety). A plan read from a file is input, not trust: it may have
+// been edited, truncated or written by hand.
+const (
+	RuleOneEntry    = "one entry per vmid"
+	RuleOrder       = "steps in their order"
+	RuleProtection  = "protection before the first write"
+	RuleNoUnused    = "no unusedN delete"
+	RuleFelhomSnaps = "only felhom snapshots are taken and pruned"
+	RuleRetention   = "retention exactly the spec's"
+	RuleRestart     = "restarts only as the plan's own policy allows"
+	RuleOwnCT       = "steps name only their own container"
+	RuleSize        = "a plan within its size bounds"
+)
+
+// Size bounds of a plan (RuleSize): Parse refuses more.
+const (
+	MaxPlanBytes      = 16 << 20
+	MaxContainers     = 10000
+	MaxStepsPerCT     = 1000
+	MaxParamsPerStep  = 200
+	MaxParamValueSize = 64 << 10
+)
+
+// SafetyError is a plan that breaks a safety rule: apply refuses it.
+type SafetyError struct {
+	VMID int // 0 for the plan as a whole
+	// Step is the 1-based step that breaks it; 0 for the container.
+	Step   int
+	Rule   string
+	Detail string
+}
+
+func (e *SafetyError) Error() string {
+	where := "plan"
+	if e.VMID != 0 {
+		where += fmt.Sprintf(": ct %d", e.VMID)
+	}
+	if e.Step != 0 {
+		where += fmt.Sprintf(": step %d", e.Step)
+	}
+	return fmt.Sprintf("%s: refused by the rule %q: %s", where, e.Rule, e.Detail)
+}
+
+// CheckSafety checks the plan against every safety rule and returns the
+// first container's breach, or nil: one entry per vmid, and each
+// container's CheckSafety. Apply refuses a plan (or, when it made the plan
+// itself, a container) that breaks one, before any call that changes
+// anything.
+func (p *Plan) CheckSafety() error {
+	if len(p.Containers) > MaxContainers {
+		return &SafetyError{Rule: RuleSize, Detail: fmt.Sprintf("%d containers, at most %d", len(p.Containers), MaxContainers)}
+	}
+	if d := p.Duplicates(); len(d) > 0 {
+		return &SafetyError{VMID: d[0], Rule: RuleOneEntry, Detail: "the container is listed more than once; two appliers would work on it at once"}
+	}
+	for i := range p.Containers {
+		if err := p.Containers[i].CheckSafety(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Duplicates lists the vmids that appear more than once, sorted.
+func (p *Plan) Duplicates() []int {
+	n := map[int]int{}
+	for _, c := range p.Containers {
+		n[c.VMID]++
+	}
+	var out []int
+	for vmid, k := range n {
+		if k > 1 {
+			out = append(out, vmid)
+		}
+	}
+	sort.Ints(out)
+	return out
+}
+
+// CheckSafety checks one container's steps against the safety rules (see
+// the Rule constants); nil when they keep them all. Only a container with
+// StatusChanges has steps.
+func (c *ContainerPlan) CheckSafety() error {
+	bad := func(step int, rule, format string, args ...any) error {
+		return &SafetyError{VMID: c.VMID, Step: step, Rule: rule, Detail: fmt.Sprintf(format, args...)}
+	}
+	if len(c.Steps) > MaxStepsPerCT {
+		return bad(0, RuleSize, "%d steps, at most %d", len(c.Steps), MaxStepsPerCT)
+	}
+	if c.Status != StatusChanges {
+		if len(c.Steps) > 0 {
+			return bad(0, RuleOrder, "status %s with %d steps", c.Status, len(c.Steps))
+		}
+		return nil
+	}
+	vmid := strconv.Itoa(c.VMID)
+	protected := false
+	dumps := map[string]bool{}
+	pruned := map[string]bool{}
+	needsRestart := false
+	for _, ch := range c.Changes {
+		needsRestart = needsRestart || ch.Class.NeedsRestart()
+	}
+	for i, s := range c.Steps {
+		n := i + 1
+		if len(s.Params) > MaxParamsPerStep {
+			return bad(n, RuleSize, "%d parameters, at most %d", len(s.Params), MaxParamsPerStep)
+		}
+		for k, v := range s.Params {
+			if len(v) > MaxParamValueSize {
+				return bad(n, RuleSize, "parameter %s is %d bytes, at most %d", k, len(v), MaxParamValueSize)
+			}
+		}
+		if i > 0 && StepLess(s, c.Steps[i-1]) {
+			return bad(n, RuleOrder, "%s comes after %s; apply runs protection, writes, restart, retention in that order", s.Action.Token(), c.Steps[i-1].Action.Token())
+		}
+		if s.Action.NeedsProtection() && !protected {
+			return bad(n, RuleProtection, "%s comes before any felhom snapshot or backup of this container", s.Action.Token())
+		}
+		switch s.Action {
+		case ActionSnapshot:
+			if _, ok := SnapshotTime(s.Params["snapname"]); !ok {
+				return bad(n, RuleFelhomSnaps, "snapshot %q is not a felhom snapshot name (%s<time>)", s.Params["snapname"], SnapshotPrefix)
+			}
+			protected = true
+		case ActionVzdump:
+			if v := s.Params["vmid"]; v != "" && v != vmid {
+				return bad(n, RuleOwnCT, "the backup is of vmid %q", v)
+			}
+			if s.Params["storage"] == "" {
+				return bad(n, RuleRetention, "the backup names no storage")
+			}
+			if s.Params["remove"] != "0" || s.Params["prune-backups"] != "" {
+				return bad(n, RuleRetention, "the backup must carry remove=0 and no prune-backups (retention is its own prune step), else PVE prunes by the storage's retention")
+			}
+			dumps[s.Params["storage"]] = true
+			protected = true
+		case ActionSetConfig:
+			for k, v := range s.Params {
+				words := []string{k}
+				if k == "delete" || k == "revert" {
+					words = format.SplitWords(v)
+				}
+				for _, w := range words {
+					if strings.HasPrefix(w, "unused") {
+						return bad(n, RuleNoUnused, "it changes %s; deleting an unused volume destroys its data", w)
+					}
+				}
+			}
+		case ActionResize:
+			if d := s.Params["disk"]; d != "rootfs" && !strings.HasPrefix(d, "mp") {
+				return bad(n, RuleOwnCT, "resize of %q, not a volume of the container", d)
+			}
+		case ActionReboot:
+			switch {
+			case !c.Running:
+				return bad(n, RuleRestart, "the container was not running when the plan was made")
+			case !needsRestart:
+				return bad(n, RuleRestart, "no change of the plan waits for a restart")
+			case c.Restart == spec.RestartWhenNeeded:
+			case c.Restart == spec.RestartInWindow && c.RestartWindow != nil:
+			default:
+				return bad(n, RuleRestart, "the plan's restart policy %q does not allow a reboot now", c.Restart)
+			}
+		case ActionSnapshotPrune:
+			if _, ok := SnapshotTime(s.Params["snapname"]); !ok {
+				return bad(n, RuleFelhomSnaps, "snapshot %q is not one felhom took", s.Params["snapname"])
+			}
+		case ActionPrune:
+			p := s.Params
+			switch {
+			case p["vmid"] != vmid || p["type"] != "lxc":
+				return bad(n, RuleOwnCT, "the prune is for vmid %q, type %q; felhom prunes only the container's own backups (without a vmid PVE prunes every guest's)", p["vmid"], p["type"])
+			case p["storage"] == "" || p["prune-backups"] == "":
+				return bad(n, RuleRetention, "the prune names no storage or no retention; PVE would prune by the storage's own")
+			case pruned[p["storage"]]:
+				return bad(n, RuleRetention, "a second prune of %s", p["storage"])
+			}
+			if _, err := prune.ParseOptions(p["prune-backups"]); err != nil {
+				return bad(n, RuleRetention, "%v", err)
+			}
+			pruned[p["storage"]] = true
+		}
+	}
+	return nil
+}
