@@ -57,12 +57,18 @@ func New(cfg Config, stateDir string, log *slog.Logger) (Source, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	switch {
-	case cfg.Dir != nil:
-		return NewDir(*cfg.Dir, log)
-	default:
-		return NewGit(*cfg.Git, stateDir, log)
+	if cfg.Dir != nil {
+		d, err := NewDir(*cfg.Dir, log)
+		if err != nil {
+			return nil, err
+		}
+		return d, nil
 	}
+	g, err := NewGit(*cfg.Git, stateDir, log)
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
 }
 
 // tracker is what a source shares between Fetch and Run: the id read last
