@@ -22,7 +22,7 @@ func TestE2EBackup(t *testing.T) {
 		}
 	}
 	out = e.expect(0, ".", "backup", dir, "--due")
-	if !strings.Contains(out, "No backup is due.\nNext: ct 201 (db) at ") || !strings.Contains(out, " node time (Europe/Budapest), ") {
+	if !strings.Contains(out, "No backup is due.\nNext: ct ") || !strings.Contains(out, " node time (Europe/Budapest), ") {
 		t.Errorf("second --due:\n%s", out)
 	}
 	out = e.expect(0, ".", "backup", dir, "--now", "web", "201")
@@ -39,5 +39,30 @@ func TestE2EBackup(t *testing.T) {
 		if _, errOut, code := e.run(".", args...); code != exitInvalid {
 			t.Errorf("felhom %v: exit %d, want 3\n%s", args, code, errOut)
 		}
+	}
+}
+
+// TestE2EPlanBackupSection: every plan of specs with backup schedules says
+// what takes them and shows each container's next run; overdue backups
+// leave --detailed-exitcode at 0 unless --overdue-exitcode asks, and
+// felhom backup --due makes them fresh.
+func TestE2EPlanBackupSection(t *testing.T) {
+	e := newE2E(t, examplesInventory(t))
+	specs := filepath.Join("examples", "containers")
+	e.expect(exitOK, repoRoot, "apply", "--auto-approve", specs)
+	out := e.expect(exitOK, repoRoot, "plan", "--detailed-exitcode", specs)
+	// apply backed up 102 and 103 with vzdump (PVE cannot snapshot them);
+	// 101's newest backup is ten days old, 201 has none.
+	for _, want := range []string{"Backups: 4 scheduled, 2 overdue", "Backup schedules are not changes: felhom plan and apply never take them.",
+		"! ct 201 db on pve2, \"*-*-* 01:30\" to nas: overdue, due now", "  ct 102 media on pve1, \"sat 03:00\" to nas: fresh", " Europe/Budapest (", " UTC)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan lacks %q:\n%s", want, out)
+		}
+	}
+	e.expect(exitChanges, repoRoot, "plan", "--detailed-exitcode", "--overdue-exitcode", specs)
+	e.expect(exitOK, repoRoot, "backup", specs, "--due")
+	out = e.expect(exitOK, repoRoot, "plan", "--detailed-exitcode", "--overdue-exitcode", specs)
+	if !strings.Contains(out, "Backups: 4 scheduled, 0 overdue") || !strings.Contains(out, "  ct 101 web on pve1, \"02:00\" to nas: fresh") {
+		t.Errorf("plan after felhom backup --due:\n%s", out)
 	}
 }

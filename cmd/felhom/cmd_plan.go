@@ -19,6 +19,7 @@ import (
 	"github.com/felhom/felhom/privileged"
 	"github.com/felhom/felhom/pve"
 	"github.com/felhom/felhom/reconcile"
+	"github.com/felhom/felhom/reconcile/backup"
 	"github.com/felhom/felhom/reconcile/plan"
 	"github.com/felhom/felhom/reconcile/render"
 	"github.com/felhom/felhom/spec"
@@ -29,6 +30,7 @@ type planOptions struct {
 	output           string // text, json or markdown
 	out              string // save the JSON plan here
 	detailedExitcode bool
+	overdueExitcode  bool // with detailedExitcode: an overdue backup exits 2 too
 	concurrency      int
 	revision         string
 	getenv           func(string) string
@@ -59,7 +61,9 @@ specs. With --detailed-exitcode, otherwise: 2 when the desired state is not
 reached, that is any container has changes, is blocked or is missing; 0 when
 every container is unchanged (changes left waiting for a restart by the
 restart policy, and drift that drift: report leaves alone, count as
-unchanged). Without it: 0.`,
+unchanged). Without it: 0. The backup section (each scheduled container's next
+run in node time and UTC, freshness, and what the next run's retention
+removes) is not a change: overdue backups exit 2 only with --overdue-exitcode.`,
 		Example: `  felhom plan examples/containers
   felhom plan --output markdown --detailed-exitcode containers/
   felhom plan -out plan.json containers/ && felhom apply plan.json`,
@@ -79,6 +83,7 @@ unchanged). Without it: 0.`,
 	f.StringVarP(&o.output, "output", "o", "text", "output format: text, json or markdown")
 	f.StringVar(&o.out, "out", "", "also save the plan as JSON to this file, for felhom apply FILE (terraform's -out FILE works too)")
 	f.BoolVar(&o.detailedExitcode, "detailed-exitcode", false, "exit 2 when a container has changes, is blocked or is missing; 0 when all are unchanged")
+	f.BoolVar(&o.overdueExitcode, "overdue-exitcode", false, "with --detailed-exitcode, exit 2 also when a container's backup is overdue")
 	f.IntVar(&o.concurrency, "concurrency", reconcile.DefaultConcurrency, "containers read from PVE at once")
 	f.StringVar(&o.revision, "revision", "", "source revision to record in the plan (default: a digest of the specs)")
 	return cmd
@@ -107,6 +112,7 @@ func runPlan(ctx context.Context, stdout, stderr io.Writer, o planOptions, dir s
 	if err != nil {
 		return fmt.Errorf("plan: %w", err)
 	}
+	addBackupSection(ctx, api, specs, p)
 	if o.out != "" {
 		if err := savePlan(o.out, p); err != nil {
 			return err
@@ -118,7 +124,35 @@ func runPlan(ctx context.Context, stdout, stderr io.Writer, o planOptions, dir s
 	if o.out != "" && o.output == "text" {
 		fmt.Fprintf(stdout, "\nSaved the plan to %s; apply it with: felhom apply %s\n", o.out, o.out)
 	}
-	return planExit(p, o.detailedExitcode)
+	if err := planExit(p, o.detailedExitcode); err != nil {
+		return err
+	}
+	if o.detailedExitcode && o.overdueExitcode && p.Backups != nil && p.Backups.Overdue > 0 {
+		return withExit(exitChanges, nil)
+	}
+	return nil
+}
+
+// addBackupSection reads the backup schedules of the specs (reconcile/backup
+// Observe: node zones, backup listings) and adds the plan's backup section.
+// It is not a change and never fails the plan: what could not be read is
+// the section's error for those containers.
+func addBackupSection(ctx context.Context, api *pve.Client, specs *reconcile.Specs, p *plan.Plan) {
+	targets, err := backup.Targets(specs.Containers)
+	if err != nil {
+		p.Warnings = append(p.Warnings, err.Error())
+	}
+	if len(targets) == 0 {
+		return
+	}
+	obs, err := backup.New(api, reconcile.SystemClock{}, backup.Options{}).Observe(ctx, targets)
+	if err != nil {
+		obs = &backup.Observed{Errors: map[int]error{}}
+		for _, t := range targets {
+			obs.Errors[t.VMID] = err
+		}
+	}
+	p.Backups = backup.PlanSection(targets, obs, p.CreatedAt)
 }
 
 // singleDashOut accepts terraform's spelling "-out FILE" and "-out=FILE" for

@@ -340,3 +340,63 @@ func TestFailuresAreReportedRetriedAndIsolated(t *testing.T) {
 		t.Errorf("next occurrence: %+v", rep.Results)
 	}
 }
+
+// TestPlanSectionPreviewIsWhatPVEPrunes: the plan's retention preview
+// names exactly the archives the next run's vzdump prunes on the
+// simulator; next run and last backup are in node time and UTC.
+func TestPlanSectionPreviewIsWhatPVEPrunes(t *testing.T) {
+	start := time.Date(2026, 6, 1, 0, 30, 0, 0, time.UTC) // 02:30 in Budapest
+	e := newEnv(t, dstInventory(), start)
+	o := nasOpts
+	o.PruneBackups = "keep-daily=1,keep-last=1"
+	targets := []Target{target(t, 101, "pve1", "2,14:30", o), target(t, 999, "pve1", "02:30", o)}
+	r := e.runner(Options{})
+	ctx := context.Background()
+	for range 5 { // five runs, twelve hours apart
+		obs, err := r.Observe(ctx, targets)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep := r.Run(ctx, Due(obs, e.clock.Now())); rep.Failed() != 0 || len(rep.Results) != 1 {
+			t.Fatalf("run: %+v", rep.Results)
+		}
+		e.clock.c.Advance(12 * time.Hour)
+	}
+	e.clock.c.Set(time.Date(2026, 6, 3, 12, 0, 0, 0, time.UTC)) // 14:00 in Budapest: not due
+	obs, err := r.Observe(ctx, targets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := PlanSection(targets, obs, e.clock.Now())
+	if len(sec.Containers) != 2 || sec.RunBy != RunBy {
+		t.Fatalf("section %+v", sec)
+	}
+	if c := sec.Containers[1]; c.VMID != 999 || c.Error != "ct 999: not found on PVE" {
+		t.Errorf("missing container: %+v", c)
+	}
+	c := sec.Containers[0]
+	if c.Due || c.Overdue || c.NextRun != "2026-06-03T14:30:00+02:00" || c.NextRunUTC != "2026-06-03T12:30:00Z" ||
+		c.LastBackup != "2026-06-03T02:30:00+02:00" || c.TimeZone != "Europe/Budapest" || c.Backups != 2 || c.MaxAgeSeconds != 18*3600 {
+		t.Errorf("schedule %+v", c)
+	}
+	if len(c.Removes) == 0 {
+		t.Fatalf("preview removes nothing: %+v", c)
+	}
+	before := e.listBackups("pve1", "nas", 101)
+	e.clock.c.Set(time.Date(2026, 6, 3, 12, 30, 0, 0, time.UTC))
+	obs, _ = r.Observe(ctx, targets)
+	rep := r.Run(ctx, Due(obs, e.clock.Now()))
+	if rep.Failed() != 0 || len(rep.Results) != 1 {
+		t.Fatalf("next run: %+v", rep.Results)
+	}
+	after := e.listBackups("pve1", "nas", 101)
+	var removed []string
+	for _, v := range before {
+		if !slices.Contains(after, v) {
+			removed = append(removed, v)
+		}
+	}
+	if !slices.Equal(removed, c.Removes) || !slices.Contains(after, rep.Results[0].Archive) {
+		t.Errorf("the run removed %v (kept %v), the plan previewed %v", removed, after, c.Removes)
+	}
+}

@@ -36,6 +36,9 @@ type Plan struct {
 	// Warnings are plan-wide notes for people (for example a privilege the
 	// token lacks); they never decide anything.
 	Warnings []string `json:"warnings"`
+	// Backups is the backup section; nil when no spec has a backup policy
+	// (or the plan was made without one, as before it existed).
+	Backups *Backups `json:"backups,omitempty"`
 }
 
 // Status sums up what a plan does to one container.

@@ -71,6 +71,9 @@ func (m *mdWriter) plan(p *plan.Plan) {
 			m.line("- %s", cell(w))
 		}
 	}
+	if p.Backups != nil {
+		m.backups(p)
+	}
 	if len(p.Containers) == 0 {
 		m.line("")
 		m.line("No containers in the specs.")

@@ -71,6 +71,10 @@ func (t *textWriter) plan(p *plan.Plan) {
 		t.line("")
 		t.container(c)
 	}
+	if p.Backups != nil {
+		t.line("")
+		t.backups(p)
+	}
 	if len(p.Warnings) > 0 {
 		t.line("")
 		t.line("%s", t.paint(ansiYellow, "Warnings:"))
