@@ -32,3 +32,11 @@ func TestDevices(t *testing.T) {
 		}
 	}
 }
+
+// Raw lxc.* keys have no pct set option: the spec refuses them by name.
+func TestRawLXCKeysRefused(t *testing.T) {
+	_, diags := Parse("ct.yaml", []byte("apiVersion: felhom/v1alpha1\nkind: Container\nmetadata:\n  name: ct\nspec:\n  node: pve1\n  vmid: 110\n  lxc.idmap: u 0 100000 65536\n"))
+	if len(diags) != 1 || diags[0].Message != `unknown key "lxc.idmap": raw lxc.* keys are not supported` || !strings.Contains(diags[0].Hint, "pct set has no option") {
+		t.Errorf("%v", diags)
+	}
+}

@@ -387,7 +387,13 @@ func (m *errMapper) add(ve *jsonschema.ValidationError, bad map[string]bool) {
 			bad[kptr] = true
 			msg := fmt.Sprintf("unknown key %q", k)
 			hint := ""
-			if sug := suggest(k, names); sug != "" {
+			if k == "lxc" || strings.HasPrefix(k, "lxc.") {
+				// A PVE admin's raw LXC key (lxc.idmap, lxc.cgroup2...):
+				// `pct set` has no option for them (PVE reads them only from
+				// /etc/pve/lxc/VMID.conf), and felhom does not edit that file.
+				msg += ": raw lxc.* keys are not supported"
+				hint = "pct set has no option for them; they live only in /etc/pve/lxc/VMID.conf, which felhom does not edit"
+			} else if sug := suggest(k, names); sug != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", sug)
 			} else if places := m.s.placesOf(k); len(places) > 0 {
 				msg += fmt.Sprintf(" here (%s belongs under %s)", k, orList(places))

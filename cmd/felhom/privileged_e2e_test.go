@@ -198,3 +198,66 @@ func TestE2EPrivilegedDevice(t *testing.T) {
 		t.Errorf("second plan exit %d:\n%s", code, out)
 	}
 }
+
+// A stale digest stops the privileged write as it stops an API write: a
+// pct that first makes a hand change as root (another admin's pct set
+// racing felhom's) and then runs felhom's argv is refused by PVE's digest
+// check; felhom reports stale, rolls nothing back, and the hand change
+// stays.
+func TestE2EPrivilegedStaleDigest(t *testing.T) {
+	e := newE2E(t, examplesInventory(t))
+	cli := newPrivCLI(t, e, rootOn("pve1"))
+	racing := filepath.Join(t.TempDir(), "pct")
+	script := "#!/bin/sh\n" + shellQuote(felhomBin) + " sim pct set 101 --cores 3 || exit 1\nexec " + shellQuote(felhomBin) + " sim pct \"$@\"\n"
+	if err := os.WriteFile(racing, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(cli.g.configFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(string(b), "  pct: ", "  pct: "+racing+"\n  #", 1)
+	if err := os.WriteFile(cli.g.configFile, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	writeSpec(t, dir, "web.yaml", "web", "pve1", 101, "features: {nesting: true, keyctl: true}")
+	out, code := cli.apply(t, dir)
+	if code != exitError || !strings.Contains(out, "stale") || !strings.Contains(out, "detected modified configuration - file changed by other user? Try again.") || strings.Contains(out, "rolled back") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	f := simConf(t, e.sim, 101)
+	if v, _ := f.Main.Get("cores"); v != "3" {
+		t.Errorf("the racing change was undone: cores %q", v)
+	}
+	if v, _ := f.Main.Get("features"); v != "nesting=1" {
+		t.Errorf("features %q", v)
+	}
+}
+
+// A plan saved where the backend could write, applied where it cannot
+// (another node): refused before the container is touched.
+func TestE2EPrivilegedSavedPlanElsewhere(t *testing.T) {
+	e := newE2E(t, examplesInventory(t))
+	dir := t.TempDir()
+	writeSpec(t, dir, "web.yaml", "web", "pve1", 101, "features: {nesting: true, keyctl: true}")
+	saved := filepath.Join(t.TempDir(), "plan.json")
+	cli := newPrivCLI(t, e, rootOn("pve1"))
+	var out, errOut strings.Builder
+	err := runPlan(context.Background(), &out, &errOut, planOptions{global: cli.g, output: "text", out: saved,
+		concurrency: 2, getenv: cli.getenv, host: cli.host}, dir)
+	if err != nil {
+		t.Fatal(err, errOut.String())
+	}
+	before, _ := e.sim.ConfigText(101)
+	cli.host = rootOn("pve2")
+	got, code := cli.apply(t, saved)
+	if code != exitError || !strings.Contains(got, "privileged backend: felhom runs on node pve2, the container is on pve1") {
+		t.Fatalf("exit %d:\n%s", code, got)
+	}
+	if after, _ := e.sim.ConfigText(101); after != before {
+		t.Errorf("the container was touched")
+	}
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
