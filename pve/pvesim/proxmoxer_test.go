@@ -36,8 +36,11 @@ func pythonWithProxmoxer(t *testing.T) string {
 
 // TestProxmoxerTalksToSim: a real PVE client nobody here wrote lists
 // cluster resources, reads a config, sets memory, creates a snapshot and
-// waits for its task, and gets PVE-shaped errors, over HTTPS with the
-// simulator's certificate as its only trust anchor.
+// waits for its task, and gets PVE-shaped errors, then reads nextid,
+// cluster and node status, the node's time, /nodes, a container's
+// interfaces, storage.cfg, pools and the access lists and destroys a
+// container, over HTTPS with the simulator's certificate as its only trust
+// anchor.
 func TestProxmoxerTalksToSim(t *testing.T) {
 	py := pythonWithProxmoxer(t)
 	s, err := New(baseInventory(), WithTaskDuration(300*time.Millisecond))

@@ -80,4 +80,34 @@ except ResourceException as e:
     check(e.status_code == 500, "status %r" % e.status_code)
     check("does not exist" in e.content, "reason %r" % e.content)
 
+# The cluster, node, storage and access endpoints Ansible and scripts use.
+check(prox.cluster.nextid.get() == 104, "nextid %r" % prox.cluster.nextid.get())
+st = prox.cluster.status.get()
+check(st[0]["type"] == "cluster" and [n["name"] for n in st[1:]] == ["pve1", "pve2"], "cluster status: %r" % st)
+check(node.status.get()["cpuinfo"]["cpus"] == 8, "node status")
+t = node.time.get()
+check(t["timezone"] == "Etc/UTC" and t["localtime"] == t["time"], "time: %r" % t)
+nodes = prox.nodes.get()
+check(all(len(n["ssl_fingerprint"]) == 95 for n in nodes), "ssl_fingerprint: %r" % nodes)
+ifaces = ct.interfaces.get()
+check([i["name"] for i in ifaces] == ["lo", "eth0"], "interfaces: %r" % ifaces)
+check(node.lxc(101).interfaces.get() is None, "a stopped CT's interfaces are null")
+check([s["storage"] for s in prox.storage.get()] == ["local", "local-lvm", "nas", "tank"], "storage")
+check(prox.storage("nas").get()["type"] == "nfs", "storage nas")
+check(prox.pools.get() == [] and prox.access.groups.get() == [], "pools, groups")
+check("admin@pve" in [u["userid"] for u in prox.access.users.get()], "users")
+check(sorted(d["realm"] for d in prox.access.domains.get()) == ["pam", "pve"], "domains")
+upid = node.lxc(103).delete(purge=1)
+check(":vzdestroy:103:" in upid, "destroy UPID %r" % upid)
+for _ in range(200):
+    if node.tasks(upid).status.get()["status"] == "stopped":
+        break
+    time.sleep(0.05)
+check(node.tasks(upid).status.get()["exitstatus"] == "OK", "destroy task")
+try:
+    node.lxc(100).delete()
+    check(False, "a running CT was destroyed")
+except ResourceException as e:
+    check(e.status_code == 500 and "container is running" in e.content, "destroy running: %r" % e.content)
+
 print("OK")
