@@ -38,6 +38,8 @@ type Dir struct {
 	// signalled Changed (tests count them).
 	reloaded func(rev Revision, err error, changed bool)
 
+	wake chan struct{} // Trigger
+
 	mu      sync.Mutex
 	watched map[string]bool // folders with a watch
 }
@@ -82,7 +84,7 @@ func NewDir(cfg DirConfig, log *slog.Logger) (*Dir, error) {
 			t.Stop()
 			return realTimer{t}
 		},
-		watched: map[string]bool{},
+		watched: map[string]bool{}, wake: make(chan struct{}, 1),
 	}, nil
 }
 
@@ -91,6 +93,15 @@ func (d *Dir) String() string { return "dir " + d.cfg.Path }
 
 // Changed implements Source.
 func (d *Dir) Changed() <-chan struct{} { return d.changed }
+
+// Trigger makes Run read the folder now (a webhook's trigger, a command).
+// It never blocks.
+func (d *Dir) Trigger() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
 
 // Fetch reads the folder now.
 func (d *Dir) Fetch(ctx context.Context) (Revision, error) {
@@ -325,6 +336,8 @@ func (d *Dir) Run(ctx context.Context) error {
 		case <-quiet.C():
 			d.reload(w)
 		case <-resync:
+			d.reload(w)
+		case <-d.wake:
 			d.reload(w)
 		}
 	}

@@ -528,3 +528,29 @@ func TestSnapshotIsWhatLoadReads(t *testing.T) {
 		t.Fatalf("stat linked = %v, %v", info, err)
 	}
 }
+
+// TestDirTrigger: Trigger reads the folder at once, without an event or the
+// quiet timer: a change no event reported (a linked file's target outside
+// the folder) is found.
+func TestDirTrigger(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "specs")
+	outside := filepath.Join(t.TempDir(), "a.yaml")
+	write(t, outside, ctYAML("a", 100, 512))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, "a.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	r, rev0 := startDir(t, parent, dir)
+	write(t, outside, ctYAML("a", 100, 1024))
+	r.quiet(false) // no event in the watched folders
+	r.src.Trigger()
+	got := r.nextReload()
+	if !got.changed || got.rev.ID == rev0.ID {
+		t.Fatalf("trigger: %+v", got)
+	}
+	wantFiles(t, got.rev, map[string]string{"a.yaml": ctYAML("a", 100, 1024)})
+	r.changedOnce(true)
+}
