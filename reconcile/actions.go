@@ -49,12 +49,12 @@ func (a *applier) step(ctx context.Context, st plan.Step, sr *StepResult) error 
 // (foldPrune).
 func (a *applier) vzdump(ctx context.Context, st plan.Step, sr *StepResult) error {
 	cp, p := a.cp, st.Params
+	// The backup keeps what the spec asks of it (protected), and prunes
+	// nothing the spec does not declare (issue 10 item 11): remove=0
+	// unless the spec's retention rides on it.
+	no := false
 	o := pve.VzdumpOptions{VMID: cp.VMID, Storage: p["storage"], Mode: p["mode"], Compress: p["compress"],
-		NotesTemplate: p["notes-template"], PruneBackups: p["prune-backups"]}
-	if r, ok := p["remove"]; ok {
-		b := r == "1"
-		o.Remove = &b
-	}
+		NotesTemplate: p["notes-template"], Remove: &no, Protected: p["protected"] == "1"}
 	for j := range a.folded {
 		// The retention of the same storage rides on this vzdump.
 		o.PruneBackups = cp.Steps[j].Params["prune-backups"]
@@ -62,12 +62,24 @@ func (a *applier) vzdump(ctx context.Context, st plan.Step, sr *StepResult) erro
 		o.Remove = &t
 	}
 	var upid pve.UPID
-	err := a.retryLocked(ctx, func() (err error) {
-		if upid, err = a.api.Vzdump(ctx, cp.Node, o); err == nil {
-			err = a.await(ctx, upid, sr)
-		}
-		return err
-	})
+	run := func() error {
+		return a.retryLocked(ctx, func() (err error) {
+			if upid, err = a.api.Vzdump(ctx, cp.Node, o); err == nil {
+				err = a.await(ctx, upid, sr)
+			}
+			return err
+		})
+	}
+	err := run()
+	if o.PruneBackups == "" && atBackupLimit(err) {
+		// With remove=0 PVE enforces the storage's retention as a limit
+		// (PVE::VZDump exec_backup_task: "There is a max backup limit of
+		// N enforced"). keep-all=1 for this job lifts it and still deletes
+		// nothing; PVE asks Datastore.Allocate on the storage for it.
+		o.PruneBackups = "keep-all=1"
+		a.cr.Warnings = append(a.cr.Warnings, fmt.Sprintf("%s is at its backup limit for this container; the backup before the change was made with prune-backups keep-all=1, deleting none", p["storage"]))
+		err = run()
+	}
 	if err != nil {
 		return err
 	}
@@ -75,9 +87,23 @@ func (a *applier) vzdump(ctx context.Context, st plan.Step, sr *StepResult) erro
 		a.cr.Steps[j].Status, a.cr.Steps[j].UPID, a.cr.Steps[j].ExitStatus = StepApplied, upid.String(), sr.ExitStatus
 		a.cr.Steps[j].Error = ""
 	}
-	// A backup locks the config while it runs; the config must come
-	// back as it was.
-	return a.reread(ctx)
+	// A backup locks the config while it runs; the config must come back
+	// as it was, or, after a stop-mode backup restarted the container, as
+	// it was to be: the pending values current (the digest moves).
+	return a.rereadEffective(ctx)
+}
+
+// atBackupLimit reports whether a vzdump failed at PVE's max-backup limit.
+func atBackupLimit(err error) bool {
+	var te *pve.TaskError
+	if errors.As(err, &te) {
+		for _, l := range te.LogTail {
+			if strings.Contains(l, "max backup limit") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // snapshotStep takes the felhom snapshot, the plan as its description.

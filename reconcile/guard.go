@@ -97,6 +97,21 @@ func (a *applier) reread(ctx context.Context, touched ...string) error {
 	return nil
 }
 
+// rereadEffective is reread after a step that may apply pending changes (a
+// stop-mode vzdump starts the container again): every key must be or
+// become what it was to become (sameEffective).
+func (a *applier) rereadEffective(ctx context.Context) error {
+	p, err := a.waitUnlocked(ctx)
+	if err != nil {
+		return fmt.Errorf("read config back: %w", err)
+	}
+	if key, ok := sameEffective(a.cur, p, map[string]bool{"lock": true}); !ok {
+		return fmt.Errorf("%w: %s", errMoved, key)
+	}
+	a.cur, a.digest = p, p.Digest
+	return nil
+}
+
 // sameExcept reports whether two reads of a config agree on every key not in
 // skip; key names the first that differs.
 func sameExcept(a, b pve.PendingConfig, skip map[string]bool) (key string, ok bool) {

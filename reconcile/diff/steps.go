@@ -257,6 +257,23 @@ func (d *differ) restartStep() *plan.Step {
 	return nil
 }
 
+// livePending lists every key PVE holds pending (values or deletes).
+func (d *differ) livePending() []string {
+	set := map[string]bool{}
+	for k := range d.live.Pending {
+		set[k] = true
+	}
+	for k := range d.live.PendingDelete {
+		set[k] = true
+	}
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return plan.KeyLess(out[i], out[j]) })
+	return out
+}
+
 // unmanagedPending lists the keys PVE holds pending (values or deletes) that
 // the spec does not name: a reboot applies them too.
 func (d *differ) unmanagedPending() []string {
@@ -344,6 +361,22 @@ func (d *differ) protect() (steps []plan.Step, refused string) {
 	params := map[string]string{"vmid": strconv.Itoa(d.s.VMID), "storage": b.Storage, "mode": "snapshot", "remove": "0"}
 	if b.Mode != "" {
 		params["mode"] = b.Mode
+	}
+	if params["mode"] == "stop" && d.live.Running {
+		// vzdump's stop mode stops the container and starts it again with
+		// vm_start, which applies what is pending (pve-container
+		// VZDump/LXC.pm): a restart, so only as the restart policy allows
+		// one at any time; otherwise the backup runs in snapshot mode.
+		if r := d.s.Restart; r != nil && r.Mode == spec.RestartWhenNeeded {
+			note := "the stop-mode backup stops the container and starts it again (restart policy: when-needed)"
+			if pending := d.livePending(); len(pending) > 0 {
+				note += "; PVE applies its pending changes then: " + strings.Join(pending, ", ")
+			}
+			d.warnings = append(d.warnings, note)
+		} else {
+			params["mode"] = "snapshot"
+			d.warnings = append(d.warnings, "backup mode stop would restart the running container, which its restart policy does not allow now; the backup before the change runs in snapshot mode")
+		}
 	}
 	switch b.Compress {
 	case "":
