@@ -12,6 +12,7 @@ import (
 	"github.com/felhom/felhom/pve/format"
 	"github.com/felhom/felhom/pve/prune"
 	"github.com/felhom/felhom/reconcile/plan"
+	"github.com/felhom/felhom/reconcile/render"
 )
 
 // actionFunc carries out one step of its action kind on the applier's
@@ -111,7 +112,7 @@ func (a *applier) snapshotStep(ctx context.Context, st plan.Step, sr *StepResult
 	cp := a.cp
 	name := st.Params["snapname"]
 	err := a.retryLocked(ctx, func() error {
-		upid, err := a.api.CreateSnapshot(ctx, cp.Node, cp.VMID, name, Describe(a.plan, cp))
+		upid, err := a.api.CreateSnapshot(ctx, cp.Node, cp.VMID, name, render.Describe(a.plan, cp))
 		if err == nil {
 			err = a.await(ctx, upid, sr)
 		}

@@ -259,7 +259,7 @@ func (a *applier) work(ctx context.Context) {
 		}
 		sr.Duration = a.opts.Clock.Now().Sub(t0)
 		if err != nil {
-			sr.fail(err)
+			failStep(sr, err)
 			a.skipRest(i+1, "an earlier step failed")
 			if errors.Is(err, pve.ErrStaleDigest) || errors.Is(err, errMoved) {
 				// Someone else changed the container: rolling back would

@@ -15,6 +15,7 @@ import (
 	"github.com/felhom/felhom/pve"
 	"github.com/felhom/felhom/reconcile/diff"
 	"github.com/felhom/felhom/reconcile/plan"
+	"github.com/felhom/felhom/reconcile/render"
 )
 
 // BaselinePrefix starts the one machine line of a felhom snapshot's
@@ -41,7 +42,7 @@ const (
 )
 
 // SnapshotDescription returns the description of a felhom snapshot once its
-// container was changed and verified: summary (Describe's plan text, for
+// container was changed and verified: summary (render.Describe's plan text, for
 // people) and then the baseline line. The line is at most 4 KiB: when the
 // values do not fit, the longest are left out (those fields are then never
 // marked as drift). The summary is cut at a line, ending "...", so that the
@@ -174,7 +175,7 @@ func (a *applier) recordBaseline(ctx context.Context) {
 	if b == nil {
 		b = a.carriedBaseline(sctx)
 	}
-	desc := SnapshotDescription(Describe(a.plan, a.cp), b)
+	desc := SnapshotDescription(render.Describe(a.plan, a.cp), b)
 	err := a.api.UpdateSnapshotDescription(sctx, a.cp.Node, a.cp.VMID, a.snapshot, desc)
 	if errors.Is(err, pve.ErrLocked) {
 		// A backup took the lock meanwhile: wait it out once.
@@ -246,32 +247,4 @@ func (a *applier) prunes(name string) bool {
 		}
 	}
 	return false
-}
-
-// Describe is the description of the felhom snapshot taken before changing
-// cp: the plan for that container, as text PVE keeps with the snapshot.
-func Describe(p *plan.Plan, cp *plan.ContainerPlan) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "felhom: taken before applying its plan")
-	if p != nil && p.SourceRevision != "" {
-		fmt.Fprintf(&b, " for %s", p.SourceRevision)
-	}
-	if p != nil && !p.CreatedAt.IsZero() {
-		fmt.Fprintf(&b, " (made %s)", p.CreatedAt.UTC().Format(time.RFC3339))
-	}
-	b.WriteString("\n")
-	for _, ch := range cp.Changes {
-		switch ch.Op {
-		case plan.OpAdd:
-			fmt.Fprintf(&b, "+ %s %s (%s)\n", ch.Path, ch.After, ch.Class)
-		case plan.OpRemove:
-			fmt.Fprintf(&b, "- %s %s (%s)\n", ch.Path, ch.Before, ch.Class)
-		default:
-			fmt.Fprintf(&b, "~ %s %s -> %s (%s)\n", ch.Path, ch.Before, ch.After, ch.Class)
-		}
-	}
-	for i, s := range cp.Steps {
-		fmt.Fprintf(&b, "%d. %s\n", i+1, s.String())
-	}
-	return strings.TrimRight(b.String(), "\n")
 }

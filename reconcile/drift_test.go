@@ -11,6 +11,7 @@ import (
 	"github.com/felhom/felhom/pve"
 	"github.com/felhom/felhom/pve/pvesim"
 	"github.com/felhom/felhom/reconcile/plan"
+	"github.com/felhom/felhom/reconcile/render"
 	"github.com/felhom/felhom/spec"
 )
 
@@ -76,7 +77,7 @@ func TestDriftFromSnapshotBaseline(t *testing.T) {
 		t.Errorf("%d snapshot description writes, want 1", n)
 	}
 	desc := snapshotDescriptions(t, e)[cr.Snapshot]
-	if !strings.HasPrefix(desc, Describe(p, &p.Containers[0])+"\n"+BaselinePrefix) {
+	if !strings.HasPrefix(desc, render.Describe(p, &p.Containers[0])+"\n"+BaselinePrefix) {
 		t.Errorf("snapshot description is not the plan summary and then the baseline line:\n%s", desc)
 	}
 	if b, ok := ParseBaseline(desc); !ok || b["memory"] != cr.Baseline["memory"] || b["memory"] == "" || b["cores"] == "" {

@@ -122,7 +122,7 @@ func (a *applier) fail(err error) {
 	rb.Duration = a.opts.Clock.Now().Sub(t0)
 	a.cr.Rollback = rb
 	if rerr != nil {
-		rb.fail(rerr)
+		failStep(rb, rerr)
 		a.halfDone()
 		a.cr.Error += "; rollback to " + a.snapshot + " failed: " + rerr.Error()
 		if st, serr := a.api.CurrentStatus(sctx, a.cp.Node, a.cp.VMID); serr == nil && start && st.Status != "running" {
@@ -194,9 +194,9 @@ func (a *applier) reportLock(ctx context.Context) {
 	a.cr.Warnings = append(a.cr.Warnings, fmt.Sprintf("PVE left lock %s on the container after its task failed; felhom does not remove locks: %s", l, how))
 }
 
-// fail marks the step failed with err, and with the task's exit status and
+// failStep marks the step failed with err, and with the task's exit status and
 // log tail when err is a failed task.
-func (sr *StepResult) fail(err error) {
+func failStep(sr *StepResult, err error) {
 	sr.Status, sr.Error = StepFailed, err.Error()
 	var te *pve.TaskError
 	if errors.As(err, &te) {

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,9 +14,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/felhom/felhom/privileged"
-	"github.com/felhom/felhom/pve"
 	"github.com/felhom/felhom/reconcile"
 	"github.com/felhom/felhom/reconcile/plan"
+	"github.com/felhom/felhom/reconcile/render"
 	"github.com/felhom/felhom/spec"
 )
 
@@ -129,12 +128,12 @@ func runApply(ctx context.Context, stdout, stderr io.Writer, o applyOptions, tar
 
 	opts := reconcile.Options{Concurrency: o.concurrency, OnFailure: spec.OnFailure(o.onFailure), LockWait: o.lockWait, Preflight: true,
 		Privileged: root}
-	var tp *reconcile.TerminalProgress
+	var tp *render.TerminalProgress
 	if isTerminal(stderr) {
-		tp = reconcile.NewTerminalProgress(stderr, 200*time.Millisecond)
+		tp = render.NewTerminalProgress(stderr, 200*time.Millisecond)
 		opts.Progress = tp
 	} else {
-		opts.Progress = reconcile.LogProgress{Log: slog.New(slog.NewTextHandler(stderr, nil))}
+		opts.Progress = render.LogProgress{Log: slog.New(slog.NewTextHandler(stderr, nil))}
 	}
 	stopProgress := func() {
 		if tp != nil {
@@ -195,7 +194,7 @@ func runApply(ctx context.Context, stdout, stderr io.Writer, o applyOptions, tar
 		res = run.Result
 		if !p.HasChanges() {
 			if o.output == "json" {
-				if err := writeResultJSON(stdout, res); err != nil {
+				if err := render.ResultJSON(stdout, res); err != nil {
 					return err
 				}
 			} else {
@@ -206,11 +205,14 @@ func runApply(ctx context.Context, stdout, stderr io.Writer, o applyOptions, tar
 	}
 	stopProgress()
 	if o.output == "json" {
-		if err := writeResultJSON(stdout, res); err != nil {
+		if err := render.ResultJSON(stdout, res); err != nil {
 			return err
 		}
 	} else {
-		writeResult(stdout, res, color)
+		fmt.Fprintln(stdout)
+		if err := render.ResultText(stdout, res, render.TextOptions{Color: color}); err != nil {
+			return err
+		}
 	}
 	return applyPlanExit(ctx, p, res)
 }
@@ -266,30 +268,6 @@ func nothingToApply(s plan.Summary) string {
 	return "Nothing to apply: " + strings.Join(why, ", ") + " (see above)."
 }
 
-// doneBy returns the index of the step among earlier whose task is upid
-// (the step that carried out a later step folded into it), or -1.
-func doneBy(earlier []reconcile.StepResult, upid string) int {
-	if upid == "" {
-		return -1
-	}
-	for j, s := range earlier {
-		if s.UPID == upid {
-			return j
-		}
-	}
-	return -1
-}
-
-// taskType is upid's task type followed by a space ("vzdump "), or "" when
-// upid does not parse.
-func taskType(upid string) string {
-	u, err := pve.ParseUPID(upid)
-	if err != nil {
-		return ""
-	}
-	return u.Type + " "
-}
-
 func confirm(out io.Writer, in io.Reader) (bool, error) {
 	fmt.Fprint(out, "\nApply these changes? Only 'yes' is accepted: ")
 	line, err := bufio.NewReader(in).ReadString('\n')
@@ -297,91 +275,6 @@ func confirm(out io.Writer, in io.Reader) (bool, error) {
 		return false, fmt.Errorf("apply: reading the answer: %w", err)
 	}
 	return strings.TrimSpace(line) == "yes", nil
-}
-
-func writeResultJSON(w io.Writer, res *reconcile.Result) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(res)
-}
-
-// writeResult prints what apply did, container by container: the outcome,
-// each step with its task and status, task warnings and log tails, the
-// snapshot, rollback or half-done steps, and what is left pending.
-func writeResult(w io.Writer, res *reconcile.Result, color bool) {
-	paint := func(code, s string) string {
-		if !color {
-			return s
-		}
-		return code + s + "\x1b[0m"
-	}
-	mark := map[reconcile.Outcome]string{
-		reconcile.OutcomeApplied: paint("\x1b[32m", "✓"), reconcile.OutcomeUnchanged: " ",
-		reconcile.OutcomeSkipped: paint("\x1b[33m", "-"), reconcile.OutcomeStale: paint("\x1b[31m", "!"),
-		reconcile.OutcomeFailed: paint("\x1b[31m", "✗"),
-	}
-	fmt.Fprintln(w)
-	for _, c := range res.Containers {
-		head := fmt.Sprintf("%s ct %d %s on %s: %s", mark[c.Outcome], c.VMID, c.Name, c.Node, c.Outcome)
-		if c.Outcome != reconcile.OutcomeUnchanged && c.Outcome != reconcile.OutcomeSkipped {
-			head += fmt.Sprintf(" (%s)", c.Duration.Round(time.Millisecond))
-		}
-		fmt.Fprintln(w, head)
-		if c.Error != "" {
-			fmt.Fprintf(w, "    %s %s\n", paint("\x1b[31m", "error:"), c.Error)
-		}
-		if c.Outcome == reconcile.OutcomeUnchanged || c.Outcome == reconcile.OutcomeSkipped && len(c.Steps) == 0 {
-			continue
-		}
-		for i, s := range c.Steps {
-			line := fmt.Sprintf("    %d. %-9s %s", i+1, s.Status, s.Step.String())
-			if j := doneBy(c.Steps[:i], s.UPID); j >= 0 {
-				// A step folded into an earlier step's task (a prune the
-				// vzdump carried out) shares that task's UPID; say so
-				// instead of showing the task as if it were its own.
-				line += fmt.Sprintf("  (done by the %stask of step %d)", taskType(s.UPID), j+1)
-			} else if s.UPID != "" {
-				line += "  [" + s.ExitStatus + "] " + s.UPID
-			}
-			if s.Status == reconcile.StepSkipped && s.Error != "" {
-				line += "  (" + s.Error + ")"
-			}
-			fmt.Fprintln(w, line)
-			for _, l := range s.Warnings {
-				fmt.Fprintf(w, "         %s\n", l)
-			}
-			if s.Status == reconcile.StepFailed {
-				fmt.Fprintf(w, "         %s\n", s.Error)
-				for _, l := range s.LogTail {
-					fmt.Fprintf(w, "         | %s\n", l)
-				}
-			}
-		}
-		if c.Snapshot != "" {
-			fmt.Fprintf(w, "    snapshot: %s\n", c.Snapshot)
-		}
-		if c.Rollback != nil {
-			fmt.Fprintf(w, "    rollback: %s %s\n", c.Rollback.Status, c.Rollback.UPID)
-			for _, l := range c.Rollback.LogTail {
-				fmt.Fprintf(w, "         | %s\n", l)
-			}
-		}
-		if len(c.HalfDone) > 0 {
-			fmt.Fprintf(w, "    half-done: %s\n", strings.Join(c.HalfDone, "; "))
-		}
-		if len(c.Pending) > 0 {
-			fmt.Fprintf(w, "    pending until restart: %s\n", strings.Join(c.Pending, ", "))
-		}
-		for _, wn := range c.Warnings {
-			fmt.Fprintf(w, "    %s %s\n", paint("\x1b[33m", "note:"), wn)
-		}
-	}
-	n := res.Count()
-	fmt.Fprintf(w, "\nApply: %d applied, %d unchanged, %d skipped, %d stale, %d failed.\n",
-		n[reconcile.OutcomeApplied], n[reconcile.OutcomeUnchanged], n[reconcile.OutcomeSkipped], n[reconcile.OutcomeStale], n[reconcile.OutcomeFailed])
-	if res.Cancelled {
-		fmt.Fprintln(w, "Interrupted: containers not started were skipped; started ones stopped after their running task.")
-	}
 }
 
 // readPlanFile reads a saved plan, at most plan.MaxPlanBytes of it and one

@@ -4,13 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/felhom/felhom/internal/golden"
 	"github.com/felhom/felhom/pve/pvesim"
 	"github.com/felhom/felhom/reconcile"
 	"github.com/felhom/felhom/reconcile/plan"
@@ -89,48 +86,6 @@ func TestApplyExit(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || exitCode(cancelled, err, &bytes.Buffer{}) != exitCancelled {
 		t.Errorf("interrupted: %v", err)
 	}
-}
-
-// The apply report, golden: outcomes, steps with tasks, a failed task's log
-// tail, the rollback, half-done steps, pending keys and notes.
-func TestWriteResult(t *testing.T) {
-	snap := plan.Step{Action: plan.ActionSnapshot, Params: map[string]string{"snapname": "felhom-20261125t100000-abc"}}
-	set := plan.Step{Action: plan.ActionSetConfig, Params: map[string]string{"memory": "2048", "nameserver": "9.9.9.9"}}
-	reboot := plan.Step{Action: plan.ActionReboot, Params: map[string]string{}}
-	dump := plan.Step{Action: plan.ActionVzdump, Params: map[string]string{"storage": "nas", "mode": "snapshot"}}
-	prune := plan.Step{Action: plan.ActionPrune, Params: map[string]string{"storage": "nas", "prune-backups": "keep-weekly=4", "type": "lxc", "vmid": "102"}}
-	const dumpUPID = "UPID:pve2:0000A1B2:0012C3D4:6745A0B0:vzdump:102:felhom@pve!ci:"
-	res := &reconcile.Result{Containers: []reconcile.ContainerResult{
-		{Name: "web", Node: "pve1", VMID: 101, Outcome: reconcile.OutcomeFailed, Duration: 1234 * time.Millisecond,
-			Error:    "step 3 (reboot): task vzreboot 101 on pve1: reboot timed out; rolled back to felhom-20261125t100000-abc",
-			Snapshot: "felhom-20261125t100000-abc", RolledBack: true,
-			Steps: []reconcile.StepResult{
-				{Step: snap, Status: reconcile.StepApplied, UPID: "UPID:pve1:1", ExitStatus: "WARNINGS: 1", Warnings: []string{"WARN: fs busy"}},
-				{Step: set, Status: reconcile.StepApplied},
-				{Step: reboot, Status: reconcile.StepFailed, UPID: "UPID:pve1:2", ExitStatus: "reboot timed out",
-					Error: "task vzreboot 101 on pve1: reboot timed out", LogTail: []string{"stopping", "TASK ERROR: reboot timed out"}},
-			},
-			Rollback: &reconcile.StepResult{Status: reconcile.StepApplied, UPID: "UPID:pve1:3"},
-			Warnings: []string{"vzsnapshot ended with WARNINGS: 1"}},
-		{Name: "db", Node: "pve2", VMID: 201, Outcome: reconcile.OutcomeApplied, Duration: 800 * time.Millisecond,
-			Steps:   []reconcile.StepResult{{Step: snap, Status: reconcile.StepApplied, UPID: "UPID:pve2:4", ExitStatus: "OK"}, {Step: set, Status: reconcile.StepApplied}},
-			Pending: []string{"nameserver"}, Snapshot: "felhom-20261125t100000-abc"},
-		{Name: "files", Node: "pve2", VMID: 102, Outcome: reconcile.OutcomeApplied, Duration: 5 * time.Second,
-			// The prune rode on the vzdump's task: same UPID, shown as done by it.
-			Steps: []reconcile.StepResult{
-				{Step: dump, Status: reconcile.StepApplied, UPID: dumpUPID, ExitStatus: "OK"},
-				{Step: set, Status: reconcile.StepApplied},
-				{Step: prune, Status: reconcile.StepApplied, UPID: dumpUPID, ExitStatus: "OK"},
-			}},
-		{Name: "dns", Node: "pve1", VMID: 103, Outcome: reconcile.OutcomeSkipped, Error: "planned as blocked: PVE cannot snapshot this container"},
-		{Name: "cache", Node: "pve1", VMID: 104, Outcome: reconcile.OutcomeUnchanged},
-		{Name: "app", Node: "pve1", VMID: 105, Outcome: reconcile.OutcomeStale, Duration: 10 * time.Millisecond,
-			Error: "config changed since the plan was made; re-plan",
-			Steps: []reconcile.StepResult{{Step: set, Status: reconcile.StepSkipped, Error: "stale"}}},
-	}}
-	var b bytes.Buffer
-	writeResult(&b, res, false)
-	golden.Check(t, filepath.Join("testdata", "apply-result.golden"), b.Bytes())
 }
 
 // Terraform's "-out FILE" and "-out=FILE" become --out anywhere in felhom

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -121,9 +120,9 @@ func runDemo(ctx context.Context, out io.Writer, o demoOptions) error {
 
 	head("$ felhom apply --auto-approve %s", specDir)
 	res := reconcile.Apply(ctx, api, first, reconcile.Options{Specs: specs})
-	var result bytes.Buffer
-	writeResult(&result, res, color)
-	out.Write(bytes.TrimPrefix(result.Bytes(), []byte("\n"))) // head already left a blank line
+	if err := render.ResultText(out, res, render.TextOptions{Color: color}); err != nil {
+		return err
+	}
 	if res.Failed() {
 		return withExit(exitError, fmt.Errorf("demo: apply failed"))
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/felhom/felhom/reconcile"
 	"github.com/felhom/felhom/reconcile/plan"
+	"github.com/felhom/felhom/reconcile/render"
 	"github.com/felhom/felhom/spec"
 )
 
@@ -199,7 +200,7 @@ func (l *Loop) refresh(ctx context.Context, rec *CycleRecord) error {
 // mode declines every plan, so nothing is applied.
 func (l *Loop) runOptions(rev string, now time.Time) reconcile.RunOptions {
 	ao := l.opts.Apply
-	ao.Progress = reconcile.LogProgress{Log: l.log.With("revision", rev)}
+	ao.Progress = render.LogProgress{Log: l.log.With("revision", rev)}
 	ro := reconcile.RunOptions{
 		Plan:  reconcile.PlanOptions{ObserveOptions: reconcile.ObserveOptions{Concurrency: ao.Concurrency}, Now: now, Preflight: true},
 		Apply: ao,

@@ -1,4 +1,4 @@
-package reconcile
+package render
 
 import (
 	"fmt"
@@ -8,59 +8,27 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/felhom/felhom/reconcile/result"
 )
-
-// EventKind says what an Event reports.
-type EventKind string
-
-// The event kinds.
-const (
-	EventStart EventKind = "start" // work on the container begins
-	EventWait  EventKind = "wait"  // waiting for a lock to go
-	EventStep  EventKind = "step"  // a step (or the rollback) begins
-	EventTask  EventKind = "task"  // the step's PVE task was started; apply waits for it
-	EventDone  EventKind = "done"  // the container is finished (Outcome set)
-)
-
-// Event is one moment of apply's work on one container.
-type Event struct {
-	Kind  EventKind
-	VMID  int
-	Name  string
-	Node  string
-	Step  int // 1-based index of the step (EventStep); 0 for the rollback
-	Steps int // how many steps the plan has for the container
-	// Detail is the step or wait for people ("resize volume mp0 to 16G").
-	Detail  string
-	UPID    string        // EventTask
-	Outcome Outcome       // EventDone
-	Err     string        // EventDone: why it did not apply
-	Elapsed time.Duration // EventDone
-}
-
-// Progress receives apply's events. Implementations must be safe for
-// concurrent use: containers run in parallel.
-type Progress interface {
-	Report(Event)
-}
 
 // LogProgress reports each event as one structured log line, for logs and
 // CI where no terminal redraws.
 type LogProgress struct{ Log *slog.Logger }
 
 // Report logs e.
-func (l LogProgress) Report(e Event) {
+func (l LogProgress) Report(e result.Event) {
 	attrs := []any{"vmid", e.VMID, "name", e.Name, "node", e.Node}
 	switch e.Kind {
-	case EventStart:
+	case result.EventStart:
 		l.Log.Info("apply: start", append(attrs, "steps", e.Steps)...)
-	case EventWait:
+	case result.EventWait:
 		l.Log.Info("apply: wait", append(attrs, "detail", e.Detail)...)
-	case EventStep:
+	case result.EventStep:
 		l.Log.Info("apply: step", append(attrs, "step", e.Step, "of", e.Steps, "detail", e.Detail)...)
-	case EventTask:
+	case result.EventTask:
 		l.Log.Info("apply: task", append(attrs, "upid", e.UPID)...)
-	case EventDone:
+	case result.EventDone:
 		attrs = append(attrs, "outcome", string(e.Outcome), "elapsed", e.Elapsed.Round(time.Millisecond).String())
 		if e.Err != "" {
 			l.Log.Warn("apply: done", append(attrs, "error", e.Err)...)
@@ -113,7 +81,7 @@ func NewTerminalProgress(w io.Writer, interval time.Duration) *TerminalProgress 
 }
 
 // Report updates the container's line and redraws.
-func (t *TerminalProgress) Report(e Event) {
+func (t *TerminalProgress) Report(e result.Event) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	r := t.rows[e.VMID]
@@ -122,20 +90,20 @@ func (t *TerminalProgress) Report(e Event) {
 		t.rows[e.VMID] = r
 	}
 	switch e.Kind {
-	case EventStart:
+	case result.EventStart:
 		r.state = "starting"
-	case EventWait:
+	case result.EventWait:
 		r.state = e.Detail
-	case EventStep:
+	case result.EventStep:
 		r.upid = ""
 		if e.Step > 0 {
 			r.state = fmt.Sprintf("%d/%d %s", e.Step, e.Steps, e.Detail)
 		} else {
 			r.state = e.Detail
 		}
-	case EventTask:
+	case result.EventTask:
 		r.upid = e.UPID
-	case EventDone:
+	case result.EventDone:
 		r.finished, r.elapsed, r.upid = true, e.Elapsed, ""
 		r.state = string(e.Outcome)
 		if e.Err != "" {

@@ -1,4 +1,4 @@
-package reconcile
+package render
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/felhom/felhom/reconcile/result"
 )
 
 func TestTerminalProgressRedrawsInPlace(t *testing.T) {
@@ -13,12 +15,12 @@ func TestTerminalProgressRedrawsInPlace(t *testing.T) {
 	tp := NewTerminalProgress(&buf, time.Hour)
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	tp.now = func() time.Time { return at }
-	tp.Report(Event{Kind: EventStart, VMID: 101, Name: "web", Steps: 2})
-	tp.Report(Event{Kind: EventStep, VMID: 101, Name: "web", Step: 1, Steps: 2, Detail: "take snapshot x"})
-	tp.Report(Event{Kind: EventTask, VMID: 101, Name: "web", UPID: "UPID:pve1:1"})
+	tp.Report(result.Event{Kind: result.EventStart, VMID: 101, Name: "web", Steps: 2})
+	tp.Report(result.Event{Kind: result.EventStep, VMID: 101, Name: "web", Step: 1, Steps: 2, Detail: "take snapshot x"})
+	tp.Report(result.Event{Kind: result.EventTask, VMID: 101, Name: "web", UPID: "UPID:pve1:1"})
 	at = at.Add(1500 * time.Millisecond)
-	tp.Report(Event{Kind: EventStart, VMID: 102, Name: "db", Steps: 1})
-	tp.Report(Event{Kind: EventDone, VMID: 101, Name: "web", Outcome: OutcomeApplied, Elapsed: 2 * time.Second})
+	tp.Report(result.Event{Kind: result.EventStart, VMID: 102, Name: "db", Steps: 1})
+	tp.Report(result.Event{Kind: result.EventDone, VMID: 101, Name: "web", Outcome: result.OutcomeApplied, Elapsed: 2 * time.Second})
 	tp.Stop()
 	out := buf.String()
 	last := out[strings.LastIndex(out, "\x1b[2A"):]
@@ -35,8 +37,8 @@ func TestTerminalProgressRedrawsInPlace(t *testing.T) {
 func TestLogProgress(t *testing.T) {
 	var buf bytes.Buffer
 	lp := LogProgress{Log: slog.New(slog.NewTextHandler(&buf, nil))}
-	lp.Report(Event{Kind: EventStep, VMID: 101, Name: "web", Node: "pve1", Step: 1, Steps: 2, Detail: "take snapshot x"})
-	lp.Report(Event{Kind: EventDone, VMID: 101, Name: "web", Node: "pve1", Outcome: OutcomeFailed, Err: "boom"})
+	lp.Report(result.Event{Kind: result.EventStep, VMID: 101, Name: "web", Node: "pve1", Step: 1, Steps: 2, Detail: "take snapshot x"})
+	lp.Report(result.Event{Kind: result.EventDone, VMID: 101, Name: "web", Node: "pve1", Outcome: result.OutcomeFailed, Err: "boom"})
 	out := buf.String()
 	for _, want := range []string{`msg="apply: step" vmid=101 name=web node=pve1 step=1 of=2 detail="take snapshot x"`, `level=WARN msg="apply: done"`, "outcome=failed", "error=boom"} {
 		if !strings.Contains(out, want) {
