@@ -111,3 +111,9 @@ func keySet(keys []string) map[string]bool {
 	}
 	return m
 }
+
+// availableRoot is a Privileged backend as the plan's diff.Root: where it
+// is available now.
+type availableRoot struct{ p Privileged }
+
+func (r availableRoot) For(node string) error { return r.p.Available(node) }

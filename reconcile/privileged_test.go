@@ -260,3 +260,18 @@ func strip(s, prefix string) string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Run plans with Apply.Privileged's availability when Plan.Root is unset,
+// so a caller (the daemon) sets the backend once.
+func TestRunRoutesThroughApplyPrivileged(t *testing.T) {
+	e, root := privEnv(t)
+	specs := withSpec(t, examplesSpecs(t), 101, func(s *spec.ContainerSpec) { s.Features.Keyctl = ptr(true) })
+	run, err := Run(context.Background(), e.api, &Specs{Containers: specs, Revision: "abc123"},
+		RunOptions{Plan: PlanOptions{Now: e.clock.Now()}, Apply: Options{Clock: e.clock, Privileged: root}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := planFor(t, run.Plan, 101); c.RootOn != "pve1" || resultFor(t, run.Result, 101).Outcome != OutcomeApplied || root.runs != 1 {
+		t.Errorf("root on %q, outcome %s, %d pct runs", c.RootOn, resultFor(t, run.Result, 101).Outcome, root.runs)
+	}
+}

@@ -62,7 +62,10 @@ func PlanSpecs(ctx context.Context, api API, s *Specs, opts PlanOptions) (*plan.
 
 // RunOptions tune Run.
 type RunOptions struct {
-	// Plan tunes the plan; its Revision is the Specs'.
+	// Plan tunes the plan; its Revision is the Specs'. When its Root is
+	// nil and Apply.Privileged is set, the plan routes root-only writes
+	// where Apply.Privileged is available (so a caller such as the daemon
+	// sets the backend once).
 	Plan PlanOptions
 	// Apply tunes the apply; its Specs are Run's.
 	Apply Options
@@ -96,6 +99,9 @@ type RunResult struct {
 // far as the run got, also with an error.
 func Run(ctx context.Context, api API, s *Specs, opts RunOptions) (*RunResult, error) {
 	run := &RunResult{}
+	if opts.Plan.Root == nil && opts.Apply.Privileged != nil {
+		opts.Plan.Root = availableRoot{opts.Apply.Privileged}
+	}
 	p, err := PlanSpecs(ctx, api, s, opts.Plan)
 	if err != nil {
 		return run, err
