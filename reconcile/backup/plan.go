@@ -12,8 +12,8 @@ import (
 // RunBy is what every plan's backup section says takes the scheduled
 // backups.
 const RunBy = "Backup schedules are not changes: felhom plan and apply never take them. " +
-	"felhom backup --due takes the due ones (run it from a timer, as examples/systemd/felhom-backup.timer does); " +
-	"felhom daemon does not take them yet."
+	"felhom daemon takes each as it falls due; without the daemon, felhom backup --due takes the due ones " +
+	"(run it from a timer, as examples/systemd/felhom-backup.timer does)."
 
 // PlanSection is the plan's backup section for targets at now, from what
 // Observe read: every target, found or not, by vmid.

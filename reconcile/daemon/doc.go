@@ -6,6 +6,8 @@
 //
 // It owns which containers a cycle works on (changed specs, due retries, or
 // all at a resync), per-container backoff and serialisation, the last good
-// revision and the status. It does not fetch sources (a Source does), does
+// revision and the status; with Options.Backups it also takes the specs'
+// scheduled backups (backups.go) under the same per-container
+// serialisation. It does not fetch sources (a Source does), does
 // not diff or apply (reconcile does), and never copies apply's code.
 package daemon

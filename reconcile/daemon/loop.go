@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/felhom/felhom/reconcile"
+	"github.com/felhom/felhom/reconcile/backup"
 )
 
 // Mode says whether the daemon changes containers.
@@ -59,6 +60,11 @@ type Options struct {
 	Apply reconcile.Options
 	// Metrics, when set, is kept up to date.
 	Metrics *Metrics
+	// Backups, when set, makes Run take the specs' scheduled backups
+	// (RunBackups, backups.go) through it; BackupLockWait bounds the wait
+	// for a container PVE has locked (default backup.DefaultLockWait).
+	Backups        backup.API
+	BackupLockWait time.Duration
 }
 
 // Loop is the daemon's reconcile loop. Cycle runs one cycle; Run runs
@@ -72,8 +78,9 @@ type Loop struct {
 	wake  chan struct{}
 	cycle sync.Mutex // one cycle at a time
 
-	mu sync.Mutex // guards everything below
-	st state
+	mu      sync.Mutex // guards everything below
+	st      state
+	backups *backup.Runner // made on first use
 }
 
 // New makes a loop.
@@ -161,6 +168,12 @@ func (l *Loop) Run(ctx context.Context) error {
 		l.st.running = false
 		l.mu.Unlock()
 	}()
+	if l.opts.Backups != nil {
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done(); l.RunBackups(ctx) }()
+		defer wg.Wait() // a backup under way ends with its task, leaving no lock
+	}
 	kind := KindResync
 	resync := time.NewTimer(0)
 	defer resync.Stop()

@@ -28,6 +28,7 @@ type Metrics struct {
 	failures      *prometheus.CounterVec
 	requests      *prometheus.CounterVec
 	latency       *prometheus.HistogramVec
+	backup        backupMetrics
 }
 
 // NewMetrics makes the metrics and registers them with reg.
@@ -64,6 +65,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	reg.MustRegister(m.cycles, m.cycleDuration, m.fetches, m.lastFetch, m.revision, m.invalid, m.mode,
 		m.containers, m.drift, m.lastReconcile, m.steps, m.failures, m.requests, m.latency)
+	m.backup = newBackupMetrics(reg)
 	for _, s := range States {
 		m.containers.WithLabelValues(string(s))
 	}

@@ -114,6 +114,9 @@ type ContainerStatus struct {
 	RetryAt  time.Time         `json:"retry_at,omitzero"`
 	// Suspended is true while the daemon leaves it alone (spec or command).
 	Suspended bool `json:"suspended"`
+	// Backup is its scheduled backups (nil without a backup policy, or
+	// before the first backup pass).
+	Backup *BackupStatus `json:"backup,omitempty"`
 }
 
 // Status is the daemon's state, as /status serves it.
