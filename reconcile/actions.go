@@ -214,8 +214,12 @@ func (a *applier) reboot(ctx context.Context, _ plan.Step, sr *StepResult) error
 	}
 	// PVE's vm_reboot checks no lock (pve-container LXC.pm): felhom does,
 	// so a reboot never cuts a backup or snapshot short (issue 10 item 12).
-	if _, err := a.waitUnlocked(ctx); err != nil {
+	cur, err := a.waitUnlocked(ctx)
+	if err != nil {
 		return err
+	}
+	if others := a.othersPending(cur); len(others) > 0 {
+		a.cr.Warnings = append(a.cr.Warnings, "the reboot also applies pending changes felhom did not make: "+strings.Join(others, ", "))
 	}
 	upid, err := a.api.Reboot(ctx, cp.Node, cp.VMID)
 	if noAnswer(err) && a.restartedAnyway(ctx) {
@@ -242,6 +246,23 @@ func (a *applier) reboot(ctx context.Context, _ plan.Step, sr *StepResult) error
 	}
 	a.rebooted = true
 	return nil
+}
+
+// othersPending lists the keys p holds pending that no change of the plan
+// names: someone else's, which PVE applies with felhom's reboot.
+func (a *applier) othersPending(p pve.PendingConfig) []string {
+	mine := map[string]bool{}
+	for _, ch := range a.cp.Changes {
+		key, _, _ := strings.Cut(ch.Path, ".")
+		mine[key] = true
+	}
+	var out []string
+	for _, e := range p.Entries {
+		if (e.Pending != nil || e.Delete != 0) && !mine[e.Key] {
+			out = append(out, e.Key)
+		}
+	}
+	return out
 }
 
 // restartedAnyway reports whether a reboot whose answer was lost took
