@@ -10,8 +10,8 @@
 // felhom snapshot").
 //
 // It does not parse specs (spec), compare values (reconcile/diff), hold plan
-// data (reconcile/plan) or print plans (reconcile/render), and it never runs a
-// process. It decides nothing from Change.Reason: apply executes Steps.
+// or result data (reconcile/plan, reconcile/result) or print them
+// (reconcile/render), and it never runs a process. It decides nothing from Change.Reason: apply executes Steps.
 //
 // How Observe keeps to the fewest calls, the restart window's time zone and
 // how Apply keeps each safety rule: README.md beside this file.

@@ -81,7 +81,7 @@ func under(path, prefix string) bool {
 
 // pure are the packages that decide or describe and must do neither I/O
 // over the network nor run processes.
-var pure = []string{"pve/wire", "pve/format", "pve/ctconf", "pve/prune", "pve/calendar", "reconcile/diff", "reconcile/plan", "reconcile/result", "reconcile/render"}
+var pure = []string{"pve/wire", "pve/format", "pve/ctconf", "pve/prune", "pve/calendar", "reconcile/diff", "reconcile/plan", "reconcile/result", "reconcile/render", "reconcile/schedule"}
 
 // TestFence: the rules of DESIGN.md's fence, over everything each of the
 // module's packages reaches (tests aside).
