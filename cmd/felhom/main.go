@@ -57,6 +57,7 @@ func newRootCommand() *cobra.Command {
 		newPlanCommand(&g),
 		newApplyCommand(&g),
 		newBackupCommand(&g),
+		newDaemonCommand(&g),
 		newDemoCommand(),
 	)
 	return root

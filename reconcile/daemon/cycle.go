@@ -204,6 +204,13 @@ func (l *Loop) runOptions(rev string, now time.Time) reconcile.RunOptions {
 	ro := reconcile.RunOptions{
 		Plan:  reconcile.PlanOptions{ObserveOptions: reconcile.ObserveOptions{Concurrency: ao.Concurrency}, Now: now, Preflight: true},
 		Apply: ao,
+		// Observed: PVE answered (readiness), before the apply.
+		Planned: func(*plan.Plan) error {
+			l.mu.Lock()
+			l.st.status.Reachable = true
+			l.mu.Unlock()
+			return nil
+		},
 	}
 	if l.opts.Mode == ModePlan {
 		ro.Confirm = func(context.Context, *plan.Plan) (bool, error) { return false, nil }

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"slices"
 	"sort"
 	"time"
 
@@ -303,7 +302,7 @@ func (c *ct) record(rev string, mode Mode, cp plan.ContainerPlan, cr *reconcile.
 // snapshot is the status as of now.
 func (s *state) snapshot() Status {
 	out := s.status
-	out.Cycles = slices.Clone(s.status.Cycles)
+	out.Cycles = append([]CycleRecord{}, s.status.Cycles...)
 	ids := make([]int, 0, len(s.cts))
 	for id := range s.cts {
 		ids = append(ids, id)
