@@ -59,15 +59,34 @@ func (a *applier) pctSet(ctx context.Context, st plan.Step, sr *StepResult) erro
 	if len(ch.Revert) > 0 {
 		return errors.New("pct set: the step carries a revert, which the privileged backend does not write")
 	}
-	err := a.opts.Privileged.SetConfig(ctx, cp.Node, cp.VMID, ch.Set, ch.Delete, a.digest)
 	touched := make([]string, 0, len(ch.Set)+len(ch.Delete)+maxUnused)
 	for k := range ch.Set {
 		touched = append(touched, k)
 	}
 	touched = append(touched, ch.Delete...)
-	if err != nil {
+	for n := 1; ; n++ {
+		err := a.opts.Privileged.SetConfig(ctx, cp.Node, cp.VMID, ch.Set, ch.Delete, a.digest)
+		if err == nil {
+			break
+		}
 		p, rerr := a.api.Pending(ctx, cp.Node, cp.VMID)
 		switch {
+		case rerr == nil && lockOf(p) != "" && n < writeAttempts:
+			// Rule 4, as write does for the API: a backup took the lock
+			// between felhom's read and pct set, which PVE refused ("CT is
+			// locked"). Wait it out, check that nothing else changed
+			// (which refreshes the digest) and try again.
+			if err := a.reread(ctx); err != nil {
+				return err
+			}
+			continue
+		case rerr == nil && lockOf(p) != "":
+			// Still locked after the retries: pct set was refused for the
+			// lock, so nothing of it landed.
+			if !a.earlierWriteLanded() {
+				a.wrote = false
+			}
+			return fmt.Errorf("still locked (%s); felhom does not remove locks it did not set: %w", lockOf(p), err)
 		case rerr != nil:
 			// Whether it landed is unknown: treated as landed.
 		case p.Digest == a.digest:

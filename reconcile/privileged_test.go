@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/felhom/felhom/privileged"
 	"github.com/felhom/felhom/pve/pvesim"
@@ -273,5 +274,27 @@ func TestRunRoutesThroughApplyPrivileged(t *testing.T) {
 	}
 	if c := planFor(t, run.Plan, 101); c.RootOn != "pve1" || resultFor(t, run.Result, 101).Outcome != OutcomeApplied || root.runs != 1 {
 		t.Errorf("root on %q, outcome %s, %d pct runs", c.RootOn, resultFor(t, run.Result, 101).Outcome, root.runs)
+	}
+}
+
+// A backup that takes the lock between felhom's read and pct set: PVE
+// refuses ("CT is locked (backup)"); felhom waits the lock out, sees
+// nothing else changed, and pct set runs again with the digest it read.
+func TestApplyPctWaitsOutALock(t *testing.T) {
+	e, root := privEnv(t)
+	specs := withSpec(t, examplesSpecs(t), 101, func(s *spec.ContainerSpec) { s.Features.Keyctl = ptr(true) })
+	p := e.planRoot(specs, root)
+	locked := false
+	root.before = func() {
+		if !locked {
+			locked = true
+			if err := e.sim.HoldLock(101, "backup", 30*time.Second); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	r := resultFor(t, e.apply(p, Options{Privileged: root}), 101)
+	if r.Outcome != OutcomeApplied || root.runs != 2 {
+		t.Fatalf("outcome %s after %d pct runs: %s", r.Outcome, root.runs, r.Error)
 	}
 }
