@@ -290,7 +290,9 @@ func (d *Dir) Run(ctx context.Context) error {
 		return fmt.Errorf("source %s: watch %s: %w", d.cfg.Path, parent, err)
 	}
 	if err := d.rewatch(w); err != nil {
-		return err
+		// The parent's watch sees the folder appear (or its link come
+		// back); until then there is nothing to read.
+		d.log.Warn("source: the folder is not there yet; waiting for it", "err", err)
 	}
 	quiet := d.newTimer(d.cfg.Quiet)
 	defer quiet.Stop()

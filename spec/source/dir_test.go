@@ -554,3 +554,45 @@ func TestDirTrigger(t *testing.T) {
 	wantFiles(t, got.rev, map[string]string{"a.yaml": ctYAML("a", 100, 1024)})
 	r.changedOnce(true)
 }
+
+// TestDirAppears: Run started before the folder exists waits for it.
+func TestDirAppears(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "specs")
+	src, err := NewDir(DirConfig{Path: dir, Quiet: 20 * time.Millisecond, Resync: -1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Fetch(context.Background()); err == nil {
+		t.Fatal("Fetch of a missing folder passed")
+	}
+	reads := make(chan reload, 100)
+	src.reloaded = func(rev Revision, err error, changed bool) { reads <- reload{rev, err, changed} }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- src.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	if got := <-reads; got.err == nil {
+		t.Fatalf("first read of a missing folder: %+v", got)
+	}
+	// Made under another name and renamed into place, as a deploy does.
+	write(t, filepath.Join(parent, "new", "a.yaml"), ctYAML("a", 100, 512))
+	if err := os.Rename(filepath.Join(parent, "new"), dir); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-src.Changed():
+	case <-time.After(waitFor):
+		t.Fatal("the folder's arrival was not seen")
+	}
+	rev, err := src.Fetch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFiles(t, rev, map[string]string{"a.yaml": ctYAML("a", 100, 512)})
+}

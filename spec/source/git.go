@@ -423,10 +423,18 @@ func (g *Git) auth() (transport.AuthMethod, error) {
 			}
 			pass = p
 		}
-		user := sshUser(c.URL)
-		keys, err := gitssh.NewPublicKeysFromFile(user, c.SSHKeyFile, pass)
+		pemBytes, err := os.ReadFile(c.SSHKeyFile)
 		if err != nil {
-			return nil, &ConfigError{Key: "git.ssh_key_file", Msg: fmt.Sprintf("%s: %s", c.SSHKeyFile, sshKeyProblem(err))}
+			return nil, &ConfigError{Key: "git.ssh_key_file", Msg: err.Error()}
+		}
+		var missing *ssh.PassphraseMissingError
+		if _, err := ssh.ParsePrivateKey(pemBytes); errors.As(err, &missing) && pass == "" {
+			return nil, &ConfigError{Key: "git.ssh_key_file", Msg: c.SSHKeyFile + ": the key has a passphrase; put it in ssh_key_passphrase_file"}
+		}
+		keys, err := gitssh.NewPublicKeys(sshUser(c.URL), pemBytes, pass)
+		if err != nil {
+			// Not err: a parser's message may quote what it read.
+			return nil, &ConfigError{Key: "git.ssh_key_file", Msg: c.SSHKeyFile + ": not a usable private key (or a wrong passphrase)"}
 		}
 		if c.InsecureIgnoreHostKey {
 			keys.HostKeyCallback = ssh.InsecureIgnoreHostKey()
@@ -456,19 +464,6 @@ func (g *Git) auth() (transport.AuthMethod, error) {
 		return &githttp.BasicAuth{Username: c.Username, Password: pw}, nil
 	}
 	return nil, nil
-}
-
-// sshKeyProblem says what is wrong with a key file without repeating
-// anything read from it.
-func sshKeyProblem(err error) string {
-	var missing *ssh.PassphraseMissingError
-	switch {
-	case errors.As(err, &missing):
-		return "the key has a passphrase; put it in ssh_key_passphrase_file"
-	case errors.Is(err, fs.ErrNotExist), errors.Is(err, fs.ErrPermission):
-		return err.Error()
-	}
-	return "not a usable private key (or a wrong passphrase)"
 }
 
 // readSecretFile reads a credential file, trimmed; its errors never show

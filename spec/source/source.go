@@ -41,8 +41,8 @@ type Source interface {
 	Changed() <-chan struct{}
 	// Run watches (a directory) or polls (git, on its interval) until ctx
 	// ends, then returns nil. It returns an error only when it cannot start
-	// (the folder cannot be watched). Errors while running are logged and
-	// retried.
+	// (a directory's parent folder cannot be watched). Errors while running
+	// are logged and retried: a directory not there yet is waited for.
 	Run(ctx context.Context) error
 }
 
