@@ -68,7 +68,7 @@ func (r *recorder) take() []string {
 
 // env is a simulated cluster, a client on it and a source of specs.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	sim   *pvesim.Sim
 	clock simClock
 	rec   *recorder
@@ -76,13 +76,19 @@ type env struct {
 	src   *memSource
 }
 
-func newEnv(t *testing.T, inv *pvesim.Inventory, opts ...pve.Option) *env {
+func newEnv(t testing.TB, inv *pvesim.Inventory, opts ...pve.Option) *env {
+	t.Helper()
+	return newEnvSim(t, inv, nil, opts...)
+}
+
+// newEnvSim is newEnv with simulator options (latency, workers).
+func newEnvSim(t testing.TB, inv *pvesim.Inventory, simOpts []pvesim.Option, opts ...pve.Option) *env {
 	t.Helper()
 	inv.AddUser("felhom@pve", pvesim.Role("/vms", "PVEVMAdmin"), pvesim.Role("/storage", "PVEDatastoreAdmin"),
 		pvesim.Role("/nodes", "PVEAuditor"), pvesim.Role("/sdn/zones/localnetwork", "PVESDNUser")).
 		AddToken("daemon", "0b6f3a5e-2c1d-4f7e-9a8b-1c2d3e4f5a6b", false)
 	clock := pvesim.ManualClock(testNow)
-	sim, err := pvesim.New(inv, pvesim.WithClock(clock), pvesim.WithSeed(1))
+	sim, err := pvesim.New(inv, append([]pvesim.Option{pvesim.WithClock(clock), pvesim.WithSeed(1)}, simOpts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
