@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/felhom/felhom/privileged"
 	"github.com/felhom/felhom/pve"
 	"github.com/felhom/felhom/reconcile/plan"
 )
@@ -28,10 +29,11 @@ type selftestOptions struct {
 	verbose bool   // log every request at debug level to stderr
 	getenv  func(string) string
 	now     func() time.Time
+	host    privileged.Host // where felhom runs: privileged.LocalHost()
 }
 
 func newSelftestCommand(g *globalOptions) *cobra.Command {
-	o := selftestOptions{global: g, getenv: os.Getenv, now: time.Now}
+	o := selftestOptions{global: g, getenv: os.Getenv, now: time.Now, host: privileged.LocalHost()}
 	cmd := &cobra.Command{
 		Use:   "selftest",
 		Short: "Check the connection to PVE and what the API token may do",
@@ -84,6 +86,11 @@ func runSelftest(ctx context.Context, o selftestOptions, out, errOut io.Writer) 
 	}
 	fmt.Fprintf(out, "PVE API %s, token %s\n", cfg.URL, cfg.TokenID)
 	failed := selftestReport(ctx, c, out)
+	root, err := privilegedBackend(o.global, o.host, errOut)
+	if err != nil {
+		return fmt.Errorf("selftest: %w", err)
+	}
+	selftestPrivileged(out, root.Status())
 	if failed > 0 {
 		return fmt.Errorf("selftest: %d of the checks above failed", failed)
 	}
@@ -272,4 +279,23 @@ func printTaskFailure(out io.Writer, err error) {
 	for _, l := range te.LogTail {
 		fmt.Fprintf(out, "      %s\n", l)
 	}
+}
+
+// selftestPrivileged says whether the privileged backend may write root-only
+// changes here, and on which node. It runs nothing.
+func selftestPrivileged(out io.Writer, s privileged.Status) {
+	fmt.Fprintln(out, "\nprivileged backend (bind and device mounts, devN, features beyond nesting: pct set as root):")
+	switch {
+	case !s.Enabled:
+		fmt.Fprintln(out, "  not enabled: root-only changes are planned blocked (set privileged.enabled: true in felhom's config and run felhom as root on the container's node)")
+		return
+	case s.NodeErr != "":
+		fmt.Fprintf(out, "  enabled, but the node is unknown: %s\n", s.NodeErr)
+		return
+	}
+	if err := s.For(s.Node); err != nil {
+		fmt.Fprintf(out, "  enabled, uid %d on node %s, but it cannot write: %v\n", s.UID, s.Node, err)
+		return
+	}
+	fmt.Fprintf(out, "  ready: %s as root on node %s writes the containers of node %s only\n", s.PCT, s.Node, s.Node)
 }

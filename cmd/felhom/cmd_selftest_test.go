@@ -13,6 +13,7 @@ import (
 
 	"github.com/felhom/felhom/internal/golden"
 	"github.com/felhom/felhom/internal/testref"
+	"github.com/felhom/felhom/privileged"
 	"github.com/felhom/felhom/pve"
 	"github.com/felhom/felhom/reconcile/plan"
 )
@@ -349,6 +350,24 @@ func TestSelftestResizePrivileges(t *testing.T) {
 		}
 		if !schema[priv] && !strings.Contains(why, "PVE's code") {
 			t.Errorf("%s: %q names resize, which the schema does not require it for, without saying PVE's code checks it", priv, why)
+		}
+	}
+}
+
+func TestSelftestPrivileged(t *testing.T) {
+	for _, tt := range []struct {
+		s    privileged.Status
+		want string
+	}{
+		{privileged.Status{}, "not enabled: root-only changes are planned blocked"},
+		{privileged.Status{Enabled: true, UID: 1000, Node: "pve1", PCT: "/usr/sbin/pct"}, "enabled, uid 1000 on node pve1, but it cannot write: felhom runs as uid 1000, not root"},
+		{privileged.Status{Enabled: true, NodeErr: "host name: boom"}, "enabled, but the node is unknown: host name: boom"},
+		{privileged.Status{Enabled: true, UID: 0, Node: "pve1", PCT: "/usr/sbin/pct"}, "ready: /usr/sbin/pct as root on node pve1 writes the containers of node pve1 only"},
+	} {
+		var b strings.Builder
+		selftestPrivileged(&b, tt.s)
+		if !strings.Contains(b.String(), tt.want) {
+			t.Errorf("%+v: %s", tt.s, b.String())
 		}
 	}
 }
