@@ -213,11 +213,16 @@ func startDaemon(cfg daemonConfig, o daemonOptions, log *slog.Logger, m *daemon.
 	if err != nil {
 		return nil, withExit(exitInvalid, fmt.Errorf("daemon: source: %w", err))
 	}
-	loop, err := daemon.New(daemon.Options{
+	opts := daemon.Options{
 		Source: src, API: api, Mode: cfg.Mode, Log: log, Resync: cfg.Resync, Metrics: m,
 		BackoffInitial: cfg.Backoff.Initial, BackoffMax: cfg.Backoff.Max,
 		Apply: reconcile.Options{Concurrency: cfg.Concurrency, LockWait: cfg.LockWait, OnFailure: cfg.OnFailure},
-	})
+	}
+	if cfg.Mode != daemon.ModePlan {
+		// The specs' scheduled backups (issue 12); mode plan takes none.
+		opts.Backups, opts.BackupLockWait = api, cfg.LockWait
+	}
+	loop, err := daemon.New(opts)
 	if err != nil {
 		return nil, withExit(exitInvalid, err)
 	}
