@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/felhom/felhom/pve"
-	"github.com/felhom/felhom/pve/format"
 	"github.com/felhom/felhom/reconcile/diff"
 	"github.com/felhom/felhom/spec"
 )
@@ -62,14 +62,14 @@ func Observe(ctx context.Context, api API, specs []spec.Container, opts ObserveO
 
 	// Storage capability, once per node; a node whose list cannot be read
 	// leaves its containers unable to snapshot, and says why.
-	caps := make(map[string]map[string]bool, len(nodes))
+	caps := make(map[string]map[string]diff.Storage, len(nodes))
 	capErr := make(map[string]error, len(nodes))
 	var mu sync.Mutex
 	forEach(len(nodes), opts.Concurrency, func(i int) {
 		st, err := api.Storages(ctx, nodes[i])
-		m := make(map[string]bool, len(st))
+		m := make(map[string]diff.Storage, len(st))
 		for _, s := range st {
-			m[s.Storage] = format.SnapshotCapable(s.Type)
+			m[s.Storage] = diff.Storage{Type: s.Type, Content: splitContent(s.Content), Avail: s.Avail}
 		}
 		mu.Lock()
 		caps[nodes[i]], capErr[nodes[i]] = m, err
@@ -86,7 +86,7 @@ func Observe(ctx context.Context, api API, specs []spec.Container, opts ObserveO
 			l.Err = err.Error()
 			return
 		}
-		l.SnapshotStorages = caps[l.Node]
+		l.Storages = caps[l.Node]
 		if err := observeOne(ctx, api, l); err != nil {
 			l.Err = err.Error()
 		}
@@ -95,6 +95,17 @@ func Observe(ctx context.Context, api API, specs []spec.Container, opts ObserveO
 		return live, fmt.Errorf("observe: %w", err)
 	}
 	return live, nil
+}
+
+// splitContent reads a storage's content list ("rootdir,images,backup").
+func splitContent(list string) []string {
+	var out []string
+	for _, c := range strings.Split(list, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // observeOne fills one container's config, pending state, digest,

@@ -108,7 +108,7 @@ func TestRealConfigsAdoptedAreUnchanged(t *testing.T) {
 			}
 			for _, running := range []bool{false, true} {
 				l := liveFrom(t, string(text), running)
-				l.SnapshotStorages = map[string]bool{"local": true}
+				l.Storages = map[string]Storage{"local": lvmthin}
 				c := adopt(t, l)
 				cp := Diff(c, l, testOpts)
 				if cp.Status != plan.StatusUnchanged || len(cp.Changes) != 0 {

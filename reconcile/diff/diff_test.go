@@ -190,7 +190,7 @@ net:
 		{
 			name: "storage without snapshots: the policy refuses", conf: baseConf, running: true,
 			spec:    "memory: 2G",
-			live:    func(l *Live) { l.SnapshotStorages = map[string]bool{"local-lvm": false} },
+			live:    func(l *Live) { l.Storages = map[string]Storage{"local-lvm": dirStorage} },
 			status:  plan.StatusBlocked,
 			changes: []string{"memory ~ hot"},
 			// The hint reads as what to do, not as the policy in force.
@@ -202,7 +202,7 @@ net:
 			// needs only VM.Snapshot: unknown is not "cannot".
 			name: "storage the token cannot see: the snapshot is tried, unverified", conf: baseConf, running: true,
 			spec:    "memory: 2G",
-			live:    func(l *Live) { l.SnapshotStorages = map[string]bool{} },
+			live:    func(l *Live) { l.Storages = map[string]Storage{} },
 			status:  plan.StatusChanges,
 			changes: []string{"memory ~ hot"},
 			steps:   []string{"snapshot", "set-config"},
@@ -211,7 +211,7 @@ net:
 		{
 			name: "a storage that cannot snapshot wins over one unknown", conf: baseConf + "mp0: nas:101/vm-101-disk-1.raw,mp=/data,size=1G\n", running: true,
 			spec:    "memory: 2G",
-			live:    func(l *Live) { l.SnapshotStorages = map[string]bool{"nas": false} },
+			live:    func(l *Live) { l.Storages = map[string]Storage{"nas": dirStorage} },
 			status:  plan.StatusBlocked,
 			changes: []string{"memory ~ hot"},
 			blocked: "PVE cannot snapshot this container: mp0 is on storage nas, which cannot snapshot container volumes;",

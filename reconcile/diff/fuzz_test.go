@@ -22,7 +22,7 @@ func FuzzDiff(f *testing.F) {
 			t.Skip()
 		}
 		l := &Live{Node: "pve1", VMID: 101, Running: running, Config: file.Current(), Pending: map[string]string{},
-			PendingDelete: map[string]bool{}, SnapshotStorages: map[string]bool{"local-lvm": true}}
+			PendingDelete: map[string]bool{}, Storages: map[string]Storage{"local-lvm": lvmthin}}
 		for _, e := range file.PendingEntries() {
 			if e.HasPending {
 				l.Pending[e.Key] = e.Pending

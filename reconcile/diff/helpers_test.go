@@ -48,6 +48,14 @@ func ct(t testing.TB, body string) *spec.Container {
 	return &docs[0]
 }
 
+// Storages as the node's storage list shows them, with room to spare.
+var (
+	lvmthin    = Storage{Type: "lvmthin", Content: []string{"rootdir", "images"}, Avail: 500 << 30}
+	zfspool    = Storage{Type: "zfspool", Content: []string{"rootdir", "images"}, Avail: 500 << 30}
+	dirStorage = Storage{Type: "dir", Content: []string{"rootdir", "images", "backup", "vztmpl"}, Avail: 500 << 30}
+	nfsBackup  = Storage{Type: "nfs", Content: []string{"backup"}, Avail: 500 << 30}
+)
+
 // liveFrom builds Live from a config file's text as observe would see it
 // through GET .../pending (ctconf computes what PVE returns).
 func liveFrom(t testing.TB, conf string, running bool) *Live {
@@ -58,7 +66,7 @@ func liveFrom(t testing.TB, conf string, running bool) *Live {
 	}
 	l := &Live{Node: "pve1", VMID: 101, Running: running, Digest: f.Digest,
 		Config: map[string]string{}, Pending: map[string]string{}, PendingDelete: map[string]bool{},
-		SnapshotStorages: map[string]bool{"local-lvm": true, "tank": true}}
+		Storages: map[string]Storage{"local-lvm": lvmthin, "tank": zfspool, "nfs": nfsBackup, "nfs-backup": nfsBackup}}
 	for _, e := range f.PendingEntries() {
 		if e.Key == "digest" {
 			continue

@@ -1,6 +1,11 @@
 package diff
 
-import "time"
+import (
+	"slices"
+	"time"
+
+	"github.com/felhom/felhom/pve/format"
+)
 
 // Live is one container's observed state, as data: what GET
 // /cluster/resources, GET .../pending and GET .../snapshot returned, plus
@@ -28,13 +33,17 @@ type Live struct {
 	// Snapshots are the names of the container's snapshots, without PVE's
 	// "current" entry.
 	Snapshots []string
-	// SnapshotStorages says per storage id whether PVE can snapshot a
-	// container volume on it (pve-storage volume_has_feature 'snapshot':
-	// lvmthin, zfspool, rbd and btrfs can; dir, nfs, cifs and lvm cannot). A
-	// storage not listed is unknown, not unable: PVE's storage list leaves
-	// out storages the token cannot audit, and a snapshot needs only
-	// VM.Snapshot.
-	SnapshotStorages map[string]bool
+	// Storages is the node's storage list (GET /nodes/{node}/storage) by
+	// storage id. PVE leaves out the storages the token can neither audit
+	// nor allocate on, so a storage not listed is unknown, not absent: its
+	// snapshot capability is unknown, while a new volume or a backup there
+	// would be refused anyway (both need Datastore.AllocateSpace, which
+	// lists it). Nil when the list was not read: nothing is checked.
+	Storages map[string]Storage
+	// Volumes says, for the existing volumes the spec attaches and the
+	// config does not hold yet, whether the storage's content list has
+	// them. A volume not in the map was not checked.
+	Volumes map[string]bool
 	// Applied holds, by change path, the value felhom last applied (the
 	// Baseline of the spec it last applied), so a live value that differs
 	// from it is drift. Nil when unknown: then no change is marked as drift.
@@ -65,3 +74,20 @@ type Options struct {
 type Root interface {
 	For(node string) error
 }
+
+// Storage is what a node's storage list says of one storage.
+type Storage struct {
+	// Type is the storage type (dir, lvmthin, zfspool, nfs, ...).
+	Type string
+	// Content lists the content types it holds (rootdir, backup, ...).
+	Content []string
+	// Avail is the free space in bytes; 0 when PVE did not say (an
+	// inactive storage).
+	Avail int64
+}
+
+// Snapshots reports whether PVE can snapshot a container volume on it.
+func (s Storage) Snapshots() bool { return format.SnapshotCapable(s.Type) }
+
+// Holds reports whether the storage takes content of type c.
+func (s Storage) Holds(c string) bool { return slices.Contains(s.Content, c) }

@@ -37,7 +37,7 @@ nameserver: 1.1.1.1`), liveFrom(t, baseConf, true), testOpts)
 snapshot: {when-impossible: vzdump}
 backup: {schedule: daily, storage: nfs, compress: none, notes-template: "{{guestname}}", protected: false, retention: {keep-last: 2}}`), func() *Live {
 		l := liveFrom(t, baseConf, true)
-		l.SnapshotStorages = map[string]bool{"local-lvm": false}
+		l.Storages = map[string]Storage{"local-lvm": dirStorage, "nfs": nfsBackup}
 		return l
 	}(), testOpts)
 	// The prune rides on the vzdump, which PVE allows only with

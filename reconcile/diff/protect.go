@@ -174,13 +174,13 @@ func (d *differ) snapshotObstacles() snapshotCheck {
 			continue
 		}
 		st := volumeStorage(m.Volume)
-		switch can, known := d.live.SnapshotStorages[st]; {
+		switch info, known := d.live.Storages[st]; {
 		case !known:
 			out.unknown = append(out.unknown, k)
 			if !slices.Contains(out.unknownStorages, st) {
 				out.unknownStorages = append(out.unknownStorages, st)
 			}
-		case !can:
+		case !info.Snapshots():
 			out.cannot = append(out.cannot, fmt.Sprintf("%s is on storage %s, which cannot snapshot container volumes", k, st))
 		}
 	}
