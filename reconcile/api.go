@@ -15,6 +15,8 @@ type API interface {
 	Pending(ctx context.Context, node string, vmid int) (pve.PendingConfig, error)
 	Snapshots(ctx context.Context, node string, vmid int) ([]pve.Snapshot, error)
 	Storages(ctx context.Context, node string) ([]pve.Storage, error)
+	StorageContent(ctx context.Context, node, storage string, q pve.ContentQuery) ([]pve.Volume, error)
+	Nodes(ctx context.Context) ([]pve.Node, error)
 	Permissions(ctx context.Context, path string) (pve.Permissions, error)
 	CurrentStatus(ctx context.Context, node string, vmid int) (pve.ContainerStatus, error)
 

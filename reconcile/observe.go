@@ -1,8 +1,11 @@
 package reconcile
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -27,7 +30,8 @@ type ObserveOptions struct {
 //
 // Calls: 1 GET /cluster/resources?type=vm, 1 GET /nodes/{node}/storage per
 // node hosting a managed container, and per managed container GET
-// .../pending and GET .../snapshot. The snapshot list also gives what
+// .../pending and GET .../snapshot; plus one GET .../content per storage
+// holding an existing volume a spec attaches (checkVolumes). The snapshot list also gives what
 // felhom last applied (Live.Applied, from the newest felhom snapshot whose
 // description holds a baseline line), so drift costs no call of its own.
 func Observe(ctx context.Context, api API, specs []spec.Container, opts ObserveOptions) (map[int]*diff.Live, error) {
@@ -91,10 +95,82 @@ func Observe(ctx context.Context, api API, specs []spec.Container, opts ObserveO
 			l.Err = err.Error()
 		}
 	})
+	checkVolumes(ctx, api, specs, live, opts.Concurrency)
 	if err := ctx.Err(); err != nil {
 		return live, fmt.Errorf("observe: %w", err)
 	}
 	return live, nil
+}
+
+// checkVolumes fills Live.Volumes for the existing volumes the specs attach
+// that the containers do not hold yet: one GET .../content per storage
+// and node that has such a volume, so a spec naming no volume to attach
+// costs nothing. A list that cannot be read leaves its volumes unchecked.
+func checkVolumes(ctx context.Context, api API, specs []spec.Container, live map[int]*diff.Live, concurrency int) {
+	type place struct{ node, storage string }
+	want := map[place][]*diff.Live{}
+	for i := range specs {
+		l := live[specs[i].Spec.VMID]
+		if l == nil || l.Err != "" {
+			continue
+		}
+		for _, mp := range specs[i].Spec.MountPoints {
+			if mp.Kind() != spec.MountVolume || holdsVolume(l, mp.Volume) {
+				continue
+			}
+			storage, _, _ := strings.Cut(mp.Volume, ":")
+			if l.Volumes == nil {
+				l.Volumes = map[string]bool{}
+			}
+			l.Volumes[mp.Volume] = false
+			k := place{l.Node, storage}
+			if !slices.Contains(want[k], l) {
+				want[k] = append(want[k], l)
+			}
+		}
+	}
+	places := slices.SortedFunc(maps.Keys(want), func(a, b place) int {
+		return cmp.Or(cmp.Compare(a.node, b.node), cmp.Compare(a.storage, b.storage))
+	})
+	lists := make([]map[string]bool, len(places))
+	forEach(len(places), concurrency, func(i int) {
+		vols, err := api.StorageContent(ctx, places[i].node, places[i].storage, pve.ContentQuery{})
+		if err != nil {
+			return
+		}
+		lists[i] = make(map[string]bool, len(vols))
+		for _, v := range vols {
+			lists[i][v.VolID] = true
+		}
+	})
+	for i, k := range places {
+		for _, l := range want[k] {
+			for vol := range l.Volumes {
+				if s, _, _ := strings.Cut(vol, ":"); s != k.storage {
+					continue
+				}
+				if lists[i] == nil {
+					delete(l.Volumes, vol) // unchecked
+				} else {
+					l.Volumes[vol] = lists[i][vol]
+				}
+			}
+		}
+	}
+}
+
+// holdsVolume reports whether the container's config already has volume
+// as its rootfs or a mount point.
+func holdsVolume(l *diff.Live, volume string) bool {
+	for k, v := range l.Config {
+		if !diff.IsVolumeKey(k) {
+			continue
+		}
+		if m, err := diff.ParseVolume(k, v); err == nil && m.Volume == volume {
+			return true
+		}
+	}
+	return false
 }
 
 // splitContent reads a storage's content list ("rootdir,images,backup").

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -39,13 +40,42 @@ func Plan(ctx context.Context, api API, specs []spec.Container, opts PlanOptions
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
-	p := diff.Build(specs, live, diff.Options{Now: opts.Now, Revision: opts.Revision, Root: opts.Root})
+	nodes, err := specNodes(ctx, api, specs, live)
+	if err != nil {
+		return nil, err
+	}
+	p := diff.Build(specs, live, diff.Options{Now: opts.Now, Revision: opts.Revision, Root: opts.Root, Nodes: nodes})
 	if opts.Preflight && p.HasChanges() {
 		if err := Preflight(ctx, api, p); err != nil {
 			p.Warnings = append(p.Warnings, "could not check the token's privileges: "+err.Error())
 		}
 	}
 	return p, nil
+}
+
+// specNodes returns the cluster's node names when a spec names a node no
+// observed container is on (one GET /nodes), so diff can tell a node that
+// does not exist from a container that migrated; nil when every spec's
+// node is known to exist, which costs no call.
+func specNodes(ctx context.Context, api API, specs []spec.Container, live map[int]*diff.Live) ([]string, error) {
+	seen := map[string]bool{}
+	for _, l := range live {
+		seen[l.Node] = true
+	}
+	unknown := slices.ContainsFunc(specs, func(c spec.Container) bool { return c.Spec.Node != "" && !seen[c.Spec.Node] })
+	if !unknown {
+		return nil, nil
+	}
+	list, err := api.Nodes(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("observe: nodes: %w", err)
+	}
+	names := make([]string, 0, len(list))
+	for _, n := range list {
+		names = append(names, n.Node)
+	}
+	slices.Sort(names)
+	return names, nil
 }
 
 // Preflight reads the token's privileges (GET /access/permissions) and adds

@@ -383,3 +383,52 @@ func TestSnapshotCapabilityAgreesWithTheSimulator(t *testing.T) {
 		})
 	}
 }
+
+// TestPlanChecksWhatItKnows (issue 10 item 9): a spec's node that the
+// cluster does not have is an error, found or not, at one GET /nodes, asked
+// only because a spec names a node no container is on; an existing volume
+// to attach is looked up in its storage's content list, once per storage.
+func TestPlanChecksWhatItKnows(t *testing.T) {
+	inv := testInventory()
+	addCT(inv, 101, true, conf(101, "local-lvm"))
+	addCT(inv, 102, true, conf(102, "local-lvm", "unused0: local-lvm:vm-102-disk-1"))
+	addCT(inv, 103, true, conf(103, "local-lvm"))
+	e := newEnv(t, inv)
+	files := map[string]string{
+		"a.yaml": ctSpec("ct101", "pve9", 101, "memory: 2G\n"),
+		"b.yaml": ctSpec("ct102", "pve1", 102, "mountpoints:\n    mp0: {volume: local-lvm:vm-102-disk-1, mp: /data}\n"),
+		"c.yaml": ctSpec("ct103", "pve1", 103, "mountpoints:\n    mp0: {volume: local-lvm:vm-103-disk-9, mp: /data}\n"),
+		"d.yaml": ctSpec("ct999", "pve9", 999, "memory: 2G\n"),
+	}
+	e.resetCalls()
+	p := e.plan(loadSpecs(t, files))
+	for _, tt := range []struct {
+		vmid   int
+		status plan.Status
+		say    string
+	}{
+		{101, plan.StatusError, "node pve9 is not in the cluster (its nodes: pve1)"},
+		{102, plan.StatusChanges, ""},
+		{103, plan.StatusBlocked, "mp0: volume local-lvm:vm-103-disk-9 is not in the content list of storage local-lvm on node pve1"},
+		{999, plan.StatusError, "node pve9 is not in the cluster"},
+	} {
+		cp := planFor(t, p, tt.vmid)
+		if cp.Status != tt.status || !strings.Contains(strings.Join(cp.Blocked, "\n"), tt.say) {
+			t.Errorf("ct %d: %s %q, want %s saying %q", tt.vmid, cp.Status, cp.Blocked, tt.status, tt.say)
+		}
+	}
+	for call, n := range map[string]int{"GET /nodes": 1, "GET /nodes/{node}/storage/{storage}/content": 1} {
+		if e.calls[call] != n {
+			t.Errorf("%d %s, want %d (calls %v)", e.calls[call], call, n, e.calls)
+		}
+	}
+	// Fixed specs cost neither call.
+	files["a.yaml"] = ctSpec("ct101", "pve1", 101, "memory: 2G\n")
+	delete(files, "c.yaml")
+	delete(files, "d.yaml")
+	e.resetCalls()
+	e.plan(loadSpecs(t, files))
+	if e.calls["GET /nodes"]+e.calls["GET /nodes/{node}/storage/{storage}/content"] != 1 {
+		t.Errorf("calls %v, want only ct102's content list", e.calls)
+	}
+}

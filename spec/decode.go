@@ -168,6 +168,23 @@ func (d *decoder) failed(ptr string) bool { return d.failAt[ptr] }
 
 var plainNumberRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
 
+// largePlainGiB is where a plain disk size starts to read like MiB: 1024
+// plain GiB is a tebibyte, rarely what a container volume wants.
+const largePlainGiB = 1024
+
+// warnLargePlainGiB warns about a plain disk size of largePlainGiB or more
+// (size: 8192 is 8 TiB, likely meant as 8192M); the spec stays valid.
+func (d *decoder) warnLargePlainGiB(n *node, ptr, text string) {
+	gib, err := strconv.ParseFloat(text, 64)
+	if err != nil || gib < largePlainGiB {
+		return
+	}
+	d.diags = append(d.diags, Diagnostic{File: n.pos.File, Line: n.pos.Line, Column: n.pos.Column, Path: ptr,
+		Value: n.display(), Severity: SeverityWarning,
+		Message: fmt.Sprintf("%s: a plain number is GiB, as in PVE, so %s asks for %.4g TiB", label(ptr), text, gib/1024),
+		Hint:    fmt.Sprintf("write %sM if you meant MiB, or %sG to keep it", text, text)})
+}
+
 // size parses a size field: a plain number (or numeric text) is in the
 // field's unit (MiB or GiB); otherwise format.ParseSize with its K/M/G/T
 // (powers of 1024) and KiB/MiB/GiB/TiB spellings.
@@ -186,6 +203,9 @@ func (d *decoder) size(n *node, ptr, unit string) (format.Size, bool) {
 	}
 	text := strings.TrimSpace(n.raw)
 	if plainNumberRE.MatchString(text) && unit != "" {
+		if unit == "GiB" {
+			d.warnLargePlainGiB(n, ptr, text)
+		}
 		text += unit[:1] // "MiB" -> "M", "GiB" -> "G"
 	}
 	s, err := format.ParseSize(text)

@@ -301,3 +301,37 @@ func TestSuggestWorkBounded(t *testing.T) {
 		t.Errorf("suggest(key00) = %q", got)
 	}
 }
+
+// TestPlainGiBSizeThatReadsAsMiB: a plain disk size is GiB, as in PVE, so
+// "size: 8192" asks for 8 TiB; the spec stays valid and says so, at the
+// value, with how to write what was likely meant.
+func TestPlainGiBSizeThatReadsAsMiB(t *testing.T) {
+	for _, tt := range []struct {
+		size string
+		warn bool
+	}{{"8192", true}, {"1024", true}, {"512", false}, {"8192M", false}, {"8T", false}, {`"2048"`, true}} {
+		t.Run(tt.size, func(t *testing.T) {
+			src := "apiVersion: felhom/v1alpha1\nkind: Container\nmetadata: {name: x}\nspec:\n  node: pve1\n  vmid: 100\n  rootfs: {storage: local-lvm, size: " + tt.size + "}\n"
+			_, diags := Parse("x.yaml", []byte(src))
+			if diags.HasErrors() {
+				t.Fatalf("errors: %v", diags)
+			}
+			var got []Diagnostic
+			for _, d := range diags {
+				if d.Severity == SeverityWarning && strings.Contains(d.Message, "plain number") {
+					got = append(got, d)
+				}
+			}
+			if !tt.warn {
+				if len(got) != 0 {
+					t.Errorf("warnings %v", got)
+				}
+				return
+			}
+			const col = 38 // where the value (or its opening quote) starts, as for errors
+			if len(got) != 1 || got[0].Line != 7 || got[0].Column != col || !strings.Contains(got[0].Hint, "M if you meant MiB") {
+				t.Fatalf("warnings %+v, want one at 7:%d with a hint", got, col)
+			}
+		})
+	}
+}

@@ -109,6 +109,15 @@ func Diff(c *spec.Container, live *Live, opts Options) plan.ContainerPlan {
 	if r := c.Spec.Restart; r != nil && r.Mode != "" {
 		cp.Restart = r.Mode
 	}
+	if p := nodeProblem(c.Spec.Node, opts.Nodes); p != "" {
+		// Planning it where it happens to be would carry out a spec
+		// that names the wrong place.
+		cp.Status, cp.Blocked = plan.StatusError, []string{p}
+		if live != nil {
+			cp.Node, cp.Digest, cp.Running = live.Node, live.Digest, live.Running
+		}
+		return cp
+	}
 	if live == nil {
 		cp.Status = plan.StatusMissing
 		return cp

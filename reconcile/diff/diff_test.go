@@ -216,6 +216,76 @@ net:
 			changes: []string{"memory ~ hot"},
 			blocked: "PVE cannot snapshot this container: mp0 is on storage nas, which cannot snapshot container volumes;",
 		},
+		// Issue 10 item 9: the plan checks what the storage list and the
+		// node list already say.
+		{
+			name: "new volume on a storage the node does not list", conf: baseConf, running: true,
+			spec:    "mountpoints: {mp0: {storage: fast, size: 8G, mp: /data}}",
+			status:  plan.StatusBlocked,
+			blocked: "mp0: storage fast is not in node pve1's storage list: it does not exist there, or the token lacks Datastore.AllocateSpace on /storage/fast, which a new volume needs",
+		},
+		{
+			name: "new volume on a backup-only storage", conf: baseConf, running: true,
+			spec:    "mountpoints: {mp0: {storage: nfs-backup, size: 8G, mp: /data}}",
+			status:  plan.StatusBlocked,
+			blocked: "mp0: storage nfs-backup does not take rootdir content (it takes backup), which a new volume needs",
+		},
+		{
+			name: "new volume larger than the storage's free space warns", conf: baseConf, running: true,
+			spec:    "mountpoints: {mp0: {storage: tank, size: 600G, mp: /data}}",
+			status:  plan.StatusChanges,
+			changes: []string{"mp0 + hot"},
+			steps:   []string{"snapshot", "set-config"},
+			warning: "mp0: a new volume of 600 GiB needs 600 GiB, and storage tank has 500.0 GiB free",
+		},
+		{
+			name: "grow past the free space warns", conf: baseConf, running: true,
+			spec:    "rootfs: {storage: local-lvm, size: 600G}",
+			status:  plan.StatusChanges,
+			changes: []string{"rootfs.size ~ hot"},
+			steps:   []string{"snapshot", "resize"},
+			warning: "rootfs: growing 8 GiB to 600 GiB needs 592 GiB, and storage local-lvm has 500.0 GiB free",
+		},
+		{
+			name: "tenfold growth warns", conf: baseConf, running: true,
+			spec:    "rootfs: {storage: local-lvm, size: 80G}",
+			status:  plan.StatusChanges,
+			changes: []string{"rootfs.size ~ hot"},
+			steps:   []string{"snapshot", "resize"},
+			warning: "rootfs grows 10x at once (8 GiB to 80 GiB); volumes never shrink again, so check the unit",
+		},
+		{
+			name: "modest growth within the free space does not warn", conf: baseConf, running: true,
+			spec:    "rootfs: {storage: local-lvm, size: 16G}",
+			status:  plan.StatusChanges,
+			changes: []string{"rootfs.size ~ hot"},
+			steps:   []string{"snapshot", "resize"},
+			nowarn:  "rootfs",
+		},
+		{
+			name: "attaching a volume the storage does not have", conf: baseConf, running: true,
+			spec:    "mountpoints: {mp0: {volume: tank:vm-101-disk-7, mp: /data}}",
+			live:    func(l *Live) { l.Volumes = map[string]bool{"tank:vm-101-disk-7": false} },
+			status:  plan.StatusBlocked,
+			blocked: "mp0: volume tank:vm-101-disk-7 is not in the content list of storage tank on node pve1: it does not exist there, or the token may not use it",
+		},
+		{
+			name: "attaching a volume the storage has", conf: baseConf, running: true,
+			spec:    "mountpoints: {mp0: {volume: tank:vm-101-disk-7, mp: /data}}",
+			live:    func(l *Live) { l.Volumes = map[string]bool{"tank:vm-101-disk-7": true} },
+			status:  plan.StatusChanges,
+			changes: []string{"mp0 + hot"},
+			steps:   []string{"snapshot", "set-config"},
+		},
+		{
+			name: "vzdump before the change to a storage that takes no backups", conf: baseConf + "mp2: /srv/media,mp=/media\n", running: true,
+			spec: `memory: 2G
+snapshot: {when-impossible: vzdump}
+backup: {schedule: daily, storage: tank}`,
+			status:  plan.StatusBlocked,
+			changes: []string{"memory ~ hot"},
+			blocked: "the snapshot policy asks for a vzdump backup first, but storage tank does not take backup content (it takes rootdir, images), which the backup before the change needs",
+		},
 		{
 			name: "bind mount on the container: vzdump first, then prune", conf: baseConf + "mp2: /srv/media,mp=/media\n", running: true,
 			spec: `memory: 2G
@@ -374,6 +444,45 @@ backup: {schedule: daily, storage: nfs-backup}`,
 			}
 			if err := (&plan.Plan{FormatVersion: plan.FormatVersion, Containers: []plan.ContainerPlan{cp}}).Validate(); err != nil {
 				t.Errorf("invalid plan: %v", err)
+			}
+		})
+	}
+}
+
+// TestSpecNodeNotInCluster: a spec naming a node the cluster does not have
+// is an error, found or not, and never planned where the container happens
+// to be; a node that exists but is not the container's (it migrated) is
+// planned where the container is, with a warning.
+func TestSpecNodeNotInCluster(t *testing.T) {
+	opts := testOpts
+	opts.Nodes = []string{"pve1", "pve2"}
+	for _, tt := range []struct {
+		name, node string
+		found      bool
+		status     plan.Status
+		say        string
+	}{
+		{"found, node unknown", "pve9", true, plan.StatusError, "node pve9 is not in the cluster (its nodes: pve1, pve2)"},
+		{"missing, node unknown", "pve9", false, plan.StatusError, "node pve9 is not in the cluster (its nodes: pve1, pve2)"},
+		{"found on another node", "pve2", true, plan.StatusChanges, "found on node pve1, the spec says pve2; planned where it is"},
+		{"missing, node known", "pve2", false, plan.StatusMissing, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := ct(t, "memory: 2G")
+			c.Spec.Node = tt.node
+			var live *Live
+			if tt.found {
+				live = liveFrom(t, baseConf, true)
+			}
+			cp := Diff(c, live, opts)
+			if cp.Status != tt.status {
+				t.Fatalf("status %s, want %s (%q %q)", cp.Status, tt.status, cp.Blocked, cp.Warnings)
+			}
+			if all := strings.Join(append(cp.Blocked, cp.Warnings...), "\n"); !strings.Contains(all, tt.say) {
+				t.Errorf("reasons %q, want %q", all, tt.say)
+			}
+			if tt.status == plan.StatusError && len(cp.Steps) != 0 {
+				t.Errorf("steps %v on a wrong node", cp.Steps)
 			}
 		})
 	}

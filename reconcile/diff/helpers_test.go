@@ -66,7 +66,7 @@ func liveFrom(t testing.TB, conf string, running bool) *Live {
 	}
 	l := &Live{Node: "pve1", VMID: 101, Running: running, Digest: f.Digest,
 		Config: map[string]string{}, Pending: map[string]string{}, PendingDelete: map[string]bool{},
-		Storages: map[string]Storage{"local-lvm": lvmthin, "tank": zfspool, "nfs": nfsBackup, "nfs-backup": nfsBackup}}
+		Storages: map[string]Storage{"local-lvm": lvmthin, "tank": zfspool, "nfs": nfsBackup, "nfs-backup": nfsBackup, "backups": nfsBackup}}
 	for _, e := range f.PendingEntries() {
 		if e.Key == "digest" {
 			continue

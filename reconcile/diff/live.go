@@ -66,6 +66,9 @@ type Options struct {
 	// root@pam may make (privileged.Status satisfies it). Nil: nowhere, and
 	// such changes are blocked.
 	Root Root
+	// Nodes are the cluster's node names, to check each spec's node; nil
+	// when not read (then a spec's node is not checked).
+	Nodes []string
 }
 
 // Root is where felhom may write as root: For returns nil when the

@@ -90,6 +90,9 @@ func (d *differ) protect() (steps []plan.Step, refused string) {
 	if b == nil || b.Storage == "" {
 		return nil, cannot + "; the snapshot policy asks for a vzdump backup first, but the spec names no backup storage"
 	}
+	if p := d.storageProblem(b.Storage, contentBackup, "the backup before the change"); p != "" {
+		return nil, cannot + "; the snapshot policy asks for a vzdump backup first, but " + p
+	}
 	params := map[string]string{"vmid": strconv.Itoa(d.s.VMID), "storage": b.Storage, "mode": "snapshot", "remove": "0"}
 	if b.Mode != "" {
 		params["mode"] = b.Mode
@@ -157,7 +160,7 @@ type snapshotCheck struct {
 func (d *differ) snapshotObstacles() snapshotCheck {
 	var keys []string
 	for k := range d.live.Config {
-		if k == "rootfs" || format.IsSlot(k, "mp") {
+		if IsVolumeKey(k) {
 			keys = append(keys, k)
 		}
 	}

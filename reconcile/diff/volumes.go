@@ -125,8 +125,17 @@ func (d *differ) mountPoint(slot string, want spec.MountPoint) {
 			}
 			w.newVolume = want.Storage + ":" + want.Size.GiBString()
 			d.need(plan.UseNewVolume, want.Storage)
+			if p := d.storageProblem(want.Storage, contentRootDir, "a new volume"); p != "" {
+				d.blocked = append(d.blocked, slot+": "+p)
+				return
+			}
+			d.roomWarning(slot, want.Storage, *want.Size, "a new volume of "+humanSize(*want.Size))
 		case spec.MountVolume:
 			w.newVolume = want.Volume
+			if p := d.attachProblem(slot, want.Volume); p != "" {
+				d.blocked = append(d.blocked, p)
+				return
+			}
 		}
 		if d.quotaImpossible(slot, want.Quota, nil) {
 			w.quota = nil
@@ -151,6 +160,10 @@ func (d *differ) mountPoint(slot string, want spec.MountPoint) {
 	case spec.MountVolume:
 		if want.Volume != live.Volume {
 			// PVE puts the replaced volume into unusedN: no data is lost.
+			if p := d.attachProblem(slot, want.Volume); p != "" {
+				d.blocked = append(d.blocked, p)
+				return
+			}
 			w.volume = want.Volume
 			size = nil
 		} else {
@@ -244,9 +257,15 @@ func (d *differ) size(disk, storage string, live, want *format.Size) *format.Siz
 		return live
 	}
 	d.addChange(f, plan.ClassHot, "resize grows the volume at once, running or not")
+	d.growWarnings(disk, storage, *live, *want)
 	d.resizes = append(d.resizes, resize{disk: disk, storage: storage, size: want.String()})
 	d.need(plan.UseResize, storage)
 	return want
+}
+
+// IsVolumeKey reports whether a config key holds a volume: rootfs or mpN.
+func IsVolumeKey(k string) bool {
+	return k == "rootfs" || format.IsSlot(k, "mp")
 }
 
 // ParseVolume reads the value of config key rootfs or mpN into one shape, a
