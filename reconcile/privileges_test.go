@@ -31,7 +31,7 @@ func genPrivCase(r *rand.Rand) privCase {
 		storage = "local" // a dir volume: no snapshot, so vzdump or refused
 	}
 	c := privCase{running: r.IntN(2) == 0}
-	c.config = conf(101, storage, "unused0: local-lvm:vm-101-disk-1,size=2G")
+	c.config = conf(101, storage, "unused0: local-lvm:vm-101-disk-1")
 	any := false
 	pick := func(n int) bool {
 		ok := r.IntN(n) == 0
@@ -97,7 +97,7 @@ func privInventory(c privCase, tokens map[string][]pvesim.ACL) *pvesim.Inventory
 	inv := testInventory()
 	inv.Node("pve1").AddStorage("spare", "dir", "rootdir") // keeps the node's storage list non-trivial
 	addCT(inv, 101, c.running, c.config)
-	addCT(inv, 200, false, conf(200, "local-lvm", "unused0: local-lvm:vm-200-disk-1,size=2G"))
+	addCT(inv, 200, false, conf(200, "local-lvm", "unused0: local-lvm:vm-200-disk-1"))
 	inv.AddUser("felhom@pve", pvesim.Role("/", "Administrator")).AddToken("reconcile", "0b6f3a5e-2c1d-4f7e-9a8b-1c2d3e4f5a6b", false)
 	names := make([]string, 0, len(tokens))
 	for n := range tokens {

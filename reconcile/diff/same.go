@@ -52,6 +52,12 @@ func SameValue(key, sent, got string) bool {
 			}
 			ms.Volume, ms.Size = mg.Volume, mg.Size
 		}
+		if ms.Size == nil {
+			// An existing volume attached without a size: PVE writes the
+			// size it reads from the storage (pve-container
+			// apply_pending_mountpoint's $rescan_volume).
+			ms.Size = mg.Size
+		}
 		return ms.Equal(mg)
 	case format.IsSlot(key, "net"):
 		a, err1 := format.ParseNet(sent)

@@ -19,6 +19,11 @@ func TestSameValue(t *testing.T) {
 		{"mp0", "tank:64,mp=/data", "tank:subvol-201-disk-1,mp=/data,size=32G", false},
 		{"mp0", "tank:64,mp=/data", "other:subvol-201-disk-1,mp=/data,size=64G", false},
 		{"rootfs", "local-lvm:vm-1-disk-0,size=8G", "local-lvm:vm-1-disk-0,size=8192M", true},
+		// An existing volume attached without size=: PVE writes the size
+		// it reads from the storage; a different volume is still different.
+		{"mp1", "local-lvm:vm-101-disk-1,mp=/srv", "local-lvm:vm-101-disk-1,mp=/srv,size=8G", true},
+		{"mp1", "local-lvm:vm-101-disk-1,mp=/srv", "local-lvm:vm-101-disk-2,mp=/srv,size=8G", false},
+		{"mp1", "local-lvm:vm-101-disk-1,mp=/srv,size=4G", "local-lvm:vm-101-disk-1,mp=/srv,size=8G", false},
 		{"features", "nesting=1,keyctl=1", "keyctl=1,nesting=1", true},
 		{"startup", "order=1,up=10", "up=10,order=1", true},
 		{"hostname", "web", "web2", false},
