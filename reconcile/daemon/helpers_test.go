@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -40,7 +41,18 @@ type recorder struct {
 	calls []string
 }
 
-func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+func (r *recorder) RoundTrip(req *http.Request) (resp *http.Response, err error) {
+	defer func() {
+		// The simulator's connection reset (FaultReset) aborts the handler,
+		// as a server does when it drops the connection; a transport then
+		// reports the connection lost.
+		if p := recover(); p != nil {
+			if p != http.ErrAbortHandler {
+				panic(p)
+			}
+			resp, err = nil, syscall.ECONNRESET
+		}
+	}()
 	sr := req.Clone(req.Context())
 	if sr.Body == nil {
 		sr.Body = http.NoBody
@@ -52,7 +64,7 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	r.mu.Unlock()
 	rec := httptest.NewRecorder()
 	r.h.ServeHTTP(rec, sr)
-	resp := rec.Result()
+	resp = rec.Result()
 	resp.Request = req
 	return resp, nil
 }
