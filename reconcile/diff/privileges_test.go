@@ -57,3 +57,37 @@ backup: {schedule: daily, storage: nfs, compress: none, notes-template: "{{guest
 		}
 	}
 }
+
+// Putting an existing volume in place records what PVE's
+// check_volume_access asks for it: nothing more for the container's own
+// volume, Datastore.Audit on the storage and VM.Config.Disk on the owner for
+// another container's; and a config PUT whose keys ask none of VM.Config.*
+// (nesting alone) records the schema's VM.Config.Options.
+func TestAttachAndConfigPutPrivileges(t *testing.T) {
+	tests := []struct {
+		name, body, extra string
+		want              []string
+	}{
+		{"own volume", "mountpoints:\n  mp0: {volume: local-lvm:vm-101-disk-1, mp: /own}", "unused0: local-lvm:vm-101-disk-1,size=2G\n",
+			[]string{"VM.Config.Disk@/vms/101", "VM.Snapshot@/vms/101"}},
+		{"another's volume", "mountpoints:\n  mp0: {volume: local-lvm:vm-200-disk-1, mp: /other}", "",
+			[]string{"Datastore.Audit@/storage/local-lvm", "VM.Config.Disk@/vms/101", "VM.Config.Disk@/vms/200", "VM.Snapshot@/vms/101"}},
+		{"replaced by another's volume", "mountpoints:\n  mp0: {volume: local-lvm:vm-200-disk-1, mp: /data}", "mp0: local-lvm:vm-101-disk-1,mp=/data,size=2G\n",
+			[]string{"Datastore.Audit@/storage/local-lvm", "VM.Config.Disk@/vms/101", "VM.Config.Disk@/vms/200", "VM.Snapshot@/vms/101"}},
+		{"nesting alone", "features: {nesting: true}", "",
+			[]string{"VM.Allocate@/vms/101", "VM.Config.Options@/vms/101", "VM.Snapshot@/vms/101"}},
+		{"nesting and memory", "features: {nesting: true}\nmemory: 2G", "",
+			[]string{"VM.Allocate@/vms/101", "VM.Config.Memory@/vms/101", "VM.Snapshot@/vms/101"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cp := Diff(ct(t, tt.body), liveFrom(t, baseConf+tt.extra, false), testOpts)
+			if cp.Status != plan.StatusChanges {
+				t.Fatalf("status %s: %v", cp.Status, cp.Blocked)
+			}
+			if got := privList(cp); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("privileges\n got %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
