@@ -298,3 +298,19 @@ func TestApplyPctWaitsOutALock(t *testing.T) {
 		t.Fatalf("outcome %s after %d pct runs: %s", r.Outcome, root.runs, r.Error)
 	}
 }
+
+// The hookscript through pct set on the simulator, then a clean plan.
+func TestApplyHookscript(t *testing.T) {
+	e, root := privEnv(t)
+	specs := withSpec(t, examplesSpecs(t), 101, func(s *spec.ContainerSpec) { s.Hookscript = ptr("local:snippets/hook.sh") })
+	p := e.planRoot(specs, root)
+	if r := resultFor(t, e.apply(p, Options{Privileged: root}), 101); r.Outcome != OutcomeApplied {
+		t.Fatalf("outcome %s: %s", r.Outcome, r.Error)
+	}
+	if v, _ := parseConf(t, e, 101).Main.Get("hookscript"); v != "local:snippets/hook.sh" {
+		t.Errorf("hookscript %q", v)
+	}
+	if c := planFor(t, e.planRoot(specs, root), 101); c.Status != plan.StatusUnchanged {
+		t.Errorf("after apply: %s %+v", c.Status, c.Changes)
+	}
+}

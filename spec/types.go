@@ -74,6 +74,10 @@ type ContainerSpec struct {
 	Nameserver   *string   `json:"nameserver,omitempty"`
 	Searchdomain *string   `json:"searchdomain,omitempty"`
 	Features     *Features `json:"features,omitempty"`
+	// Hookscript is the container's hook script, a volume in a storage's
+	// snippets ("local:snippets/hook.sh"); "" removes it. Only root@pam
+	// may set it (felhom's privileged backend does).
+	Hookscript *string `json:"hookscript,omitempty"`
 
 	// Net holds the network interfaces keyed by PVE slot ("net0".."net31").
 	// Slots not listed are not managed.

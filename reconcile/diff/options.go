@@ -186,6 +186,15 @@ func (d *differ) options() {
 	if s.Features != nil {
 		d.compare("features", d.features(), d.featuresRootOnly)
 	}
+	if s.Hookscript != nil {
+		// check_ct_modify_config_perm (pve-container src/PVE/LXC.pm):
+		// "changing the hookscript is only allowed for root@pam", set or
+		// deleted.
+		want := *s.Hookscript
+		d.compare("hookscript", scalar("hookscript", want, want, writeOrDelete(want), stringCanon), func(write, []field) (string, bool) {
+			return "hookscript: changing the hookscript is only allowed for root@pam; no API token may", true
+		})
+	}
 }
 
 // writeOrDelete sets v, or deletes the key when v is empty (PVE keeps no

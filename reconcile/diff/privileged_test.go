@@ -147,3 +147,27 @@ func TestDevices(t *testing.T) {
 		})
 	}
 }
+
+// The hookscript is root-only, set or removed.
+func TestHookscript(t *testing.T) {
+	opts := testOpts
+	opts.Root = privileged.Status{Enabled: true, UID: 0, Node: "pve1"}
+	for _, tt := range []struct{ live, body, param, value string }{
+		{"", "hookscript: local:snippets/hook.sh", "hookscript", "local:snippets/hook.sh"},
+		{"hookscript: local:snippets/old.sh\n", `hookscript: ""`, "delete", "hookscript"},
+	} {
+		cp := Diff(ct(t, tt.body), liveFrom(t, baseConf+tt.live, false), opts)
+		if cp.Status != plan.StatusChanges || len(cp.Changes) != 1 || !cp.Changes[0].Privileged {
+			t.Fatalf("%q: %s %+v %q", tt.body, cp.Status, cp.Changes, cp.Blocked)
+		}
+		for _, s := range cp.Steps {
+			if s.Action == plan.ActionPctSet && (len(s.Params) != 1 || s.Params[tt.param] != tt.value) {
+				t.Errorf("%q: pct-set %v", tt.body, s.Params)
+			}
+		}
+	}
+	cp := Diff(ct(t, "hookscript: local:snippets/hook.sh"), liveFrom(t, baseConf, false), testOpts)
+	if cp.Status != plan.StatusBlocked || !strings.Contains(cp.Blocked[0], "hookscript: changing the hookscript is only allowed for root@pam") {
+		t.Errorf("without the backend: %s %q", cp.Status, cp.Blocked)
+	}
+}
