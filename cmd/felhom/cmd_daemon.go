@@ -216,7 +216,7 @@ func startDaemon(cfg daemonConfig, o daemonOptions, log *slog.Logger, m *daemon.
 	opts := daemon.Options{
 		Source: src, API: api, Mode: cfg.Mode, Log: log, Resync: cfg.Resync, Metrics: m,
 		BackoffInitial: cfg.Backoff.Initial, BackoffMax: cfg.Backoff.Max,
-		Apply: reconcile.Options{Concurrency: cfg.Concurrency, LockWait: cfg.LockWait, OnFailure: cfg.OnFailure},
+		Apply: reconcile.Options{Concurrency: cfg.Concurrency, LockWait: cfg.LockWait, OnFailure: cfg.OnFailure, Preflight: true},
 	}
 	if cfg.Mode != daemon.ModePlan {
 		// The specs' scheduled backups (issue 12); mode plan takes none.
