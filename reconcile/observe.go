@@ -29,11 +29,11 @@ type ObserveOptions struct {
 // container: the cluster resources call failing, or ctx ending.
 //
 // Calls: 1 GET /cluster/resources?type=vm, 1 GET /nodes/{node}/storage per
-// node hosting a managed container, and per managed container GET
-// .../pending and GET .../snapshot; plus one GET .../content per storage
-// holding an existing volume a spec attaches (checkVolumes). The snapshot list also gives what
-// felhom last applied (Live.Applied, from the newest felhom snapshot whose
-// description holds a baseline line), so drift costs no call of its own.
+// node hosting a managed container, and per managed container one GET
+// .../pending; plus one GET .../content per storage holding an existing
+// volume a spec attaches (checkVolumes). Snapshots are not read here:
+// Plan reads them (ObserveSnapshots) only for the containers whose diff is
+// not empty, the only ones whose plan they can change.
 func Observe(ctx context.Context, api API, specs []spec.Container, opts ObserveOptions) (map[int]*diff.Live, error) {
 	res, err := api.ClusterResources(ctx, "vm")
 	if err != nil {
@@ -184,18 +184,41 @@ func splitContent(list string) []string {
 	return out
 }
 
-// observeOne fills one container's config, pending state, digest,
-// snapshots and baseline.
+// observeOne fills one container's config, pending state and digest.
 func observeOne(ctx context.Context, api API, l *diff.Live) error {
 	p, err := api.Pending(ctx, l.Node, l.VMID)
 	if err != nil {
 		return err
 	}
 	fillPending(l, p)
+	return nil
+}
+
+// ObserveSnapshots reads the snapshot list of each container in todo (one
+// GET .../snapshot each, concurrency at once) into Live.Snapshots and
+// Live.Applied, the baseline of the newest felhom snapshot that holds one.
+// They matter only to a container whose diff is not empty: Applied marks
+// its changes as drift (diff.Live.Applied), Snapshots gives its snapshot
+// retention. A list that cannot be read sets Live.Err.
+func ObserveSnapshots(ctx context.Context, api API, todo []*diff.Live, concurrency int) {
+	forEach(len(todo), concurrency, func(i int) {
+		l := todo[i]
+		if err := ctx.Err(); err != nil {
+			l.Err = err.Error()
+			return
+		}
+		if err := observeSnapshots(ctx, api, l); err != nil {
+			l.Err = err.Error()
+		}
+	})
+}
+
+func observeSnapshots(ctx context.Context, api API, l *diff.Live) error {
 	snaps, err := api.Snapshots(ctx, l.Node, l.VMID)
 	if err != nil {
 		return err
 	}
+	l.Snapshots = nil
 	for _, s := range snaps {
 		if !s.IsCurrent() {
 			l.Snapshots = append(l.Snapshots, s.Name)

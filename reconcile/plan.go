@@ -31,7 +31,12 @@ type PlanOptions struct {
 }
 
 // Plan observes the containers the specs name and plans them: Observe, then
-// diff.Build, then (when asked and there are changes) Preflight.
+// diff.Build, then, for the containers whose diff is not empty, their
+// snapshot lists (ObserveSnapshots) and diff again with the baseline and
+// the snapshots known, then (when asked and there are changes) Preflight.
+// An unchanged container so costs one call (GET .../pending): without
+// differences neither drift marks nor snapshot retention can change its
+// plan.
 func Plan(ctx context.Context, api API, specs []spec.Container, opts PlanOptions) (*plan.Plan, error) {
 	live, err := Observe(ctx, api, specs, opts.ObserveOptions)
 	if err != nil {
@@ -44,13 +49,51 @@ func Plan(ctx context.Context, api API, specs []spec.Container, opts PlanOptions
 	if err != nil {
 		return nil, err
 	}
-	p := diff.Build(specs, live, diff.Options{Now: opts.Now, Revision: opts.Revision, Root: opts.Root, Nodes: nodes})
+	dopts := diff.Options{Now: opts.Now, Revision: opts.Revision, Root: opts.Root, Nodes: nodes}
+	p := diff.Build(specs, live, dopts)
+	if again := needSnapshots(p, live); len(again) > 0 {
+		ObserveSnapshots(ctx, api, again, opts.Concurrency)
+		redo := make(map[int]bool, len(again))
+		for _, l := range again {
+			redo[l.VMID] = true
+		}
+		bySpec := make(map[int]*spec.Container, len(again))
+		for i := range specs {
+			if redo[specs[i].Spec.VMID] {
+				bySpec[specs[i].Spec.VMID] = &specs[i]
+			}
+		}
+		for i, c := range p.Containers {
+			if redo[c.VMID] && bySpec[c.VMID] != nil {
+				p.Containers[i] = diff.Diff(bySpec[c.VMID], live[c.VMID], dopts)
+			}
+		}
+		p.Sort()
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("observe: %w", err)
+		}
+	}
 	if opts.Preflight && p.HasChanges() {
 		if err := Preflight(ctx, api, p); err != nil {
 			p.Warnings = append(p.Warnings, "could not check the token's privileges: "+err.Error())
 		}
 	}
 	return p, nil
+}
+
+// needSnapshots lists the observed containers whose first plan (made
+// without their snapshot lists) is not empty: changes, steps or reasons
+// it is blocked.
+func needSnapshots(p *plan.Plan, live map[int]*diff.Live) []*diff.Live {
+	var out []*diff.Live
+	for _, c := range p.Containers {
+		l := live[c.VMID]
+		if l == nil || l.Err != "" || (len(c.Changes) == 0 && len(c.Steps) == 0 && c.Status != plan.StatusChanges && c.Status != plan.StatusBlocked) {
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
 }
 
 // specNodes returns the cluster's node names when a spec names a node no

@@ -20,9 +20,10 @@ import (
 )
 
 // The calls plan makes are deterministic: 1 cluster resources, 1 storage
-// list per node with a managed container, 2 per container found (pending,
-// snapshots), nothing for a missing one, and 1 permissions read only when
-// there are changes.
+// list per node with a managed container, 1 per container found (pending),
+// nothing for a missing one: 1 + nodes + N with no changes. A container
+// with changes also has its snapshots read (its baseline and retention),
+// and 1 permissions read comes only when there are changes.
 func TestPlanCallsPerContainer(t *testing.T) {
 	inv := testInventory()
 	n2 := inv.AddNode("pve2")
@@ -44,10 +45,9 @@ func TestPlanCallsPerContainer(t *testing.T) {
 		t.Fatalf("plan: %+v", p.Summary())
 	}
 	want := map[string]int{
-		"GET /cluster/resources":                1,
-		"GET /nodes/{node}/storage":             2,
-		"GET /nodes/{node}/lxc/{vmid}/pending":  3,
-		"GET /nodes/{node}/lxc/{vmid}/snapshot": 3,
+		"GET /cluster/resources":               1,
+		"GET /nodes/{node}/storage":            2,
+		"GET /nodes/{node}/lxc/{vmid}/pending": 3,
 	}
 	if got := e.calls; !sameCounts(got, want) {
 		t.Errorf("client calls %v, want %v", got, want)
@@ -60,6 +60,7 @@ func TestPlanCallsPerContainer(t *testing.T) {
 	e.resetCalls()
 	p = e.plan(loadSpecs(t, files))
 	want["GET /access/permissions"] = 1
+	want["GET /nodes/{node}/lxc/{vmid}/snapshot"] = 1
 	if !p.HasChanges() || !sameCounts(e.calls, want) {
 		t.Errorf("with changes: calls %v, want %v", e.calls, want)
 	}
