@@ -188,8 +188,10 @@ func runApply(ctx context.Context, stdout, stderr io.Writer, o applyOptions, tar
 		}
 		p = run.Plan
 		if run.Declined {
+			// As terraform does: anything but "yes" is not an apply, and a
+			// script must not read it as one.
 			fmt.Fprintln(stdout, "Apply cancelled.")
-			return nil
+			return withExit(exitError, nil)
 		}
 		res = run.Result
 		if !p.HasChanges() {

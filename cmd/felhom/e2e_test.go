@@ -590,7 +590,7 @@ func TestE2ETerminal(t *testing.T) {
 		t.Skip("script(1) not installed: no pseudo-terminal to test with")
 	}
 	e := newE2E(t, examplesInventory(t))
-	onTTY := func(stdin string, noColor bool, args ...string) string {
+	onTTY := func(stdin string, noColor bool, args ...string) (string, int) {
 		t.Helper()
 		env := []string{}
 		for _, kv := range e.env {
@@ -605,22 +605,31 @@ func TestE2ETerminal(t *testing.T) {
 		cmd.Dir, cmd.Env = repoRoot, append(env, "TERM=xterm")
 		cmd.Stdin = strings.NewReader(stdin)
 		out, err := cmd.CombinedOutput()
-		if err != nil {
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
 			t.Fatalf("felhom %v on a terminal: %v\n%s", args, err, out)
 		}
-		return string(out)
+		return string(out), cmd.ProcessState.ExitCode()
 	}
 	specs := filepath.Join("examples", "containers")
 
-	out := onTTY("no\n", true, "apply", specs)
+	// Anything but "yes" is no apply, and exits 1 as terraform does, so a
+	// script cannot take it for a success (issue 16 item 2).
+	out, code := onTTY("no\n", true, "apply", specs)
 	if !strings.Contains(out, "Apply these changes?") || !strings.Contains(out, "Apply cancelled.") || strings.Contains(out, "\x1b[") {
 		t.Fatalf("answer no, NO_COLOR:\n%q", out)
+	}
+	if code != exitError {
+		t.Errorf("answer no: exit %d, want %d", code, exitError)
 	}
 	if text, _ := e.sim.ConfigText(101); strings.Contains(text, "memory: 2048") {
 		t.Fatal("applied after the answer no")
 	}
 
-	out = onTTY("yes\n", false, "apply", specs)
+	out, code = onTTY("yes\n", false, "apply", specs)
+	if code != exitOK {
+		t.Errorf("answer yes: exit %d", code)
+	}
 	if !strings.Contains(out, "Apply: 4 applied") || !strings.Contains(out, "\x1b[33m~\x1b[0m") || !strings.Contains(out, "\x1b[2K") {
 		t.Errorf("answer yes, colour, progress display:\n%q", out)
 	}
