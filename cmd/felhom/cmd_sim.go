@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,6 +15,11 @@ import (
 	"github.com/felhom/felhom/pve"
 	"github.com/felhom/felhom/pve/pvesim"
 )
+
+// defaultSimListen is where felhom sim listens unless told: loopback, on a
+// port beside pveproxy's 8006 rather than on it, so running it on a PVE
+// host cannot take or clash with the real API.
+const defaultSimListen = "127.0.0.1:18006"
 
 type simOptions struct {
 	inventory    string
@@ -47,7 +53,7 @@ Tests and benchmarks steer it through the control endpoint under /_felhom/sim/
 (clock, latency, faults, task outcomes, held locks, request counts), which needs
 the control token it prints. See pve/pvesim/README.md.`,
 		Example: `  felhom sim --inventory examples/sim/inventory.yaml
-  felhom sim --inventory examples/sim/inventory.yaml --listen 127.0.0.1:8006 --state /tmp/sim-state.yaml --task-duration 2s`,
+  felhom sim --inventory examples/sim/inventory.yaml --listen 127.0.0.1:18006 --state /tmp/sim-state.yaml --task-duration 2s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runSim(cmd.Context(), cmd.OutOrStdout(), o)
@@ -56,7 +62,7 @@ the control token it prints. See pve/pvesim/README.md.`,
 	cmd.AddCommand(newSimPctCommand())
 	f := cmd.Flags()
 	f.StringVar(&o.inventory, "inventory", "", "inventory file (YAML): nodes, storages, containers, backups, users and tokens")
-	f.StringVar(&o.listen, "listen", "127.0.0.1:8006", "address to listen on")
+	f.StringVar(&o.listen, "listen", defaultSimListen, "address to listen on (not pveproxy's 8006, so it cannot clash on a PVE host)")
 	f.StringVar(&o.state, "state", "", "state file: written after every change, loaded at start when it exists")
 	f.DurationVar(&o.taskDuration, "task-duration", 2*time.Second, "how long each task runs")
 	f.DurationVar(&o.latency, "latency", 0, "delay added to every API request")
@@ -102,7 +108,7 @@ func runSim(ctx context.Context, out io.Writer, o simOptions) error {
 	}
 	srv, err := sim.ListenAndServeTLS(o.listen)
 	if err != nil {
-		return err
+		return fmt.Errorf("sim: cannot listen on %s (another felhom sim or a service holds it? choose one with --listen): %w", o.listen, err)
 	}
 	defer srv.Close()
 	printSimBanner(out, inv, from, srv, sim)
@@ -174,5 +180,5 @@ func printSimBanner(out io.Writer, inv *pvesim.Inventory, from string, srv *pves
 		fmt.Fprintf(out, "  export %s=%s %s=%s %s=%s %s=%s\n", envSimURL, srv.URL, envSimFingerprint, srv.Fingerprint,
 			envSimControlToken, sim.ControlToken(), envSimNode, inv.Nodes[0].Name)
 	}
-	fmt.Fprintln(out, "serving until interrupted (Ctrl-C)")
+	fmt.Fprintf(out, "serving until interrupted: Ctrl-C, or kill %d\n", os.Getpid())
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -122,5 +123,28 @@ func TestSimCommandRefusesRemoteListen(t *testing.T) {
 	}
 	if code := exitCode(context.Background(), err, io.Discard); code != exitInvalid {
 		t.Fatalf("exit code %d, want %d", code, exitInvalid)
+	}
+}
+
+// TestSimCommandListen (issue 16 item 7): the default port is not
+// pveproxy's 8006, and an address that cannot be taken fails loudly: a
+// non-zero exit and a message on stderr that names the address and the way
+// out.
+func TestSimCommandListen(t *testing.T) {
+	if _, port, _ := net.SplitHostPort(defaultSimListen); port == "8006" {
+		t.Fatalf("default %s clashes with pveproxy", defaultSimListen)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	err = runSim(context.Background(), io.Discard, simOptions{inventory: "../../examples/sim/inventory.yaml", listen: l.Addr().String()})
+	var stderr strings.Builder
+	if code := exitCode(context.Background(), err, &stderr); code == exitOK {
+		t.Fatal("sim on a taken port exited 0")
+	}
+	if msg := stderr.String(); !strings.Contains(msg, "cannot listen on "+l.Addr().String()) || !strings.Contains(msg, "--listen") {
+		t.Errorf("stderr %q", msg)
 	}
 }
