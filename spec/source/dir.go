@@ -40,8 +40,10 @@ type Dir struct {
 
 	wake chan struct{} // Trigger
 
-	mu      sync.Mutex
-	watched map[string]bool // folders with a watch
+	mu         sync.Mutex
+	watched    map[string]bool // folders with a watch
+	lastDigest string          // memFS.digest of the last read
+	lastID     string          // its id
 }
 
 // quietTimer is the timer that ends a burst.
@@ -132,7 +134,20 @@ func (d *Dir) read() (Revision, error) {
 	if err := snapshot(m, root, "."); err != nil {
 		return Revision{}, fmt.Errorf("source %s: %w", d.cfg.Path, err)
 	}
-	return Revision{ID: contentID(m), FS: m, Time: now}, nil
+	// Loading and validating a big tree for its id costs far more than
+	// reading it (BenchmarkDirRead): files the same as last time keep the
+	// id they had.
+	digest := m.digest()
+	d.mu.Lock()
+	id, same := d.lastID, digest == d.lastDigest
+	d.mu.Unlock()
+	if !same {
+		id = contentID(m)
+		d.mu.Lock()
+		d.lastDigest, d.lastID = digest, id
+		d.mu.Unlock()
+	}
+	return Revision{ID: id, FS: m, Time: now}, nil
 }
 
 // contentID is spec.ContentRevision of the snapshot, or, for specs that do

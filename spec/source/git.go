@@ -191,6 +191,9 @@ func (g *Git) update(ctx context.Context) (Revision, error) {
 		return Revision{}, fmt.Errorf("source %s: clone folder %s: %w", g, g.clone, err)
 	}
 	if err := g.fetch(ctx); err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return Revision{}, fmt.Errorf("source %s: fetch: no answer within the timeout of %s: %w", g, g.cfg.Timeout, err)
+		}
 		return Revision{}, fmt.Errorf("source %s: fetch: %w", g, err)
 	}
 	c, err := g.head()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -267,5 +268,35 @@ func TestGitConfigRefusals(t *testing.T) {
 	}
 	if _, err := NewGit(GitConfig{URL: "git://h/r"}, "", nil); err == nil {
 		t.Error("no state folder accepted")
+	}
+}
+
+// TestGitFetchTimeout: a server that never answers costs one timeout, told
+// as such.
+func TestGitFetchTimeout(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		var held []net.Conn // open, never answered, closed with the listener
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	g := newGitSource(t, GitConfig{URL: "git://" + l.Addr().String() + "/specs.git", Timeout: 200 * time.Millisecond})
+	_, err = g.Fetch(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "no answer within the timeout of 200ms") {
+		t.Fatalf("silent server: %v", err)
 	}
 }
