@@ -1,15 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,9 +21,11 @@ import (
 	"github.com/felhom/felhom/pve"
 	"github.com/felhom/felhom/pve/pvesim"
 	"github.com/felhom/felhom/reconcile"
+	"github.com/felhom/felhom/reconcile/daemon"
 	"github.com/felhom/felhom/reconcile/plan"
 	"github.com/felhom/felhom/reconcile/render"
 	"github.com/felhom/felhom/spec"
+	"github.com/felhom/felhom/spec/source"
 )
 
 type demoOptions struct {
@@ -37,6 +43,9 @@ examples/sim/inventory.yaml, and walk through felhom on the specs in
 examples/containers: validate them, plan, apply, plan again (no changes), then
 change containers by hand as an admin would and plan once more to show the
 drift: planned back under drift: revert, left as found under drift: report.
+Then felhom daemon runs on a copy of the specs in a watched folder: its first
+resync reverts and reports those hand changes, a changed spec file is applied,
+and a new hand change is reverted at the next resync.
 Nothing outside this process is touched; tasks finish at once.
 
 Run it from the repository's root (or point --examples at the folder).`,
@@ -189,6 +198,124 @@ func runDemo(ctx context.Context, out io.Writer, o demoOptions) error {
 	if _, err := planOnce(); err != nil {
 		return fmt.Errorf("demo: plan: %w", err)
 	}
+	if err := demoDaemon(ctx, out, head, api, specDir); err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "\nThat was felhom. Next: felhom sim --inventory %s, then point felhom plan at it (see README).\n", invPath)
 	return nil
+}
+
+// demoDaemon shows felhom daemon on a copy of the specs in a watched
+// folder: its first resync reverts the hand change of drift: revert and
+// reports the one of drift: report, a changed spec is applied, and a new
+// hand change is reverted at the next resync. The daemon's log lines (the
+// cycles and changes, not each apply step) go to out.
+func demoDaemon(ctx context.Context, out io.Writer, head func(string, ...any), api *pve.Client, specDir string) error {
+	dir, err := os.MkdirTemp("", "felhom-demo-")
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	if err := os.CopyFS(dir, os.DirFS(specDir)); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	src, err := source.NewDir(source.DirConfig{Path: dir, Quiet: 100 * time.Millisecond}, nil)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	log := slog.New(demoLogHandler{slog.NewTextHandler(out, &slog.HandlerOptions{ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+		if len(groups) == 0 && a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		return a
+	}})})
+	loop, err := daemon.New(daemon.Options{Source: src, API: api, Log: log, Resync: 2 * time.Second})
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	// felhom snapshot names have a resolution of a second: the daemon's
+	// first change to web must not share the apply's second above.
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
+	head("$ felhom daemon --source-dir %s --resync 2s   # on a copy of %s; its first resync finds the hand changes", dir, specDir)
+	run, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan struct{})
+	go src.Run(run)
+	go func() { defer close(done); loop.Run(run) }()
+	// waitCycle waits for a cycle started after mark that passes ok.
+	waitCycle := func(mark time.Time, ok func(daemon.CycleRecord) bool) error {
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			for _, c := range loop.Status().Cycles {
+				if !c.Started.Before(mark) && ok(c) {
+					return nil
+				}
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+		}
+		return errors.New("demo: the daemon did not get there in 30s")
+	}
+	anyChange := func(c daemon.CycleRecord) bool { return len(c.Changed) > 0 }
+	if err := waitCycle(time.Time{}, anyChange); err != nil {
+		return err
+	}
+
+	web := filepath.Join(dir, "web.yaml")
+	b, err := os.ReadFile(web)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	head("# a change lands in the folder (as a git pull would bring it): web.yaml memory 2G → 3G")
+	mark := time.Now()
+	if err := os.WriteFile(web, bytes.Replace(b, []byte("memory: 2G"), []byte("memory: 3G"), 1), 0o644); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	if err := waitCycle(mark, func(c daemon.CycleRecord) bool { return c.Kind == daemon.KindChange && len(c.Changed) > 0 }); err != nil {
+		return err
+	}
+
+	head("# an admin runs pct set 101 --cores 4 by hand; the next resync reverts it (drift: revert)")
+	if _, err := api.SetConfig(ctx, "pve1", 101, pve.ConfigChange{Set: map[string]string{"cores": "4"}}); err != nil {
+		return fmt.Errorf("demo: hand change: %w", err)
+	}
+	mark = time.Now()
+	if err := waitCycle(mark, func(c daemon.CycleRecord) bool { return c.Kind == daemon.KindResync && len(c.Changed) > 0 }); err != nil {
+		return err
+	}
+	stop()
+	<-done
+	head("# the daemon's /status, in short")
+	st := loop.Status()
+	fmt.Fprintf(out, "revision %s, %d cycles\n", st.Revision, len(st.Cycles))
+	for _, c := range st.Containers {
+		line := fmt.Sprintf("ct %d %s: %s", c.VMID, c.Name, c.State)
+		if len(c.Drift) > 0 {
+			line += fmt.Sprintf(", drift %s (%s)", strings.Join(c.Drift, ", "), c.DriftPolicy)
+		}
+		if c.Error != "" {
+			line += ": " + c.Error
+		}
+		fmt.Fprintln(out, line)
+	}
+	return nil
+}
+
+// demoLogHandler shows the daemon's cycles and changes, not every apply
+// step.
+type demoLogHandler struct{ slog.Handler }
+
+func (h demoLogHandler) Handle(ctx context.Context, r slog.Record) error {
+	if strings.HasPrefix(r.Message, "apply: ") || strings.HasPrefix(r.Message, "source: ") {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h demoLogHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return demoLogHandler{h.Handler.WithAttrs(as)}
+}
+
+func (h demoLogHandler) WithGroup(name string) slog.Handler {
+	return demoLogHandler{h.Handler.WithGroup(name)}
 }

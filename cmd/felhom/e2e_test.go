@@ -422,7 +422,9 @@ func TestE2EDemo(t *testing.T) {
 	for _, want := range []string{"$ felhom validate", "valid: 4 containers", "$ felhom apply", "ct 103 dns on pve1: applied", "Apply: 4 applied",
 		"Plan: 0 to change, 4 unchanged, 0 blocked", "memory  3 GiB → 2 GiB  (hot) drift", "Plan: 1 to change, 3 unchanged, 0 blocked",
 		"pct set 201 --cores 4", "ct 201 db on pve2 (running): no changes (1 change awaiting restart, 1 hand change left as found)",
-		"cores   4 → 2  (hot) drift", "left as found (drift policy: report): cores"} {
+		"cores   4 → 2  (hot) drift", "left as found (drift policy: report): cores",
+		`msg="drift reverted" revision=specs-`, `msg="drift reported" revision=specs-`, "msg=cycle kind=change", "result=ok planned=1 changed=1",
+		"ct 101 web: synced, drift cores (revert)", "ct 201 db: synced, drift cores (report)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}

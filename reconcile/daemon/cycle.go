@@ -238,11 +238,12 @@ func (l *Loop) logCycle(rec CycleRecord) {
 func (l *Loop) logContainer(rev string, c *ct, cp plan.ContainerPlan, cr *reconcile.ContainerResult) {
 	attrs := []any{"revision", rev, "vmid", c.VMID, "name", c.Name, "state", string(c.State)}
 	if len(c.Drift) > 0 {
-		verb := "drift reverted"
-		if c.DriftPolicy == string(spec.DriftReport) {
+		verb := "drift found"
+		switch {
+		case c.DriftPolicy == string(spec.DriftReport):
 			verb = "drift reported"
-		} else if cr == nil {
-			verb = "drift found"
+		case cr != nil && cr.Outcome == reconcile.OutcomeApplied:
+			verb = "drift reverted"
 		}
 		l.log.Warn(verb, append(attrs, "paths", c.Drift, "policy", c.DriftPolicy)...)
 	}
