@@ -45,6 +45,16 @@ var tampers = []tamper{
 	{"delete unused0", plan.RuleNoUnused, func(p *plan.Plan, ct func(int) *plan.ContainerPlan) {
 		stepOf(ct(101), plan.ActionSetConfig).Params["delete"] = "unused0"
 	}},
+	{"pct set deletes unused2", plan.RuleNoUnused, func(p *plan.Plan, ct func(int) *plan.ContainerPlan) {
+		c := ct(101)
+		for i, s := range c.Steps {
+			if s.Action == plan.ActionSnapshot {
+				pct := plan.Step{Action: plan.ActionPctSet, Params: map[string]string{"delete": "unused2"}}
+				c.Steps = append(c.Steps[:i+1], append([]plan.Step{pct}, c.Steps[i+1:]...)...)
+				return
+			}
+		}
+	}},
 	{"revert unused1", plan.RuleNoUnused, func(p *plan.Plan, ct func(int) *plan.ContainerPlan) {
 		stepOf(ct(103), plan.ActionSetConfig).Params["revert"] = "swap,unused1"
 	}},

@@ -120,7 +120,7 @@ func runApply(ctx context.Context, stdout, stderr io.Writer, o applyOptions, tar
 	if err != nil {
 		return err
 	}
-	root, err := privilegedBackend(o.global, o.host, stderr)
+	root, err := privilegedBackend(o.global, o.host, slog.New(slog.NewTextHandler(stderr, nil)))
 	if err != nil {
 		return err
 	}

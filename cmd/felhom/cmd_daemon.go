@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
+	"github.com/felhom/felhom/privileged"
 	"github.com/felhom/felhom/pve"
 	"github.com/felhom/felhom/reconcile"
 	"github.com/felhom/felhom/reconcile/daemon"
@@ -209,6 +210,12 @@ func startDaemon(cfg daemonConfig, o daemonOptions, log *slog.Logger, m *daemon.
 	if err != nil {
 		return nil, err
 	}
+	// Root-only changes go to pct set when the privileged section of
+	// --config enables it and the daemon runs as root on their node.
+	root, err := privilegedBackend(o.global, privileged.LocalHost(), log)
+	if err != nil {
+		return nil, withExit(exitInvalid, err)
+	}
 	src, err := source.New(cfg.Source, cfg.StateDir, log)
 	if err != nil {
 		return nil, withExit(exitInvalid, fmt.Errorf("daemon: source: %w", err))
@@ -216,7 +223,7 @@ func startDaemon(cfg daemonConfig, o daemonOptions, log *slog.Logger, m *daemon.
 	opts := daemon.Options{
 		Source: src, API: api, Mode: cfg.Mode, Log: log, Resync: cfg.Resync, Metrics: m,
 		BackoffInitial: cfg.Backoff.Initial, BackoffMax: cfg.Backoff.Max,
-		Apply: reconcile.Options{Concurrency: cfg.Concurrency, LockWait: cfg.LockWait, OnFailure: cfg.OnFailure, Preflight: true},
+		Apply: reconcile.Options{Concurrency: cfg.Concurrency, LockWait: cfg.LockWait, OnFailure: cfg.OnFailure, Preflight: true, Privileged: root},
 	}
 	if cfg.Mode != daemon.ModePlan {
 		// The specs' scheduled backups (issue 12); mode plan takes none.

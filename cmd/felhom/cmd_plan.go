@@ -104,7 +104,7 @@ func runPlan(ctx context.Context, stdout, stderr io.Writer, o planOptions, dir s
 	if err != nil {
 		return err
 	}
-	root, err := privilegedBackend(o.global, o.host, stderr)
+	root, err := privilegedBackend(o.global, o.host, slog.New(slog.NewTextHandler(stderr, nil)))
 	if err != nil {
 		return err
 	}

@@ -86,7 +86,7 @@ func runSelftest(ctx context.Context, o selftestOptions, out, errOut io.Writer) 
 	}
 	fmt.Fprintf(out, "PVE API %s, token %s\n", cfg.URL, cfg.TokenID)
 	failed := selftestReport(ctx, c, out)
-	root, err := privilegedBackend(o.global, o.host, errOut)
+	root, err := privilegedBackend(o.global, o.host, logger)
 	if err != nil {
 		return fmt.Errorf("selftest: %w", err)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 
@@ -15,7 +14,7 @@ import (
 // outside tests: the backend writes only as root on the container's own
 // node, and that is checked on the machine, never taken from the
 // configuration. Each pct run is logged to log.
-func privilegedBackend(g *globalOptions, host privileged.Host, log io.Writer) (*privileged.Runner, error) {
+func privilegedBackend(g *globalOptions, host privileged.Host, log *slog.Logger) (*privileged.Runner, error) {
 	var cfg privileged.Config
 	if g.configFile != "" {
 		data, err := os.ReadFile(g.configFile)
@@ -26,7 +25,7 @@ func privilegedBackend(g *globalOptions, host privileged.Host, log io.Writer) (*
 			return nil, fmt.Errorf("%s: %w", g.configFile, err)
 		}
 	}
-	return privileged.New(cfg, host, slog.New(slog.NewTextHandler(log, nil))), nil
+	return privileged.New(cfg, host, log), nil
 }
 
 // rootPlanOptions are cliPlanOptions with the backend's view of this host,

@@ -149,7 +149,7 @@ func (c *ContainerPlan) CheckSafety() error {
 			}
 			dumps[s.Params["storage"]] = true
 			protected = true
-		case ActionSetConfig:
+		case ActionSetConfig, ActionPctSet:
 			for k, v := range s.Params {
 				words := []string{k}
 				if k == "delete" || k == "revert" {
