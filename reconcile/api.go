@@ -17,6 +17,7 @@ type API interface {
 	Storages(ctx context.Context, node string) ([]pve.Storage, error)
 	StorageContent(ctx context.Context, node, storage string, q pve.ContentQuery) ([]pve.Volume, error)
 	Nodes(ctx context.Context) ([]pve.Node, error)
+	NodeTime(ctx context.Context, node string) (pve.NodeTime, error)
 	Permissions(ctx context.Context, path string) (pve.Permissions, error)
 	CurrentStatus(ctx context.Context, node string, vmid int) (pve.ContainerStatus, error)
 

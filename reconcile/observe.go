@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/felhom/felhom/pve"
 	"github.com/felhom/felhom/reconcile/diff"
@@ -29,8 +30,9 @@ type ObserveOptions struct {
 // container: the cluster resources call failing, or ctx ending.
 //
 // Calls: 1 GET /cluster/resources?type=vm, 1 GET /nodes/{node}/storage per
-// node hosting a managed container, and per managed container one GET
-// .../pending; plus one GET .../content per storage holding an existing
+// node hosting a managed container, 1 GET /nodes/{node}/time per node
+// hosting a container with a restart window, and per managed container one
+// GET .../pending; plus one GET .../content per storage holding an existing
 // volume a spec attaches (checkVolumes). Snapshots are not read here:
 // Plan reads them (ObserveSnapshots) only for the containers whose diff is
 // not empty, the only ones whose plan they can change.
@@ -48,6 +50,7 @@ func Observe(ctx context.Context, api API, specs []spec.Container, opts ObserveO
 	live := make(map[int]*diff.Live, len(specs))
 	var todo []*diff.Live
 	nodeSet := map[string]bool{}
+	zoneSet := map[string]bool{} // nodes whose zone a restart window needs
 	for i := range specs {
 		r, ok := where[specs[i].Spec.VMID]
 		if !ok {
@@ -57,6 +60,9 @@ func Observe(ctx context.Context, api API, specs []spec.Container, opts ObserveO
 		live[r.VMID] = l
 		todo = append(todo, l)
 		nodeSet[r.Node] = true
+		if rs := specs[i].Spec.Restart; rs != nil && rs.Mode == spec.RestartInWindow && rs.Window != nil {
+			zoneSet[r.Node] = true
+		}
 	}
 	nodes := make([]string, 0, len(nodeSet))
 	for n := range nodeSet {
@@ -80,8 +86,39 @@ func Observe(ctx context.Context, api API, specs []spec.Container, opts ObserveO
 		mu.Unlock()
 	})
 
+	// The node's zone, once per node hosting a container with a restart
+	// window; one that cannot be read leaves those containers in error
+	// rather than read in another zone.
+	zones := make(map[string]*time.Location, len(zoneSet))
+	zoneErr := make(map[string]error, len(zoneSet))
+	zoneNodes := slices.Sorted(maps.Keys(zoneSet))
+	forEach(len(zoneNodes), opts.Concurrency, func(i int) {
+		n := zoneNodes[i]
+		nt, err := api.NodeTime(ctx, n)
+		var loc *time.Location
+		if err == nil {
+			loc, err = nt.Location()
+		}
+		mu.Lock()
+		zones[n], zoneErr[n] = loc, err
+		mu.Unlock()
+	})
+	needsZone := map[int]bool{}
+	for i := range specs {
+		if rs := specs[i].Spec.Restart; rs != nil && rs.Mode == spec.RestartInWindow && rs.Window != nil {
+			needsZone[specs[i].Spec.VMID] = true
+		}
+	}
+
 	forEach(len(todo), opts.Concurrency, func(i int) {
 		l := todo[i]
+		if needsZone[l.VMID] {
+			if err := zoneErr[l.Node]; err != nil {
+				l.Err = fmt.Sprintf("node %s: time zone for the restart window: %v", l.Node, err)
+				return
+			}
+			l.Zone = zones[l.Node]
+		}
 		if err := ctx.Err(); err != nil {
 			l.Err = err.Error()
 			return

@@ -300,9 +300,9 @@ type RestartPolicy struct {
 }
 
 // RestartWindow is a time window: it opens at each occurrence of Schedule and
-// stays open for Duration. felhom reads Schedule in its own local time zone
-// unless the event ends in "UTC"; PVE reads its own schedules in the node's
-// zone (reconcile's doc has the details).
+// stays open for Duration. felhom reads Schedule in the node's time zone, as
+// PVE reads its own schedules, unless the event ends in "UTC" (reconcile's
+// README has the details).
 type RestartWindow struct {
 	Schedule string   `json:"schedule"` // a PVE calendar event
 	Duration Duration `json:"duration"` // Go duration syntax, e.g. "2h" or "30m"

@@ -44,6 +44,10 @@ type Live struct {
 	// config does not hold yet, whether the storage's content list has
 	// them. A volume not in the map was not checked.
 	Volumes map[string]bool
+	// Zone is the node's time zone (GET /nodes/{node}/time), which a
+	// restart window is read in, as PVE reads its own schedules; nil when
+	// it was not read (no restart window), and felhom's local zone serves.
+	Zone *time.Location
 	// Applied holds, by change path, the value felhom last applied (the
 	// Baseline of the spec it last applied), so a live value that differs
 	// from it is drift. Nil when unknown: then no change is marked as drift.

@@ -234,6 +234,9 @@ func (d *differ) restartStep() *plan.Step {
 			return nil
 		}
 		w := planWindow(window)
+		if z := d.live.Zone; z != nil {
+			w.TimeZone = z.String()
+		}
 		open, next, err := w.Open(d.opts.Now)
 		switch {
 		case err != nil:

@@ -131,17 +131,28 @@ type RestartWindow struct {
 	Schedule string `json:"schedule"`
 	// DurationSeconds is how long the window stays open.
 	DurationSeconds int64 `json:"duration_seconds"`
+	// TimeZone is the node's zone (IANA name), which Schedule is read in;
+	// "" (plans made before it existed) reads it in now's zone.
+	TimeZone string `json:"time_zone,omitempty"`
 }
 
 // Open reports whether now lies in the window: some occurrence t of
-// Schedule with t <= now < t+duration. The schedule is read in now's zone
-// unless it ends in "UTC" (pve/calendar), as PVE reads its own schedules in
-// the node's zone. next is the window's next opening after now when it is
-// closed (zero when it never opens); err is a schedule that does not parse.
+// Schedule with t <= now < t+duration. The schedule is read in TimeZone
+// (the node's, as PVE reads its own schedules), or in now's zone when that
+// is "", unless it ends in "UTC" (pve/calendar). next is the window's next
+// opening after now when it is closed (zero when it never opens); err is a
+// schedule that does not parse or a zone that does not load.
 func (w RestartWindow) Open(now time.Time) (open bool, next time.Time, err error) {
 	ev, err := calendar.Parse(w.Schedule)
 	if err != nil {
 		return false, time.Time{}, err
+	}
+	if w.TimeZone != "" {
+		loc, err := time.LoadLocation(w.TimeZone)
+		if err != nil {
+			return false, time.Time{}, fmt.Errorf("restart window time zone: %w", err)
+		}
+		now = now.In(loc)
 	}
 	dur := time.Duration(w.DurationSeconds) * time.Second
 	if t, ok := ev.Next(now.Add(-dur)); ok && !t.After(now) {
