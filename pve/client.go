@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -49,6 +50,9 @@ type Client struct {
 	observe  func(RequestInfo)
 	wrap     func(http.RoundTripper) http.RoundTripper
 	sem      chan struct{}
+	perNode  int
+	nodeMu   sync.Mutex
+	nodeSem  map[string]chan struct{}
 	timeout  time.Duration
 	retries  int
 	backoff  time.Duration // first retry delay
@@ -195,6 +199,11 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		n = DefaultMaxConcurrency
 	}
 	c.sem = make(chan struct{}, n)
+	c.perNode = cfg.NodeConcurrency
+	if c.perNode == 0 {
+		c.perNode = DefaultNodeConcurrency
+	}
+	c.nodeSem = map[string]chan struct{}{}
 	for _, o := range opts {
 		o(c)
 	}
@@ -234,6 +243,23 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	}
 	c.http = &h
 	return c, nil
+}
+
+// nodeSlots returns the per-node bound of a call under /nodes/{node}/ (or
+// /nodes/{node}), nil for a call that names no node.
+func (c *Client) nodeSlots(k call) chan struct{} {
+	if !strings.HasPrefix(k.tmpl, "/nodes/{node}") || len(k.args) == 0 {
+		return nil
+	}
+	node := fmt.Sprint(k.args[0])
+	c.nodeMu.Lock()
+	defer c.nodeMu.Unlock()
+	ns := c.nodeSem[node]
+	if ns == nil {
+		ns = make(chan struct{}, c.perNode)
+		c.nodeSem[node] = ns
+	}
+	return ns
 }
 
 // errRedirect is the cause of a request whose answer was a redirect.
@@ -325,7 +351,18 @@ func (c *Client) do(ctx context.Context, k call) error {
 }
 
 // attempt sends one request. retry says whether the failure was transient.
+// It holds a place of its node's bound first (nodeSlots) and then one of
+// the total, so a request queued for a busy node keeps no other node's
+// request waiting.
 func (c *Client) attempt(ctx context.Context, k call, p string, n int) (retry bool, err error) {
+	if ns := c.nodeSlots(k); ns != nil {
+		select {
+		case ns <- struct{}{}:
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+		defer func() { <-ns }()
+	}
 	select {
 	case c.sem <- struct{}{}:
 	case <-ctx.Done():

@@ -26,6 +26,11 @@ const (
 	// handler (PUT config, GET pending) occupies one worker; more than a few
 	// requests in flight only queue on the server.
 	DefaultMaxConcurrency = 4
+	// DefaultNodeConcurrency is the in-flight limit per node: pveproxy's 3
+	// workers (pve-manager PVE/Service/pveproxy.pm, max_workers 3), so
+	// more requests against one node only queue there while other nodes
+	// may still serve theirs.
+	DefaultNodeConcurrency = 3
 	// DefaultRetries is how many times an idempotent GET is retried after a
 	// transient failure.
 	DefaultRetries = 3
@@ -61,6 +66,10 @@ type Config struct {
 	Timeout time.Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
 	// MaxConcurrency limits requests in flight. Zero means DefaultMaxConcurrency.
 	MaxConcurrency int `yaml:"max_concurrency,omitempty" json:"max_concurrency,omitempty"`
+	// NodeConcurrency limits requests in flight to one node (a path under
+	// /nodes/{node}/; the rest count for no node). Zero means
+	// DefaultNodeConcurrency. MaxConcurrency bounds the total on top.
+	NodeConcurrency int `yaml:"node_concurrency,omitempty" json:"node_concurrency,omitempty"`
 	// Retries is how often an idempotent GET is retried after a transient
 	// failure. Zero means DefaultRetries; negative means never.
 	Retries int `yaml:"retries,omitempty" json:"retries,omitempty"`
@@ -350,6 +359,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxConcurrency < 0 {
 		errs = append(errs, errors.New("max_concurrency must not be negative"))
+	}
+	if c.NodeConcurrency < 0 {
+		errs = append(errs, errors.New("node_concurrency must not be negative"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("config: %w", err)

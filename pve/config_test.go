@@ -188,7 +188,7 @@ func TestDisplayURL(t *testing.T) {
 // config FILE:LINE: with the key, in words a user reads (no Go type names),
 // and without the value, which may be the secret in the wrong place.
 func TestConfigFileErrors(t *testing.T) {
-	const known = "(known: url, token_id, token_secret, token_secret_file, fingerprint, ca_file, insecure, timeout, max_concurrency, retries, privileged)"
+	const known = "(known: url, token_id, token_secret, token_secret_file, fingerprint, ca_file, insecure, timeout, max_concurrency, node_concurrency, retries, privileged)"
 	tests := []struct {
 		name, yaml, want string
 	}{

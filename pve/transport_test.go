@@ -616,3 +616,74 @@ func TestTransportWrapperKeepsPin(t *testing.T) {
 		})
 	}
 }
+
+// TestNodeConcurrencyLimit: never more than NodeConcurrency requests in
+// flight to one node, while another node is served at the same time.
+func TestNodeConcurrencyLimit(t *testing.T) {
+	const perNode, each = 2, 6
+	var mu sync.Mutex
+	inFlight := map[string]int{}
+	arrived := make(chan string, 2*each)
+	release := make(chan struct{})
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		node := strings.Split(strings.TrimPrefix(r.URL.Path, "/api2/json/nodes/"), "/")[0]
+		mu.Lock()
+		inFlight[node]++
+		mu.Unlock()
+		arrived <- node
+		<-release
+		mu.Lock()
+		inFlight[node]--
+		mu.Unlock()
+		w.Write([]byte(`{"data":[]}`))
+	}))
+	defer srv.Close()
+	c, err := New(Config{URL: srv.URL, TokenID: testTokenID, TokenSecret: testSecret, MaxConcurrency: 5, NodeConcurrency: perNode}, WithHTTPClient(srv.Client()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*each)
+	for range each {
+		for _, node := range []string{"a", "b"} {
+			wg.Go(func() {
+				_, err := c.Storages(context.Background(), node)
+				errs <- err
+			})
+		}
+	}
+	check := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for node, n := range inFlight {
+			if n > perNode {
+				t.Fatalf("%d requests in flight to node %s, limit %d", n, node, perNode)
+			}
+		}
+	}
+	// The first 2*perNode (under the total of 5) arrive with none released:
+	// both nodes are served at once, each up to its bound.
+	got := map[string]int{}
+	for range 2 * perNode {
+		got[<-arrived]++
+	}
+	check()
+	if got["a"] != perNode || got["b"] != perNode {
+		t.Fatalf("first arrivals %v, want %d per node", got, perNode)
+	}
+	for range 2*each - 2*perNode {
+		release <- struct{}{}
+		<-arrived
+		check()
+	}
+	for range 2 * perNode {
+		release <- struct{}{}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}

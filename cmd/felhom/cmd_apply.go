@@ -79,7 +79,7 @@ Exit codes: 0 applied, 1 a container failed or went stale, 3 invalid specs,
 	}
 	f := cmd.Flags()
 	f.BoolVar(&o.autoApprove, "auto-approve", false, "apply without asking for confirmation")
-	f.IntVar(&o.concurrency, "concurrency", reconcile.DefaultConcurrency, "containers worked on at once")
+	f.IntVar(&o.concurrency, "concurrency", reconcile.DefaultConcurrency, "containers worked on at once; also the total requests in flight unless the config sets max_concurrency (per node: node_concurrency, default 3)")
 	f.StringVar(&o.onFailure, "on-failure", "", "after a failure past the snapshot: rollback or leave, for every container (default: each spec's snapshot.on-failure)")
 	f.DurationVar(&o.lockWait, "lock-wait", reconcile.DefaultLockWait, "how long to wait for a container's lock (backup, snapshot, ...) to go")
 	f.StringVarP(&o.output, "output", "o", "text", "result format: text or json")

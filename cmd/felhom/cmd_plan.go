@@ -84,7 +84,7 @@ removes) is not a change: overdue backups exit 2 only with --overdue-exitcode.`,
 	f.StringVar(&o.out, "out", "", "also save the plan as JSON to this file, for felhom apply FILE (terraform's -out FILE works too)")
 	f.BoolVar(&o.detailedExitcode, "detailed-exitcode", false, "exit 2 when a container has changes, is blocked or is missing; 0 when all are unchanged")
 	f.BoolVar(&o.overdueExitcode, "overdue-exitcode", false, "with --detailed-exitcode, exit 2 also when a container's backup is overdue")
-	f.IntVar(&o.concurrency, "concurrency", reconcile.DefaultConcurrency, "containers read from PVE at once")
+	f.IntVar(&o.concurrency, "concurrency", reconcile.DefaultConcurrency, "containers read from PVE at once; also the total requests in flight unless the config sets max_concurrency (per node: node_concurrency, default 3)")
 	f.StringVar(&o.revision, "revision", "", "source revision to record in the plan (default: a digest of the specs)")
 	return cmd
 }
@@ -237,19 +237,26 @@ func cliPlanOptions(concurrency int) reconcile.PlanOptions {
 	}
 }
 
-// connectPVE builds the API client from --config and FELHOM_PVE_*. Unless
-// the config sets max_concurrency, the client allows as many requests in
-// flight as felhom works on containers at once. The client's warnings (such
-// as TLS verification being off) go to stderr.
+// connectPVE builds the API client from --config and FELHOM_PVE_*.
+// --concurrency sets how many containers felhom works on at once and,
+// unless the config sets max_concurrency, the total requests in flight;
+// a max_concurrency below it caps it, which is warned. Per node the config's
+// node_concurrency bounds requests (default pve.DefaultNodeConcurrency,
+// pveproxy's workers). The client's warnings (such as TLS verification
+// being off) go to stderr.
 func connectPVE(g *globalOptions, getenv func(string) string, concurrency int) (*pve.Client, error) {
 	cfg, err := pve.LoadConfig(g.configFile, getenv)
 	if err != nil {
 		return nil, fmt.Errorf("pve connection (--config, %s...): %w", pve.EnvURL, err)
 	}
-	if cfg.MaxConcurrency == 0 {
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	switch {
+	case cfg.MaxConcurrency == 0:
 		cfg.MaxConcurrency = concurrency
+	case cfg.MaxConcurrency < concurrency:
+		log.Warn("the config's max_concurrency caps --concurrency: fewer requests in flight than containers worked on", "max_concurrency", cfg.MaxConcurrency, "concurrency", concurrency)
 	}
-	return pve.New(cfg, pve.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
+	return pve.New(cfg, pve.WithLogger(log))
 }
 
 func savePlan(path string, p *plan.Plan) error {
