@@ -126,7 +126,7 @@ func runDaemon(ctx context.Context, stderr io.Writer, o daemonOptions) error {
 		return err
 	}
 	var handler atomic.Pointer[http.Handler]
-	h := inst.loop.Handler(reg)
+	h := inst.handler(reg, log)
 	handler.Store(&h)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -176,7 +176,7 @@ func runDaemon(ctx context.Context, stderr io.Writer, o daemonOptions) error {
 				log.Warn("a new listen address takes a restart; still listening on the old one", "listen", cfg.Listen)
 			}
 			cfg, inst = next, ni
-			h := inst.loop.Handler(reg)
+			h := inst.handler(reg, log)
 			handler.Store(&h)
 			log.Info("reloaded", "source", inst.src.String(), "mode", string(inst.mode))
 		}
@@ -186,12 +186,14 @@ func runDaemon(ctx context.Context, stderr io.Writer, o daemonOptions) error {
 // daemonInstance is one configuration at work: its source, loop and the
 // goroutines running them.
 type daemonInstance struct {
-	src    source.Source
-	loop   *daemon.Loop
-	mode   daemon.Mode
-	cancel context.CancelFunc
-	done   chan struct{}
-	failed chan error
+	src  source.Source
+	loop *daemon.Loop
+	mode daemon.Mode
+	// webhook is the webhook's secret ("" when it is off).
+	webhook source.Secret
+	cancel  context.CancelFunc
+	done    chan struct{}
+	failed  chan error
 	// running is true between start and stop.
 	running bool
 }
@@ -237,7 +239,26 @@ func startDaemon(cfg daemonConfig, o daemonOptions, log *slog.Logger, m *daemon.
 	if mode == "" {
 		mode = daemon.ModeApply
 	}
-	return &daemonInstance{src: src, loop: loop, mode: mode, failed: make(chan error, 2)}, nil
+	d := &daemonInstance{src: src, loop: loop, mode: mode, failed: make(chan error, 2)}
+	if f := cfg.Webhook.SecretFile; f != "" {
+		if d.webhook, err = source.ReadSecretFile(f); err != nil {
+			return nil, withExit(exitInvalid, fmt.Errorf("daemon: webhook: %w", err))
+		}
+	}
+	return d, nil
+}
+
+// handler is the instance's HTTP handler: the loop's endpoints, and POST
+// /webhook when a secret is configured.
+func (d *daemonInstance) handler(reg prometheus.Gatherer, log *slog.Logger) http.Handler {
+	h := d.loop.Handler(reg)
+	if d.webhook == "" {
+		return h
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/webhook", source.NewWebhook(d.webhook, d.loop.Trigger, log))
+	mux.Handle("/", h)
+	return mux
 }
 
 // start runs the source and the loop until stop (a no-op when running).

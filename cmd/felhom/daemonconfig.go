@@ -42,6 +42,12 @@ type daemonConfig struct {
 	Concurrency int            `yaml:"concurrency"`
 	LockWait    time.Duration  `yaml:"lock_wait"`
 	OnFailure   spec.OnFailure `yaml:"on_failure"`
+	// Webhook, when its secret file is set, serves POST /webhook: a
+	// forge's signed push (GitHub, Gitea/Forgejo, GitLab) starts a cycle,
+	// which fetches the source at once.
+	Webhook struct {
+		SecretFile string `yaml:"secret_file"`
+	} `yaml:"webhook"`
 	// ShutdownTimeout bounds how long SIGTERM waits for running tasks
 	// (default 10m).
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`

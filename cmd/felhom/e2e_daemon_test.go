@@ -3,10 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"regexp"
@@ -20,6 +25,7 @@ import (
 	"github.com/felhom/felhom/pve"
 	"github.com/felhom/felhom/pve/pvesim"
 	"github.com/felhom/felhom/reconcile/daemon"
+	"github.com/felhom/felhom/spec/source"
 )
 
 // syncBuffer is a buffer written by a process's output and read by the test.
@@ -228,5 +234,53 @@ func TestParseDaemonConfig(t *testing.T) {
 		if got := fmt.Sprint(err); tc.err == "" && err != nil || tc.err != "" && !strings.Contains(got, tc.err) {
 			t.Errorf("%q: %v, want %q", tc.yaml, err, tc.err)
 		}
+	}
+}
+
+// POST /webhook, with a secret configured, accepts a signed push and
+// refuses an unsigned one; the loop's endpoints stay served beside it.
+func TestDaemonWebhook(t *testing.T) {
+	loop, err := daemon.New(daemon.Options{Source: source.Source(nil), API: nil})
+	if err == nil || loop != nil {
+		t.Fatal("a loop without source and API was made")
+	}
+	dir := t.TempDir()
+	src, err := source.NewDir(source.DirConfig{Path: dir}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := pve.New(pve.Config{URL: "https://127.0.0.1:1", TokenID: "a@pve!b", TokenSecret: "x", Insecure: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loop, err = daemon.New(daemon.Options{Source: src, API: pc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &daemonInstance{src: src, loop: loop, webhook: "s3cret"}
+	srv := httptest.NewServer(d.handler(nil, slog.New(slog.DiscardHandler)))
+	defer srv.Close()
+	body := []byte(`{"ref":"refs/heads/main"}`)
+	mac := hmac.New(sha256.New, []byte("s3cret"))
+	mac.Write(body)
+	for _, tc := range []struct {
+		sig  string
+		want int
+	}{{"", http.StatusUnauthorized}, {"sha256=" + strings.Repeat("0", 64), http.StatusForbidden}, {"sha256=" + hex.EncodeToString(mac.Sum(nil)), http.StatusAccepted}} {
+		req, _ := http.NewRequest("POST", srv.URL+"/webhook", bytes.NewReader(body))
+		if tc.sig != "" {
+			req.Header.Set("X-Hub-Signature-256", tc.sig)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("signature %q: %d, want %d", tc.sig, resp.StatusCode, tc.want)
+		}
+	}
+	if resp, err := http.Get(srv.URL + "/status"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("status beside the webhook: %v %v", err, resp)
 	}
 }
