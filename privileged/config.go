@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/felhom/felhom/internal/typo"
+
 	"go.yaml.in/yaml/v3"
 )
 
@@ -107,7 +109,11 @@ func ParseConfig(data []byte) (Config, error) {
 			case "env":
 				dst, want = &c.Env, "a list of NAME=value"
 			default:
-				return Config{}, fmt.Errorf("config line %d: unknown key privileged.%s (known: enabled, pct, timeout, env)", k.Line, k.Value)
+				hint := ""
+				if best := typo.Closest(strings.ToLower(k.Value), []string{"enabled", "env", "pct", "timeout"}, max(1, len(k.Value)/3)); best != "" {
+					hint = fmt.Sprintf(" (did you mean %q?)", best)
+				}
+				return Config{}, fmt.Errorf("config line %d: unknown key privileged.%s%s (known: enabled, pct, timeout, env)", k.Line, k.Value, hint)
 			}
 			if err := v.Decode(dst); err != nil {
 				return Config{}, fmt.Errorf("config line %d: privileged.%s: want %s", v.Line, k.Value, want)

@@ -315,7 +315,7 @@ func TestParseConfig(t *testing.T) {
 		t.Errorf("no section: %+v %v", c, err)
 	}
 	for _, tt := range []struct{ doc, want string }{
-		{"privileged:\n  enabeld: true\n", "line 2: unknown key privileged.enabeld"},
+		{"privileged:\n  enabeld: true\n", "line 2: unknown key privileged.enabeld (did you mean \"enabled\"?)"},
 		{"privileged:\n  enabled: maybe\n", "line 2: privileged.enabled: want true or false"},
 		{"privileged:\n  pct: pct\n", `privileged.pct "pct": want an absolute path`},
 		{"privileged:\n  env: [NOVALUE]\n", "privileged.env[0]: want NAME=value"},

@@ -11,8 +11,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/felhom/felhom/internal/typo"
 )
 
 // Defaults applied by New when a Config field is zero.
@@ -120,7 +123,8 @@ func ParseConfig(data []byte) (Config, error) {
 		}
 		f, ok := fields[k.Value]
 		if !ok {
-			return Config{}, &ConfigError{Line: k.Line, Msg: fmt.Sprintf("unknown key %q (known: %s)", k.Value, strings.Join(append(configKeys(), PrivilegedSection), ", "))}
+			known := append(configKeys(), PrivilegedSection)
+			return Config{}, &ConfigError{Line: k.Line, Msg: fmt.Sprintf("unknown key %q%s (known: %s)", k.Value, DidYouMean(k.Value, known), strings.Join(known, ", "))}
 		}
 		if line, ok := first[k.Value]; ok {
 			return Config{}, &ConfigError{Line: k.Line, Msg: fmt.Sprintf("key %q given twice (first on line %d)", k.Value, line)}
@@ -434,4 +438,16 @@ func displayURL(raw string) string {
 		s = s[:start] + redacted + s[i:]
 	}
 	return s
+}
+
+// DidYouMean returns ` (did you mean "KEY"?)` for the known key closest to
+// an unknown one (compared in lower case with '-' read as '_', so tokenId
+// and max-concurrency find token_id and max_concurrency), or "".
+func DidYouMean(key string, known []string) string {
+	norm := strings.ReplaceAll(strings.ToLower(key), "-", "_")
+	best := typo.Closest(norm, known, max(1, utf8.RuneCountInString(norm)/3))
+	if best == "" || best == key {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
 }

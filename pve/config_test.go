@@ -193,7 +193,9 @@ func TestConfigFileErrors(t *testing.T) {
 		name, yaml, want string
 	}{
 		{"unknown key", "url: https://pve:8006\ntoken_id: a@pve!b\nbogus: 1\n", `:3: unknown key "bogus" ` + known},
-		{"unknown key in camel case", "tokenId: a@pve!b\n", `:1: unknown key "tokenId" ` + known},
+		{"unknown key in camel case", "tokenId: a@pve!b\n", `:1: unknown key "tokenId" (did you mean "token_id"?) ` + known},
+		{"typo", "url: https://pve:8006\ntoken_secert_file: /etc/s\n", `:2: unknown key "token_secert_file" (did you mean "token_secret_file"?) ` + known},
+		{"dashes", "max-concurrency: 2\n", `:1: unknown key "max-concurrency" (did you mean "max_concurrency"?) ` + known},
 		{"duration", "url: https://pve:8006\ntimeout: soon\n", ":2: timeout: want a duration such as 60s"},
 		{"boolean", "insecure: maybe\n", ":1: insecure: want true or false"},
 		{"integer", "\nmax_concurrency: lots\n", ":2: max_concurrency: want an integer"},

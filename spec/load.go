@@ -165,6 +165,19 @@ func load(fsys fs.FS, files []string, only string, diags Diagnostics) (*Set, Dia
 		}
 		raws, ds := parseFile(f, data)
 		*report = append(*report, ds...)
+		if note, foreign := foreignManifest(raws); foreign {
+			// A Kubernetes (or other apiVersion/kind) manifest in the
+			// folder: not a spec with 5 errors, but another tool's file.
+			sev := SeverityWarning
+			if f == only {
+				sev, note = SeverityError, strings.TrimSuffix(note, "; skipped")
+			}
+			if !other {
+				diags = append(diags, Diagnostic{File: f, Severity: sev, Message: note,
+					Hint: "felhom reads documents with apiVersion: " + APIVersion + "; keep other tools' manifests in another folder to silence this"})
+			}
+			continue
+		}
 		if other && !looksLikeSpec(raws) {
 			continue
 		}
@@ -605,4 +618,32 @@ func (ds Diagnostics) normalize() Diagnostics {
 		}
 	}
 	return withMore
+}
+
+// foreignManifest reports whether every document of a file is another
+// tool's manifest: an apiVersion that is not felhom's (nor a near miss of
+// it) and a kind, as Kubernetes manifests have. note says what was skipped.
+func foreignManifest(raws []rawDoc) (note string, foreign bool) {
+	var first string
+	for _, r := range raws {
+		if r.root == nil {
+			continue
+		}
+		if r.root.kind != mapNode {
+			return "", false
+		}
+		av, _ := r.root.get("apiVersion")
+		kind := kindOf(r.root)
+		api := av.str()
+		if api == "" || kind == "" || strings.HasPrefix(strings.ToLower(api), "felhom") {
+			return "", false
+		}
+		if first == "" {
+			first = fmt.Sprintf("apiVersion %s, kind %s", api, kind)
+		}
+	}
+	if first == "" {
+		return "", false
+	}
+	return "not a felhom spec but another tool's manifest (" + first + "); skipped", true
 }

@@ -93,7 +93,7 @@ func validateSchema(doc rawDoc, kind string) (Diagnostics, map[string]bool) {
 	for _, leaf := range leaves(ve) {
 		m.add(leaf, bad)
 	}
-	return m.diags, bad
+	return m.withoutUnderNotSlot(), bad
 }
 
 func leaves(ve *jsonschema.ValidationError) []*jsonschema.ValidationError {
@@ -313,6 +313,31 @@ type errMapper struct {
 	doc   rawDoc
 	start map[string]any
 	diags Diagnostics
+	// notSlot holds the pointers of slot keys written in place of a slot
+	// (net: {hwaddr: ...}); their own message says all, so the errors
+	// about their values are dropped.
+	notSlot []string
+}
+
+// withoutUnderNotSlot drops the diagnostics about the value of a key that
+// was reported as a slot's key written in place of a slot.
+func (m *errMapper) withoutUnderNotSlot() Diagnostics {
+	if len(m.notSlot) == 0 {
+		return m.diags
+	}
+	var out Diagnostics
+	for _, d := range m.diags {
+		drop := false
+		for _, p := range m.notSlot {
+			if (d.Path == p && !strings.HasPrefix(d.Message, fmt.Sprintf("%q is not a slot", lastToken(p)))) || strings.HasPrefix(d.Path, p+"/") {
+				drop = true
+			}
+		}
+		if !drop {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 func (m *errMapper) emit(pos Position, ptr string, n *node, msg, hint string) {
@@ -369,9 +394,16 @@ func (m *errMapper) add(ve *jsonschema.ValidationError, bad map[string]bool) {
 
 	switch {
 	case inPropertyNames:
-		d, _, _ := describe(path)
+		d, ex, hasEx := describe(path)
 		bad[ptr] = true
-		m.emit(keyPos, ptr, &node{kind: scalarNode, raw: lastToken(ptr)}, fmt.Sprintf("%q is not a valid slot here", lastToken(ptr)), d)
+		k := lastToken(ptr)
+		if _, isSlotKey := m.s.propertiesOf(m.s.schemaAt(m.start, ptr))[k]; isSlotKey && hasEx {
+			// net: {hwaddr: ...}: a key of a slot written in place of one.
+			m.notSlot = append(m.notSlot, ptr)
+			m.emit(keyPos, ptr, &node{kind: scalarNode, raw: k}, notASlot(label(ptr[:strings.LastIndexByte(ptr, '/')]), k, fmt.Sprint(ex)), d)
+			return
+		}
+		m.emit(keyPos, ptr, &node{kind: scalarNode, raw: k}, fmt.Sprintf("%q is not a valid slot here", k), d)
 	case keyword == "additionalProperties":
 		allowed := m.s.properties(parent)
 		var names []string
@@ -393,6 +425,10 @@ func (m *errMapper) add(ve *jsonschema.ValidationError, bad map[string]bool) {
 				// /etc/pve/lxc/VMID.conf), and felhom does not edit that file.
 				msg += ": raw lxc.* keys are not supported"
 				hint = "pct set has no option for them; they live only in /etc/pve/lxc/VMID.conf, which felhom does not edit"
+			} else if a := aliasOf(k, allowed); a != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", a)
+			} else if home := m.s.slotHome(k, dotted(ptr), allowed); home != "" {
+				msg += fmt.Sprintf(" here (%s belongs under %s)", k, home)
 			} else if sug := suggest(k, names); sug != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", sug)
 			} else if places := m.s.placesOf(k); len(places) > 0 {
@@ -689,6 +725,7 @@ func fixPattern(s, pat string) string {
 	}
 	dashed := strings.NewReplacer("_", "-", " ", "-").Replace(s)
 	for _, c := range []string{
+		sizeWithoutB(s),
 		strings.ToLower(dashed),
 		dashed,
 		strings.ToLower(s),

@@ -290,6 +290,9 @@ func parseChunk(name string, c chunk, budget *int) (docs []rawDoc, diags Diagnos
 				l, _ := strconv.Atoi(m[1])
 				d.Line, d.Column, d.Message = c.lineOffset+l, 0, m[2]
 			}
+			if h := syntaxHint(d.Message); h != "" {
+				d.Hint = h + "; " + d.Hint
+			}
 			d.Message = "YAML syntax: " + d.Message
 			if l, col, ok := syntaxPosition(c.data, err.Error()); ok {
 				d.Line, d.Column = c.lineOffset+l, col

@@ -372,7 +372,11 @@ func Parse(expr string) (*Event, error) {
 				for w < len(s) && isAlpha(s[w]) {
 					w++
 				}
-				p.errMsg = fmt.Sprintf("unknown keyword or weekday %q", s[:w]) + suggest(s[:w], true)
+				if _, isKeyword := keywords[s[:w]]; isKeyword {
+					p.errMsg = keywordWithRest(s[:w], strings.TrimSpace(s[w:]))
+				} else {
+					p.errMsg = fmt.Sprintf("unknown keyword or weekday %q", s[:w]) + suggest(s[:w], true)
+				}
 			}
 			return nil, perr(0, "expected a keyword or weekday")
 		}
@@ -446,3 +450,27 @@ var (
 		}
 	})
 )
+
+// keywordCalendarForms are the calendar forms of the keywords that fire at
+// a time of day, with %s for that time: "daily 02:00" is written "02:00".
+var keywordCalendarForms = map[string]string{
+	"daily":         "%s",
+	"weekly":        "mon %s",
+	"monthly":       "*-*-01 %s",
+	"yearly":        "*-01-01 %s",
+	"annually":      "*-01-01 %s",
+	"quarterly":     "*-01,04,07,10-01 %s",
+	"semiannually":  "*-01,07-01 %s",
+	"semi-annually": "*-01,07-01 %s",
+}
+
+// keywordWithRest explains a keyword followed by more text, such as
+// "daily 02:00": a keyword stands alone (it fires at midnight), and the
+// calendar form with the time is suggested.
+func keywordWithRest(word, rest string) string {
+	msg := fmt.Sprintf("keyword %q takes nothing after it", word)
+	if form, ok := keywordCalendarForms[word]; ok && rest != "" && rest[0] >= '0' && rest[0] <= '9' {
+		msg += fmt.Sprintf(" (did you mean %q?)", fmt.Sprintf(form, rest))
+	}
+	return msg
+}
