@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/felhom/felhom/pve"
+	"github.com/felhom/felhom/pve/format"
 	"github.com/felhom/felhom/reconcile/diff"
 	"github.com/felhom/felhom/spec"
 )
@@ -33,7 +34,7 @@ type ObserveOptions struct {
 // node hosting a managed container, 1 GET /nodes/{node}/time per node
 // hosting a container with a restart window, and per managed container one
 // GET .../pending; plus one GET .../content per storage holding an existing
-// volume a spec attaches (checkVolumes). Snapshots are not read here:
+// volume a spec attaches or a volume a spec grows (checkVolumes). Snapshots are not read here:
 // Plan reads them (ObserveSnapshots) only for the containers whose diff is
 // not empty, the only ones whose plan they can change.
 func Observe(ctx context.Context, api API, specs []spec.Container, opts ObserveOptions) (map[int]*diff.Live, error) {
@@ -140,12 +141,22 @@ func Observe(ctx context.Context, api API, specs []spec.Container, opts ObserveO
 }
 
 // checkVolumes fills Live.Volumes for the existing volumes the specs attach
-// that the containers do not hold yet: one GET .../content per storage
-// and node that has such a volume, so a spec naming no volume to attach
-// costs nothing. A list that cannot be read leaves its volumes unchecked.
+// that the containers do not hold yet, and Live.VolumeSizes for the
+// container volumes the specs grow: one GET .../content per storage and
+// node that has such a volume, so a spec naming no volume to attach and no
+// grow costs nothing. A list that cannot be read leaves its volumes
+// unchecked.
 func checkVolumes(ctx context.Context, api API, specs []spec.Container, live map[int]*diff.Live, concurrency int) {
 	type place struct{ node, storage string }
 	want := map[place][]*diff.Live{}
+	add := func(l *diff.Live, volume string) {
+		storage, _, _ := strings.Cut(volume, ":")
+		k := place{l.Node, storage}
+		if !slices.Contains(want[k], l) {
+			want[k] = append(want[k], l)
+		}
+	}
+	grown := map[*diff.Live]map[string]bool{} // volumes whose size is read
 	for i := range specs {
 		l := live[specs[i].Spec.VMID]
 		if l == nil || l.Err != "" {
@@ -155,29 +166,32 @@ func checkVolumes(ctx context.Context, api API, specs []spec.Container, live map
 			if mp.Kind() != spec.MountVolume || holdsVolume(l, mp.Volume) {
 				continue
 			}
-			storage, _, _ := strings.Cut(mp.Volume, ":")
 			if l.Volumes == nil {
 				l.Volumes = map[string]bool{}
 			}
 			l.Volumes[mp.Volume] = false
-			k := place{l.Node, storage}
-			if !slices.Contains(want[k], l) {
-				want[k] = append(want[k], l)
+			add(l, mp.Volume)
+		}
+		for _, vol := range grows(specs[i].Spec, l) {
+			if grown[l] == nil {
+				grown[l] = map[string]bool{}
 			}
+			grown[l][vol] = true
+			add(l, vol)
 		}
 	}
 	places := slices.SortedFunc(maps.Keys(want), func(a, b place) int {
 		return cmp.Or(cmp.Compare(a.node, b.node), cmp.Compare(a.storage, b.storage))
 	})
-	lists := make([]map[string]bool, len(places))
+	lists := make([]map[string]int64, len(places))
 	forEach(len(places), concurrency, func(i int) {
 		vols, err := api.StorageContent(ctx, places[i].node, places[i].storage, pve.ContentQuery{})
 		if err != nil {
 			return
 		}
-		lists[i] = make(map[string]bool, len(vols))
+		lists[i] = make(map[string]int64, len(vols))
 		for _, v := range vols {
-			lists[i][v.VolID] = true
+			lists[i][v.VolID] = v.Size
 		}
 	})
 	for i, k := range places {
@@ -189,11 +203,46 @@ func checkVolumes(ctx context.Context, api API, specs []spec.Container, live map
 				if lists[i] == nil {
 					delete(l.Volumes, vol) // unchecked
 				} else {
-					l.Volumes[vol] = lists[i][vol]
+					_, l.Volumes[vol] = lists[i][vol]
+				}
+			}
+			for vol := range grown[l] {
+				if s, _, _ := strings.Cut(vol, ":"); s != k.storage || lists[i] == nil {
+					continue
+				}
+				if size, ok := lists[i][vol]; ok && size > 0 {
+					if l.VolumeSizes == nil {
+						l.VolumeSizes = map[string]format.Size{}
+					}
+					l.VolumeSizes[vol] = format.Size(size)
 				}
 			}
 		}
 	}
+}
+
+// grows lists the volumes of the container's config whose size the spec
+// asks to be larger than the config's size=.
+func grows(s spec.ContainerSpec, l *diff.Live) []string {
+	wanted := map[string]*format.Size{}
+	if s.RootFS != nil {
+		wanted["rootfs"] = s.RootFS.Size
+	}
+	for slot, mp := range s.MountPoints {
+		wanted[slot] = mp.Size
+	}
+	var out []string
+	for _, key := range slices.Sorted(maps.Keys(wanted)) {
+		raw, ok := l.Config[key]
+		if !ok || wanted[key] == nil {
+			continue
+		}
+		m, err := diff.ParseVolume(key, raw)
+		if err == nil && m.Kind() == format.Volume && m.Size != nil && *wanted[key] > *m.Size {
+			out = append(out, m.Volume)
+		}
+	}
+	return out
 }
 
 // holdsVolume reports whether the container's config already has volume

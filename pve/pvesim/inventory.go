@@ -56,6 +56,12 @@ type Storage struct {
 	// PruneBackups is the storage's own retention (storage.cfg
 	// prune-backups), used by vzdump and prune when the call gives none.
 	PruneBackups string `json:"prune_backups,omitempty"`
+	// RollbackKeepsSize models a storage whose snapshots do not hold the
+	// volume size: a rollback brings the config's size= back but leaves
+	// each volume at its current size. That is zfspool before pve-storage
+	// a9315a0 ("fix #6561"), which did not track a subvol's refquota on
+	// its snapshots (ZFSPoolPlugin volume_snapshot_rollback).
+	RollbackKeepsSize bool `json:"rollback_keeps_size,omitempty"`
 	// Backups are the vzdump archives on this storage.
 	Backups []Backup `json:"backups,omitempty"`
 }

@@ -285,9 +285,10 @@ func (s *Sim) rollbackSnapshot(r *request) (any, error) {
 			// get the refquota tracked on the snapshot
 			// (ZFSPoolPlugin, pve-storage:refquota), btrfs swaps in the
 			// snapshotted subvolume with its raw file, rbd's snap
-			// rollback resizes the image.
+			// rollback resizes the image; a storage modelled as older
+			// zfspool (RollbackKeepsSize) leaves the size.
 			for _, m := range s.sectionMounts(ct, sn.Section) {
-				if m.vol != nil {
+				if m.vol != nil && !m.st.keepSize {
 					if size, ok := m.vol.snapSize[name]; ok {
 						m.vol.size = size
 					}

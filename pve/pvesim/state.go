@@ -31,14 +31,15 @@ type simNode struct {
 
 // simStorage is one storage: its backups and the volumes on it.
 type simStorage struct {
-	id      string
-	typ     string
-	content []string
-	shared  bool
-	total   int64
-	prune   string                // the storage's prune-backups setting
-	backups map[string]*simBackup // by volid
-	volumes map[string]*volume    // by volume name (the part after "storage:")
+	id       string
+	typ      string
+	content  []string
+	shared   bool
+	total    int64
+	prune    string                // the storage's prune-backups setting
+	keepSize bool                  // a rollback leaves volume sizes (Storage.RollbackKeepsSize)
+	backups  map[string]*simBackup // by volid
+	volumes  map[string]*volume    // by volume name (the part after "storage:")
 }
 
 type simBackup struct {
@@ -350,7 +351,7 @@ func (s *Sim) loadStorage(node string, st *Storage, shared map[string]*simStorag
 			return nil, fmt.Errorf("inventory: storage %s: %w", st.ID, err)
 		}
 	}
-	ss := &simStorage{id: st.ID, typ: st.Type, content: st.Content, shared: st.Shared, total: st.Total, prune: st.PruneBackups,
+	ss := &simStorage{id: st.ID, typ: st.Type, content: st.Content, shared: st.Shared, total: st.Total, prune: st.PruneBackups, keepSize: st.RollbackKeepsSize,
 		backups: map[string]*simBackup{}, volumes: map[string]*volume{}}
 	if ss.total == 0 {
 		ss.total = 1 << 40
@@ -518,7 +519,7 @@ func (s *Sim) snapshot() *Inventory {
 	for _, n := range s.nodes {
 		node := &Node{Name: n.name, Timezone: n.tz, Arch: n.arch, MaxCPU: n.maxCPU, MaxMem: n.maxMem}
 		for _, st := range n.storages {
-			out := &Storage{ID: st.id, Type: st.typ, Content: st.content, Shared: st.shared, Total: st.total, PruneBackups: st.prune}
+			out := &Storage{ID: st.id, Type: st.typ, Content: st.content, Shared: st.shared, Total: st.total, PruneBackups: st.prune, RollbackKeepsSize: st.keepSize}
 			if !st.shared || !sharedDone[st.id] {
 				sharedDone[st.id] = true
 				for _, b := range sortedBackups(st) {

@@ -44,6 +44,12 @@ type Live struct {
 	// config does not hold yet, whether the storage's content list has
 	// them. A volume not in the map was not checked.
 	Volumes map[string]bool
+	// VolumeSizes holds, for the container's volumes the spec grows, the
+	// size the storage's content list gives: the volume's real size, which
+	// PVE's resize compares with (resize_vm: volume_size_info). It can be
+	// more than the config's size=, after a rollback on a storage whose
+	// snapshots do not keep the size. A volume not in the map was not read.
+	VolumeSizes map[string]format.Size
 	// Zone is the node's time zone (GET /nodes/{node}/time), which a
 	// restart window is read in, as PVE reads its own schedules; nil when
 	// it was not read (no restart window), and felhom's local zone serves.

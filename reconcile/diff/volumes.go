@@ -59,7 +59,7 @@ func (d *differ) rootfs(want spec.RootFS) {
 			"felhom does not move volumes to another storage")
 		return
 	}
-	size := d.size("rootfs", storage, live.Size, want.Size)
+	size := d.size("rootfs", live.Volume, live.Size, want.Size)
 	w := mountWant{rootfs: true, acl: want.ACL, quota: want.Quota, replicate: want.Replicate, ro: want.RO,
 		shared: want.Shared, mountOptions: want.MountOptions}
 	if d.quotaImpossible("rootfs", want.Quota, &live.Quota) {
@@ -156,7 +156,7 @@ func (d *differ) mountPoint(slot string, want spec.MountPoint) {
 				"felhom does not move volumes to another storage")
 			return
 		}
-		size = d.size(slot, storage, live.Size, want.Size)
+		size = d.size(slot, live.Volume, live.Size, want.Size)
 	case spec.MountVolume:
 		if want.Volume != live.Volume {
 			// PVE puts the replaced volume into unusedN: no data is lost.
@@ -167,7 +167,7 @@ func (d *differ) mountPoint(slot string, want spec.MountPoint) {
 			w.volume = want.Volume
 			size = nil
 		} else {
-			size = d.size(slot, storage, live.Size, want.Size)
+			size = d.size(slot, live.Volume, live.Size, want.Size)
 		}
 	}
 	if d.quotaImpossible(slot, want.Quota, &live.Quota) {
@@ -230,14 +230,27 @@ func (d *differ) protectionCheck(key string) {
 }
 
 // size plans growing one volume and returns the size its config value will
-// show afterwards.
-func (d *differ) size(disk, storage string, live, want *format.Size) *format.Size {
+// show afterwards. live is the config's size=; the volume itself may be
+// larger (Live.VolumeSizes), and PVE's resize compares with that.
+func (d *differ) size(disk, volume string, live, want *format.Size) *format.Size {
 	if want == nil {
 		return live
 	}
 	if live == nil {
 		d.warnings = append(d.warnings, disk+": the live config shows no size; the volume is not resized")
 		return nil
+	}
+	storage := volumeStorage(volume)
+	if real, ok := d.live.VolumeSizes[volume]; ok && real > *live && d.baseline == nil && *want > *live {
+		if *want <= real {
+			// PVE refuses the resize ("disk is already at specified
+			// size", "unable to shrink disk size"): resize_vm compares
+			// with the volume, not the config.
+			d.warnings = append(d.warnings, fmt.Sprintf("%s: volume %s is already %s while the config says %s (a rolled-back resize on a storage whose snapshots do not keep the size leaves it so); no resize is planned; `pct rescan --vmid %d` on the node writes the real size into the config",
+				disk, volume, humanSize(real), humanSize(*live), d.live.VMID))
+			return live
+		}
+		live = &real
 	}
 	f := field{path: disk + ".size", op: plan.OpUpdate, before: humanSize(*live), after: humanSize(*want)}
 	if d.baseline != nil {
