@@ -14,6 +14,7 @@ import (
 	"github.com/felhom/felhom/pve"
 	"github.com/felhom/felhom/pve/format"
 	"github.com/felhom/felhom/reconcile/diff"
+	"github.com/felhom/felhom/reconcile/plan"
 	"github.com/felhom/felhom/spec"
 )
 
@@ -38,10 +39,44 @@ type ObserveOptions struct {
 // Plan reads them (ObserveSnapshots) only for the containers whose diff is
 // not empty, the only ones whose plan they can change.
 func Observe(ctx context.Context, api API, specs []spec.Container, opts ObserveOptions) (map[int]*diff.Live, error) {
+	live, _, err := observe(ctx, api, specs, opts)
+	return live, err
+}
+
+// observe is Observe that also returns the containers no spec names
+// (sorted by VMID), from the same cluster resources call.
+func observe(ctx context.Context, api API, specs []spec.Container, opts ObserveOptions) (map[int]*diff.Live, []plan.Unmanaged, error) {
 	res, err := api.ClusterResources(ctx, "vm")
 	if err != nil {
-		return nil, fmt.Errorf("observe: cluster resources: %w", err)
+		return nil, nil, fmt.Errorf("observe: cluster resources: %w", err)
 	}
+	live, err := observeFrom(ctx, api, res, specs, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return live, unmanaged(res, specs), nil
+}
+
+// unmanaged lists the containers of res that no spec names.
+func unmanaged(res []pve.Resource, specs []spec.Container) []plan.Unmanaged {
+	named := make(map[int]bool, len(specs))
+	for i := range specs {
+		named[specs[i].Spec.VMID] = true
+	}
+	var out []plan.Unmanaged
+	for _, r := range res {
+		if (r.Type == "lxc" || r.Type == "") && r.VMID > 0 && !named[r.VMID] {
+			out = append(out, plan.Unmanaged{VMID: r.VMID, Name: r.Name, Node: r.Node})
+		}
+	}
+	slices.SortFunc(out, func(a, b plan.Unmanaged) int {
+		return cmp.Or(cmp.Compare(a.VMID, b.VMID), strings.Compare(a.Node, b.Node))
+	})
+	return out
+}
+
+// observeFrom is Observe on the cluster resources res already read.
+func observeFrom(ctx context.Context, api API, res []pve.Resource, specs []spec.Container, opts ObserveOptions) (map[int]*diff.Live, error) {
 	where := make(map[int]pve.Resource, len(res))
 	for _, r := range res {
 		if r.Type == "lxc" || r.Type == "" {

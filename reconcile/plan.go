@@ -28,6 +28,10 @@ type PlanOptions struct {
 	// Root says where the privileged backend may write (the Status of a
 	// privileged.Runner); nil: nowhere, and root-only changes are blocked.
 	Root diff.Root
+	// IgnoreUnmanaged leaves the plan's Unmanaged list empty (felhom plan
+	// --unmanaged ignore); by default it lists the containers on PVE that
+	// no spec names.
+	IgnoreUnmanaged bool
 }
 
 // Plan observes the containers the specs name and plans them: Observe, then
@@ -38,7 +42,7 @@ type PlanOptions struct {
 // differences neither drift marks nor snapshot retention can change its
 // plan.
 func Plan(ctx context.Context, api API, specs []spec.Container, opts PlanOptions) (*plan.Plan, error) {
-	live, err := Observe(ctx, api, specs, opts.ObserveOptions)
+	live, unmanaged, err := observe(ctx, api, specs, opts.ObserveOptions)
 	if err != nil {
 		return nil, err
 	}
@@ -72,6 +76,9 @@ func Plan(ctx context.Context, api API, specs []spec.Container, opts PlanOptions
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("observe: %w", err)
 		}
+	}
+	if !opts.IgnoreUnmanaged {
+		p.Unmanaged = unmanaged
 	}
 	if opts.Preflight && p.HasChanges() {
 		if err := Preflight(ctx, api, p); err != nil {

@@ -33,6 +33,7 @@ type planOptions struct {
 	overdueExitcode  bool // with detailedExitcode: an overdue backup exits 2 too
 	concurrency      int
 	revision         string
+	unmanaged        string // ignore, report or fail
 	getenv           func(string) string
 	host             privileged.Host // where felhom runs: privileged.LocalHost()
 }
@@ -63,7 +64,13 @@ every container is unchanged (changes left waiting for a restart by the
 restart policy, and drift that drift: report leaves alone, count as
 unchanged). Without it: 0. The backup section (each scheduled container's next
 run in node time and UTC, freshness, and what the next run's retention
-removes) is not a change: overdue backups exit 2 only with --overdue-exitcode.`,
+removes) is not a change: overdue backups exit 2 only with --overdue-exitcode.
+
+Containers on PVE that no spec names are listed as unmanaged (vmid, name,
+node); felhom never touches them, and a spec removed from the repo leaves its
+container unmanaged, never deleted. --unmanaged ignore leaves them out,
+--unmanaged fail exits 2 when there are any (with or without
+--detailed-exitcode), so CI can insist that everything is in git.`,
 		Example: `  felhom plan examples/containers
   felhom plan --output markdown --detailed-exitcode containers/
   felhom plan -out plan.json containers/ && felhom apply plan.json`,
@@ -86,6 +93,7 @@ removes) is not a change: overdue backups exit 2 only with --overdue-exitcode.`,
 	f.BoolVar(&o.overdueExitcode, "overdue-exitcode", false, "with --detailed-exitcode, exit 2 also when a container's backup is overdue")
 	f.IntVar(&o.concurrency, "concurrency", reconcile.DefaultConcurrency, "containers read from PVE at once; also the total requests in flight unless the config sets max_concurrency (per node: node_concurrency, default 3)")
 	f.StringVar(&o.revision, "revision", "", "source revision to record in the plan (default: a digest of the specs)")
+	f.StringVar(&o.unmanaged, "unmanaged", "report", "containers on PVE that no spec names: ignore, report (list them) or fail (list them and exit 2)")
 	return cmd
 }
 
@@ -95,6 +103,9 @@ func runPlan(ctx context.Context, stdout, stderr io.Writer, o planOptions, dir s
 	}
 	if o.concurrency < 1 {
 		return withExit(exitInvalid, fmt.Errorf("plan: --concurrency %d: must be at least 1", o.concurrency))
+	}
+	if o.unmanaged != "ignore" && o.unmanaged != "report" && o.unmanaged != "fail" {
+		return withExit(exitInvalid, fmt.Errorf("plan: --unmanaged %q: must be ignore, report or fail", o.unmanaged))
 	}
 	specs, err := loadPlanSpecs(stderr, dir, o.revision)
 	if err != nil {
@@ -108,7 +119,9 @@ func runPlan(ctx context.Context, stdout, stderr io.Writer, o planOptions, dir s
 	if err != nil {
 		return err
 	}
-	p, err := reconcile.PlanSpecs(ctx, api, specs, rootPlanOptions(o.concurrency, root))
+	popts := rootPlanOptions(o.concurrency, root)
+	popts.IgnoreUnmanaged = o.unmanaged == "ignore"
+	p, err := reconcile.PlanSpecs(ctx, api, specs, popts)
 	if err != nil {
 		return fmt.Errorf("plan: %w", err)
 	}
@@ -126,6 +139,9 @@ func runPlan(ctx context.Context, stdout, stderr io.Writer, o planOptions, dir s
 	}
 	if err := planExit(p, o.detailedExitcode); err != nil {
 		return err
+	}
+	if o.unmanaged == "fail" && len(p.Unmanaged) > 0 {
+		return withExit(exitChanges, fmt.Errorf("plan: %d container(s) on PVE are in no spec (--unmanaged fail)", len(p.Unmanaged)))
 	}
 	if o.detailedExitcode && o.overdueExitcode && p.Backups != nil && p.Backups.Overdue > 0 {
 		return withExit(exitChanges, nil)

@@ -16,7 +16,7 @@ func TestFormatDocCoversEveryField(t *testing.T) {
 	}
 	text := string(doc)
 	var words []string
-	for _, v := range []any{Plan{}, ContainerPlan{}, RestartWindow{}, Change{}, Step{}, Privilege{}, Backups{}, BackupSchedule{}} {
+	for _, v := range []any{Plan{}, ContainerPlan{}, RestartWindow{}, Change{}, Step{}, Privilege{}, Backups{}, BackupSchedule{}, Unmanaged{}} {
 		rt := reflect.TypeOf(v)
 		for i := 0; i < rt.NumField(); i++ {
 			key, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")

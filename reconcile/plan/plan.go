@@ -39,6 +39,10 @@ type Plan struct {
 	// Backups is the backup section; nil when no spec has a backup policy
 	// (or the plan was made without one, as before it existed).
 	Backups *Backups `json:"backups,omitempty"`
+	// Unmanaged lists the containers on PVE that no spec names, sorted by
+	// VMID; felhom never touches them. Empty when none, or when the plan
+	// was made with --unmanaged ignore.
+	Unmanaged []Unmanaged `json:"unmanaged"`
 }
 
 // Status sums up what a plan does to one container.
@@ -289,6 +293,9 @@ func (p Plan) MarshalJSON() ([]byte, error) {
 	}
 	if q.Warnings == nil {
 		q.Warnings = []string{}
+	}
+	if q.Unmanaged == nil {
+		q.Unmanaged = []Unmanaged{}
 	}
 	return json.Marshal(q)
 }

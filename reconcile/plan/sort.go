@@ -121,6 +121,7 @@ func (p *Plan) Sort() {
 	for i := range p.Containers {
 		p.Containers[i].Sort()
 	}
+	sortUnmanaged(p.Unmanaged)
 }
 
 // Sort puts one container's changes, steps and privileges in canonical order.

@@ -49,8 +49,8 @@ func (m *mdWriter) fits(n int) bool { return m.b.Len()+n <= MarkdownLimit-markdo
 func (m *mdWriter) plan(p *plan.Plan) {
 	s := p.Summary()
 	m.line("%s", MarkdownMarker)
-	m.line("### felhom plan: %d to change, %d unchanged, %d blocked, %d missing, %s",
-		s.Changes, s.Unchanged, s.Blocked, s.Missing, plural(s.Errors, "error", "errors"))
+	m.line("### felhom plan: %d to change, %d unchanged, %d blocked, %d missing, %s%s",
+		s.Changes, s.Unchanged, s.Blocked, s.Missing, plural(s.Errors, "error", "errors"), unmanagedCount(p))
 	m.line("")
 	var meta []string
 	if p.SourceRevision != "" {
@@ -71,6 +71,7 @@ func (m *mdWriter) plan(p *plan.Plan) {
 			m.line("- %s", cell(w))
 		}
 	}
+	m.unmanaged(p)
 	if p.Backups != nil {
 		m.backups(p)
 	}
@@ -307,4 +308,27 @@ func oneLineKeepNewlines(s string) string {
 		b.WriteString(line[len(body):])
 	}
 	return b.String()
+}
+
+// unmanaged writes the containers no spec names as a table, as many rows as
+// fit within a tenth of the limit, the rest counted.
+func (m *mdWriter) unmanaged(p *plan.Plan) {
+	if len(p.Unmanaged) == 0 {
+		return
+	}
+	m.line("")
+	m.line("**%s**", cell(unmanagedHead))
+	m.line("")
+	m.line("| container | node |")
+	m.line("| --- | --- |")
+	budget := MarkdownLimit / 10
+	for i, u := range p.Unmanaged {
+		row := fmt.Sprintf("| %s %s | %s |\n", code(fmt.Sprint(u.VMID)), cell(u.Name), cell(u.Node))
+		if budget -= len(row); budget < 0 || !m.fits(len(row)) {
+			m.line("")
+			m.line("_%s more not shown (`felhom plan --output json` lists them all)._", plural(len(p.Unmanaged)-i, "container", "containers"))
+			return
+		}
+		m.b.WriteString(row)
+	}
 }

@@ -92,6 +92,7 @@ func fixtures() map[string]*plan.Plan {
 			NextRun: "2026-11-28T03:00:00+01:00", NextRunUTC: "2026-11-28T02:00:00Z", Due: true, Overdue: true, MaxAgeSeconds: 252 * 3600, Removes: []string{}},
 		{VMID: 105, Name: "ghost", Node: "pve3", Storage: "nas", Schedule: "daily", Error: "ct 105: not found on PVE", Removes: []string{}},
 	}}
+	full.Unmanaged = []plan.Unmanaged{{VMID: 150, Name: "legacy", Node: "pve1"}, {VMID: 151, Name: "odd|name", Node: "pve2"}}
 	full.Sort()
 	empty := &plan.Plan{FormatVersion: plan.FormatVersion, CreatedAt: at}
 	return map[string]*plan.Plan{"full": full, "empty": empty}
@@ -154,13 +155,13 @@ func TestMarkdownMarkerFirstAndEscaped(t *testing.T) {
 	if strings.Count(s, "<details>") != strings.Count(s, "</details>") || strings.Count(s, "<details>") != 6 {
 		t.Errorf("want 6 balanced details sections, got %d/%d", strings.Count(s, "<details>"), strings.Count(s, "</details>"))
 	}
-	for _, bad := range []string{"<two>", "a | b"} {
+	for _, bad := range []string{"<two>", "a | b", "odd|name"} {
 		if strings.Contains(s, bad) {
 			t.Errorf("unescaped %q in markdown", bad)
 		}
 	}
 	// Every table row has as many cells as its header: 7 separators in
-	// the containers' table, 8 in the backups'.
+	// the containers' table, 8 in the backups', 3 in the unmanaged.
 	header := 0
 	for _, line := range strings.Split(s, "\n") {
 		if !strings.HasPrefix(line, "| ") {
@@ -170,12 +171,40 @@ func TestMarkdownMarkerFirstAndEscaped(t *testing.T) {
 		cells := strings.Count(strings.ReplaceAll(line, `\|`, ""), "|")
 		if header == 0 {
 			header = cells
-			if cells != 7 && cells != 8 {
+			if cells != 7 && cells != 8 && cells != 3 {
 				t.Errorf("header with %d separators: %s", cells, line)
 			}
 		}
 		if cells != header {
 			t.Errorf("row with %d separators under a header with %d: %s", cells, header, line)
+		}
+	}
+}
+
+// Unmanaged containers are listed, by vmid, name and node, in all three
+// renderers.
+func TestUnmanagedInEveryRenderer(t *testing.T) {
+	p := fixtures()["full"]
+	var txt, js, md bytes.Buffer
+	if err := Text(&txt, p, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := JSON(&js, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := Markdown(&md, p); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string][]string{
+		"text":     {"ct 150 legacy on pve1", "ct 151 odd|name on pve2", "felhom does not touch them"},
+		"json":     {`"unmanaged": [`, `"vmid": 150`, `"name": "legacy"`, `"node": "pve2"`},
+		"markdown": {"| `150` legacy | pve1 |", "| `151` odd\\|name | pve2 |", "2 unmanaged"},
+	} {
+		out := map[string]string{"text": txt.String(), "json": js.String(), "markdown": md.String()}[name]
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s does not show %q", name, w)
+			}
 		}
 	}
 }
@@ -199,7 +228,7 @@ func TestJSONIsThePlan(t *testing.T) {
 
 func TestSummaryLine(t *testing.T) {
 	got := SummaryLine(fixtures()["full"])
-	if want := "Plan: 2 to change, 2 unchanged, 1 blocked, 1 missing, 1 error."; got != want {
+	if want := "Plan: 2 to change, 2 unchanged, 1 blocked, 1 missing, 1 error; 2 unmanaged."; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }

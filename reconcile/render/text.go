@@ -71,6 +71,13 @@ func (t *textWriter) plan(p *plan.Plan) {
 		t.line("")
 		t.container(c)
 	}
+	if len(p.Unmanaged) > 0 {
+		t.line("")
+		t.line("%s", t.paint(ansiBold, unmanagedHead))
+		for _, u := range p.Unmanaged {
+			t.line("  %s ct %d %s on %s", t.paint(ansiDim, "-"), u.VMID, oneLine(u.Name), oneLine(u.Node))
+		}
+	}
 	if p.Backups != nil {
 		t.line("")
 		t.backups(p)
@@ -256,8 +263,19 @@ func ClassLabel(c plan.Class) string { return strings.ReplaceAll(string(c), "-",
 // "Plan: 2 to change, 5 unchanged, 1 blocked, 0 missing, 0 errors."
 func SummaryLine(p *plan.Plan) string {
 	s := p.Summary()
-	return fmt.Sprintf("Plan: %d to change, %d unchanged, %d blocked, %d missing, %s.",
-		s.Changes, s.Unchanged, s.Blocked, s.Missing, plural(s.Errors, "error", "errors"))
+	return fmt.Sprintf("Plan: %d to change, %d unchanged, %d blocked, %d missing, %s%s.",
+		s.Changes, s.Unchanged, s.Blocked, s.Missing, plural(s.Errors, "error", "errors"), unmanagedCount(p))
+}
+
+// unmanagedHead introduces the list of unmanaged containers.
+const unmanagedHead = "Unmanaged: on PVE, named by no spec; felhom does not touch them:"
+
+// unmanagedCount is "; N unmanaged" for the summary, "" when there are none.
+func unmanagedCount(p *plan.Plan) string {
+	if len(p.Unmanaged) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; %d unmanaged", len(p.Unmanaged))
 }
 
 func plural(n int, one, many string) string {
