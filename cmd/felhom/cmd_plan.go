@@ -104,6 +104,9 @@ func runPlan(ctx context.Context, stdout, stderr io.Writer, o planOptions, dir s
 	if o.concurrency < 1 {
 		return withExit(exitInvalid, fmt.Errorf("plan: --concurrency %d: must be at least 1", o.concurrency))
 	}
+	if o.unmanaged == "" {
+		o.unmanaged = "report"
+	}
 	if o.unmanaged != "ignore" && o.unmanaged != "report" && o.unmanaged != "fail" {
 		return withExit(exitInvalid, fmt.Errorf("plan: --unmanaged %q: must be ignore, report or fail", o.unmanaged))
 	}
