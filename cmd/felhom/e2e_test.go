@@ -682,3 +682,16 @@ func TestE2EApplyNoChangesWithErrorExits1(t *testing.T) {
 		}
 	}
 }
+
+// Issue 10 item 9: a spec whose vmid PVE does not have is not reached, so
+// plan --detailed-exitcode exits 2, not 0, also when every other container
+// is unchanged.
+func TestE2EMissingVMIDFailsDetailedExitcode(t *testing.T) {
+	e := newE2E(t, examplesInventory(t))
+	dir := t.TempDir()
+	writeSpec(t, dir, "ghost.yaml", "ghost", "pve1", 999, "memory: 512\n")
+	out := e.expect(exitChanges, repoRoot, "plan", "--detailed-exitcode", dir)
+	if !strings.Contains(out, "999") || !strings.Contains(out, "missing") {
+		t.Errorf("plan does not name the missing container:\n%s", out)
+	}
+}
