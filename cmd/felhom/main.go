@@ -57,6 +57,7 @@ func newRootCommand() *cobra.Command {
 		newPlanCommand(&g),
 		newApplyCommand(&g),
 		newBackupCommand(&g),
+		newImportCommand(&g),
 		newDaemonCommand(&g),
 		newDemoCommand(),
 	)
