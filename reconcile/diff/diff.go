@@ -2,10 +2,8 @@ package diff
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/felhom/felhom/pve/ctconf"
-	"github.com/felhom/felhom/pve/format"
 	"github.com/felhom/felhom/reconcile/plan"
 	"github.com/felhom/felhom/spec"
 )
@@ -145,45 +143,6 @@ func Diff(c *spec.Container, live *Live, opts Options) plan.ContainerPlan {
 	return d.finish(cp)
 }
 
-// need records the privileges use asks for (plan.Needs): scope is its
-// storage, volume or SDN path, "" for the container's own.
-func (d *differ) need(use plan.Use, scope string) {
-	for _, p := range plan.Needs(use, d.s.VMID, scope) {
-		d.privs[p] = true
-	}
-}
-
-// rootAccess says whether the privileged backend may write this container
-// (Options.Root on its node): nil, or why not and what would enable it.
-func (d *differ) rootAccess() error {
-	if d.opts.Root == nil {
-		return fmt.Errorf("the privileged backend is not enabled (set privileged.enabled: true in felhom's config and run felhom as root on node %s)", d.live.Node)
-	}
-	return d.opts.Root.For(d.live.Node)
-}
-
-// keyPrivilege records what PVE's check_ct_modify_config_perm asks of an API
-// token for writing key (pve-semantics §4). Root-only keys are handled
-// before this.
-func (d *differ) keyPrivilege(key string) {
-	switch {
-	case key == "memory" || key == "swap":
-		d.need(plan.UseSetMemory, "")
-	case key == "cores" || key == "cpulimit" || key == "cpuunits":
-		d.need(plan.UseSetCPU, "")
-	case format.IsSlot(key, "net") || key == "nameserver" || key == "searchdomain" || key == "hostname":
-		d.need(plan.UseSetNetwork, "")
-	case key == "rootfs" || format.IsSlot(key, "mp"):
-		d.need(plan.UseSetDisk, "")
-	case key == "features":
-		// Only nesting on an unprivileged container gets here (the rest is
-		// root-only).
-		d.need(plan.UseSetNesting, "")
-	default:
-		d.need(plan.UseSetOptions, "")
-	}
-}
-
 // class says how PVE applies a write of key: everything at once on a stopped
 // container; on a running one, as vmconfig_hotplug_pending does
 // (ctconf.HotPluggable, ctconf.DeleteHotPluggable).
@@ -228,37 +187,6 @@ func (d *differ) reasonFor(key string, class plan.Class) string {
 func (d *differ) addChange(f field, class plan.Class, reason string) {
 	d.changes = append(d.changes, plan.Change{Path: f.path, Op: f.op, Before: f.before, After: f.after,
 		Class: class, Reason: reason, Drift: d.drift(f)})
-}
-
-// drift reports whether the live side of f differs from what felhom last
-// applied (Live.Applied).
-func (d *differ) drift(f field) bool {
-	if d.live.Applied == nil {
-		return false
-	}
-	if applied, ok := d.live.Applied[f.path]; ok {
-		return applied != f.before
-	}
-	if f.op == plan.OpAdd {
-		// A whole slot is missing: drift if felhom had applied any of its keys.
-		for p := range d.live.Applied {
-			if strings.HasPrefix(p, f.path+".") {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// reportOnly reports whether f is drift that the drift policy says to report
-// but not revert: the live value moved away from what felhom applied, and the
-// spec still asks for what felhom applied.
-func (d *differ) reportOnly(f field) bool {
-	if d.s.Drift != spec.DriftReport || !d.drift(f) {
-		return false
-	}
-	applied, ok := d.live.Applied[f.path]
-	return ok && applied == f.after
 }
 
 // rootCheck judges a write for an API token: reason is "" when a token may
