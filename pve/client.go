@@ -55,9 +55,11 @@ type Client struct {
 	nodeSem  map[string]chan struct{}
 	timeout  time.Duration
 	retries  int
-	backoff  time.Duration // first retry delay
-	pollMin  time.Duration // WaitTask's first poll interval
-	pollMax  time.Duration // WaitTask's longest poll interval
+	backoff  time.Duration                                    // first retry delay
+	pollMin  time.Duration                                    // WaitTask's first poll interval
+	pollMax  time.Duration                                    // WaitTask's longest poll interval
+	now      func() time.Time                                 // WaitTask's clock (tests fake it)
+	sleep    func(ctx context.Context, d time.Duration) error // WaitTask's wait between polls
 	insecure bool
 }
 
@@ -135,8 +137,11 @@ func WithHTTPClient(h *http.Client) Option {
 	}
 }
 
-// WithTaskPoll sets WaitTask's poll interval: it starts at min and doubles up
-// to max. The defaults are 250 ms and 5 s.
+// WithTaskPoll sets WaitTask's poll intervals: the first is min, each
+// later one a third of the time waited so far, within min and max. The
+// defaults are 500 ms and 5 s (a 1-second task costs 3 status calls, a
+// 2-second one 5, and a wait ends at most a third of its task's time
+// after the task, up to max).
 func WithTaskPoll(min, max time.Duration) Option {
 	return func(c *Client) {
 		if min > 0 {
@@ -181,8 +186,10 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		timeout:  cfg.Timeout,
 		retries:  cfg.Retries,
 		backoff:  200 * time.Millisecond,
-		pollMin:  250 * time.Millisecond,
-		pollMax:  5 * time.Second,
+		pollMin:  defaultPollMin,
+		pollMax:  defaultPollMax,
+		now:      time.Now,
+		sleep:    sleepCtx,
 		insecure: cfg.Insecure,
 	}
 	if c.timeout == 0 {

@@ -51,7 +51,7 @@ type fixture struct {
 // setup starts a per-test server (no globals). Every request must carry the
 // token header, or the server answers 401. When the test ends it checks that
 // the secret never reached the log.
-func setup(t *testing.T, opts ...Option) *fixture {
+func setup(t testing.TB, opts ...Option) *fixture {
 	t.Helper()
 	f := &fixture{mux: http.NewServeMux(), logs: &syncBuffer{}}
 	f.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -72,7 +72,7 @@ func setup(t *testing.T, opts ...Option) *fixture {
 	return f
 }
 
-func newTestClient(t *testing.T, srv *httptest.Server, logs *syncBuffer, opts ...Option) *Client {
+func newTestClient(t testing.TB, srv *httptest.Server, logs *syncBuffer, opts ...Option) *Client {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	all := append([]Option{
@@ -89,7 +89,7 @@ func newTestClient(t *testing.T, srv *httptest.Server, logs *syncBuffer, opts ..
 }
 
 // writeData answers {"data": v}.
-func writeData(t *testing.T, w http.ResponseWriter, v any) {
+func writeData(t testing.TB, w http.ResponseWriter, v any) {
 	t.Helper()
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	if err := json.NewEncoder(w).Encode(map[string]any{"data": v}); err != nil {
@@ -133,7 +133,7 @@ func resetConn(t *testing.T, w http.ResponseWriter) {
 
 func unmarshalData(b []byte, v any) error { return json.Unmarshal(b, v) }
 
-func mustUPID(t *testing.T, s string) UPID {
+func mustUPID(t testing.TB, s string) UPID {
 	t.Helper()
 	u, err := ParseUPID(s)
 	if err != nil {

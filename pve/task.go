@@ -16,9 +16,29 @@ const exitWarningsPrefix = "WARNINGS: "
 // successful task's WARN: lines.
 const warnLogLimit = 1000
 
-// WaitTask polls a task until it stops and reports how it ended. It polls
-// with backoff (WithTaskPoll) and returns ctx's error when ctx ends first
-// (the task keeps running on PVE). A task counts as done only when stopped:
+// WaitTask's default poll schedule (WithTaskPoll): the first interval is
+// 500 ms so that a 1-second task is seen stopped by the third status call
+// (at 0, 0.5 and 1 s); intervals then grow to a third of the time waited,
+// so a wait ends at most a third after its task, up to 5 s for long ones.
+const (
+	defaultPollMin = 500 * time.Millisecond
+	defaultPollMax = 5 * time.Second
+)
+
+// pollDelay is the interval before the next status call when a wait has
+// lasted waited: a third of it, within [lo, hi]. A task seen running at
+// waited ends after it, so the call after the interval comes at most a
+// third of the task's time (or lo, or hi) after its end, and the number of
+// calls grows with the logarithm of the task's time up to hi, then by one
+// per hi.
+func pollDelay(waited, lo, hi time.Duration) time.Duration {
+	return min(max(waited/3, lo), hi)
+}
+
+// WaitTask polls a task until it stops and reports how it ended. It asks
+// at once, then at intervals that grow with the time waited (WithTaskPoll,
+// pollDelay), and returns ctx's error when ctx ends first (the task keeps
+// running on PVE). A task counts as done only when stopped:
 // "OK" is success; "WARNINGS: n" is success with Warnings n and the log's WARN:
 // lines (or, when the log cannot be read, one "(task log unavailable: ...)"
 // note in their place); any other exit status is a *TaskError with the tail of the task log.
@@ -28,7 +48,7 @@ func (c *Client) WaitTask(ctx context.Context, upid UPID) (TaskResult, error) {
 	if upid.IsZero() {
 		return TaskResult{}, fmt.Errorf("wait task: empty UPID")
 	}
-	delay := c.pollMin
+	start := c.now()
 	for {
 		st, err := c.TaskStatus(ctx, upid)
 		if err != nil {
@@ -37,14 +57,21 @@ func (c *Client) WaitTask(ctx context.Context, upid UPID) (TaskResult, error) {
 		if st.Stopped() {
 			return c.taskOutcome(ctx, upid, st.ExitStatus)
 		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return TaskResult{}, fmt.Errorf("task %s: wait: %w", upid, ctx.Err())
-		case <-t.C:
+		if err := c.sleep(ctx, pollDelay(c.now().Sub(start), c.pollMin, c.pollMax)); err != nil {
+			return TaskResult{}, fmt.Errorf("task %s: wait: %w", upid, err)
 		}
-		delay = min(2*delay, c.pollMax)
+	}
+}
+
+// sleepCtx waits d, or until ctx ends (then it returns ctx's error).
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 
