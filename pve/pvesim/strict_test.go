@@ -187,6 +187,41 @@ func TestRollbackRestoresVolumeSize(t *testing.T) {
 	}
 }
 
+// TestRollbackKeepsSize (issue 10 item 5): a storage whose snapshots do not
+// keep the size (zfspool before pve-storage "fix #6561", inventory
+// rollback_keeps_size) brings the config's size= back on rollback and
+// leaves the volume grown; resize_vm then compares with the volume, so a
+// resize to the config's old target is refused.
+func TestRollbackKeepsSize(t *testing.T) {
+	inv := backupInventory()
+	for _, st := range inv.Node("pve1").Storages {
+		if st.ID == "tank" {
+			st.RollbackKeepsSize = true
+		}
+	}
+	e := newEnv(t, inv)
+	base := "/nodes/pve1/lxc/103"
+	e.task("POST", base+"/snapshot", "snapname", "before")
+	if st, log := e.task("PUT", base+"/resize", "disk", "rootfs", "size", "18G"); st["exitstatus"] != "OK" {
+		t.Fatalf("resize: %v %v", st, log)
+	}
+	if st, log := e.task("POST", base+"/snapshot/before/rollback"); st["exitstatus"] != "OK" {
+		t.Fatalf("rollback: %v %v", st, log)
+	}
+	var size float64
+	for _, it := range e.ok("GET", "/nodes/pve1/storage/tank/content").list() {
+		if m := it.(map[string]any); m["volid"] == "tank:subvol-103-disk-0" {
+			size = m["size"].(float64)
+		}
+	}
+	if size != 18<<30 || !strings.Contains(e.conf(103), "size=16G") {
+		t.Fatalf("after rollback: volume %v bytes, config:\n%s", size, e.conf(103))
+	}
+	if r := e.call("PUT", base+"/resize", "disk", "rootfs", "size", "18G"); r.status != 500 || !strings.Contains(r.reason, "disk is already at specified size") {
+		t.Errorf("resize to the size the volume has: %d %s", r.status, r.reason)
+	}
+}
+
 // TestRebootIgnoresLocks (issue 9 item 4): vm_reboot checks no lock, so a
 // reboot during a backup's lock goes through (and applies pending
 // changes); start, stop and shutdown check the lock inside their task.
