@@ -16,6 +16,7 @@ import (
 	"github.com/felhom/felhom/reconcile/diff"
 	"github.com/felhom/felhom/reconcile/plan"
 	"github.com/felhom/felhom/reconcile/render"
+	"github.com/felhom/felhom/spec"
 )
 
 // BaselinePrefix starts the one machine line of a felhom snapshot's
@@ -156,15 +157,17 @@ func latestBaseline(snaps []pve.Snapshot) map[string]string {
 // snapshot taken before the change (SnapshotDescription; one PUT
 // .../snapshot/{snapname}/config). Nothing is kept when no snapshot was
 // taken (a vzdump stood in, or the snapshot policy takes none) or when the
-// plan's own snapshot-prune deletes it. Without the specs (a saved plan)
-// the older baseline is carried over (carriedBaseline). A write that fails
+// plan's own snapshot-prune deletes it. A saved plan records it from the
+// spec it carries (plannedFrom), as apply with the specs does; one written
+// before plans carried it carries the older baseline over (carriedBaseline).
+// A write that fails
 // is a warning: the change itself stands.
 func (a *applier) recordBaseline(ctx context.Context) {
 	var b map[string]string
-	if a.spec != nil && a.cur.Digest != "" {
+	if c := a.plannedFrom(); c != nil && a.cur.Digest != "" {
 		l := &diff.Live{Node: a.cp.Node, VMID: a.cp.VMID, Running: a.cp.Running}
 		fillPending(l, a.cur)
-		b = diff.Baseline(a.spec, l)
+		b = diff.Baseline(c, l)
 		a.cr.Baseline = b
 	}
 	if a.snapshot == "" || a.prunes(a.snapshot) {
@@ -186,6 +189,20 @@ func (a *applier) recordBaseline(ctx context.Context) {
 	if err != nil {
 		a.cr.Warnings = append(a.cr.Warnings, fmt.Sprintf("what was applied is not kept in snapshot %s (%v); later plans may mark drift wrongly on this container until its next apply", a.snapshot, err))
 	}
+}
+
+// plannedFrom is the spec the container was planned from: the one apply
+// was given, else the one a saved plan carries (ContainerPlan.Spec), or nil
+// for a plan written before plans carried it. It is used for the baseline
+// only: the safety checks against the spec trust only specs apply was given.
+func (a *applier) plannedFrom() *spec.Container {
+	if a.spec != nil {
+		return a.spec
+	}
+	if a.cp.Spec == nil {
+		return nil
+	}
+	return &spec.Container{Kind: spec.KindContainer, Metadata: spec.Metadata{Name: a.cp.Name}, Spec: *a.cp.Spec}
 }
 
 // carriedBaseline is the baseline of an apply without the specs (a saved

@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"encoding/json"
 	"maps"
 	"strings"
 	"testing"
@@ -143,27 +144,45 @@ func TestDriftReportLeavesHandChange(t *testing.T) {
 	}
 }
 
-// A plan applied without its specs (felhom apply plan.json) carries the
-// older baseline over without the fields it wrote (their form after the
-// write needs the spec): a hand change of an untouched field is still
-// drift, a changed field is not marked at all.
-func TestSavedPlanApplyCarriesBaseline(t *testing.T) {
-	e, _ := driftEnv(t, "cores: 2\n")
-	specs := loadSpecs(t, map[string]string{"a.yaml": specMemory(101, "cores: 4\n")})
-	e.resetCalls()
-	cr := resultFor(t, e.apply(e.plan(specs), Options{}), 101)
-	if cr.Outcome != OutcomeApplied || cr.Baseline != nil {
-		t.Fatalf("apply: %+v", cr)
+// The baseline is the same whichever way apply was run: with the specs
+// (felhom apply DIR) or from the saved plan alone, read back from its JSON
+// (felhom plan -out plan.json, then felhom apply plan.json, the CI flow),
+// which carries the spec it was made from. A later hand change of a field
+// the apply wrote, and of one it did not, is drift either way.
+func TestSavedPlanApplyRecordsSameBaseline(t *testing.T) {
+	var baselines []map[string]string
+	for _, saved := range []bool{false, true} {
+		e, _ := driftEnv(t, "cores: 2\n")
+		specs := loadSpecs(t, map[string]string{"a.yaml": specMemory(101, "cores: 4\n")})
+		p, opts := e.plan(specs), Options{Specs: specs}
+		if saved {
+			b, err := json.Marshal(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p, err = plan.Parse(b); err != nil {
+				t.Fatal(err)
+			}
+			opts = Options{}
+		}
+		cr := resultFor(t, e.apply(p, opts), 101)
+		if cr.Outcome != OutcomeApplied {
+			t.Fatalf("saved %v: apply: %+v", saved, cr)
+		}
+		b, ok := ParseBaseline(snapshotDescriptions(t, e)[cr.Snapshot])
+		if !ok || b["memory"] != "2 GiB" || b["cores"] != "4" {
+			t.Errorf("saved %v: baseline %v (%v), want memory 2 GiB and cores 4", saved, b, ok)
+		}
+		baselines = append(baselines, b)
+		e.clock.c.Advance(time.Minute)
+		handSet(t, e, "memory", "3072")
+		handSet(t, e, "cores", "3")
+		if got, want := drifts(t, e.plan(specs)), map[string]bool{"memory": true, "cores": true}; !maps.Equal(got, want) {
+			t.Errorf("saved %v: changes %v, want %v", saved, got, want)
+		}
 	}
-	b, ok := ParseBaseline(snapshotDescriptions(t, e)[cr.Snapshot])
-	if _, hasCores := b["cores"]; !ok || b["memory"] != "2 GiB" || hasCores {
-		t.Errorf("baseline of a saved plan's snapshot %v (%v), want memory carried over and cores left out", b, ok)
-	}
-	e.clock.c.Advance(time.Minute)
-	handSet(t, e, "memory", "3072")
-	handSet(t, e, "cores", "3")
-	if got, want := drifts(t, e.plan(specs)), map[string]bool{"memory": true, "cores": false}; !maps.Equal(got, want) {
-		t.Errorf("changes %v, want %v", got, want)
+	if !maps.Equal(baselines[0], baselines[1]) {
+		t.Errorf("baseline after apply DIR %v, after apply plan.json %v", baselines[0], baselines[1])
 	}
 }
 

@@ -352,14 +352,11 @@ func (c *checker) skipAny(base string, keys ...string) bool {
 	return c.skip[base]
 }
 
-// applyDefaults fills what Load promises is always set: hostname and the
-// snapshot, restart and drift policies.
+// applyDefaults fills what Load promises is always set: the snapshot,
+// restart and drift policies. The hostname is not among them: metadata.name
+// names the spec, and a spec that leaves hostname out does not manage it.
 func applyDefaults(d *Document) {
 	s := &d.Spec
-	if s.Hostname == nil && d.Metadata.Name != "" {
-		name := d.Metadata.Name
-		s.Hostname = &name
-	}
 	if s.Snapshot == nil {
 		s.Snapshot = &SnapshotPolicy{}
 	}

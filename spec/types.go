@@ -36,13 +36,13 @@ type Document struct {
 }
 
 // Container is a Document of kind Container. After Load its defaults are
-// applied: folder Defaults merged in, Hostname set, policies filled.
+// applied: folder Defaults merged in, policies filled.
 type Container = Document
 
 // Metadata names a document.
 type Metadata struct {
-	// Name identifies the container in felhom; it is unique in a Set and is
-	// the hostname unless spec.hostname says otherwise.
+	// Name identifies the container in felhom; it is unique in a Set. It is
+	// not the hostname: only spec.hostname manages that.
 	Name   string            `json:"name"`
 	Labels map[string]string `json:"labels,omitempty"`
 }
@@ -56,7 +56,7 @@ type ContainerSpec struct {
 	Node string `json:"node"`
 	// VMID is the container's id, 100..999999999. Required, unique in a Set.
 	VMID int `json:"vmid"`
-	// Hostname defaults to metadata.name after Load.
+	// Hostname is managed only when set; metadata.name does not set it.
 	Hostname *string `json:"hostname,omitempty"`
 
 	// Memory and Swap are sizes; plain numbers are MiB as in PVE.

@@ -140,7 +140,12 @@ func Diff(c *spec.Container, live *Live, opts Options) plan.ContainerPlan {
 	d.network()
 	d.volumes()
 	d.devices()
-	return d.finish(cp)
+	out := d.finish(cp)
+	if out.Status == plan.StatusChanges {
+		s := c.Spec
+		out.Spec = &s
+	}
+	return out
 }
 
 // class says how PVE applies a write of key: everything at once on a stopped

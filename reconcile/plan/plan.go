@@ -125,6 +125,13 @@ type ContainerPlan struct {
 	// carried out only when it allows one (CheckSafety). "" in plans
 	// written before the field existed: such a plan may not reboot.
 	Restart spec.RestartMode `json:"restart"`
+	// Spec is the container's spec the plan was made from (after folder
+	// Defaults), set when Status is StatusChanges. Apply from a saved plan
+	// records the baseline of what it applied from it, as apply with the
+	// specs does, so a later hand change is drift either way. It decides
+	// no step. Nil in plans written before it existed: apply then carries
+	// the older baseline over without the fields it wrote.
+	Spec *spec.ContainerSpec `json:"spec,omitempty"`
 }
 
 // RestartWindow is a restart window as a plan carries it: it opens at each
