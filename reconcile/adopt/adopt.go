@@ -97,7 +97,7 @@ func Document(l Live) (*Result, error) {
 		"SSH public keys and the template the container was made from.",
 	}
 	if !hasHost {
-		head = append(head, fmt.Sprintf("PVE has no hostname set for it: felhom plans to write %s, its metadata.name.", name))
+		head = append(head, "PVE has no hostname set for it: this spec leaves it unset (add hostname: to set one).")
 	}
 	if len(unmanaged) > 0 {
 		head = append(head, wrap("Not managed by this spec (left as they are on PVE): "+strings.Join(unmanaged, ", ")+".", 76)...)
@@ -163,7 +163,8 @@ func (b *builder) spec(l Live, name string) *yaml.Node {
 		}
 		return v, ok
 	}
-	if v, ok := take("hostname"); ok && v != name {
+	// metadata.name does not manage the hostname: only spec.hostname does.
+	if v, ok := take("hostname"); ok {
 		s.add("hostname", str(v))
 	}
 	for _, k := range []string{"memory", "swap"} {
