@@ -146,14 +146,22 @@ func TestRetryStopsOnCancel(t *testing.T) {
 // TestPerRequestTimeout: a server that never answers is cut off by
 // Config.Timeout, and the GET is retried before the error is reported.
 func TestPerRequestTimeout(t *testing.T) {
+	// Attempts are counted where the client sends them, not where the server
+	// sees them: on a busy machine a 20 ms deadline can end an attempt during
+	// the TLS handshake, before any handler runs.
 	var n atomic.Int32
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
 		<-r.Context().Done()
 	}))
 	defer srv.Close()
+	count := func(next http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			n.Add(1)
+			return next.RoundTrip(r)
+		})
+	}
 	c, err := New(Config{URL: srv.URL, TokenID: testTokenID, TokenSecret: testSecret, Timeout: 20 * time.Millisecond, Retries: 1},
-		WithHTTPClient(srv.Client()), WithRetryBackoff(time.Millisecond))
+		WithHTTPClient(srv.Client()), WithTransportWrapper(count), WithRetryBackoff(time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,6 +173,11 @@ func TestPerRequestTimeout(t *testing.T) {
 		t.Errorf("%d attempts, want 2", n.Load())
 	}
 }
+
+// roundTripFunc is an http.RoundTripper made of a function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // pinnedClient is a client with its own transport (not httptest's), pinned
 // to srv's certificate.
