@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"io/fs"
@@ -149,9 +150,44 @@ func LoadFile(fsys fs.FS, root, name string) (*Set, Diagnostics) {
 // load reads files and validates their containers with the Defaults found
 // among them. When only is set, containers, and problems other than those
 // of Defaults documents, are taken from that file alone.
+//
+// It holds one file's parsed trees at a time: a first pass parses only the
+// files whose text names a Defaults kind (and, with only set, the other
+// files, for their Defaults), so that every container can be validated
+// once its folder's Defaults are known; the second pass parses each
+// remaining file, validates its containers and drops its trees. A file
+// whose text does not name Defaults but whose kind decodes to it (written
+// with escapes) is found in the second pass, and then every file is
+// parsed in the first, as if all named it.
 func load(fsys fs.FS, files []string, only string, diags Diagnostics) (*Set, Diagnostics) {
+	diags = slices.Clip(diags)
+	if set, ds, ok := loadFiles(fsys, files, only, diags, mayHoldDefaults); ok {
+		return set, ds
+	}
+	set, ds, _ := loadFiles(fsys, files, only, diags, func([]byte) bool { return true })
+	return set, ds
+}
+
+// mayHoldDefaults reports whether a file's text could hold a Defaults
+// document: its kind's value can only be Defaults without the word in
+// the text through escapes in a quoted scalar.
+func mayHoldDefaults(data []byte) bool { return bytes.Contains(data, []byte(KindDefaults)) }
+
+// specFile is one file between load's passes: its containers' trees when
+// the first pass parsed it, else its text, parsed in the second.
+type specFile struct {
+	name       string
+	data       []byte
+	parsed     bool
+	containers []rawDoc
+}
+
+// loadFiles is load with early telling which files the first pass parses.
+// ok is false when a file the first pass left turned out to hold a
+// Defaults document: the result is then incomplete.
+func loadFiles(fsys fs.FS, files []string, only string, diags Diagnostics, early func([]byte) bool) (set *Set, _ Diagnostics, ok bool) {
 	defaults := map[string]rawDoc{} // folder -> its Defaults document
-	var containers []rawDoc
+	var pending []specFile
 	for _, f := range files {
 		other := only != "" && f != only // read for its Defaults only
 		var ignored Diagnostics
@@ -163,44 +199,22 @@ func load(fsys fs.FS, files []string, only string, diags Diagnostics) (*Set, Dia
 		if !ok {
 			continue
 		}
-		raws, ds := parseFile(f, data)
-		*report = append(*report, ds...)
-		if note, foreign := foreignManifest(raws); foreign {
-			// A Kubernetes (or other apiVersion/kind) manifest in the
-			// folder: not a spec with 5 errors, but another tool's file.
-			sev := SeverityWarning
-			if f == only {
-				sev, note = SeverityError, strings.TrimSuffix(note, "; skipped")
-			}
-			if !other {
-				diags = append(diags, Diagnostic{File: f, Severity: sev, Message: note,
-					Hint: "felhom reads documents with apiVersion: " + APIVersion + "; keep other tools' manifests in another folder to silence this"})
-			}
+		if !other && !early(data) {
+			pending = append(pending, specFile{name: f, data: data})
 			continue
 		}
-		if other && !looksLikeSpec(raws) {
+		raws, ok := specDocs(f, data, only, report, &diags)
+		if !ok {
 			continue
 		}
-		if !looksLikeSpec(raws) && f == only {
-			diags = append(diags, Diagnostic{File: f, Message: "not a felhom spec (no document has apiVersion, kind, metadata or spec)",
-				Hint: "specs start with apiVersion: " + APIVersion})
-			continue
-		}
-		if !looksLikeSpec(raws) {
-			// Another tool's YAML (a simulator inventory, a CI workflow)
-			// beside the specs: say so, but do not fail on it.
-			diags = append(diags, Diagnostic{File: f, Severity: SeverityWarning,
-				Message: "not a felhom spec (no document has apiVersion, kind, metadata or spec); skipped",
-				Hint:    "specs start with apiVersion: " + APIVersion})
-			continue
-		}
+		sf := specFile{name: f, parsed: true}
 		for _, r := range raws {
 			if r.root == nil {
 				continue
 			}
 			if kindOf(r.root) != KindDefaults {
 				if !other {
-					containers = append(containers, r)
+					sf.containers = append(sf.containers, r)
 				}
 				continue
 			}
@@ -218,45 +232,109 @@ func load(fsys fs.FS, files []string, only string, diags Diagnostics) (*Set, Dia
 			diags = append(diags, ds2...)
 			defaults[dir] = r
 		}
+		if !other {
+			pending = append(pending, sf)
+		}
 	}
 
-	set := &Set{}
+	set = &Set{}
 	byVMID := map[int]Position{}
 	byName := map[string]Position{}
-	for _, r := range containers {
-		r.root = withDefaults(r, defaults)
-		var ds Diagnostics
-		r.root, ds = pruneNulls(r.root, "", nil)
-		diags = append(diags, ds...)
-		d, ds := validateDoc(r)
-		diags = append(diags, ds...)
-		if d == nil || d.Kind != KindContainer {
-			continue
-		}
-		applyDefaults(d)
-		if d.Spec.VMID == 0 || d.Metadata.Name == "" {
-			continue // no identity: nothing to manage, and already reported
-		}
-		if v := d.Spec.VMID; v != 0 {
-			if first, dup := byVMID[v]; dup {
-				diags = append(diags, dupDiag(r, "/spec/vmid", fmt.Sprintf("vmid %d is used twice", v), first,
-					"every container needs its own vmid"))
-			} else {
-				byVMID[v] = valuePos(r.root, "/spec/vmid")
+	for i := range pending {
+		sf := &pending[i]
+		containers := sf.containers
+		if !sf.parsed {
+			raws, ok := specDocs(sf.name, sf.data, only, &diags, &diags)
+			sf.data = nil
+			if !ok {
+				continue
+			}
+			for _, r := range raws {
+				if r.root == nil {
+					continue
+				}
+				if kindOf(r.root) == KindDefaults {
+					return nil, nil, false
+				}
+				containers = append(containers, r)
 			}
 		}
-		if n := d.Metadata.Name; n != "" {
-			if first, dup := byName[n]; dup {
-				diags = append(diags, dupDiag(r, "/metadata/name", fmt.Sprintf("container name %q is used twice", n), first,
-					"names are unique across the repository"))
-			} else {
-				byName[n] = valuePos(r.root, "/metadata/name")
+		sf.containers = nil // the trees go with this file
+		for _, r := range containers {
+			r.root = withDefaults(r, defaults)
+			var ds Diagnostics
+			r.root, ds = pruneNulls(r.root, "", nil)
+			diags = append(diags, ds...)
+			d, ds := validateDoc(r)
+			diags = append(diags, ds...)
+			if d == nil || d.Kind != KindContainer {
+				continue
 			}
+			applyDefaults(d)
+			if d.Spec.VMID == 0 || d.Metadata.Name == "" {
+				continue // no identity: nothing to manage, and already reported
+			}
+			if v := d.Spec.VMID; v != 0 {
+				if first, dup := byVMID[v]; dup {
+					diags = append(diags, dupDiag(r, "/spec/vmid", fmt.Sprintf("vmid %d is used twice", v), first,
+						"every container needs its own vmid"))
+				} else {
+					byVMID[v] = valuePos(r.root, "/spec/vmid")
+				}
+			}
+			if n := d.Metadata.Name; n != "" {
+				if first, dup := byName[n]; dup {
+					diags = append(diags, dupDiag(r, "/metadata/name", fmt.Sprintf("container name %q is used twice", n), first,
+						"names are unique across the repository"))
+				} else {
+					byName[n] = valuePos(r.root, "/metadata/name")
+				}
+			}
+			set.Containers = append(set.Containers, d)
 		}
-		set.Containers = append(set.Containers, d)
 	}
 	sort.SliceStable(set.Containers, func(i, j int) bool { return set.Containers[i].Spec.VMID < set.Containers[j].Spec.VMID })
-	return set, diags.normalize()
+	return set, diags.normalize(), true
+}
+
+// specDocs parses one file's documents and says whether they are a spec's:
+// another tool's manifest, or YAML with no spec keys, is reported (to
+// diags, unless the file is read for its Defaults only) and gives false.
+// The parse's own problems go to report.
+func specDocs(f string, data []byte, only string, report, diags *Diagnostics) ([]rawDoc, bool) {
+	other := only != "" && f != only
+	raws, ds := parseFile(f, data)
+	*report = append(*report, ds...)
+	if note, foreign := foreignManifest(raws); foreign {
+		// A Kubernetes (or other apiVersion/kind) manifest in the
+		// folder: not a spec with 5 errors, but another tool's file.
+		sev := SeverityWarning
+		if f == only {
+			sev, note = SeverityError, strings.TrimSuffix(note, "; skipped")
+		}
+		if !other {
+			*diags = append(*diags, Diagnostic{File: f, Severity: sev, Message: note,
+				Hint: "felhom reads documents with apiVersion: " + APIVersion + "; keep other tools' manifests in another folder to silence this"})
+		}
+		return nil, false
+	}
+	if other && !looksLikeSpec(raws) {
+		return nil, false
+	}
+	if !looksLikeSpec(raws) && f == only {
+		*diags = append(*diags, Diagnostic{File: f, Message: "not a felhom spec (no document has apiVersion, kind, metadata or spec)",
+			Hint: "specs start with apiVersion: " + APIVersion})
+		return nil, false
+	}
+	if !looksLikeSpec(raws) {
+		// Another tool's YAML (a simulator inventory, a CI workflow)
+		// beside the specs: say so, but do not fail on it.
+		*diags = append(*diags, Diagnostic{File: f, Severity: SeverityWarning,
+			Message: "not a felhom spec (no document has apiVersion, kind, metadata or spec); skipped",
+			Hint:    "specs start with apiVersion: " + APIVersion})
+		return nil, false
+	}
+	return raws, true
 }
 
 func dupDiag(r rawDoc, ptr, msg string, first Position, hint string) Diagnostic {
