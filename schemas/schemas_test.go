@@ -22,9 +22,16 @@ func TestContainerSchemaEmbedded(t *testing.T) {
 	if doc.Schema != "https://json-schema.org/draft/2020-12/schema" {
 		t.Errorf("$schema %q", doc.Schema)
 	}
-	for _, d := range []string{"container", "defaults", "containerSpec"} {
+	for _, d := range []string{"container", "resolvedContainer", "defaults", "containerSpec"} {
 		if _, ok := doc.Defs[d]; !ok {
 			t.Errorf("$defs/%s missing", d)
+		}
+	}
+	// Editors show a $def's title on hover; without one, every key would
+	// be "felhom spec document".
+	for name, d := range doc.Defs {
+		if title, _ := d.(map[string]any)["title"].(string); title == "" {
+			t.Errorf("$defs/%s has no title", name)
 		}
 	}
 }

@@ -46,7 +46,7 @@ func loadSchema() (*compiled, error) {
 			return
 		}
 		var s compiled
-		if s.container, schemaErr = c.Compile(schemas.ContainerSchemaID + "#/$defs/container"); schemaErr != nil {
+		if s.container, schemaErr = c.Compile(schemas.ContainerSchemaID + "#/$defs/resolvedContainer"); schemaErr != nil {
 			return
 		}
 		if s.defaults, schemaErr = c.Compile(schemas.ContainerSchemaID + "#/$defs/defaults"); schemaErr != nil {
@@ -65,7 +65,7 @@ func defName(kind string) string {
 	if kind == KindDefaults {
 		return "defaults"
 	}
-	return "container"
+	return "resolvedContainer"
 }
 
 // validateSchema checks one document tree against the schema for its kind.
@@ -469,10 +469,10 @@ func (m *errMapper) add(ve *jsonschema.ValidationError, bad map[string]bool) {
 		}
 		hint := exampleHint
 		if str, isStr := n.scalar.(string); isStr && n.kind == scalarNode {
-			types := fmt.Sprint(parent["type"])
-			if h := propertyStringHint(lastToken(ptr), str); types == "object" && h != "" {
+			types := typesOf(parent["type"])
+			if h := propertyStringHint(lastToken(ptr), str); types == "a mapping" && h != "" {
 				hint = "PVE's property string as a mapping: " + lastToken(ptr) + ": " + h
-			} else if types == "array" {
+			} else if types == "a list" {
 				hint = "write a list: " + lastToken(ptr) + ": " + listHint(str)
 			}
 		}
@@ -486,6 +486,9 @@ func (m *errMapper) add(ve *jsonschema.ValidationError, bad map[string]bool) {
 		bad[ptr] = true
 		var opts []string
 		for _, o := range parent["enum"].([]any) {
+			if o == nil {
+				continue // a null drops an inherited value; felhom removed it before validating
+			}
 			opts = append(opts, fmt.Sprint(o))
 		}
 		msg := fmt.Sprintf("%s: %q is not one of %s", subject(where), n.display(), strings.Join(opts, ", "))
@@ -675,6 +678,11 @@ func typesOf(t any) string {
 	case []any:
 		var parts []string
 		for _, x := range v {
+			if x == "null" {
+				// Every mapping member may be null in a file (it drops an
+				// inherited value); felhom removed nulls before validating.
+				continue
+			}
 			parts = append(parts, name(fmt.Sprint(x)))
 		}
 		return strings.Join(parts, " or ")

@@ -54,6 +54,7 @@ func newRootCommand() *cobra.Command {
 		newScheduleCommand(),
 		newSimCommand(),
 		newValidateCommand(),
+		newSchemaCommand(),
 		newPlanCommand(&g),
 		newApplyCommand(&g),
 		newBackupCommand(&g),
