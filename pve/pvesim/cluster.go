@@ -23,13 +23,13 @@ import (
 func (s *Sim) nextID(r *request) (any, error) {
 	if v, ok := r.params["vmid"]; ok {
 		vmid, _ := strconv.Atoi(v)
-		if s.cts[vmid] == nil {
+		if _, vm := s.vms[vmid]; s.cts[vmid] == nil && !vm {
 			return vmid, nil
 		}
 		return nil, paramError(map[string]string{"vmid": fmt.Sprintf("VM %d already exists", vmid)})
 	}
 	for i := 100; i < 1000*1000; i++ {
-		if s.cts[i] == nil {
+		if _, vm := s.vms[i]; s.cts[i] == nil && !vm {
 			return i, nil
 		}
 	}

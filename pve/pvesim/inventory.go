@@ -37,6 +37,23 @@ type Node struct {
 	Storages []*Storage `json:"storages,omitempty"`
 	// Containers are the LXC containers whose config lives on this node.
 	Containers []Container `json:"containers,omitempty"`
+	// VMs are QEMU guests on this node. The simulator serves nothing for
+	// them; they hold their vmids, so create and nextid refuse those.
+	VMs []VM `json:"vms,omitempty"`
+}
+
+// VM is a QEMU guest, present only to hold its vmid.
+type VM struct {
+	VMID int    `json:"vmid"`
+	Name string `json:"name,omitempty"`
+}
+
+// Template is an OS template (content vztmpl) on a storage.
+type Template struct {
+	// Volid is "<storage>:vztmpl/<file>.tar.{gz,xz,zst,bz2}", e.g.
+	// "local:vztmpl/debian-13-standard_13.1-2_amd64.tar.zst".
+	Volid string `json:"volid"`
+	Size  int64  `json:"size,omitempty"`
 }
 
 // Storage is one storage as PVE's storage.cfg and the storage plugin see it.
@@ -64,6 +81,8 @@ type Storage struct {
 	RollbackKeepsSize bool `json:"rollback_keeps_size,omitempty"`
 	// Backups are the vzdump archives on this storage.
 	Backups []Backup `json:"backups,omitempty"`
+	// Templates are the OS templates on this storage (content vztmpl).
+	Templates []Template `json:"templates,omitempty"`
 }
 
 // Backup is one backup archive. Its ctime comes from the file name as PVE
@@ -196,6 +215,18 @@ func (n *Node) AddStorage(id, typ string, content ...string) *Storage {
 func (n *Node) AddContainer(vmid int, running bool, config string) *Node {
 	n.Containers = append(n.Containers, Container{VMID: vmid, Running: running, Config: config})
 	return n
+}
+
+// AddVM adds a QEMU guest that holds vmid.
+func (n *Node) AddVM(vmid int, name string) *Node {
+	n.VMs = append(n.VMs, VM{VMID: vmid, Name: name})
+	return n
+}
+
+// AddTemplate adds an OS template (volid "<storage>:vztmpl/<file>").
+func (s *Storage) AddTemplate(volid string, size int64) *Storage {
+	s.Templates = append(s.Templates, Template{Volid: volid, Size: size})
+	return s
 }
 
 // AddBackup adds a backup archive to the storage.

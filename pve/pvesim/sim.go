@@ -21,6 +21,7 @@ type Sim struct {
 	nodes   []*simNode
 	node    map[string]*simNode
 	cts     map[int]*simCT
+	vms     map[int]simVM // QEMU guests, by vmid
 	users   map[string]*simUser
 	tokens  map[string]*simToken // by full token id user@realm!name
 	// permCache holds each token's privileges per ACL path (ACLs do not
@@ -103,6 +104,7 @@ func New(inv *Inventory, opts ...Option) (*Sim, error) {
 		clock:     RealClock(),
 		node:      map[string]*simNode{},
 		cts:       map[int]*simCT{},
+		vms:       map[int]simVM{},
 		users:     map[string]*simUser{},
 		tokens:    map[string]*simToken{},
 		permCache: map[string]map[string]bool{},

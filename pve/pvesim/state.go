@@ -2,9 +2,11 @@ package pvesim
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,7 +42,11 @@ type simStorage struct {
 	keepSize bool                  // a rollback leaves volume sizes (Storage.RollbackKeepsSize)
 	backups  map[string]*simBackup // by volid
 	volumes  map[string]*volume    // by volume name (the part after "storage:")
+	tmpls    map[string]int64      // OS templates: size by volid
 }
+
+// simVM is a QEMU guest: it only holds its vmid.
+type simVM struct{ node, name string }
 
 type simBackup struct {
 	volid     string
@@ -269,7 +275,21 @@ func (s *Sim) load(inv *Inventory) error {
 		s.node[n.Name] = sn
 	}
 	for _, n := range inv.Nodes {
+		for _, vm := range n.VMs {
+			if vm.VMID < 100 || vm.VMID > 999999999 {
+				return fmt.Errorf("inventory: node %s: vmid %d out of range", n.Name, vm.VMID)
+			}
+			if _, dup := s.vms[vm.VMID]; dup {
+				return fmt.Errorf("inventory: vm %d: listed twice", vm.VMID)
+			}
+			s.vms[vm.VMID] = simVM{node: n.Name, name: vm.Name}
+		}
+	}
+	for _, n := range inv.Nodes {
 		for _, c := range n.Containers {
+			if _, vm := s.vms[c.VMID]; vm {
+				return fmt.Errorf("inventory: ct %d: a VM has that vmid", c.VMID)
+			}
 			if c.VMID < 100 || c.VMID > 999999999 {
 				return fmt.Errorf("inventory: node %s: vmid %d out of range", n.Name, c.VMID)
 			}
@@ -343,6 +363,9 @@ func (s *Sim) loadStorage(node string, st *Storage, shared map[string]*simStorag
 			if err := addBackups(ss, st.Backups); err != nil {
 				return nil, err
 			}
+			if err := addTemplates(ss, st.Templates); err != nil {
+				return nil, err
+			}
 			return ss, nil
 		}
 	}
@@ -352,11 +375,14 @@ func (s *Sim) loadStorage(node string, st *Storage, shared map[string]*simStorag
 		}
 	}
 	ss := &simStorage{id: st.ID, typ: st.Type, content: st.Content, shared: st.Shared, total: st.Total, prune: st.PruneBackups, keepSize: st.RollbackKeepsSize,
-		backups: map[string]*simBackup{}, volumes: map[string]*volume{}}
+		backups: map[string]*simBackup{}, volumes: map[string]*volume{}, tmpls: map[string]int64{}}
 	if ss.total == 0 {
 		ss.total = 1 << 40
 	}
 	if err := addBackups(ss, st.Backups); err != nil {
+		return nil, err
+	}
+	if err := addTemplates(ss, st.Templates); err != nil {
 		return nil, err
 	}
 	if st.Shared {
@@ -377,6 +403,28 @@ func addBackups(ss *simStorage, bs []Backup) error {
 		}
 		vmid, _, _, _ := prune.ArchiveInfo(b.Volid, time.UTC)
 		ss.backups[b.Volid] = &simBackup{volid: b.Volid, size: size, notes: b.Notes, protected: b.Protected, ctime: b.CTime, vmid: vmid, config: b.Config}
+	}
+	return nil
+}
+
+// vztmplRE is a template's volume name (PVE::Storage VZTMPL_EXT_RE_1:
+// .tar.gz, .tar.xz, .tar.zst, .tar.bz2); the group is the compression.
+var vztmplRE = regexp.MustCompile(`^vztmpl/[^/]+\.tar\.(gz|xz|zst|bz2)$`)
+
+func addTemplates(ss *simStorage, ts []Template) error {
+	if len(ts) > 0 && !ss.hasContent("vztmpl") {
+		return fmt.Errorf("inventory: storage %s: templates on a storage without content vztmpl", ss.id)
+	}
+	for _, t := range ts {
+		sid, name, ok := strings.Cut(t.Volid, ":")
+		if !ok || sid != ss.id || !vztmplRE.MatchString(name) {
+			return fmt.Errorf("inventory: storage %s: template volid %q is not %s:vztmpl/<file>.tar.{gz,xz,zst,bz2}", ss.id, t.Volid, ss.id)
+		}
+		size := t.Size
+		if size == 0 {
+			size = 128 << 20
+		}
+		ss.tmpls[t.Volid] = size
 	}
 	return nil
 }
@@ -525,6 +573,9 @@ func (s *Sim) snapshot() *Inventory {
 				for _, b := range sortedBackups(st) {
 					out.Backups = append(out.Backups, Backup{Volid: b.volid, Size: b.size, Notes: b.notes, Protected: b.protected, CTime: b.ctime, Config: b.config})
 				}
+				for _, v := range slices.Sorted(maps.Keys(st.tmpls)) {
+					out.Templates = append(out.Templates, Template{Volid: v, Size: st.tmpls[v]})
+				}
 			}
 			node.Storages = append(node.Storages, out)
 		}
@@ -532,6 +583,11 @@ func (s *Sim) snapshot() *Inventory {
 			ct := s.cts[vmid]
 			if ct.node == n.name {
 				node.Containers = append(node.Containers, Container{VMID: vmid, Running: ct.running, Config: ct.conf})
+			}
+		}
+		for _, vmid := range slices.Sorted(maps.Keys(s.vms)) {
+			if vm := s.vms[vmid]; vm.node == n.name {
+				node.VMs = append(node.VMs, VM{VMID: vmid, Name: vm.name})
 			}
 		}
 		inv.Nodes = append(inv.Nodes, node)

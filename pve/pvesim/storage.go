@@ -1,7 +1,9 @@
 package pvesim
 
 import (
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -126,6 +128,14 @@ func (s *Sim) storageContent(r *request) (any, error) {
 				continue
 			}
 			out = append(out, m)
+		}
+	}
+	if want == "" || want == "vztmpl" {
+		// Plugin.pm get_subdir_files: vztmpl entries carry format
+		// "t" + the compression (tzst, tgz, txz, tbz2).
+		for _, volid := range slices.Sorted(maps.Keys(st.tmpls)) {
+			m := vztmplRE.FindStringSubmatch(strings.TrimPrefix(volid, st.id+":"))
+			out = append(out, map[string]any{"volid": volid, "content": "vztmpl", "format": "t" + m[1], "size": st.tmpls[volid]})
 		}
 	}
 	if want == "" || want == "rootdir" || want == "images" {

@@ -1,0 +1,396 @@
+package pvesim
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/felhom/felhom/pve/ctconf"
+	"github.com/felhom/felhom/pve/format"
+)
+
+// createCT is POST /nodes/{node}/lxc (pve-container src/PVE/API2/LXC.pm
+// create_vm): restore=1 restores a vzdump archive (task vzrestore), else
+// ostemplate names an OS template (task vzcreate). The checks run in
+// create_vm's order: a privileged create needs Sys.Modify on /; the vmid
+// must be unused (PVE::Cluster::check_vmid_unused, a VM's too); VM.Allocate
+// on /vms/{vmid} (or VM.Backup to overwrite with restore and force);
+// check_ct_modify_config_perm for the options given; access to the
+// archive or template (PVE::Storage::check_volume_access); rootdir content
+// and Datastore.AllocateSpace on every storage a volume goes to.
+func (s *Sim) createCT(r *request) (any, error) {
+	n, err := s.lookupNode(r)
+	if err != nil {
+		return nil, err
+	}
+	vmid := r.vmid()
+	restore := r.boolParam("restore")
+	if !restore && r.params["unprivileged"] == "0" {
+		if err := s.check(r, "/", "Sys.Modify"); err != nil {
+			return nil, err
+		}
+	}
+	if vm, ok := s.vms[vmid]; ok {
+		return nil, errorf("VM %d already exists on node '%s'", vmid, vm.node)
+	}
+	existing := s.cts[vmid]
+	if existing != nil && restore && r.boolParam("force") {
+		if err := s.check(r, vmPath(vmid), "VM.Backup"); err != nil {
+			return nil, err
+		}
+	} else if err := s.check(r, vmPath(vmid), "VM.Allocate"); err != nil {
+		return nil, err
+	}
+	sid := r.params["storage"]
+	if sid == "" {
+		sid = "local"
+	}
+	if err := s.check(r, "/storage/"+sid, "Datastore.AllocateSpace"); err != nil {
+		return nil, err
+	}
+	if !restore {
+		return s.createFromTemplate(r, n, vmid, sid, existing)
+	}
+	archive := r.params["ostemplate"]
+	_, b := s.findBackup(n, archive)
+	if b == nil {
+		return nil, errorf("volume '%s' does not exist", archive)
+	}
+	if err := s.checkVolumeAccess(r, vmid, archive, b.vmid, true); err != nil {
+		return nil, err
+	}
+	if err := s.checkCreateOptions(r, n, vmid); err != nil {
+		return nil, err
+	}
+	if existing != nil {
+		if !r.boolParam("force") || existing.node != n.name {
+			return nil, errorf("CT %d already exists on node '%s'", vmid, existing.node)
+		}
+		if existing.running {
+			return nil, errorf("can't overwrite running container")
+		}
+		if err := existing.setLock("create"); err != nil {
+			return nil, err
+		}
+	}
+	if err := (allocator{s: s, ct: &simCT{vmid: vmid, node: n.name}}).CheckRootdir(sid); err != nil {
+		return nil, err
+	}
+	text := b.config
+	if text == "" {
+		text = fmt.Sprintf("arch: amd64\nhostname: ct%d\nmemory: 512\nostype: debian\nrootfs: %s:8\nswap: 512\n", vmid, sid)
+	}
+	src, err := ctconf.Parse([]byte(text))
+	if err != nil {
+		return nil, errorf("unable to read config from archive '%s': %v", archive, err)
+	}
+	if existing == nil {
+		s.cts[vmid] = &simCT{vmid: vmid, node: n.name, conf: "lock: create\n"}
+	}
+	ct := s.cts[vmid]
+	params := r.params
+	return s.startTask(r, taskSpec{node: n.name, typ: "vzrestore", id: strconv.Itoa(vmid),
+		finish: func(t *task) error {
+			vols, err := s.restoreInto(t, ct, src, sid, params, existing != nil)
+			if err != nil {
+				s.dropFailedCreate(ct, vols)
+				return fmt.Errorf("unable to restore CT %d - %v", vmid, err)
+			}
+			if params["start"] == "1" {
+				return s.startCT(t, ct)
+			}
+			return nil
+		},
+		abort: func(t *task) {
+			if existing == nil {
+				delete(s.cts, vmid)
+			} else {
+				_ = ct.setLock("")
+			}
+		},
+	}), nil
+}
+
+// checkCreateOptions is check_ct_modify_config_perm for the options of a
+// create or restore.
+func (s *Sim) checkCreateOptions(r *request, n *simNode, vmid int) error {
+	var overrides []string
+	for k := range r.params {
+		if k != "rootfs" && ctconf.Settable(k) {
+			overrides = append(overrides, k)
+		}
+	}
+	sort.Strings(overrides)
+	noOld := func(string) (string, bool) { return "", false }
+	return s.checkCTModifyConfig(r, n.name, vmid, noOld, true, overrides, false)
+}
+
+// dropFailedCreate is create_vm's error path: the volumes made so far are
+// destroyed (PVE::LXC::destroy_disks) and so is the config
+// (destroy_config), so a failed create or restore leaves no container.
+func (s *Sim) dropFailedCreate(ct *simCT, vols []string) {
+	alloc := allocator{s: s, ct: ct}
+	for _, v := range vols {
+		_ = alloc.Free(v)
+	}
+	delete(s.cts, ct.vmid)
+}
+
+// diskSizeRE is a mount value given as a bare size in GiB, which
+// create_vm puts on the default storage ("$storage:$value").
+var diskSizeRE = regexp.MustCompile(`^\d+(\.\d+)?$`)
+
+// createFromTemplate is create_vm without restore: the template must be
+// readable (check_volume_access for vztmpl: Datastore.Allocate, or
+// Datastore.AllocateSpace or Datastore.Audit on its storage); rootfs and
+// mpN go to the storages they name (a bare number is GiB on storage),
+// rootfs defaults to "$storage:4"; unprivileged defaults to 1. The task
+// vzcreate allocates the volumes, writes the config with create_vm's
+// defaults (hostname CT<vmid>, memory 512, swap 512; arch and ostype as
+// PVE::LXC::Setup detects them, here read from the template's name) and
+// fails, leaving no container, when the template file is missing
+// (abs_filesystem_path's "can't find file").
+func (s *Sim) createFromTemplate(r *request, n *simNode, vmid int, sid string, existing *simCT) (any, error) {
+	tmpl := r.params["ostemplate"]
+	tsid, tname, ok := strings.Cut(tmpl, ":")
+	if !ok || !strings.HasPrefix(tname, "vztmpl/") {
+		return nil, errorf("unable to parse volume ID '%s'", tmpl)
+	}
+	tst := n.storage[tsid]
+	if tst == nil {
+		return nil, errorf("storage '%s' does not exist", tsid)
+	}
+	if !s.hasAny(r.token, "/storage/"+tsid, "Datastore.Allocate") {
+		if err := s.checkAny(r, "/storage/"+tsid, "Datastore.AllocateSpace", "Datastore.Audit"); err != nil {
+			return nil, err
+		}
+	}
+	mounts := map[string]string{}
+	for k, v := range r.params {
+		if k == "rootfs" || isIndexed(k, "mp") {
+			if diskSizeRE.MatchString(v) {
+				v = sid + ":" + v
+			}
+			mounts[k] = v
+		}
+	}
+	if len(mounts) > 0 && mounts["rootfs"] == "" {
+		return nil, errorf("mount points configured, but 'rootfs' not set - aborting")
+	}
+	if len(mounts) == 0 {
+		mounts["rootfs"] = sid + ":4"
+	}
+	probe := allocator{s: s, ct: &simCT{vmid: vmid, node: n.name}}
+	for _, k := range sortedKeys(mounts) {
+		vol, _, err := mountVolume(k, mounts[k])
+		if err != nil {
+			return nil, paramError(map[string]string{k: err.Error()})
+		}
+		if format.Classify(vol) != format.Volume {
+			return nil, errorf("Only root can pass arbitrary filesystem paths.")
+		}
+		msid, _, _ := strings.Cut(vol, ":")
+		if st := n.storage[msid]; st == nil || !st.hasContent("rootdir") {
+			if st == nil {
+				return nil, errorf("storage '%s' does not exist", msid)
+			}
+			return nil, paramError(map[string]string{"storage": fmt.Sprintf("storage '%s' does not support container directories", msid)})
+		}
+		if err := s.check(r, "/storage/"+msid, "Datastore.AllocateSpace"); err != nil {
+			return nil, err
+		}
+		if err := probe.CheckRootdir(msid); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.checkCreateOptions(r, n, vmid); err != nil {
+		return nil, err
+	}
+	if existing != nil {
+		return nil, errorf("CT %d already exists on node '%s'", vmid, existing.node)
+	}
+	ct := &simCT{vmid: vmid, node: n.name, conf: "lock: create\n"}
+	s.cts[vmid] = ct
+	params := r.params
+	return s.startTask(r, taskSpec{node: n.name, typ: "vzcreate", id: strconv.Itoa(vmid),
+		finish: func(t *task) error {
+			vols, err := s.createInto(t, ct, tst, tmpl, mounts, params)
+			if err != nil {
+				s.dropFailedCreate(ct, vols)
+				return fmt.Errorf("unable to create CT %d - %v", vmid, err)
+			}
+			if params["start"] == "1" {
+				return s.startCT(t, ct)
+			}
+			return nil
+		},
+		abort: func(t *task) { delete(s.cts, vmid) },
+	}), nil
+}
+
+// createInto allocates the volumes of a template create, then checks the
+// template (create_vm reads it after create_disks) and writes the config.
+// It returns the volumes it made, for the error path.
+func (s *Sim) createInto(t *task, ct *simCT, tst *simStorage, tmpl string, mounts, params map[string]string) ([]string, error) {
+	alloc := allocator{s: s, ct: ct}
+	f := &ctconf.File{Main: ctconf.NewSection()}
+	var vols []string
+	for _, k := range sortedKeys(mounts) {
+		value := mounts[k]
+		vol, _, _ := mountVolume(k, value)
+		msid, sz, ok := (format.RootFS{Volume: vol}).NewVolume()
+		if !ok {
+			f.Set(k, value) // an existing volume
+			continue
+		}
+		volid, err := alloc.Alloc(msid, k, int64(sz))
+		if err != nil {
+			return vols, err
+		}
+		vols = append(vols, volid)
+		f.Set(k, withVolume(k, value, volid, format.Size(sz)))
+	}
+	if _, ok := tst.tmpls[tmpl]; !ok {
+		return vols, fmt.Errorf("can't find file '%s'", tmpl)
+	}
+	t.logf("extracting archive '%s'", tmpl)
+	for k, v := range params {
+		if ctconf.Settable(k) && k != "rootfs" && !isIndexed(k, "mp") {
+			f.Set(k, v)
+		}
+	}
+	arch, ostype := templateOS(tmpl)
+	if _, ok := f.Get("arch"); !ok {
+		f.Set("arch", arch)
+	}
+	if _, ok := f.Get("ostype"); !ok {
+		f.Set("ostype", ostype)
+	}
+	if v, _ := f.Get("hostname"); v == "" {
+		f.Set("hostname", fmt.Sprintf("CT%d", ct.vmid))
+	}
+	if v, _ := f.Get("memory"); v == "" || v == "0" {
+		f.Set("memory", "512")
+	}
+	if _, ok := f.Get("swap"); !ok {
+		f.Set("swap", "512")
+	}
+	if params["unprivileged"] != "0" {
+		f.Set("unprivileged", "1")
+	}
+	ct.store(f)
+	return vols, nil
+}
+
+// osTypes are the ostype values a template name can start with.
+var osTypes = map[string]bool{"debian": true, "devuan": true, "ubuntu": true, "centos": true, "fedora": true, "opensuse": true, "archlinux": true, "alpine": true, "gentoo": true, "nixos": true}
+
+// templateOS reads arch and ostype from a template name as
+// <os>-<version>-<flavour>_<version>_<arch>.tar.*: PVE detects them from
+// the extracted files; the simulator has no files. An unknown OS is
+// "unmanaged", an unknown arch amd64.
+func templateOS(volid string) (arch, ostype string) {
+	name := volid[strings.LastIndex(volid, "/")+1:]
+	ostype = "unmanaged"
+	if os, _, _ := strings.Cut(name, "-"); osTypes[os] {
+		ostype = os
+	}
+	arch = "amd64"
+	for _, a := range []string{"arm64", "armhf", "i386", "riscv32", "riscv64"} {
+		if strings.Contains(name, "_"+a+".") {
+			arch = a
+		}
+	}
+	return arch, ostype
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// restoreInto writes the archive's config into ct with new volumes on
+// storage sid (the old ones are destroyed when overwriting), then the
+// parameters of the call on top. It returns the volumes it made, for the
+// error path.
+func (s *Sim) restoreInto(t *task, ct *simCT, src *ctconf.File, sid string, params map[string]string, overwrite bool) ([]string, error) {
+	var vols []string
+	alloc := allocator{s: s, ct: ct}
+	if overwrite {
+		if old, err := ct.file(); err == nil {
+			for _, key := range old.Main.MountKeys() {
+				value, _ := old.Get(key)
+				if volid, _, ok := volumeOf(key, value); ok {
+					_ = alloc.Free(volid)
+				}
+			}
+			for _, k := range old.Main.Keys() {
+				if isIndexed(k, "unused") {
+					v, _ := old.Get(k)
+					_ = alloc.Free(strings.TrimPrefix(v, "volume="))
+				}
+			}
+		}
+	}
+	f := &ctconf.File{Main: ctconf.NewSection()}
+	for _, k := range src.Main.Keys() {
+		v, _ := src.Main.Get(k)
+		f.Main.Set(k, v)
+	}
+	f.Main.Lxc = append(f.Main.Lxc, src.Main.Lxc...)
+	for _, k := range []string{"lock", "parent", "digest"} {
+		f.Delete(k)
+	}
+	for k, v := range params {
+		if ctconf.Settable(k) {
+			f.Set(k, v)
+		}
+	}
+	for _, key := range f.Main.MountKeys() {
+		value, _ := f.Get(key)
+		vol, cur, err := mountVolume(key, value)
+		if err != nil {
+			return vols, err
+		}
+		if format.Classify(vol) != format.Volume {
+			continue
+		}
+		size := int64(8 << 30)
+		if cur != nil {
+			size = int64(*cur)
+		}
+		if _, sz, ok := (format.RootFS{Volume: vol}).NewVolume(); ok { // STORAGE:SIZE_GiB
+			size = int64(sz)
+		}
+		volid, err := alloc.Alloc(sid, key, size)
+		if err != nil {
+			return vols, err
+		}
+		vols = append(vols, volid)
+		f.Set(key, withVolume(key, value, volid, format.Size(size)))
+		t.logf("restoring '%s' to '%s' (%s)", vol, sid, key)
+	}
+	if params["unique"] == "1" {
+		for _, k := range f.Main.Keys() {
+			if !isIndexed(k, "net") {
+				continue
+			}
+			v, _ := f.Get(k)
+			nt, err := format.ParseNet(v)
+			if err != nil {
+				continue
+			}
+			nt.HWAddr = fmt.Sprintf("BC:24:11:%02X:%02X:%02X", s.rnd.IntN(256), s.rnd.IntN(256), s.rnd.IntN(256))
+			f.Set(k, nt.String())
+		}
+	}
+	ct.store(f)
+	t.logf("merged configuration from archive")
+	return vols, nil
+}
