@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -31,6 +32,7 @@ type applyOptions struct {
 	lockWait    time.Duration
 	output      string // text or json: the result
 	revision    string
+	only        []string
 	getenv      func(string) string
 	stdin       io.Reader
 	host        privileged.Host // where felhom runs: privileged.LocalHost()
@@ -63,11 +65,17 @@ once: the task goes on running on PVE and releases its lock when it ends,
 but felhom reports nothing, and a failure it would have rolled back is left
 as it is.
 
+--only NAME|VMID (repeatable) plans and applies only the containers it
+names; an --only that names no container is an error (exit 3). A saved
+plan is applied whole: target when making it (felhom plan --only ... -out).
+A spec file is not a target of apply: give its folder with --only.
+
 Exit codes: 0 applied, 1 a container failed or went stale, 3 invalid specs,
 4 stale saved plan, 130 interrupted.`,
 		Example: `  felhom apply examples/containers
   felhom plan -out plan.json containers/ && felhom apply plan.json
-  felhom apply --auto-approve --on-failure leave containers/`,
+  felhom apply --auto-approve --on-failure leave containers/
+  felhom apply --only web containers/`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			target := "."
@@ -84,6 +92,7 @@ Exit codes: 0 applied, 1 a container failed or went stale, 3 invalid specs,
 	f.DurationVar(&o.lockWait, "lock-wait", reconcile.DefaultLockWait, "how long to wait for a container's lock (backup, snapshot, ...) to go")
 	f.StringVarP(&o.output, "output", "o", "text", "result format: text or json")
 	f.StringVar(&o.revision, "revision", "", "source revision to record in the plan (default: a digest of the specs)")
+	f.StringSliceVar(&o.only, "only", nil, onlyFlagUsage)
 	return cmd
 }
 
@@ -104,15 +113,21 @@ func runApply(ctx context.Context, stdout, stderr io.Writer, o applyOptions, tar
 	var specs *reconcile.Specs
 	var saved *plan.Plan
 	if info.IsDir() {
-		if specs, err = loadPlanSpecs(stderr, target, o.revision); err != nil {
+		if specs, err = loadTargetSpecs(stderr, target, o.revision, o.only); err != nil {
 			return err
 		}
 	} else {
+		if err := applyFileTarget(target, o.only); err != nil {
+			return err
+		}
 		b, err := readPlanFile(target)
 		if err != nil {
 			return fmt.Errorf("apply: %w", err)
 		}
 		if saved, err = plan.Parse(b); err != nil {
+			if !looksLikeJSON(b) {
+				return withExit(exitInvalid, errNotAPlan(target))
+			}
 			return withExit(exitInvalid, fmt.Errorf("apply: %s: %w", target, err))
 		}
 	}
@@ -161,8 +176,10 @@ func runApply(ctx context.Context, stdout, stderr io.Writer, o applyOptions, tar
 			return fmt.Errorf("apply: %w", err)
 		}
 	} else {
+		popts := rootPlanOptions(o.concurrency, root)
+		popts.IgnoreUnmanaged = len(o.only) > 0
 		run, err := reconcile.Run(ctx, api, specs, reconcile.RunOptions{
-			Plan:  rootPlanOptions(o.concurrency, root),
+			Plan:  popts,
 			Apply: opts,
 			Planned: func(p *plan.Plan) error {
 				if o.output != "text" {
@@ -294,4 +311,29 @@ func readPlanFile(name string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: not a regular file", name)
 	}
 	return io.ReadAll(io.LimitReader(f, plan.MaxPlanBytes+1))
+}
+
+// applyFileTarget refuses what apply cannot take as a FILE: a spec file
+// (apply takes its folder, and --only for part of it), and --only with a
+// saved plan (which is applied whole).
+func applyFileTarget(target string, only []string) error {
+	if ext := filepath.Ext(target); ext == ".yaml" || ext == ".yml" {
+		return withExit(exitInvalid, errNotAPlan(target))
+	}
+	if len(only) > 0 {
+		return withExit(exitInvalid, fmt.Errorf("apply: --only cannot be used with a saved plan (%s), which is applied whole; target when making it: felhom plan --only NAME -out FILE DIR", target))
+	}
+	return nil
+}
+
+// errNotAPlan says what apply takes, for a FILE that is not a saved plan.
+func errNotAPlan(target string) error {
+	return fmt.Errorf("apply: %s is not a saved plan: apply takes a folder of specs (felhom apply DIR, --only NAME for part of it) or a plan saved by felhom plan -out FILE", target)
+}
+
+// looksLikeJSON: a saved plan is a JSON object, so its first byte past
+// white space is "{".
+func looksLikeJSON(b []byte) bool {
+	t := strings.TrimLeft(string(b), " \t\r\n")
+	return strings.HasPrefix(t, "{")
 }

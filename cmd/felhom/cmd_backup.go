@@ -25,13 +25,14 @@ type backupOptions struct {
 	now      []string
 	output   string // text or json
 	lockWait time.Duration
+	only     []string
 	getenv   func(string) string
 }
 
 func newBackupCommand(g *globalOptions) *cobra.Command {
 	o := backupOptions{global: g, getenv: os.Getenv}
 	cmd := &cobra.Command{
-		Use:   "backup [DIR] (--due | --now NAME|VMID...)",
+		Use:   "backup [DIR] (--due | --now NAME|VMID...) [--only NAME|VMID]",
 		Short: "Take the backups the specs schedule: those due now, or named ones at once",
 		Long: `Take the vzdump backups that the specs' backup policies declare, for hosts
 that do not run felhom daemon (examples/systemd has a timer for --due).
@@ -50,12 +51,16 @@ container's own backups after its backup, as a PVE backup job does). A
 container PVE has locked (a backup job of its own, a snapshot) is waited for
 up to --lock-wait; felhom never removes a lock.
 
+--only NAME|VMID (repeatable) limits either to the containers it names; an
+--only that names no container is an error (exit 3).
+
 Exit codes: 0 when every backup taken succeeded (or none was due), 1 when any
 failed (each failure is printed with its part of the task log), 3 invalid
 specs or arguments.`,
 		Example: `  felhom backup examples/containers --due
   felhom backup containers/ --now web 201
-  felhom backup --due -o json`,
+  felhom backup --due -o json
+  felhom backup containers/ --due --only web`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := "."
@@ -82,6 +87,7 @@ specs or arguments.`,
 	f.StringSliceVar(&o.now, "now", nil, "take these containers' backups now (names or vmids; repeat or separate with commas)")
 	f.StringVarP(&o.output, "output", "o", "text", "output format: text or json")
 	f.DurationVar(&o.lockWait, "lock-wait", backup.DefaultLockWait, "how long to wait for a container PVE has locked")
+	f.StringSliceVar(&o.only, "only", nil, onlyFlagUsage)
 	return cmd
 }
 
@@ -92,7 +98,7 @@ func runBackup(ctx context.Context, stdout, stderr io.Writer, o backupOptions, d
 	if o.output != "text" && o.output != "json" {
 		return withExit(exitInvalid, fmt.Errorf("backup: --output %q: must be text or json", o.output))
 	}
-	specs, err := loadPlanSpecs(stderr, dir, "")
+	specs, err := loadTargetSpecs(stderr, dir, "", o.only)
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,7 @@ type planOptions struct {
 	concurrency      int
 	revision         string
 	unmanaged        string // ignore, report or fail
+	only             []string
 	getenv           func(string) string
 	host             privileged.Host // where felhom runs: privileged.LocalHost()
 }
@@ -41,7 +42,7 @@ type planOptions struct {
 func newPlanCommand(g *globalOptions) *cobra.Command {
 	o := planOptions{global: g, getenv: os.Getenv, host: privileged.LocalHost()}
 	cmd := &cobra.Command{
-		Use:   "plan [DIR]",
+		Use:   "plan [DIR | FILE]",
 		Short: "Read live state and print what apply would change",
 		Long: `Load the specs under DIR (default: the current folder), read the live state of
 the containers they name from PVE, and print the plan: per container the
@@ -70,14 +71,22 @@ Containers on PVE that no spec names are listed as unmanaged (vmid, name,
 node); felhom never touches them, and a spec removed from the repo leaves its
 container unmanaged, never deleted. --unmanaged ignore leaves them out,
 --unmanaged fail exits 2 when there are any (with or without
---detailed-exitcode), so CI can insist that everything is in git.`,
+--detailed-exitcode), so CI can insist that everything is in git.
+
+Targeting: given a FILE, plan the containers of that one spec file (the
+Defaults of its folder apply, as for felhom validate FILE); --only NAME|VMID
+(repeatable) plans only the containers it names. An --only that names no
+container is an error (exit 3). A targeted plan lists no unmanaged
+containers: the specs it leaves out are not unmanaged.`,
 		Example: `  felhom plan examples/containers
   felhom plan --output markdown --detailed-exitcode containers/
-  felhom plan -out plan.json containers/ && felhom apply plan.json`,
+  felhom plan -out plan.json containers/ && felhom apply plan.json
+  felhom plan containers/web.yaml
+  felhom plan --only web --only 201 containers/`,
 		Args: cobra.ArbitraryArgs, // checked below, for exit code 3
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
-				return withExit(exitInvalid, fmt.Errorf("plan: want at most one folder, got %q", args))
+				return withExit(exitInvalid, fmt.Errorf("plan: want at most one folder or spec file, got %q", args))
 			}
 			dir := "."
 			if len(args) == 1 {
@@ -94,6 +103,7 @@ container unmanaged, never deleted. --unmanaged ignore leaves them out,
 	f.IntVar(&o.concurrency, "concurrency", reconcile.DefaultConcurrency, "containers read from PVE at once; also the total requests in flight unless the config sets max_concurrency (per node: node_concurrency, default 3)")
 	f.StringVar(&o.revision, "revision", "", "source revision to record in the plan (default: a digest of the specs)")
 	f.StringVar(&o.unmanaged, "unmanaged", "report", "containers on PVE that no spec names: ignore, report (list them) or fail (list them and exit 2)")
+	f.StringSliceVar(&o.only, "only", nil, onlyFlagUsage)
 	return cmd
 }
 
@@ -110,7 +120,11 @@ func runPlan(ctx context.Context, stdout, stderr io.Writer, o planOptions, dir s
 	if o.unmanaged != "ignore" && o.unmanaged != "report" && o.unmanaged != "fail" {
 		return withExit(exitInvalid, fmt.Errorf("plan: --unmanaged %q: must be ignore, report or fail", o.unmanaged))
 	}
-	specs, err := loadPlanSpecs(stderr, dir, o.revision)
+	part := targeted(dir, o.only)
+	if part && o.unmanaged == "fail" {
+		return withExit(exitInvalid, fmt.Errorf("plan: --unmanaged fail needs the whole folder, not one file or --only"))
+	}
+	specs, err := loadTargetSpecs(stderr, dir, o.revision, o.only)
 	if err != nil {
 		return err
 	}
@@ -123,7 +137,7 @@ func runPlan(ctx context.Context, stdout, stderr io.Writer, o planOptions, dir s
 		return err
 	}
 	popts := rootPlanOptions(o.concurrency, root)
-	popts.IgnoreUnmanaged = o.unmanaged == "ignore"
+	popts.IgnoreUnmanaged = o.unmanaged == "ignore" || part
 	p, err := reconcile.PlanSpecs(ctx, api, specs, popts)
 	if err != nil {
 		return fmt.Errorf("plan: %w", err)
