@@ -39,7 +39,8 @@ func newSelftestCommand(g *globalOptions) *cobra.Command {
 		Short: "Check the connection to PVE and what the API token may do",
 		Long: `Check the configured PVE API: print its version, the nodes, the storages of each
 node, and the privileges the token holds on each path (GET /access/permissions).
-It only reads.
+It only reads. It ends with a verdict: whether the token can plan, and
+whether it can apply; it exits 1 when it cannot apply.
 
 With --task VMID it also exercises the task path on that one container, and
 undoes what it did: it creates the snapshot felhom-selftest-<unix time>, waits
@@ -85,7 +86,7 @@ func runSelftest(ctx context.Context, o selftestOptions, out, errOut io.Writer) 
 		return fmt.Errorf("selftest: %w", err)
 	}
 	fmt.Fprintf(out, "PVE API %s, token %s\n", cfg.URL, cfg.TokenID)
-	failed := selftestReport(ctx, c, out)
+	failed, missing := selftestReport(ctx, c, out)
 	root, err := privilegedBackend(o.global, o.host, logger)
 	if err != nil {
 		return fmt.Errorf("selftest: %w", err)
@@ -94,15 +95,41 @@ func runSelftest(ctx context.Context, o selftestOptions, out, errOut io.Writer) 
 	if failed > 0 {
 		return fmt.Errorf("selftest: %d of the checks above failed", failed)
 	}
-	if o.task == 0 {
-		return nil
+	if o.task != 0 {
+		if err := selftestTask(ctx, c, o, out); err != nil {
+			return err
+		}
 	}
-	return selftestTask(ctx, c, o, out)
+	if !selftestVerdict(out, missing) {
+		return fmt.Errorf("selftest: the token cannot apply: it lacks %s (the verdict above)", strings.Join(missing.apply, ", "))
+	}
+	return nil
+}
+
+// selftestMissing are the privileges felhom uses that the token holds on
+// no path: those plan needs, and those apply needs (all of them).
+type selftestMissing struct{ plan, apply []string }
+
+// selftestVerdict ends the report with what the token is good for, and
+// reports whether it can apply. A privilege held on some path counts as
+// held: which containers and storages it covers is the table above.
+func selftestVerdict(out io.Writer, m selftestMissing) (canApply bool) {
+	verdict := func(missing []string) string {
+		if len(missing) == 0 {
+			return "yes"
+		}
+		return "no, the token lacks " + strings.Join(missing, ", ")
+	}
+	fmt.Fprintln(out, "\nverdict:")
+	fmt.Fprintf(out, "  plan only (felhom plan, validate, drift reports): %s\n", verdict(m.plan))
+	fmt.Fprintf(out, "  apply (felhom apply, felhom daemon applying):      %s\n", verdict(m.apply))
+	return len(m.apply) == 0
 }
 
 // selftestReport prints the read-only report and returns how many reads
-// failed. It goes on after a failure so that one report shows everything.
-func selftestReport(ctx context.Context, c *pve.Client, out io.Writer) (failed int) {
+// failed, and which of felhom's privileges the token holds nowhere. It goes
+// on after a failure so that one report shows everything.
+func selftestReport(ctx context.Context, c *pve.Client, out io.Writer) (failed int, missing selftestMissing) {
 	fail := func(what string, err error) {
 		failed++
 		fmt.Fprintf(out, "%s: FAILED: %v\n", what, err)
@@ -111,7 +138,7 @@ func selftestReport(ctx context.Context, c *pve.Client, out io.Writer) (failed i
 	if err != nil {
 		fail("version", err)
 		if errors.Is(err, pve.ErrAuth) || errors.Is(err, context.Canceled) {
-			return failed // nothing else can work
+			return failed, missing // nothing else can work
 		}
 	} else {
 		fmt.Fprintf(out, "version: %s (release %s, repoid %s)\n", v.Version, v.Release, v.RepoID)
@@ -160,7 +187,7 @@ func selftestReport(ctx context.Context, c *pve.Client, out io.Writer) (failed i
 	perms, err := c.Permissions(ctx, "")
 	if err != nil {
 		fail("permissions", err)
-		return failed
+		return failed, missing
 	}
 	fmt.Fprintln(out, "\ntoken privileges (GET /access/permissions):")
 	if len(perms) == 0 {
@@ -175,10 +202,17 @@ func selftestReport(ctx context.Context, c *pve.Client, out io.Writer) (failed i
 	fmt.Fprintln(out, "\nprivileges felhom uses, and where the token holds them:")
 	tw = newTable(out)
 	for _, u := range plan.PrivilegeUses() {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", u.Name, heldOn(perms, u.Name), strings.Join(u.For, "; "))
+		held := heldOn(perms, u.Name)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", u.Name, held, strings.Join(u.For, "; "))
+		if held == "MISSING" {
+			missing.apply = append(missing.apply, u.Name)
+			if u.Plan {
+				missing.plan = append(missing.plan, u.Name)
+			}
+		}
 	}
 	tw.Flush()
-	return failed
+	return failed, missing
 }
 
 // newTable starts one of the report's aligned tables: columns two spaces

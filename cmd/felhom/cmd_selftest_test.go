@@ -30,10 +30,28 @@ type fakePVE struct {
 	mu       sync.Mutex
 	requests []string // "METHOD path" in order
 	snapshot string   // name of the snapshot that exists, "" for none
+	// perms is what GET /access/permissions answers: a token that may
+	// plan but lacks most of what apply needs, unless grantAll.
+	perms map[string]map[string]int
+}
+
+// grantAll gives the token every privilege felhom uses, on /.
+func (f *fakePVE) grantAll() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	all := map[string]int{}
+	for _, u := range plan.PrivilegeUses() {
+		all[u.Name] = 1
+	}
+	f.perms["/"] = all
 }
 
 func newFakePVE(t *testing.T) *fakePVE {
-	f := &fakePVE{t: t, exit: "OK"}
+	f := &fakePVE{t: t, exit: "OK", perms: map[string]map[string]int{
+		"/vms/100":       {"VM.Snapshot": 0, "VM.Audit": 1, "VM.Config.Memory": 1},
+		"/storage/local": {"Datastore.AllocateSpace": 1, "Datastore.Audit": 1},
+		"/":              {"Sys.Audit": 0},
+	}}
 	mux := http.NewServeMux()
 	data := func(w http.ResponseWriter, v any) {
 		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
@@ -59,11 +77,9 @@ func newFakePVE(t *testing.T) *fakePVE {
 		})
 	})
 	mux.HandleFunc("GET /api2/json/access/permissions", func(w http.ResponseWriter, r *http.Request) {
-		data(w, map[string]any{
-			"/vms/100":       map[string]int{"VM.Snapshot": 0, "VM.Audit": 1, "VM.Config.Memory": 1},
-			"/storage/local": map[string]int{"Datastore.AllocateSpace": 1, "Datastore.Audit": 1},
-			"/":              map[string]int{"Sys.Audit": 0},
-		})
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		data(w, f.perms)
 	})
 	mux.HandleFunc("GET /api2/json/cluster/resources", func(w http.ResponseWriter, r *http.Request) {
 		data(w, []map[string]any{
@@ -152,8 +168,10 @@ func TestSelftestReport(t *testing.T) {
 	f := newFakePVE(t)
 	f.env(t)
 	out, errOut, code := runFelhom(t, "selftest")
-	if code != exitOK {
-		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+	// The token may plan but not apply: the verdict says so, and the
+	// exit code too.
+	if code != exitError || !strings.Contains(errOut, "the token cannot apply: it lacks VM.Config.CPU, VM.Config.Network, SDN.Use,") {
+		t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitError, errOut)
 	}
 	golden.Check(t, filepath.Join("testdata", "selftest-report.golden"), []byte(strings.ReplaceAll(out, f.srv.URL, "https://PVE")))
 	if m := f.mutations(); len(m) != 0 {
@@ -161,6 +179,43 @@ func TestSelftestReport(t *testing.T) {
 	}
 	if strings.Contains(out+errOut, selftestSecret) {
 		t.Error("secret in output")
+	}
+}
+
+// TestSelftestVerdict: the report ends with whether the token can plan
+// and apply; only a token that can apply exits 0.
+func TestSelftestVerdict(t *testing.T) {
+	for _, tt := range []struct {
+		name        string
+		perms       map[string]map[string]int // nil: every privilege on /
+		code        int
+		plan, apply string
+	}{
+		{"everything", nil, exitOK, "yes", "yes"},
+		{"read only", map[string]map[string]int{"/": {"VM.Audit": 1, "Datastore.Audit": 1}}, exitError, "yes", "no, the token lacks VM.Config.CPU,"},
+		{"nothing to read with", map[string]map[string]int{"/": {"VM.Snapshot": 1}}, exitError, "no, the token lacks VM.Audit, Datastore.Audit", "no, the token lacks VM.Audit, Datastore.Audit, VM.Config.CPU,"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakePVE(t)
+			if tt.perms == nil {
+				f.grantAll()
+			} else {
+				f.perms = tt.perms
+			}
+			f.env(t)
+			out, errOut, code := runFelhom(t, "selftest")
+			if code != tt.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.code, errOut)
+			}
+			for _, want := range []string{
+				"\nverdict:\n  plan only (felhom plan, validate, drift reports): " + tt.plan,
+				"\n  apply (felhom apply, felhom daemon applying):      " + tt.apply,
+			} {
+				if !strings.Contains(out, want) {
+					t.Errorf("output lacks %q:\n%s", want, out)
+				}
+			}
+		})
 	}
 }
 
@@ -172,6 +227,7 @@ func TestSelftestConfigFile(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	f.grantAll()
 	out, errOut, code := runFelhom(t, "selftest", "--config", cfg)
 	if code != exitOK || !strings.Contains(out, "version: 9.1.2") {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
@@ -188,6 +244,7 @@ func TestSelftestTask(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakePVE(t)
+			f.grantAll()
 			f.env(t)
 			out, errOut, code := runFelhom(t, tt.args...)
 			if code != exitOK {

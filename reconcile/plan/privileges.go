@@ -191,6 +191,9 @@ type PrivilegeUse struct {
 	Name string
 	// For lists the uses, for people.
 	For []string
+	// Plan is set when felhom plan needs it too (it reads with it); the
+	// others only apply needs.
+	Plan bool
 }
 
 // PrivilegeUses lists every privilege in the table with what it is for, in
@@ -207,6 +210,7 @@ func PrivilegeUses() []PrivilegeUse {
 				out = append(out, PrivilegeUse{Name: n.name})
 			}
 			out[i].For = append(out[i].For, uses[u].what)
+			out[i].Plan = out[i].Plan || u == UseRead || u == UseReadBackups
 		}
 	}
 	return out
