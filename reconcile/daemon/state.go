@@ -102,7 +102,8 @@ type ContainerStatus struct {
 	Drift       []string `json:"drift"`
 	DriftPolicy string   `json:"drift_policy"`
 	// Pending are keys PVE holds until a restart; NextRestartWindow is when
-	// the restart policy's window next opens (zero without one).
+	// the restart policy's window next opens, in the node's time zone (zero
+	// without one).
 	Pending           []string  `json:"pending"`
 	NextRestartWindow time.Time `json:"next_restart_window,omitzero"`
 	// Error is the last failure's reason; Failure its kind; Failures how
@@ -295,7 +296,7 @@ func (c *ct) record(rev string, mode Mode, cp plan.ContainerPlan, cr *reconcile.
 	} else if !failed {
 		c.Failures, c.RetryAt = 0, time.Time{}
 	}
-	c.NextRestartWindow = nextWindow(c.spec, now)
+	c.NextRestartWindow = nextWindow(c.spec, cp.NodeZone, now)
 	return failed
 }
 
@@ -335,14 +336,18 @@ func (s *state) addCycle(r CycleRecord) {
 }
 
 // nextWindow is when the spec's restart window next opens after now (zero
-// without a window).
-func nextWindow(c *spec.Container, now time.Time) time.Time {
+// without a window), read in zone (the node's, as plan and apply read the
+// window; now's zone when nil), unless the schedule ends in "UTC".
+func nextWindow(c *spec.Container, zone *time.Location, now time.Time) time.Time {
 	if c == nil || c.Spec.Restart == nil || c.Spec.Restart.Window == nil {
 		return time.Time{}
 	}
 	ev, err := calendar.Parse(c.Spec.Restart.Window.Schedule)
 	if err != nil {
 		return time.Time{}
+	}
+	if zone != nil {
+		now = now.In(zone)
 	}
 	t, _ := ev.Next(now)
 	return t

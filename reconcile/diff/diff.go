@@ -107,6 +107,9 @@ func Diff(c *spec.Container, live *Live, opts Options) plan.ContainerPlan {
 	if r := c.Spec.Restart; r != nil && r.Mode != "" {
 		cp.Restart = r.Mode
 	}
+	if live != nil {
+		cp.NodeZone = live.Zone
+	}
 	if p := nodeProblem(c.Spec.Node, opts.Nodes); p != "" {
 		// Planning it where it happens to be would carry out a spec
 		// that names the wrong place.

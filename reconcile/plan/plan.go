@@ -121,6 +121,11 @@ type ContainerPlan struct {
 	// reboots only while it is still open. Nil otherwise (no reboot, or one
 	// the policy allows at any time).
 	RestartWindow *RestartWindow `json:"restart_window"`
+	// NodeZone is the node's time zone (GET /nodes/{node}/time), read when
+	// the spec has a restart window: the zone the window is read in, for
+	// the daemon's next restart window on /status. Nil otherwise; not in
+	// the JSON (a saved plan carries the zone in RestartWindow.TimeZone).
+	NodeZone *time.Location `json:"-"`
 	// Restart is the spec's restart policy (restart.mode): a reboot step is
 	// carried out only when it allows one (CheckSafety). "" in plans
 	// written before the field existed: such a plan may not reboot.
