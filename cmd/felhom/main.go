@@ -47,7 +47,15 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.PersistentFlags().StringVar(&g.configFile, "config", "", "felhom config file (YAML); FELHOM_* environment variables override it")
+	root.PersistentFlags().StringVar(&g.configFile, "config", "", "felhom config file (YAML; default $FELHOM_CONFIG, else ./felhom.yaml, else "+etcConfig+"); FELHOM_* environment variables override it")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		dir, err := os.Getwd()
+		if err != nil {
+			dir = "."
+		}
+		g.configFile = findConfig(g.configFile, os.Getenv, dir, etcConfig)
+		return nil
+	}
 	root.AddCommand(
 		newSelftestCommand(&g),
 		newVersionCommand(),
