@@ -2,6 +2,7 @@ package pve
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -257,6 +258,79 @@ func (c *Client) Restore(ctx context.Context, node string, o RestoreOptions) (UP
 		return UPID{}, err
 	}
 	return u, nil
+}
+
+// CreateOptions is one POST /nodes/{node}/lxc from an OS template (task
+// vzcreate).
+type CreateOptions struct {
+	VMID     int    // the new container's id
+	Template string // OS template volid (PVE's "ostemplate"), e.g. "local:vztmpl/debian-13-standard_13.1-2_amd64.tar.zst"
+	Storage  string // default storage for rootfs and bare mount sizes; "" is PVE's "local"
+	// Unprivileged nil leaves PVE's default (unprivileged); false asks
+	// for a privileged container (Sys.Modify on /).
+	Unprivileged  *bool
+	Password      Secret // root password; sent, never logged
+	SSHPublicKeys string // authorized_keys lines for root
+	Start         bool   // start after create
+	// Set carries the container options (hostname, memory, rootfs, net0,
+	// ...).
+	Set map[string]string
+}
+
+// Create creates a container from an OS template (task vzcreate). PVE
+// refuses a vmid any guest holds ("CT N already exists on node 'x'", "VM
+// N ...") and a failed task leaves no container.
+//
+// PVE: POST /nodes/{node}/lxc
+func (c *Client) Create(ctx context.Context, node string, o CreateOptions) (UPID, error) {
+	if o.VMID <= 0 || o.Template == "" {
+		return UPID{}, errors.New("create: vmid and template are required")
+	}
+	q, err := setParams(o.Set, "vmid", "ostemplate", "restore", "storage", "force", "unique", "start", "node", "unprivileged", "password", "ssh-public-keys")
+	if err != nil {
+		return UPID{}, fmt.Errorf("ct %d: create: %w", o.VMID, err)
+	}
+	q.Set("vmid", strconv.Itoa(o.VMID))
+	q.Set("ostemplate", o.Template)
+	if o.Storage != "" {
+		q.Set("storage", o.Storage)
+	}
+	if o.Unprivileged != nil {
+		q.Set("unprivileged", boolParam(*o.Unprivileged))
+	}
+	if o.Password != "" {
+		q.Set("password", o.Password.Reveal())
+	}
+	if o.SSHPublicKeys != "" {
+		q.Set("ssh-public-keys", o.SSHPublicKeys)
+	}
+	if o.Start {
+		q.Set("start", "1")
+	}
+	return c.task(ctx, call{method: http.MethodPost, tmpl: "/nodes/{node}/lxc", args: []any{node}, params: q})
+}
+
+// NextID asks PVE for a free vmid: with vmid > 0, that one if no guest
+// holds it (else PVE's 400 "VM N already exists"), otherwise the lowest
+// free one.
+//
+// PVE: GET /cluster/nextid
+func (c *Client) NextID(ctx context.Context, vmid int) (int, error) {
+	q := url.Values{}
+	if vmid > 0 {
+		q.Set("vmid", strconv.Itoa(vmid))
+	}
+	// The schema says integer; the value may come as a JSON number or
+	// a string, so both are read.
+	var raw json.RawMessage
+	if err := c.do(ctx, call{method: http.MethodGet, tmpl: "/cluster/nextid", params: q, out: &raw}); err != nil {
+		return 0, err
+	}
+	id, err := strconv.Atoi(strings.Trim(string(raw), `"`))
+	if err != nil {
+		return 0, fmt.Errorf("GET /cluster/nextid: answer %s: %w", raw, err)
+	}
+	return id, nil
 }
 
 // task performs k and parses the UPID PVE answers with.

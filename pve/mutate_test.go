@@ -160,6 +160,18 @@ func TestMutations(t *testing.T) {
 		call:    task(func(ctx context.Context, c *Client) (UPID, error) { return c.Reboot(ctx, "pve", 100) }),
 		want:    upid,
 	}, {
+		name:    "create",
+		pattern: "POST /nodes/pve/lxc",
+		params: url.Values{"vmid": {"121"}, "ostemplate": {"local:vztmpl/debian-13-standard_13.1-2_amd64.tar.zst"}, "storage": {"local-lvm"},
+			"unprivileged": {"0"}, "password": {"hunter22"}, "ssh-public-keys": {"ssh-ed25519 AAAA u@h"}, "start": {"1"}, "hostname": {"new"}},
+		body: answer,
+		call: task(func(ctx context.Context, c *Client) (UPID, error) {
+			no := false
+			return c.Create(ctx, "pve", CreateOptions{VMID: 121, Template: "local:vztmpl/debian-13-standard_13.1-2_amd64.tar.zst", Storage: "local-lvm",
+				Unprivileged: &no, Password: "hunter22", SSHPublicKeys: "ssh-ed25519 AAAA u@h", Start: true, Set: map[string]string{"hostname": "new"}})
+		}),
+		want: upid,
+	}, {
 		name:    "restore",
 		pattern: "POST /nodes/pve/lxc",
 		params: url.Values{"vmid": {"120"}, "ostemplate": {"local:backup/vzdump-lxc-100-2026_01_02-03_04_05.tar.zst"}, "restore": {"1"},
@@ -191,6 +203,12 @@ func TestMutationRefusesBadInput(t *testing.T) {
 	}
 	if _, err := f.c.Vzdump(ctx, "pve", VzdumpOptions{VMIDs: []int{101, 0}}); err == nil {
 		t.Error("vzdump of vmid 0 accepted")
+	}
+	if _, err := f.c.Create(ctx, "pve", CreateOptions{VMID: 1, Template: "a", Set: map[string]string{"password": "x"}}); err == nil {
+		t.Error("password among the create values accepted")
+	}
+	if _, err := f.c.Create(ctx, "pve", CreateOptions{VMID: 1}); err == nil {
+		t.Error("create without template accepted")
 	}
 	if _, err := f.c.Restore(ctx, "pve", RestoreOptions{VMID: 1}); err == nil {
 		t.Error("restore without archive accepted")

@@ -257,7 +257,9 @@ func (s *Sim) createInto(t *task, ct *simCT, tst *simStorage, tmpl string, mount
 	}
 	t.logf("extracting archive '%s'", tmpl)
 	for k, v := range params {
-		if ctconf.Settable(k) && k != "rootfs" && !isIndexed(k, "mp") {
+		// unprivileged is extracted from the parameters; only
+		// "unprivileged: 1" is written (create_vm).
+		if ctconf.Settable(k) && k != "rootfs" && k != "unprivileged" && !isIndexed(k, "mp") {
 			f.Set(k, v)
 		}
 	}
