@@ -15,7 +15,7 @@ import (
 )
 
 type validateOptions struct {
-	output string // text or json
+	output string // text, json or github
 }
 
 func newValidateCommand() *cobra.Command {
@@ -32,11 +32,16 @@ Given a FILE, check that file alone with the Defaults of its folder (as
 "felhom validate" on its folder would see it, without the checks across files
 such as duplicate vmids).
 
+--output github writes each problem as a GitHub Actions workflow command
+(::error file=...,line=...,col=...::message), which GitHub, Gitea and Forgejo
+Actions show on the pull request's diff; examples/ci has workflows.
+
 Exits 0 when the specs are valid (warnings allowed), 3 when they are not, and
 1 when the path does not exist.`,
 		Example: `  felhom validate examples/
   felhom validate examples/containers/web.yaml
-  felhom validate --output json containers/`,
+  felhom validate --output json containers/
+  felhom validate --output github containers/`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := "."
@@ -46,7 +51,7 @@ Exits 0 when the specs are valid (warnings allowed), 3 when they are not, and
 			return runValidate(cmd.OutOrStdout(), o, dir)
 		},
 	}
-	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "output format: text, json or github (workflow-command annotations)")
 	return cmd
 }
 
@@ -71,8 +76,8 @@ type validateSummary struct {
 // runValidate validates the folder or file at dir. A path that does not
 // exist is an error (exit 1); invalid specs exit 3.
 func runValidate(out io.Writer, o validateOptions, dir string) error {
-	if o.output != "text" && o.output != "json" {
-		return fmt.Errorf("validate: --output %q: must be text or json", o.output)
+	if o.output != "text" && o.output != "json" && o.output != "github" {
+		return fmt.Errorf("validate: --output %q: must be text, json or github", o.output)
 	}
 	info, err := os.Stat(dir)
 	if err != nil {
@@ -106,6 +111,10 @@ func runValidate(out io.Writer, o validateOptions, dir string) error {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	case "github":
+		if err := writeValidateGithub(out, rep); err != nil {
 			return err
 		}
 	default:
