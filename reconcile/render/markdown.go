@@ -19,8 +19,8 @@ const MarkdownMarker = "<!-- felhom-plan -->"
 // do not fit are left out and counted in a closing note.
 const MarkdownLimit = 60000
 
-// markdownTailReserve keeps room for the closing note.
-const markdownTailReserve = 300
+// markdownTailReserve keeps room for the closing note and the apply footer.
+const markdownTailReserve = 600
 
 // Markdown writes the plan as a pull-request comment: MarkdownMarker, a
 // heading with the summary, a table with one row for each container that
@@ -71,6 +71,7 @@ func (m *mdWriter) plan(p *plan.Plan) {
 			m.line("- %s", cell(w))
 		}
 	}
+	m.drift(p)
 	m.unmanaged(p)
 	if p.Backups != nil {
 		m.backups(p)
@@ -120,6 +121,44 @@ func (m *mdWriter) plan(p *plan.Plan) {
 		m.line("_%s not shown: the comment would pass GitHub's size limit. The full plan is in the job's output (`felhom plan --output json`)._",
 			plural(left, "container's details", "containers' details"))
 	}
+	if s.Changes > 0 {
+		m.line("")
+		m.line("---")
+		m.line("%s", applyFooter)
+	}
+}
+
+// applyFooter ends a comment whose plan has changes: how they get applied.
+// It and the closing note fit in markdownTailReserve.
+const applyFooter = "_To apply: merge, if your pipeline applies the merged branch, or run `felhom apply DIR` " +
+	"(plans again) or `felhom apply plan.json` (exactly this plan, saved with `felhom plan --out plan.json`; " +
+	"refused for a container changed since)._"
+
+// drift calls out, before the tables, the fields changed outside felhom
+// (the live value differs from what felhom last applied), per container.
+func (m *mdWriter) drift(p *plan.Plan) {
+	var items []string
+	for _, c := range p.Containers {
+		var paths []string
+		for _, ch := range c.Changes {
+			if ch.Drift {
+				paths = append(paths, code(ch.Path))
+			}
+		}
+		if len(paths) > 0 {
+			items = append(items, fmt.Sprintf("ct %d %s: %s", c.VMID, cell(c.Name), strings.Join(paths, ", ")))
+		}
+	}
+	if len(items) == 0 {
+		return
+	}
+	line := "> **Changed outside felhom** (drift: the live value differs from what felhom last applied): " + strings.Join(items, "; ") + "."
+	if !m.fits(len(line) + 20) {
+		line = fmt.Sprintf("> **Changed outside felhom** (drift) on %s; the details below mark each field.", plural(len(items), "container", "containers"))
+	}
+	m.line("")
+	m.line("> [!WARNING]")
+	m.line("%s", line)
 }
 
 func statusCell(s plan.Status) string {
@@ -158,7 +197,14 @@ func hasDetails(c plan.ContainerPlan) bool {
 
 func (m *mdWriter) container(c plan.ContainerPlan) {
 	m.line("")
-	m.line("<details><summary><b>ct %d %s</b>: %s</summary>", c.VMID, html(c.Name), html(statusPhrase(c)))
+	restart := ""
+	switch restartCell(c) {
+	case "reboot":
+		restart = ", <b>reboots</b>"
+	case "pending":
+		restart = ", restart pending"
+	}
+	m.line("<details><summary><b>ct %d %s</b>: %s%s</summary>", c.VMID, html(c.Name), html(statusPhrase(c)), restart)
 	m.line("")
 	state := "stopped"
 	if c.Running {
@@ -174,6 +220,7 @@ func (m *mdWriter) container(c plan.ContainerPlan) {
 		m.line("")
 		m.line("| | field | before | after | class | why |")
 		m.line("| --- | --- | --- | --- | --- | --- |")
+		prevWhy := ""
 		for _, ch := range c.Changes {
 			sym := ch.Op.Symbol()
 			if ch.Class == plan.ClassAwaitingRestart {
@@ -192,7 +239,14 @@ func (m *mdWriter) container(c plan.ContainerPlan) {
 				// ends, invisible characters): show both quoted.
 				before, after = code(b), code(a)
 			}
-			m.line("| %s | %s | %s | %s | %s | %s |", code(sym), code(ch.Path), before, after, class, cell(ch.Reason))
+			// A why the row above gave already is cut to a ditto mark:
+			// wide property strings leave the column little room.
+			why := cell(ch.Reason)
+			if ch.Reason != "" && ch.Reason == prevWhy {
+				why = "〃"
+			}
+			prevWhy = ch.Reason
+			m.line("| %s | %s | %s | %s | %s | %s |", code(sym), code(ch.Path), before, after, class, why)
 		}
 	}
 	if len(c.Blocked) > 0 {

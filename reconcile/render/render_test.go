@@ -382,3 +382,35 @@ func TestMarkdownLongRevisionLeavesRoomForDetails(t *testing.T) {
 		t.Errorf("revision not cut to %d runes", maxRevisionRunes)
 	}
 }
+
+// TestMarkdownPRComment: the pull-request comment calls out drift apart
+// (as tfcmt's "changed outside"), names a reboot in the container's
+// heading, writes a "why" only where it says something new, and ends with
+// how to apply.
+func TestMarkdownPRComment(t *testing.T) {
+	var md bytes.Buffer
+	if err := Markdown(&md, fixtures()["full"]); err != nil {
+		t.Fatal(err)
+	}
+	out := md.String()
+	for _, want := range []string{
+		"> [!WARNING]\n> **Changed outside felhom** (drift: the live value differs from what felhom last applied): ct 101 web: `nameserver`.\n",
+		"<details><summary><b>ct 101 web</b>: 6 changes, <b>reboots</b></summary>",
+		"| `~` | `memory` | 1 GiB | 2 GiB | hot | 〃 |",
+		"\n---\n_To apply: ",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("Markdown lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(out, "| `~` | `description` | `\"Public web server\"` | `\"Public web server \"` | hot | applied to the running container at once |") {
+		t.Errorf("the first row of a why lost it:\n%s", out)
+	}
+	var empty bytes.Buffer
+	if err := Markdown(&empty, fixtures()["empty"]); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(empty.String(), "To apply") || strings.Contains(empty.String(), "Changed outside") {
+		t.Errorf("a plan without changes says how to apply or calls out drift:\n%s", empty.String())
+	}
+}
