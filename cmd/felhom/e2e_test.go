@@ -628,6 +628,12 @@ func TestE2ETerminal(t *testing.T) {
 		t.Fatal("applied after the answer no")
 	}
 
+	// --no-color does what NO_COLOR does, on every command (issue 16 item 6).
+	out, code = onTTY("no\n", false, "--no-color", "apply", specs)
+	if code != exitError || strings.Contains(out, "\x1b[") {
+		t.Errorf("--no-color apply on a terminal: exit %d, colour codes in:\n%q", code, out)
+	}
+
 	out, code = onTTY("yes\n", false, "apply", specs)
 	if code != exitOK {
 		t.Errorf("answer yes: exit %d", code)

@@ -36,6 +36,7 @@ func main() {
 // globalOptions are the flags every command shares.
 type globalOptions struct {
 	configFile string
+	noColor    bool
 }
 
 func newRootCommand() *cobra.Command {
@@ -48,12 +49,18 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&g.configFile, "config", "", "felhom config file (YAML; default $FELHOM_CONFIG, else ./felhom.yaml, else "+etcConfig+"); FELHOM_* environment variables override it")
+	root.PersistentFlags().BoolVar(&g.noColor, "no-color", false, "no colour in output (as NO_COLOR=1)")
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
 		dir, err := os.Getwd()
 		if err != nil {
 			dir = "."
 		}
 		g.configFile = findConfig(g.configFile, os.Getenv, dir, etcConfig)
+		if g.noColor {
+			// The same switch as https://no-color.org's, which every
+			// command already reads.
+			return os.Setenv("NO_COLOR", "1")
+		}
 		return nil
 	}
 	root.AddCommand(
