@@ -23,6 +23,10 @@ type ObserveOptions struct {
 	// Concurrency bounds how many containers are read at once (default
 	// DefaultConcurrency). The API client may bound requests further.
 	Concurrency int
+	// Prefetched, when set, holds the cluster resources and storage lists
+	// read while the specs loaded (Prefetch); observe reads only what it
+	// lacks.
+	Prefetched *Prefetched
 }
 
 // Observe reads the live state of the containers the specs name, keyed by
@@ -46,7 +50,7 @@ func Observe(ctx context.Context, api API, specs []spec.Container, opts ObserveO
 // observe is Observe that also returns the containers no spec names
 // (sorted by VMID), from the same cluster resources call.
 func observe(ctx context.Context, api API, specs []spec.Container, opts ObserveOptions) (map[int]*diff.Live, []plan.Unmanaged, error) {
-	res, err := api.ClusterResources(ctx, "vm")
+	res, err := clusterResources(ctx, api, opts.Prefetched)
 	if err != nil {
 		return nil, nil, fmt.Errorf("observe: cluster resources: %w", err)
 	}
@@ -112,7 +116,7 @@ func observeFrom(ctx context.Context, api API, res []pve.Resource, specs []spec.
 	capErr := make(map[string]error, len(nodes))
 	var mu sync.Mutex
 	forEach(len(nodes), opts.Concurrency, func(i int) {
-		st, err := api.Storages(ctx, nodes[i])
+		st, err := opts.Prefetched.storageList(ctx, api, nodes[i])
 		m := make(map[string]diff.Storage, len(st))
 		for _, s := range st {
 			m[s.Storage] = diff.Storage{Type: s.Type, Content: splitContent(s.Content), Avail: s.Avail}

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/felhom/felhom/privileged"
+	"github.com/felhom/felhom/pve"
 	"github.com/felhom/felhom/reconcile"
 	"github.com/felhom/felhom/reconcile/plan"
 	"github.com/felhom/felhom/reconcile/render"
@@ -112,8 +113,13 @@ func runApply(ctx context.Context, stdout, stderr io.Writer, o applyOptions, tar
 	}
 	var specs *reconcile.Specs
 	var saved *plan.Plan
+	var api *pve.Client
+	var pre *reconcile.Prefetched
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	if info.IsDir() {
-		if specs, err = loadTargetSpecs(stderr, target, o.revision, o.only); err != nil {
+		load := func() (*reconcile.Specs, error) { return loadTargetSpecs(stderr, target, o.revision, o.only) }
+		if specs, api, pre, err = loadPrefetching(ctx, o.global, o.getenv, o.concurrency, len(o.only) == 0, load); err != nil {
 			return err
 		}
 	} else {
@@ -131,9 +137,10 @@ func runApply(ctx context.Context, stdout, stderr io.Writer, o applyOptions, tar
 			return withExit(exitInvalid, fmt.Errorf("apply: %s: %w", target, err))
 		}
 	}
-	api, err := connectPVE(o.global, o.getenv, o.concurrency)
-	if err != nil {
-		return err
+	if api == nil {
+		if api, err = connectPVE(o.global, o.getenv, o.concurrency); err != nil {
+			return err
+		}
 	}
 	root, err := privilegedBackend(o.global, o.host, slog.New(slog.NewTextHandler(stderr, nil)))
 	if err != nil {
@@ -178,6 +185,7 @@ func runApply(ctx context.Context, stdout, stderr io.Writer, o applyOptions, tar
 	} else {
 		popts := rootPlanOptions(o.concurrency, root)
 		popts.IgnoreUnmanaged = len(o.only) > 0
+		popts.Prefetched = pre
 		run, err := reconcile.Run(ctx, api, specs, reconcile.RunOptions{
 			Plan:  popts,
 			Apply: opts,

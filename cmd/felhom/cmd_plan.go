@@ -124,11 +124,11 @@ func runPlan(ctx context.Context, stdout, stderr io.Writer, o planOptions, dir s
 	if part && o.unmanaged == "fail" {
 		return withExit(exitInvalid, fmt.Errorf("plan: --unmanaged fail needs the whole folder, not one file or --only"))
 	}
-	specs, err := loadTargetSpecs(stderr, dir, o.revision, o.only)
-	if err != nil {
-		return err
-	}
-	api, err := connectPVE(o.global, o.getenv, o.concurrency)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	specs, api, pre, err := loadPrefetching(ctx, o.global, o.getenv, o.concurrency, !part, func() (*reconcile.Specs, error) {
+		return loadTargetSpecs(stderr, dir, o.revision, o.only)
+	})
 	if err != nil {
 		return err
 	}
@@ -137,6 +137,7 @@ func runPlan(ctx context.Context, stdout, stderr io.Writer, o planOptions, dir s
 		return err
 	}
 	popts := rootPlanOptions(o.concurrency, root)
+	popts.Prefetched = pre
 	popts.IgnoreUnmanaged = o.unmanaged == "ignore" || part
 	p, err := reconcile.PlanSpecs(ctx, api, specs, popts)
 	if err != nil {
@@ -222,6 +223,30 @@ func planExit(p *plan.Plan, detailed bool) error {
 		return withExit(exitChanges, nil)
 	}
 	return nil
+}
+
+// loadPrefetching connects to PVE and, when prefetch is set (the plan
+// covers the whole folder), starts the plan's first reads
+// (reconcile.Prefetch: the cluster resources, the nodes' storage lists)
+// before it loads the specs (load), so that loading is off the plan's
+// critical path. Invalid specs are the error first, whatever the
+// connection (exit 3, as before); then a connection that cannot be made.
+// Cancel ctx to stop the prefetch when no plan follows.
+func loadPrefetching(ctx context.Context, g *globalOptions, getenv func(string) string, concurrency int, prefetch bool,
+	load func() (*reconcile.Specs, error)) (*reconcile.Specs, *pve.Client, *reconcile.Prefetched, error) {
+	api, cerr := connectPVE(g, getenv, concurrency)
+	var pre *reconcile.Prefetched
+	if cerr == nil && prefetch {
+		pre = reconcile.Prefetch(ctx, api, concurrency)
+	}
+	specs, err := load()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if cerr != nil {
+		return nil, nil, nil, cerr
+	}
+	return specs, api, pre, nil
 }
 
 // loadPlanSpecs loads and validates the specs under dir (reconcile.Load);
