@@ -142,7 +142,7 @@ func runApply(ctx context.Context, stdout, stderr io.Writer, o applyOptions, tar
 			return err
 		}
 	}
-	root, err := privilegedBackend(o.global, o.host, slog.New(slog.NewTextHandler(stderr, nil)))
+	root, err := privilegedBackend(o.global, o.host, o.global.logger(stderr, slog.LevelInfo))
 	if err != nil {
 		return err
 	}
@@ -155,7 +155,7 @@ func runApply(ctx context.Context, stdout, stderr io.Writer, o applyOptions, tar
 		tp = render.NewTerminalProgress(stderr, 200*time.Millisecond)
 		opts.Progress = tp
 	} else {
-		opts.Progress = render.LogProgress{Log: slog.New(slog.NewTextHandler(stderr, nil))}
+		opts.Progress = render.LogProgress{Log: o.global.logger(stderr, slog.LevelInfo)}
 	}
 	stopProgress := func() {
 		if tp != nil {

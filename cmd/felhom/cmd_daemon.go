@@ -34,8 +34,6 @@ type daemonOptions struct {
 	mode      string
 	stateDir  string
 	resync    time.Duration
-	logFormat string
-	logLevel  string
 	getenv    func(string) string
 	// ready, when set, receives the HTTP address once it listens (tests,
 	// the demo).
@@ -83,32 +81,11 @@ The PVE connection comes from --config and FELHOM_PVE_*, as for felhom apply.`,
 	f.StringVar(&o.mode, "mode", "", "apply (default) or plan: only observe and report")
 	f.StringVar(&o.stateDir, "state-dir", "", "folder for the git clone (default "+defaultStateDir+")")
 	f.DurationVar(&o.resync, "resync", 0, "interval of full resyncs (default 10m)")
-	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
-	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	return cmd
 }
 
-// newLogger is the daemon's logger on w.
-func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: must be debug, info, warn or error", level)
-	}
-	ho := &slog.HandlerOptions{Level: lv}
-	switch format {
-	case "text":
-		return slog.New(slog.NewTextHandler(w, ho)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, ho)), nil
-	}
-	return nil, fmt.Errorf("--log-format %q: must be text or json", format)
-}
-
 func runDaemon(ctx context.Context, stderr io.Writer, o daemonOptions) error {
-	log, err := newLogger(stderr, o.logFormat, o.logLevel)
-	if err != nil {
-		return withExit(exitInvalid, fmt.Errorf("daemon: %w", err))
-	}
+	log := o.global.logger(stderr, slog.LevelInfo)
 	cfg, err := loadDaemonConfig(o)
 	if err != nil {
 		return withExit(exitInvalid, err)

@@ -132,7 +132,7 @@ func runPlan(ctx context.Context, stdout, stderr io.Writer, o planOptions, dir s
 	if err != nil {
 		return err
 	}
-	root, err := privilegedBackend(o.global, o.host, slog.New(slog.NewTextHandler(stderr, nil)))
+	root, err := privilegedBackend(o.global, o.host, o.global.logger(stderr, slog.LevelInfo))
 	if err != nil {
 		return err
 	}
@@ -307,7 +307,7 @@ func connectPVE(g *globalOptions, getenv func(string) string, concurrency int) (
 	if err != nil {
 		return nil, fmt.Errorf("pve connection (--config, %s...): %w", pve.EnvURL, err)
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := g.logger(os.Stderr, slog.LevelWarn)
 	switch {
 	case cfg.MaxConcurrency == 0:
 		cfg.MaxConcurrency = concurrency

@@ -80,7 +80,7 @@ func runSelftest(ctx context.Context, o selftestOptions, out, errOut io.Writer) 
 	if o.verbose {
 		level = slog.LevelDebug
 	}
-	logger := slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: level}))
+	logger := o.global.logger(errOut, level)
 	c, err := pve.New(cfg, pve.WithLogger(logger))
 	if err != nil {
 		return fmt.Errorf("selftest: %w", err)

@@ -37,6 +37,8 @@ func main() {
 type globalOptions struct {
 	configFile string
 	noColor    bool
+	logFormat  string
+	logLevel   string
 }
 
 func newRootCommand() *cobra.Command {
@@ -48,9 +50,14 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.PersistentFlags().StringVar(&g.configFile, "config", "", "felhom config file (YAML; default $FELHOM_CONFIG, else ./felhom.yaml, else "+etcConfig+"); FELHOM_* environment variables override it")
+	root.PersistentFlags().StringVar(&g.configFile, "config", "", "felhom config file (YAML; default $FELHOM_CONFIG, else ./felhom.yaml, else "+etcConfig+"); the FELHOM environment variables (README) override it")
 	root.PersistentFlags().BoolVar(&g.noColor, "no-color", false, "no colour in output (as NO_COLOR=1)")
+	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format on stderr: text or json")
+	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "", "log level on stderr: debug, info, warn or error (default: each command's own: info for its progress, warn for the PVE client's warnings)")
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if err := g.checkLogFlags(); err != nil {
+			return withExit(exitInvalid, err)
+		}
 		dir, err := os.Getwd()
 		if err != nil {
 			dir = "."
@@ -76,6 +83,7 @@ func newRootCommand() *cobra.Command {
 		newImportCommand(&g),
 		newDaemonCommand(&g),
 		newDemoCommand(),
+		newManCommand(),
 	)
 	return root
 }
