@@ -32,11 +32,21 @@ func (s *Sim) createCT(r *request) (any, error) {
 			return nil, err
 		}
 	}
+	// check_vmid_unused runs before any permission check but Sys.Modify's,
+	// unless a restore with force overwrites a container of this very node
+	// ($same_container_exists: the config file on the local node).
+	existing := s.cts[vmid]
+	overwrite := existing != nil && existing.node == n.name && restore && r.boolParam("force")
 	if vm, ok := s.vms[vmid]; ok {
 		return nil, errorf("VM %d already exists on node '%s'", vmid, vm.node)
 	}
-	existing := s.cts[vmid]
-	if existing != nil && restore && r.boolParam("force") {
+	if existing != nil && !overwrite {
+		return nil, errorf("CT %d already exists on node '%s'", vmid, existing.node)
+	}
+	if overwrite && existing.running {
+		return nil, errorf("can't overwrite running container")
+	}
+	if overwrite {
 		if err := s.check(r, vmPath(vmid), "VM.Backup"); err != nil {
 			return nil, err
 		}

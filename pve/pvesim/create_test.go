@@ -98,6 +98,8 @@ func TestCreateFromTemplate(t *testing.T) {
 	}
 	runErrCases(t, e, []errCase{
 		{name: "vmid of a CT", method: "POST", path: "/nodes/pve1/lxc", kv: []string{"vmid", "100", "ostemplate", debTmpl, "storage", "local-lvm"}, status: 500, msg: "CT 100 already exists on node 'pve1'"},
+		{name: "vmid of a CT, before VM.Allocate", token: "viewer@pve!ro=secret-ro", method: "POST", path: "/nodes/pve1/lxc", kv: []string{"vmid", "100", "ostemplate", debTmpl, "storage", "local-lvm"}, status: 500, msg: "CT 100 already exists on node 'pve1'"},
+		{name: "restore with force onto a CT of another node", method: "POST", path: "/nodes/pve2/lxc", kv: []string{"vmid", "100", "restore", "1", "force", "1", "ostemplate", "nas:backup/x.tar.zst", "storage", "local-lvm"}, status: 500, msg: "CT 100 already exists on node 'pve1'"},
 		{name: "vmid of a VM", method: "POST", path: "/nodes/pve1/lxc", kv: []string{"vmid", "300", "ostemplate", debTmpl, "storage", "local-lvm"}, status: 500, msg: "VM 300 already exists on node 'pve2'"},
 		{name: "restore onto a VM's vmid", method: "POST", path: "/nodes/pve1/lxc", kv: []string{"vmid", "300", "restore", "1", "force", "1", "ostemplate", "nas:backup/x.tar.zst", "storage", "local-lvm"}, status: 500, msg: "VM 300 already exists on node 'pve2'"},
 		{name: "privileged needs Sys.Modify", token: "maker@pve!mk=secret-mk", method: "POST", path: "/nodes/pve1/lxc", kv: []string{"vmid", "160", "ostemplate", debTmpl, "storage", "local-lvm", "unprivileged", "0"}, status: 403, msg: "Permission check failed (/, Sys.Modify)"},
