@@ -40,7 +40,13 @@ func Load(src Source) (*Specs, error) {
 	if diags.HasErrors() {
 		return nil, &spec.InvalidError{Root: root, Diagnostics: diags}
 	}
-	s := &Specs{Revision: src.Revision, Containers: make([]spec.Container, len(set.Containers))}
+	return SpecsOf(set, src.Revision)
+}
+
+// SpecsOf is the loaded set as Specs, named revision, or by its content
+// (spec.Set.Revision) when revision is empty.
+func SpecsOf(set *spec.Set, revision string) (*Specs, error) {
+	s := &Specs{Revision: revision, Containers: make([]spec.Container, len(set.Containers))}
 	for i, c := range set.Containers {
 		s.Containers[i] = *c
 	}

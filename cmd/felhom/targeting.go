@@ -51,18 +51,7 @@ func loadOneSpecFile(stderr io.Writer, file, revision string) (*reconcile.Specs,
 		}
 		return nil, withExit(exitInvalid, fmt.Errorf("spec file %s is invalid (felhom validate %s shows why)", file, file))
 	}
-	s := &reconcile.Specs{Revision: revision, Containers: make([]spec.Container, len(set.Containers))}
-	for i, c := range set.Containers {
-		s.Containers[i] = *c
-	}
-	if s.Revision == "" {
-		rev, err := set.Revision()
-		if err != nil {
-			return nil, err
-		}
-		s.Revision = rev
-	}
-	return s, nil
+	return reconcile.SpecsOf(set, revision)
 }
 
 // onlySpecs keeps the containers that only names, by metadata.name or vmid;
