@@ -83,23 +83,12 @@ func heapPeak() (stop func() uint64) {
 // their specs: every tenth (10%) with memory 2G instead of the cluster's 1G
 // when changed is set.
 func e2eCluster(n int, changed bool) (*pvesim.Inventory, map[string]string) {
-	inv := pvesim.NewInventory("bench")
-	for i := 0; i < benchNodes; i++ {
-		inv.AddNode(fmt.Sprintf("pve%d", i+1)).AddStorage("local-lvm", "lvmthin", "rootdir", "images")
-	}
-	files := map[string]string{}
-	for i := 0; i < n; i++ {
-		vmid := 1000 + i
-		node := fmt.Sprintf("pve%d", i%benchNodes+1)
-		inv.Node(node).AddContainer(vmid, true, conf(vmid, "local-lvm"))
-		mem := "1G"
+	return benchCluster(n, func(int) bool { return true }, func(i int) string {
 		if changed && i%10 == 0 {
-			mem = "2G"
+			return "2G"
 		}
-		files[fmt.Sprintf("ct%d.yaml", vmid)] = ctSpec(fmt.Sprintf("ct%d", vmid), node, vmid,
-			"memory: "+mem+"\nswap: 512M\ncores: 2\nnet:\n  net0:\n    name: eth0\n    bridge: vmbr0\n    ip: dhcp\nrootfs:\n  storage: local-lvm\n  size: 8G\n")
-	}
-	return inv, files
+		return "1G"
+	})
 }
 
 // BenchmarkE2E is felhom's plan and apply over real HTTPS against the
