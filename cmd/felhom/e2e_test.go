@@ -15,13 +15,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/felhom/felhom/internal/testref"
 	"github.com/felhom/felhom/pve"
 	"github.com/felhom/felhom/pve/ctconf"
 	"github.com/felhom/felhom/pve/pvesim"
@@ -361,40 +359,17 @@ func simConf(t *testing.T, sim *pvesim.Sim, vmid int) *ctconf.File {
 // of the reference (skipping the one caught mid-snapshot, whose lock felhom
 // must wait out and does not remove: reconcile's tests cover it).
 func TestE2EReferenceConfigsApplyThenPlan(t *testing.T) {
-	files := testref.Glob(t, "pve-api/lxc-conf/*.conf")
-	sort.Strings(files)
-	for i, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			text, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f, err := ctconf.Parse(text)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if lock, _ := f.Get("lock"); lock != "" {
+	for i, r := range referenceConfigs(t) {
+		t.Run(r.name, func(t *testing.T) {
+			if lock := r.get("lock"); lock != "" {
 				t.Skipf("locked (%s): covered by reconcile's TestReferenceConfigsApplyThenPlan", lock)
 			}
 			vmid := 300 + i
 			inv := pvesim.NewInventory("ref")
-			n := inv.AddNode("pve1")
-			seen := map[string]bool{}
-			for _, k := range append([]string{"rootfs"}, f.Main.Keys()...) {
-				v, _ := f.Get(k)
-				if k != "rootfs" && !strings.HasPrefix(k, "mp") && !strings.HasPrefix(k, "unused") {
-					continue
-				}
-				st, _, _ := strings.Cut(v, ":")
-				if st != "" && !seen[st] {
-					seen[st] = true
-					n.AddStorage(st, "zfspool", "rootdir", "images")
-				}
-			}
-			n.AddContainer(vmid, true, string(text))
+			r.seed(inv.AddNode("pve1"), vmid, true)
 			inv.AddUser("felhom@pve", pvesim.Role("/", "PVEAdmin")).AddToken("reconcile", "", false)
 			e := newE2E(t, inv)
-			get := func(k string) string { v, _ := f.Get(k); return v }
+			get := r.get
 			root, _, _ := strings.Cut(get("rootfs"), ":")
 			dir := t.TempDir()
 			writeSpec(t, dir, "ref.yaml", "ref", "pve1", vmid, fmt.Sprintf(
@@ -407,7 +382,7 @@ func TestE2EReferenceConfigsApplyThenPlan(t *testing.T) {
 			}
 			e.expect(exitOK, repoRoot, "plan", "--detailed-exitcode", dir)
 			after := simConf(t, e.sim, vmid)
-			for _, s := range f.Snapshots {
+			for _, s := range r.conf.Snapshots {
 				if after.Snapshot(s.Name) == nil {
 					t.Errorf("snapshot %s is gone", s.Name)
 				}

@@ -4,12 +4,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
-	"github.com/felhom/felhom/internal/testref"
-	"github.com/felhom/felhom/pve/ctconf"
 	"github.com/felhom/felhom/pve/pvesim"
 )
 
@@ -64,35 +61,14 @@ func TestE2EImportThenPlanNoChanges(t *testing.T) {
 // Import then plan gives no changes for containers seeded from each real
 // config PVE wrote.
 func TestE2EImportReferenceConfigs(t *testing.T) {
-	files := testref.Glob(t, "pve-api/lxc-conf/*.conf")
-	sort.Strings(files)
 	inv := pvesim.NewInventory("ref")
 	n := inv.AddNode("pve1")
-	seen := map[string]bool{}
 	count := 0
-	for i, file := range files {
-		text, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := ctconf.Parse(text)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if lock, _ := f.Get("lock"); lock != "" {
+	for i, r := range referenceConfigs(t) {
+		if r.get("lock") != "" {
 			continue // a locked container is planned as locked, not as its config
 		}
-		for _, k := range f.Main.Keys() {
-			if k != "rootfs" && !strings.HasPrefix(k, "mp") && !strings.HasPrefix(k, "unused") {
-				continue
-			}
-			v, _ := f.Get(k)
-			if st, _, _ := strings.Cut(v, ":"); st != "" && !strings.HasPrefix(st, "/") && !seen[st] {
-				seen[st] = true
-				n.AddStorage(st, "zfspool", "rootdir", "images")
-			}
-		}
-		n.AddContainer(300+i, i%2 == 0, string(text))
+		r.seed(n, 300+i, i%2 == 0)
 		count++
 	}
 	if count == 0 {
