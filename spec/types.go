@@ -103,6 +103,10 @@ type ContainerSpec struct {
 	// is off; or not applied yet) has every difference planned as a change,
 	// and the plan warns about it.
 	Drift Drift `json:"drift,omitempty"`
+	// Power is the run state felhom keeps the container in: PowerRunning
+	// or PowerStopped. Empty means not managed: felhom never starts or
+	// stops the container for it (Load fills no default).
+	Power Power `json:"power,omitempty"`
 	// Suspend, when true, has felhom daemon leave the container alone: it
 	// is neither observed nor changed until the spec says false again (as
 	// Flux's suspend). felhom plan and felhom apply are not affected.
@@ -322,4 +326,13 @@ type Drift string
 const (
 	DriftRevert Drift = "revert" // change live state back to the spec (default)
 	DriftReport Drift = "report" // only report the difference
+)
+
+// Power is the run state a spec asks for (power): running or stopped.
+type Power string
+
+// The power states.
+const (
+	PowerRunning Power = "running" // start the container when it is stopped
+	PowerStopped Power = "stopped" // shut it down (gracefully) when it runs
 )
