@@ -82,6 +82,7 @@ func (c *checker) check(d *Document) {
 	c.nets(s.Net)
 	c.mounts(s)
 	c.devices(s.Devices)
+	c.createChecks(d)
 	if b := s.Backup; b != nil {
 		c.schedule("/spec/backup/schedule", b.Schedule)
 		if b.MaxAge != nil && *b.MaxAge <= 0 && c.has("/spec/backup/max-age") {

@@ -111,6 +111,46 @@ type ContainerSpec struct {
 	// is neither observed nor changed until the spec says false again (as
 	// Flux's suspend). felhom plan and felhom apply are not affected.
 	Suspend bool `json:"suspend,omitempty"`
+	// Create says how apply makes the container when its vmid is not on
+	// PVE: from an OS template or by restoring a backup. It is read only
+	// then; once the container exists it changes nothing.
+	Create *Create `json:"create,omitempty"`
+}
+
+// Create is how a container that is not on PVE yet is made (create).
+// Exactly one of OSTemplate and Restore is set (validated); a create also
+// needs rootfs.storage in the spec, and rootfs.size for a template.
+type Create struct {
+	// OSTemplate is an OS template volume, "local:vztmpl/debian-13-...".
+	OSTemplate string `json:"ostemplate,omitempty"`
+	// Restore restores a vzdump backup instead.
+	Restore *Restore `json:"restore,omitempty"`
+	// Unprivileged is PVE's unprivileged: nil is true for a template and
+	// the backup's own for a restore; false (privileged) needs Sys.Modify.
+	Unprivileged *bool `json:"unprivileged,omitempty"`
+	// Arch and OSType are PVE's arch and ostype (a template only); left
+	// out, PVE detects them from the template's files.
+	Arch   string `json:"arch,omitempty"`
+	OSType string `json:"ostype,omitempty"`
+	// PasswordFile is a file on felhom's machine holding the root
+	// password (a template only). apply reads it when it creates the
+	// container; the password is never in the spec, the plan or a log.
+	PasswordFile string `json:"password-file,omitempty"`
+	// SSHPublicKeys are authorized_keys lines for root (a template only).
+	SSHPublicKeys []string `json:"ssh-public-keys,omitempty"`
+}
+
+// Restore names the backup a create restores: a volid, or the newest
+// backup of a vmid on a storage. Exactly one of VolID and NewestBackupOf
+// is set (validated).
+type Restore struct {
+	// VolID is the backup volume, "backups:backup/vzdump-lxc-120-...".
+	VolID string `json:"volid,omitempty"`
+	// NewestBackupOf picks the newest backup of this vmid on Storage when
+	// the plan is made; the plan names the one it found.
+	NewestBackupOf int `json:"newest-backup-of,omitempty"`
+	// Storage is the backup storage NewestBackupOf looks in.
+	Storage string `json:"storage,omitempty"`
 }
 
 // Startup is PVE's startup property string (order=,up=,down=).
