@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/felhom/felhom/internal/benchcluster"
 	"github.com/felhom/felhom/pve/pvesim"
 )
 
@@ -69,19 +70,7 @@ func BenchmarkPlan(b *testing.B) {
 // benchCluster is n containers spread over benchNodes nodes on lvmthin, and
 // specs matching them but for memory(i); running(i) says which run.
 func benchCluster(n int, running func(int) bool, memory func(int) string) (*pvesim.Inventory, map[string]string) {
-	inv := pvesim.NewInventory("bench")
-	for i := 0; i < benchNodes; i++ {
-		inv.AddNode(fmt.Sprintf("pve%d", i+1)).AddStorage("local-lvm", "lvmthin", "rootdir", "images")
-	}
-	files := map[string]string{}
-	for i := 0; i < n; i++ {
-		vmid := 1000 + i
-		node := fmt.Sprintf("pve%d", i%benchNodes+1)
-		inv.Node(node).AddContainer(vmid, running(i), conf(vmid, "local-lvm"))
-		files[fmt.Sprintf("ct%d.yaml", vmid)] = ctSpec(fmt.Sprintf("ct%d", vmid), node, vmid,
-			"memory: "+memory(i)+"\nswap: 512M\ncores: 2\nnet:\n  net0:\n    name: eth0\n    bridge: vmbr0\n    ip: dhcp\nrootfs:\n  storage: local-lvm\n  size: 8G\n")
-	}
-	return inv, files
+	return benchcluster.Cluster{N: n, Nodes: benchNodes, Running: running, Memory: memory}.Build()
 }
 
 // BenchmarkApply applies a one-field change (memory) to n running containers
@@ -94,25 +83,14 @@ func benchCluster(n int, running func(int) bool, memory func(int) string) (*pves
 func BenchmarkApply(b *testing.B) {
 	for _, n := range []int{10, 100} {
 		b.Run(fmt.Sprintf("containers=%d", n), func(b *testing.B) {
-			files := map[string]string{}
-			for i := 0; i < n; i++ {
-				vmid := 1000 + i
-				files[fmt.Sprintf("ct%d.yaml", vmid)] = ctSpec(fmt.Sprintf("ct%d", vmid), fmt.Sprintf("pve%d", i%benchNodes+1), vmid, "memory: 2G\n")
-			}
+			_, files := benchCluster(n, nil, func(int) string { return "2G" })
 			specs := loadSpecs(b, files)
 			calls := 0
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
-				inv := pvesim.NewInventory("bench")
-				for j := 0; j < benchNodes; j++ {
-					inv.AddNode(fmt.Sprintf("pve%d", j+1)).AddStorage("local-lvm", "lvmthin", "rootdir", "images")
-				}
-				for j := 0; j < n; j++ {
-					vmid := 1000 + j
-					inv.Node(fmt.Sprintf("pve%d", j%benchNodes+1)).AddContainer(vmid, true, conf(vmid, "local-lvm"))
-				}
+				inv, _ := benchCluster(n, nil, nil)
 				e := newEnv(b, inv, benchSim...)
 				p := e.plan(specs)
 				e.resetCalls()

@@ -1,0 +1,388 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/felhom/felhom/internal/benchcluster"
+	"github.com/felhom/felhom/pve"
+	"github.com/felhom/felhom/pve/pvesim"
+	"github.com/felhom/felhom/reconcile"
+)
+
+// benchNodes is how many nodes BenchmarkE2E's cluster has.
+const benchNodes = 3
+
+// benchInFlight is how many calls can be answered at once: felhom's
+// default concurrency, bounded by the nodes' workers (pveproxy's 3 each).
+var benchInFlight = min(reconcile.DefaultConcurrency, pvesim.DefaultWorkers*benchNodes)
+
+// BenchmarkE2E runs the built felhom binary (TestMain's) as a child process
+// against the simulator served over real HTTPS from this process
+// (sim.StartTLS, HTTP/1.1 as pveproxy) with pveproxy's worker limit (3
+// calls at a time per node), 3 nodes, at 10 ms and 50 ms per request:
+//
+//   - plan with nothing changed (felhom plan --detailed-exitcode DIR, exit 0),
+//   - plan with 10% of the containers changed (memory; exit 2),
+//   - apply of that 10% (felhom apply --auto-approve DIR, its plan
+//     included; a fresh cluster per run, tasks end at once),
+//   - validate (felhom validate DIR, no API call; at 10 ms only).
+//
+// Each run reports the calls by endpoint (calls:pending, calls:storage,
+// ...: the simulator's own counts), the floor (the fewest calls such a
+// run needs) and its time (ceil(floor / in flight) x latency, in flight =
+// min(default concurrency 8, 3 workers x 3 nodes); an apply's 7 calls per
+// changed container are strictly ordered, so its part is ceil(changed /
+// in flight) x 7 x latency), wall/floor (the child's whole run, from exec
+// to exit, over the floor's time) and felhom's own peak RSS and CPU time
+// (user + sys) from the child's rusage: the simulator runs in this process
+// and is in neither. FELHOM_BENCH_5000=1 adds N = 5,000;
+// FELHOM_BENCH_GROUPED=1 places each node's containers in one block of
+// vmids (1000-1333 on pve1, ...) instead of round robin;
+// FELHOM_BENCH_LATENCY=10ms runs one latency.
+//
+//	go test ./cmd/felhom -run '^$' -bench BenchmarkE2E -benchtime 1x -count 3
+func BenchmarkE2E(b *testing.B) {
+	if buildErr != nil {
+		b.Fatal(buildErr)
+	}
+	sizes := []int{100, 1000}
+	if os.Getenv("FELHOM_BENCH_5000") == "1" {
+		sizes = append(sizes, 5000)
+	}
+	grouped := os.Getenv("FELHOM_BENCH_GROUPED") == "1"
+	for _, lat := range benchLatencies(b) {
+		for _, n := range sizes {
+			k := (n + 9) / 10 // changed containers
+			cl := func(changed bool) benchcluster.Cluster {
+				return benchcluster.Cluster{N: n, Nodes: benchNodes, Grouped: grouped, Memory: func(i int) string {
+					if changed && i%10 == 0 {
+						return "2G"
+					}
+					return "1G"
+				}}
+			}
+			rounds := func(calls int) time.Duration {
+				return time.Duration(math.Ceil(float64(calls)/float64(benchInFlight))) * lat
+			}
+			// A plan reads the cluster resources, each node's storage list and
+			// each container's pending config; with changes also the changed
+			// containers' snapshot lists and the token's permissions.
+			planFloor := 1 + benchNodes + n
+			changedFloor := planFloor + k + 1
+			for _, changed := range []bool{false, true} {
+				floor, exit := planFloor, exitOK
+				if changed {
+					floor, exit = changedFloor, exitChanges
+				}
+				b.Run(fmt.Sprintf("latency=%v/plan/containers=%d/changed=%s", lat, n, pct(changed)), func(b *testing.B) {
+					inv, files := cl(changed).Build()
+					sim, env := benchSim(b, inv, lat)
+					dir := writeSpecs(b, files)
+					var m benchRuns
+					for b.Loop() {
+						sim.ResetRequestCounts()
+						m.run(b, env, exit, "plan", "--detailed-exitcode", dir)
+						m.add(sim.RequestCounts())
+					}
+					m.report(b, floor, rounds(floor))
+				})
+			}
+			b.Run(fmt.Sprintf("latency=%v/apply/containers=%d/changed=10%%", lat, n), func(b *testing.B) {
+				_, files := cl(true).Build()
+				dir := writeSpecs(b, files)
+				var m benchRuns
+				for b.Loop() {
+					b.StopTimer()
+					inv, _ := cl(true).Build()
+					sim, env := benchSim(b, inv, lat)
+					b.StartTimer()
+					out := m.run(b, env, exitOK, "apply", "--auto-approve", dir)
+					b.StopTimer()
+					if want := fmt.Sprintf("Apply: %d applied, %d unchanged", k, n-k); !strings.Contains(out, want) {
+						b.Fatalf("apply output lacks %q:\n%s", want, tail(out))
+					}
+					m.add(sim.RequestCounts())
+					b.StartTimer()
+				}
+				m.report(b, changedFloor+7*k, rounds(changedFloor)+time.Duration(math.Ceil(float64(k)/float64(benchInFlight)))*7*lat)
+			})
+			if lat == benchLatencies(b)[0] {
+				b.Run(fmt.Sprintf("validate/containers=%d", n), func(b *testing.B) {
+					_, files := cl(false).Build()
+					dir := writeSpecs(b, files)
+					var m benchRuns
+					for b.Loop() {
+						m.run(b, []string{"PATH=" + os.Getenv("PATH"), "HOME=" + b.TempDir(), "NO_COLOR=1"}, exitOK, "validate", dir)
+					}
+					m.report(b, 0, 0)
+				})
+			}
+		}
+	}
+}
+
+// benchLatencies are 10 and 50 ms, or the one FELHOM_BENCH_LATENCY names.
+func benchLatencies(b *testing.B) []time.Duration {
+	if v := os.Getenv("FELHOM_BENCH_LATENCY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			b.Fatalf("FELHOM_BENCH_LATENCY: %v", err)
+		}
+		return []time.Duration{d}
+	}
+	return []time.Duration{10 * time.Millisecond, 50 * time.Millisecond}
+}
+
+func pct(changed bool) string {
+	if changed {
+		return "10%"
+	}
+	return "0%"
+}
+
+// benchSim serves inv over HTTPS at lat per request with the worker limit
+// and returns the environment that points felhom at it.
+func benchSim(b *testing.B, inv *pvesim.Inventory, lat time.Duration) (*pvesim.Sim, []string) {
+	b.Helper()
+	sim, err := pvesim.New(inv, pvesim.WithLatency(pvesim.Latency{Fixed: lat}), pvesim.WithWorkers(pvesim.DefaultWorkers))
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := sim.StartTLS()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { srv.Close(); sim.Close() })
+	cred, ok := sim.Token(benchcluster.TokenID)
+	if !ok {
+		b.Fatalf("no token %s", benchcluster.TokenID)
+	}
+	return sim, []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + b.TempDir(), "NO_COLOR=1",
+		pve.EnvURL + "=" + srv.URL, pve.EnvFingerprint + "=" + srv.Fingerprint,
+		pve.EnvTokenID + "=" + cred.TokenID, pve.EnvTokenSecret + "=" + cred.Secret,
+	}
+}
+
+// writeSpecs writes the spec files into a fresh folder.
+func writeSpecs(b *testing.B, files map[string]string) string {
+	b.Helper()
+	dir := b.TempDir()
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// benchRuns adds up the child runs of one benchmark.
+type benchRuns struct {
+	runs      int
+	wall, cpu time.Duration
+	maxRSS    int64 // KiB, the largest of the runs
+	// launcherRSS is the launcher's own peak (KiB): felhom's maxRSS
+	// cannot be told below it.
+	launcherRSS int64
+	calls       map[string]int
+	totalCalls  int
+}
+
+// run runs felhom with args and env through the launcher, fails unless it
+// exits with code, and returns its stdout.
+func (m *benchRuns) run(b *testing.B, env []string, code int, args ...string) string {
+	b.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, self, append([]string{felhomBin}, args...)...)
+	cmd.Env = append(slices.Clip(env), launchEnv+"=1")
+	cmd.ExtraFiles = []*os.File{w}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	report, rerr := io.ReadAll(r)
+	err = cmd.Wait()
+	if got := cmd.ProcessState.ExitCode(); got != code {
+		b.Fatalf("felhom %s: exit %d (%v), want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), got, err, code, tail(stdout.String()), tail(stderr.String()))
+	}
+	var u launched
+	if rerr != nil || json.Unmarshal(report, &u) != nil {
+		b.Fatalf("launcher's report %q: %v", report, rerr)
+	}
+	m.runs++
+	m.wall += u.Wall
+	m.cpu += u.CPU
+	m.maxRSS = max(m.maxRSS, u.MaxRSS)
+	m.launcherRSS = max(m.launcherRSS, u.LauncherRSS)
+	return stdout.String()
+}
+
+// launchEnv marks the test binary started as the launcher (launch).
+const launchEnv = "FELHOM_BENCH_LAUNCH"
+
+// launched is what the launcher reports of its child.
+type launched struct {
+	Wall        time.Duration // from start to exit
+	CPU         time.Duration // user + sys
+	MaxRSS      int64         // KiB: the child's peak RSS (ru_maxrss)
+	LauncherRSS int64         // KiB: the launcher's own peak RSS (VmHWM)
+}
+
+func init() { benchLauncher = launch }
+
+// launch runs os.Args[1:] as a child and writes its rusage to fd 3 as
+// JSON, when the test binary was started as the launcher. felhom is not
+// started from the benchmark process itself because Linux counts the
+// memory a process held before exec into its ru_maxrss: a child of the
+// benchmark, which holds the simulator, would start from the benchmark's
+// peak. A child of this small process starts from the launcher's peak
+// (reported as LauncherRSS: a figure at or below it is that, not felhom's).
+func launch() (int, bool) {
+	if os.Getenv(launchEnv) != "1" {
+		return 0, false
+	}
+	cmd := exec.Command(os.Args[1], os.Args[2:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, launchEnv+"=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+	if cmd.ProcessState == nil {
+		fmt.Fprintln(os.Stderr, "launcher:", err)
+		return 125, true
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		fmt.Fprintln(os.Stderr, "launcher: no rusage")
+		return 125, true
+	}
+	u := launched{Wall: wall, CPU: time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), MaxRSS: ru.Maxrss, LauncherRSS: vmHWM()}
+	if err := json.NewEncoder(os.NewFile(3, "report")).Encode(u); err != nil {
+		fmt.Fprintln(os.Stderr, "launcher:", err)
+		return 125, true
+	}
+	return cmd.ProcessState.ExitCode(), true
+}
+
+// vmHWM is this process's peak RSS in KiB (/proc/self/status), -1 when
+// unknown.
+func vmHWM() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err == nil {
+				return n
+			}
+		}
+	}
+	return -1
+}
+
+// add counts one run's calls by endpoint class.
+func (m *benchRuns) add(counts map[string]int) {
+	if m.calls == nil {
+		m.calls = map[string]int{}
+	}
+	for key, c := range counts {
+		m.calls[endpointClass(key)] += c
+		m.totalCalls += c
+	}
+}
+
+// report reports the per-run averages (the RSS is the largest of the
+// runs); floor 0 is a run without API calls.
+func (m *benchRuns) report(b *testing.B, floor int, floorTime time.Duration) {
+	runs := float64(m.runs)
+	b.ReportMetric(float64(m.maxRSS)/1024, "rss-MiB")
+	b.ReportMetric(float64(m.launcherRSS)/1024, "launcher-rss-MiB")
+	b.ReportMetric(float64(m.cpu.Milliseconds())/runs, "cpu-ms/op")
+	if floor == 0 {
+		return
+	}
+	b.ReportMetric(float64(m.totalCalls)/runs, "calls/op")
+	b.ReportMetric(float64(floor), "floor-calls")
+	b.ReportMetric(float64(floorTime.Milliseconds()), "floor-ms")
+	b.ReportMetric(m.wall.Seconds()/runs/floorTime.Seconds(), "wall/floor")
+	classes := make([]string, 0, len(m.calls))
+	for c := range m.calls {
+		classes = append(classes, c)
+	}
+	sort.Strings(classes)
+	for _, c := range classes {
+		b.ReportMetric(float64(m.calls[c])/runs, "calls:"+c)
+	}
+}
+
+// endpointClasses name the endpoints felhom plan and apply call.
+var endpointClasses = map[string]string{
+	"GET /cluster/resources":                                  "resources",
+	"GET /nodes/{node}/storage":                               "storage",
+	"GET /nodes/{node}/lxc/{vmid}/pending":                    "pending",
+	"GET /nodes/{node}/lxc/{vmid}/config":                     "config",
+	"PUT /nodes/{node}/lxc/{vmid}/config":                     "config-put",
+	"GET /nodes/{node}/lxc/{vmid}/snapshot":                   "snapshots",
+	"POST /nodes/{node}/lxc/{vmid}/snapshot":                  "snapshot-create",
+	"PUT /nodes/{node}/lxc/{vmid}/snapshot/{snapname}/config": "snapshot-config-put",
+	"GET /access/permissions":                                 "permissions",
+	"GET /nodes/{node}/tasks/{upid}/status":                   "task-status",
+	"DELETE /nodes/{node}/lxc/{vmid}/snapshot/{snapname}":     "snapshot-delete",
+	"GET /nodes/{node}/lxc/{vmid}/snapshot/{snapname}/config": "snapshot-config",
+	"GET /nodes/{node}/lxc/{vmid}/status/current":             "status",
+	"GET /version": "version",
+}
+
+// endpointClass is the short name of a request count's key ("GET
+// /nodes/{node}/lxc/{vmid}/pending" is pending); a key not named above is
+// itself, without spaces.
+func endpointClass(key string) string {
+	if c, ok := endpointClasses[key]; ok {
+		return c
+	}
+	return strings.ReplaceAll(key, " ", "_")
+}
+
+// tail is the end of a long output.
+func tail(s string) string {
+	if len(s) > 4000 {
+		return "..." + s[len(s)-4000:]
+	}
+	return s
+}
