@@ -1,7 +1,9 @@
 package reconcile
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -82,4 +84,48 @@ func forEach(n, limit int, fn func(i int)) {
 		}(i)
 	}
 	wg.Wait()
+}
+
+// forEachSpread is forEach over the items in nodeOrder: PVE serves a few
+// calls at a time per node (pveproxy's 3 workers), so items taken in their
+// given order, usually by vmid and so often node by node, would queue all
+// the calls in flight on one node while the others idle.
+func forEachSpread(n, limit int, node func(i int) string, fn func(i int)) {
+	order := nodeOrder(n, node)
+	forEach(n, limit, func(k int) { fn(order[k]) })
+}
+
+// nodeOrder returns the indices 0..n-1 with each node's items spread evenly
+// through the order: item r of a node's c items (in their given order)
+// stands at (r + 1/2) / c of the way, ties going to the node seen first.
+// Nodes with equal counts alternate; a node with more items gets
+// proportionally more of every stretch, so it is never left alone at the
+// end with calls the other nodes could have served beside it.
+func nodeOrder(n int, node func(i int) string) []int {
+	type item struct{ i, rank, count, first int }
+	first := map[string]int{} // node -> its index among the nodes, by first appearance
+	counts := []int{}
+	items := make([]item, n)
+	for i := range n {
+		k, ok := first[node(i)]
+		if !ok {
+			k = len(counts)
+			first[node(i)] = k
+			counts = append(counts, 0)
+		}
+		items[i] = item{i: i, rank: counts[k], first: k}
+		counts[k]++
+	}
+	for i := range items {
+		items[i].count = counts[items[i].first]
+	}
+	// (2 rank + 1) / (2 count), compared without division.
+	slices.SortStableFunc(items, func(a, b item) int {
+		return cmp.Or(cmp.Compare((2*a.rank+1)*b.count, (2*b.rank+1)*a.count), cmp.Compare(a.first, b.first))
+	})
+	order := make([]int, n)
+	for k, it := range items {
+		order[k] = it.i
+	}
+	return order
 }

@@ -57,8 +57,9 @@ type Options struct {
 }
 
 // Apply carries out p: every container with status "changes" has its steps
-// run in order, at most Options.Concurrency containers at once; all others
-// are reported and not touched. It always returns a result for every
+// run in order, at most Options.Concurrency containers at once, taken in
+// nodeOrder (spread over the nodes, as PVE serves a few calls at a time per
+// node); all others are reported and not touched. It always returns a result for every
 // container in p, also when some fail or ctx is cancelled.
 func Apply(ctx context.Context, api API, p *plan.Plan, opts Options) *Result {
 	if opts.Clock == nil {
@@ -86,7 +87,7 @@ func Apply(ctx context.Context, api API, p *plan.Plan, opts Options) *Result {
 	for _, vmid := range p.Duplicates() {
 		dup[vmid] = true
 	}
-	forEach(len(p.Containers), opts.Concurrency, func(i int) {
+	forEachSpread(len(p.Containers), opts.Concurrency, func(i int) string { return p.Containers[i].Node }, func(i int) {
 		cp := p.Containers[i]
 		a := &applier{api: api, opts: opts, cp: &cp, spec: specs[cp.VMID], plan: p, onFailure: failurePolicy(opts.OnFailure, cp.OnFailure),
 			lacks: lacks[cp.VMID], duplicate: dup[cp.VMID]}

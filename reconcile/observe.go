@@ -38,7 +38,8 @@ type ObserveOptions struct {
 // Calls: 1 GET /cluster/resources?type=vm, 1 GET /nodes/{node}/storage per
 // node hosting a managed container, 1 GET /nodes/{node}/time per node
 // hosting a container with a restart window, and per managed container one
-// GET .../pending; plus one GET .../content per storage holding an existing
+// GET .../pending, taken in nodeOrder (each node's containers spread
+// through the reads, so every node's workers stay busy); plus one GET .../content per storage holding an existing
 // volume a spec attaches or a volume a spec grows (checkVolumes). Snapshots are not read here:
 // Plan reads them (ObserveSnapshots) only for the containers whose diff is
 // not empty, the only ones whose plan they can change.
@@ -150,7 +151,7 @@ func observeFrom(ctx context.Context, api API, res []pve.Resource, specs []spec.
 		}
 	}
 
-	forEach(len(todo), opts.Concurrency, func(i int) {
+	forEachSpread(len(todo), opts.Concurrency, func(i int) string { return todo[i].Node }, func(i int) {
 		l := todo[i]
 		if needsZone[l.VMID] {
 			if err := zoneErr[l.Node]; err != nil {
@@ -320,13 +321,13 @@ func observeOne(ctx context.Context, api API, l *diff.Live) error {
 }
 
 // ObserveSnapshots reads the snapshot list of each container in todo (one
-// GET .../snapshot each, concurrency at once) into Live.Snapshots and
+// GET .../snapshot each, concurrency at once, spread over the nodes) into Live.Snapshots and
 // Live.Applied, the baseline of the newest felhom snapshot that holds one.
 // They matter only to a container whose diff is not empty: Applied marks
 // its changes as drift (diff.Live.Applied), Snapshots gives its snapshot
 // retention. A list that cannot be read sets Live.Err.
 func ObserveSnapshots(ctx context.Context, api API, todo []*diff.Live, concurrency int) {
-	forEach(len(todo), concurrency, func(i int) {
+	forEachSpread(len(todo), concurrency, func(i int) string { return todo[i].Node }, func(i int) {
 		l := todo[i]
 		if err := ctx.Err(); err != nil {
 			l.Err = err.Error()

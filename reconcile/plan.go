@@ -226,7 +226,7 @@ func CheckDigests(ctx context.Context, api API, p *plan.Plan, concurrency int) (
 	}
 	moved := make([]*Moved, len(todo))
 	errs := make([]error, len(todo))
-	forEach(len(todo), concurrency, func(i int) {
+	forEachSpread(len(todo), concurrency, func(i int) string { return todo[i].Node }, func(i int) {
 		c := todo[i]
 		pc, err := api.Pending(ctx, c.Node, c.VMID)
 		if err != nil {
