@@ -28,6 +28,8 @@ var actions = map[plan.Action]actionFunc{
 	plan.ActionSetConfig:     (*applier).setConfig,
 	plan.ActionPctSet:        (*applier).pctSet,
 	plan.ActionReboot:        (*applier).reboot,
+	plan.ActionStart:         (*applier).startStep,
+	plan.ActionShutdown:      (*applier).shutdownStep,
 	plan.ActionSnapshotPrune: (*applier).snapshotPrune,
 	plan.ActionPrune:         (*applier).prune,
 }

@@ -32,6 +32,8 @@ type API interface {
 	Vzdump(ctx context.Context, node string, o pve.VzdumpOptions) (pve.UPID, error)
 	PruneBackups(ctx context.Context, node, storage string, q pve.PruneQuery) (pve.UPID, error)
 	Reboot(ctx context.Context, node string, vmid int) (pve.UPID, error)
+	Start(ctx context.Context, node string, vmid int) (pve.UPID, error)
+	Shutdown(ctx context.Context, node string, vmid int) (pve.UPID, error)
 	WaitTask(ctx context.Context, upid pve.UPID) (pve.TaskResult, error)
 }
 

@@ -129,6 +129,10 @@ type applier struct {
 	wrote    bool
 	landed   map[int]bool
 	rebooted bool
+	// started: felhom's start ran, so PVE applied what was pending;
+	// powered is the run state the power step left (nil until it ran).
+	started bool
+	powered *bool
 	// rebootSent: PVE took felhom's reboot of the running container, so the
 	// owner's run state is "running" whatever the reboot left.
 	rebootSent bool
@@ -238,10 +242,19 @@ func (a *applier) work(ctx context.Context) {
 			a.halfDone()
 			return
 		}
-		if !a.verified && (a.wrote || a.rebooted) && st.Action.IsRetention() {
+		if !a.verified && (a.wrote || a.rebooted || a.powered != nil) && st.Action.IsRetention() {
 			// Retention comes after the change (writes, or a reboot that
 			// made pending values current) is verified and kept.
 			if err := a.settle(ctx); err != nil {
+				a.fail(err)
+				a.skipRest(i, "verification failed")
+				return
+			}
+		}
+		if st.Action.IsPower() {
+			// The writes are verified first: the power step is no part
+			// of the change, and its failure leaves them.
+			if err := a.verifyBeforePower(ctx); err != nil {
 				a.fail(err)
 				a.skipRest(i, "verification failed")
 				return
@@ -262,6 +275,10 @@ func (a *applier) work(ctx context.Context) {
 		if err != nil {
 			failStep(sr, err)
 			a.skipRest(i+1, "an earlier step failed")
+			if st.Action.IsPower() {
+				a.powerFailed(ctx, i, st, err)
+				return
+			}
 			if errors.Is(err, pve.ErrStaleDigest) || errors.Is(err, errMoved) {
 				// Someone else changed the container: rolling back would
 				// undo their change too, so felhom stops and reports.

@@ -121,10 +121,18 @@ func ParseBaseline(description string) (baseline map[string]string, ok bool) {
 // holds one, or nil. Snapshots not named by felhom (plan.SnapshotName) are
 // never read.
 func latestBaseline(snaps []pve.Snapshot) map[string]string {
+	_, b := latestBaselineSnapshot(snaps)
+	return b
+}
+
+// latestBaselineSnapshot is latestBaseline with the snapshot it is read
+// from (the zero Snapshot when none).
+func latestBaselineSnapshot(snaps []pve.Snapshot) (pve.Snapshot, map[string]string) {
 	type cand struct {
 		at   time.Time
 		name string
 		b    map[string]string
+		s    pve.Snapshot
 	}
 	var best *cand
 	for _, s := range snaps {
@@ -140,15 +148,15 @@ func latestBaseline(snaps []pve.Snapshot) map[string]string {
 		if at.IsZero() {
 			at = named
 		}
-		c := cand{at: at, name: s.Name, b: b}
+		c := cand{at: at, name: s.Name, b: b, s: s}
 		if best == nil || c.at.After(best.at) || (c.at.Equal(best.at) && c.name > best.name) {
 			best = &c
 		}
 	}
 	if best == nil {
-		return nil
+		return pve.Snapshot{}, nil
 	}
-	return best.b
+	return best.s, best.b
 }
 
 // recordBaseline runs once the change is in place and verified: it records
@@ -165,10 +173,13 @@ func latestBaseline(snaps []pve.Snapshot) map[string]string {
 func (a *applier) recordBaseline(ctx context.Context) {
 	var b map[string]string
 	if c := a.plannedFrom(); c != nil && a.cur.Digest != "" {
-		l := &diff.Live{Node: a.cp.Node, VMID: a.cp.VMID, Running: a.cp.Running}
+		l := &diff.Live{Node: a.cp.Node, VMID: a.cp.VMID, Running: a.runningAfter()}
 		fillPending(l, a.cur)
 		b = diff.Baseline(c, l)
 		a.cr.Baseline = b
+	}
+	if a.snapshot == "" && a.powered != nil {
+		a.recordPower(ctx)
 	}
 	if a.snapshot == "" || a.prunes(a.snapshot) {
 		return
@@ -244,6 +255,9 @@ func (a *applier) carriedBaseline(ctx context.Context) map[string]string {
 		if !written[configKey(path)] {
 			out[path] = v
 		}
+	}
+	if a.powered != nil {
+		out[diff.PowerPath] = runState(*a.powered)
 	}
 	return out
 }

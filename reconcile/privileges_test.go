@@ -22,8 +22,9 @@ type privCase struct {
 
 // genPrivCase draws a spec from the kinds of change whose privileges differ:
 // each of resources, options, bridge, nesting, a new volume, attaching the
-// container's own or another's existing volume, a resize, a reboot, and a
-// vzdump (with its prune) where PVE cannot snapshot.
+// container's own or another's existing volume, a resize, a reboot, a start
+// or shutdown (power), and a vzdump (with its prune) where PVE cannot
+// snapshot.
 func genPrivCase(r *rand.Rand) privCase {
 	var b strings.Builder
 	storage := "local-lvm"
@@ -77,6 +78,10 @@ func genPrivCase(r *rand.Rand) privCase {
 	}
 	if r.IntN(2) == 0 {
 		b.WriteString("restart:\n  mode: when-needed\n")
+	}
+	if r.IntN(4) == 0 {
+		// A start or a shutdown (or nothing, when it runs as asked).
+		b.WriteString([]string{"power: running\n", "power: stopped\n"}[r.IntN(2)])
 	}
 	if storage == "local" && r.IntN(3) > 0 {
 		b.WriteString("snapshot:\n  when-impossible: vzdump\n")
@@ -140,7 +145,7 @@ func TestPrivilegesMatchTheSimulator(t *testing.T) {
 		n = 15
 	}
 	r := rand.New(rand.NewPCG(8, 3))
-	plans, refusals, alsoRead, covered := 0, 0, 0, map[string]bool{}
+	plans, refusals, alsoRead, covered, powered := 0, 0, 0, map[string]bool{}, 0
 	for i := 0; i < n; i++ {
 		c := genPrivCase(r)
 		specs := loadSpecs(t, map[string]string{"a.yaml": ctSpec("ct101", "pve1", 101, c.body)})
@@ -152,6 +157,11 @@ func TestPrivilegesMatchTheSimulator(t *testing.T) {
 			continue // blocked or refused by policy: no privileges to judge
 		}
 		plans++
+		for _, s := range cp.Steps {
+			if s.Action.IsPower() {
+				powered++
+			}
+		}
 		needs := cp.Privileges
 		// A privilege the reads need too (Datastore.Audit on a storage, to
 		// see it) cannot be missing while the plan is still the same one.
@@ -217,8 +227,11 @@ func TestPrivilegesMatchTheSimulator(t *testing.T) {
 			t.Errorf("case %d: the token holding exactly %v: %s %q\nspec:\n%s", i, needs, cr.Outcome, cr.Error, c.body)
 		}
 	}
-	t.Logf("%d generated plans with changes (of %d drawn); %d tokens missing one privilege, each refused at preflight; %d needs also needed to read; %d privileges seen",
-		plans, n, refusals, alsoRead, len(covered))
+	t.Logf("%d generated plans with changes (of %d drawn, %d with a start or shutdown); %d tokens missing one privilege, each refused at preflight; %d needs also needed to read; %d privileges seen",
+		plans, n, powered, refusals, alsoRead, len(covered))
+	if powered == 0 {
+		t.Error("no generated plan starts or shuts down its container")
+	}
 	if plans < n/2 {
 		t.Errorf("only %d of %d generated cases planned changes", plans, n)
 	}

@@ -41,6 +41,16 @@ func dropStep(cp *plan.ContainerPlan, a plan.Action) {
 	}
 }
 
+// addPowerStep puts a power step where the order puts it: before the
+// retention steps.
+func addPowerStep(cp *plan.ContainerPlan, a plan.Action) {
+	i := 0
+	for i < len(cp.Steps) && !cp.Steps[i].Action.IsRetention() {
+		i++
+	}
+	cp.Steps = append(cp.Steps[:i], append([]plan.Step{{Action: a, Params: map[string]string{}}}, cp.Steps[i:]...)...)
+}
+
 var tampers = []tamper{
 	{"delete unused0", plan.RuleNoUnused, func(p *plan.Plan, ct func(int) *plan.ContainerPlan) {
 		stepOf(ct(101), plan.ActionSetConfig).Params["delete"] = "unused0"
@@ -107,6 +117,17 @@ var tampers = []tamper{
 	}},
 	{"reboot of a stopped container", plan.RuleRestart, func(p *plan.Plan, ct func(int) *plan.ContainerPlan) {
 		ct(101).Running = false
+	}},
+	{"start added to a running container", plan.RulePower, func(p *plan.Plan, ct func(int) *plan.ContainerPlan) {
+		addPowerStep(ct(101), plan.ActionStart)
+	}},
+	{"shutdown added that the spec does not ask for", plan.RulePower, func(p *plan.Plan, ct func(int) *plan.ContainerPlan) {
+		addPowerStep(ct(101), plan.ActionShutdown)
+	}},
+	{"shutdown after the reboot", plan.RuleRestart, func(p *plan.Plan, ct func(int) *plan.ContainerPlan) {
+		c := ct(101)
+		c.Spec.Power = "stopped"
+		addPowerStep(c, plan.ActionShutdown)
 	}},
 	{"vmid edited to another container", plan.RuleOneEntry, func(p *plan.Plan, ct func(int) *plan.ContainerPlan) {
 		ct(103).VMID = 101

@@ -12,11 +12,12 @@ import (
 )
 
 // settle ends the change once its steps ran: it reads the config back and
-// verifies it when the container was written or rebooted (a reboot alone
-// also changes the config: the pending values become current), then marks
+// verifies it when the container was written, rebooted or started (a reboot
+// or a start alone also changes the config: the pending values become
+// current), then marks
 // the change verified and records its baseline.
 func (a *applier) settle(ctx context.Context) error {
-	if a.wrote || a.rebooted {
+	if a.wrote || a.rebooted || a.started {
 		if err := a.verify(ctx); err != nil {
 			return err
 		}
@@ -100,9 +101,9 @@ func (a *applier) verify(ctx context.Context) error {
 }
 
 // pendingKey reports whether the plan expects PVE to hold key pending after
-// apply: one of its changes needs a restart and no reboot ran.
+// apply: one of its changes needs a restart and no reboot or start ran.
 func (a *applier) pendingKey(key string) bool {
-	if a.rebooted {
+	if a.rebooted || a.started {
 		return false
 	}
 	for _, ch := range a.cp.Changes {

@@ -86,6 +86,9 @@ type differ struct {
 	warnings []string
 	report   []string        // drifted paths left alone by the drift policy
 	managed  map[string]bool // config keys the spec names
+	// powerTo is the run state the power step brings the container to;
+	// "" when there is none.
+	powerTo spec.Power
 
 	// baseline, when not nil, collects the live form of every named field
 	// instead of planning (see Baseline).
@@ -143,6 +146,7 @@ func Diff(c *spec.Container, live *Live, opts Options) plan.ContainerPlan {
 	d.network()
 	d.volumes()
 	d.devices()
+	d.power()
 	out := d.finish(cp)
 	if out.Status == plan.StatusChanges {
 		s := c.Spec
@@ -343,5 +347,6 @@ func Baseline(c *spec.Container, live *Live) map[string]string {
 	d.network()
 	d.volumes()
 	d.devices()
+	d.power()
 	return d.baseline
 }

@@ -52,17 +52,27 @@ func (d *differ) finish(cp plan.ContainerPlan) (out plan.ContainerPlan) {
 	if reboot != nil {
 		change = append(change, *reboot)
 	}
-	if !slices.ContainsFunc(change, func(s plan.Step) bool { return s.Action.NeedsProtection() }) {
+	protect := slices.ContainsFunc(change, func(s plan.Step) bool { return s.Action.NeedsProtection() })
+	if s, ok := d.powerStep(); ok {
+		change = append(change, s)
+		// A start that makes pending values current is protected as a
+		// reboot is; a plain start or a shutdown changes no config.
+		protect = d.startApplies() || protect
+	}
+	if len(change) == 0 {
 		cp.Status = plan.StatusUnchanged
 		cp.Sort()
 		return cp
 	}
-	steps, refused := d.protect()
-	if refused != "" {
-		cp.Status = plan.StatusBlocked
-		cp.Blocked = []string{refused}
-		cp.Sort()
-		return cp
+	var steps []plan.Step
+	if protect {
+		var refused string
+		if steps, refused = d.protect(); refused != "" {
+			cp.Status = plan.StatusBlocked
+			cp.Blocked = []string{refused}
+			cp.Sort()
+			return cp
+		}
 	}
 	steps = append(steps, change...)
 	if reboot != nil {
@@ -124,6 +134,9 @@ func (d *differ) setConfigStep() (plan.Step, bool) {
 	for _, ch := range d.changes {
 		switch ch.Class {
 		case plan.ClassHot:
+			if ch.Path == PowerPath {
+				continue // the power step makes it, not the PUT
+			}
 			if !strings.HasSuffix(ch.Path, ".size") || !d.isResized(strings.TrimSuffix(ch.Path, ".size")) {
 				hot++
 			}
@@ -202,6 +215,10 @@ func plural(n int, one, many string) string {
 // allows one now; otherwise nil, with a note saying what waits.
 func (d *differ) restartStep() *plan.Step {
 	if len(d.restart) == 0 {
+		return nil
+	}
+	if note, ok := d.restartWaits(); ok {
+		d.warnings = append(d.warnings, note)
 		return nil
 	}
 	n := plural(len(d.restart), "change", "changes")

@@ -6,10 +6,11 @@ import (
 )
 
 // Action is what one step does. It is a small closed set; the zero value is
-// invalid. What an action is (IsProtection, Writes, IsRestart, IsRetention)
-// and where it runs among a container's steps (StepLess) are named in
-// actionInfos, never read from the order of the constants: safety first,
-// then the writes, then the restart, then retention.
+// invalid. What an action is (IsProtection, Writes, IsRestart, IsPower,
+// IsRetention) and where it runs among a container's steps (StepLess) are
+// named in actionInfos, never read from the order of the constants: safety
+// first, then the writes, then the restart, then the power step, then
+// retention.
 type Action uint8
 
 // The actions. New ones are appended (their values are not their order).
@@ -41,6 +42,14 @@ const (
 	// checks these values against the host (a bind path, a device node),
 	// so a refusal comes before anything else has changed.
 	ActionPctSet
+	// ActionStart starts the stopped container (spec power: running). PVE
+	// applies pending changes as it starts (LXC.pm vm_start), so a start
+	// that finds any is protected as a reboot is (CheckSafety, diff).
+	ActionStart
+	// ActionShutdown shuts the running container down cleanly (spec power:
+	// stopped): PVE's vm_shutdown, never a hard stop. Pending changes stay
+	// pending.
+	ActionShutdown
 	actionEnd
 )
 
@@ -65,6 +74,9 @@ const (
 	phaseWrite
 	// phaseRestart: restarts the container so PVE applies what is pending.
 	phaseRestart
+	// phasePower: brings the container to the spec's run state (power)
+	// once the writes are made and verified.
+	phasePower
 	// phaseRetain: retention once the change is verified and kept.
 	phaseRetain
 )
@@ -78,6 +90,8 @@ var actionInfos = [actionEnd]actionInfo{
 	ActionSnapshotPrune: {token: "snapshot-prune", verb: "delete old snapshot", past: "deleted old snapshot", order: 60, phase: phaseRetain},
 	ActionPrune:         {token: "prune", verb: "prune backups", past: "pruned backups", order: 70, phase: phaseRetain},
 	ActionPctSet:        {token: "pct-set", verb: "set config as root (privileged)", past: "set config as root (privileged)", order: 25, phase: phaseWrite},
+	ActionStart:         {token: "start", verb: "start", past: "started", order: 54, phase: phasePower},
+	ActionShutdown:      {token: "shutdown", verb: "shut down", past: "shut down", order: 56, phase: phasePower},
 }
 
 func (a Action) info() actionInfo {
@@ -103,8 +117,15 @@ func (a Action) IsRestart() bool { return a.info().phase == phaseRestart }
 
 // NeedsProtection reports whether a changes the running container, so that
 // the snapshot policy protects it before (a write, or a restart that makes
-// pending values current).
+// pending values current). A start needs it only when it makes pending
+// values current: diff decides that from what PVE holds pending, and
+// CheckSafety insists on it when a change of the plan waits for a restart.
 func (a Action) NeedsProtection() bool { return a.Writes() || a.IsRestart() }
+
+// IsPower reports whether a starts or shuts down the container for the
+// spec's power: it runs after the writes are verified, and its failure
+// leaves them in place (it is no part of the config change).
+func (a Action) IsPower() bool { return a.info().phase == phasePower }
 
 // IsRetention reports whether a is retention (old snapshots, old backups):
 // it runs only once the change it follows is verified and kept, and its
@@ -208,6 +229,8 @@ func (s Step) String() string {
 		return s.Action.String() + " on " + p["storage"] + " (" + p["prune-backups"] + ")"
 	case ActionSetConfig, ActionPctSet:
 		return s.Action.String() + " " + SetConfigSummary(p)
+	case ActionShutdown:
+		return s.Action.String() + " cleanly"
 	}
 	return s.Action.String()
 }

@@ -6,7 +6,7 @@ import "testing"
 // order of the constants, so an action appended later keeps every other's
 // meaning.
 func TestActionProperties(t *testing.T) {
-	type props struct{ protection, writes, restart, needsProtection, retention bool }
+	type props struct{ protection, writes, restart, needsProtection, retention, power bool }
 	want := map[Action]props{
 		ActionVzdump:        {protection: true},
 		ActionSnapshot:      {protection: true},
@@ -16,6 +16,10 @@ func TestActionProperties(t *testing.T) {
 		ActionReboot:        {restart: true, needsProtection: true},
 		ActionSnapshotPrune: {retention: true},
 		ActionPrune:         {retention: true},
+		// A start needs protection only when it applies pending values
+		// (diff and CheckSafety decide it from the plan), a shutdown never.
+		ActionStart:    {power: true},
+		ActionShutdown: {power: true},
 	}
 	for _, a := range Actions() {
 		w, ok := want[a]
@@ -23,25 +27,25 @@ func TestActionProperties(t *testing.T) {
 			t.Errorf("%s: no expected properties in this test; add them", a.Token())
 			continue
 		}
-		got := props{a.IsProtection(), a.Writes(), a.IsRestart(), a.NeedsProtection(), a.IsRetention()}
+		got := props{a.IsProtection(), a.Writes(), a.IsRestart(), a.NeedsProtection(), a.IsRetention(), a.IsPower()}
 		if got != w {
 			t.Errorf("%s: properties %+v, want %+v", a.Token(), got, w)
 		}
 	}
 	var zero Action
-	if zero.IsProtection() || zero.Writes() || zero.IsRestart() || zero.NeedsProtection() || zero.IsRetention() {
+	if zero.IsProtection() || zero.Writes() || zero.IsRestart() || zero.NeedsProtection() || zero.IsRetention() || zero.IsPower() {
 		t.Error("the invalid action has a property")
 	}
 }
 
-// Steps run protection first, then the writes, then the restart, then
-// retention: StepLess and Actions follow the phases, and every action has
+// Steps run protection first, then the writes, then the restart, then the
+// power step (start or shutdown), then retention: StepLess and Actions follow the phases, and every action has
 // exactly one phase and its own place.
 func TestActionOrderFollowsPhases(t *testing.T) {
 	acts := Actions()
 	phaseOf := func(a Action) int {
 		n, p := 0, 0
-		for i, is := range []bool{a.IsProtection(), a.Writes(), a.IsRestart(), a.IsRetention()} {
+		for i, is := range []bool{a.IsProtection(), a.Writes(), a.IsRestart(), a.IsPower(), a.IsRetention()} {
 			if is {
 				n, p = n+1, i
 			}
@@ -65,7 +69,7 @@ func TestActionOrderFollowsPhases(t *testing.T) {
 			}
 		}
 	}
-	if got := []Action{ActionVzdump, ActionSnapshot, ActionPctSet, ActionResize, ActionSetConfig, ActionReboot, ActionSnapshotPrune, ActionPrune}; len(acts) != len(got) {
+	if got := []Action{ActionVzdump, ActionSnapshot, ActionPctSet, ActionResize, ActionSetConfig, ActionReboot, ActionStart, ActionShutdown, ActionSnapshotPrune, ActionPrune}; len(acts) != len(got) {
 		t.Fatalf("Actions() = %v", acts)
 	} else {
 		for i := range got {

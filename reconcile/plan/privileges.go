@@ -60,6 +60,8 @@ const (
 	UseVzdump
 	// UseVzdumpPrune prunes backups on storage Scope within the vzdump.
 	UseVzdumpPrune
+	// UsePower starts or shuts down the container for the spec's power.
+	UsePower
 	useEnd
 )
 
@@ -114,6 +116,8 @@ var uses = [useEnd]useInfo{
 	// A vzdump that prunes (prune-backups, remove=1) needs Datastore.Allocate
 	// (assert_param_permission_vzdump).
 	UseVzdumpPrune: {"prune old backups in the vzdump", []need{{"Datastore.Allocate", onStorage}}},
+	// pve-container API2/LXC/Status.pm vm_start and vm_shutdown: VM.PowerMgmt.
+	UsePower: {"start or shut down the container (spec power)", []need{{"VM.PowerMgmt", onVM}}},
 }
 
 // ConfigPutAnyOf are the privileges of which PUT /nodes/{node}/lxc/{vmid}/config

@@ -22,6 +22,7 @@ const (
 	RuleFelhomSnaps = "only felhom snapshots are taken and pruned"
 	RuleRetention   = "retention exactly the spec's"
 	RuleRestart     = "restarts only as the plan's own policy allows"
+	RulePower       = "a start only of a stopped container, a shutdown only of a running one, once"
 	RuleOwnCT       = "steps name only their own container"
 	RuleSize        = "a plan within its size bounds"
 )
@@ -111,7 +112,7 @@ func (c *ContainerPlan) CheckSafety() error {
 	protected := false
 	dumps := map[string]bool{}
 	pruned := map[string]bool{}
-	needsRestart := false
+	needsRestart, rebooted, powered := false, false, false
 	for _, ch := range c.Changes {
 		needsRestart = needsRestart || ch.Class.NeedsRestart()
 	}
@@ -176,6 +177,12 @@ func (c *ContainerPlan) CheckSafety() error {
 			default:
 				return bad(n, RuleRestart, "the plan's restart policy %q does not allow a reboot now", c.Restart)
 			}
+			rebooted = true
+		case ActionStart, ActionShutdown:
+			if err := c.checkPower(n, s.Action, powered, rebooted, needsRestart, protected); err != nil {
+				return err
+			}
+			powered = true
 		case ActionSnapshotPrune:
 			if _, ok := SnapshotTime(s.Params["snapname"]); !ok {
 				return bad(n, RuleFelhomSnaps, "snapshot %q is not one felhom took", s.Params["snapname"])
@@ -195,6 +202,36 @@ func (c *ContainerPlan) CheckSafety() error {
 			}
 			pruned[p["storage"]] = true
 		}
+	}
+	return nil
+}
+
+// checkPower checks the power step n (RulePower): a start of a container
+// that was stopped at plan time, protected first when a change of the plan
+// waits for a restart (PVE's vm_start applies what is pending, as a reboot
+// does); a shutdown of one that was running, never after a reboot; one
+// power step at most, towards the power the carried spec asks for.
+func (c *ContainerPlan) checkPower(n int, a Action, powered, rebooted, needsRestart, protected bool) error {
+	bad := func(rule, format string, args ...any) error {
+		return &SafetyError{VMID: c.VMID, Step: n, Rule: rule, Detail: fmt.Sprintf(format, args...)}
+	}
+	want := spec.PowerRunning
+	if a == ActionShutdown {
+		want = spec.PowerStopped
+	}
+	switch {
+	case powered:
+		return bad(RulePower, "a second start or shutdown")
+	case c.Spec != nil && c.Spec.Power != want:
+		return bad(RulePower, "the plan's spec asks for power %q, the step makes it %s", c.Spec.Power, want)
+	case a == ActionStart && c.Running:
+		return bad(RulePower, "the container was running when the plan was made")
+	case a == ActionStart && needsRestart && !protected:
+		return bad(RuleProtection, "the start applies the changes waiting for a restart, and comes before any felhom snapshot or backup of this container")
+	case a == ActionShutdown && !c.Running:
+		return bad(RulePower, "the container was not running when the plan was made")
+	case a == ActionShutdown && rebooted:
+		return bad(RuleRestart, "a reboot in a plan that shuts the container down")
 	}
 	return nil
 }

@@ -25,7 +25,8 @@ func ChangeLess(a, b Change) bool { return KeyLess(a.Path, b.Path) }
 
 // StepLess is the order of steps within a container, which is also the order
 // apply runs them: by Action (its order in actionInfos: vzdump, snapshot,
-// pct-set, resize, set-config, reboot, snapshot-prune, prune); then, for
+// pct-set, resize, set-config, reboot, start, shutdown, snapshot-prune,
+// prune); then, for
 // steps of the same action, by the "disk" parameter in natural order (mp2
 // before mp10 before rootfs), then by "snapname" (felhom snapshot names start
 // with their time, so oldest first), then by "storage".

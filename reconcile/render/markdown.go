@@ -171,12 +171,15 @@ func statusCell(s plan.Status) string {
 	return string(s)
 }
 
-// restartCell says whether the plan restarts the container, or leaves
-// changes waiting for one.
+// restartCell says whether the plan restarts, starts or shuts down the
+// container, or leaves changes waiting for a restart.
 func restartCell(c plan.ContainerPlan) string {
 	for _, s := range c.Steps {
 		if s.Action.IsRestart() {
 			return "reboot"
+		}
+		if s.Action.IsPower() {
+			return s.Action.Token() // start or shutdown
 		}
 	}
 	if c.Status != plan.StatusChanges && c.Status != plan.StatusUnchanged {
@@ -203,6 +206,10 @@ func (m *mdWriter) container(c plan.ContainerPlan) {
 		restart = ", <b>reboots</b>"
 	case "pending":
 		restart = ", restart pending"
+	case plan.ActionStart.Token():
+		restart = ", <b>starts</b>"
+	case plan.ActionShutdown.Token():
+		restart = ", <b>shuts down</b>"
 	}
 	m.line("<details><summary><b>ct %d %s</b>: %s%s</summary>", c.VMID, html(c.Name), html(statusPhrase(c)), restart)
 	m.line("")
