@@ -72,8 +72,9 @@ func runImport(ctx context.Context, stdout, stderr io.Writer, o importOptions) e
 		return fmt.Errorf("import: cluster resources: %w", err)
 	}
 	type target struct {
-		node string
-		vmid int
+		node   string
+		vmid   int
+		status string
 	}
 	var todo []target
 	found := map[int]bool{}
@@ -82,7 +83,7 @@ func runImport(ctx context.Context, stdout, stderr io.Writer, o importOptions) e
 			continue
 		}
 		if o.all || slices.Contains(o.vmids, r.VMID) {
-			todo = append(todo, target{r.Node, r.VMID})
+			todo = append(todo, target{r.Node, r.VMID, r.Status})
 			found[r.VMID] = true
 		}
 	}
@@ -107,6 +108,7 @@ func runImport(ctx context.Context, stdout, stderr io.Writer, o importOptions) e
 			return fmt.Errorf("import: ct %d: %w", t.vmid, err)
 		}
 		l := adopt.LiveFrom(t.node, t.vmid, pc)
+		l.Status = t.status
 		r, err := adopt.Document(l)
 		if err != nil {
 			return fmt.Errorf("import: ct %d: %w", t.vmid, err)

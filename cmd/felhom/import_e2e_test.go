@@ -26,7 +26,7 @@ func TestE2EImportThenPlanNoChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"# yaml-language-server: $schema=", "root password", "memory: 1G", "volume: local-lvm:vm-101-disk-1"} {
+	for _, want := range []string{"# yaml-language-server: $schema=", "root password", "memory: 1G", "volume: local-lvm:vm-101-disk-1", "(it was running when imported)"} {
 		if !strings.Contains(string(web), want) {
 			t.Errorf("web.yaml lacks %q:\n%s", want, web)
 		}

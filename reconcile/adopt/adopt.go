@@ -29,6 +29,10 @@ type Live struct {
 	// restart), else its current value, without the keys PVE is to delete
 	// (LiveFrom).
 	Config map[string]string
+	// Status is the run state PVE reports ("running", "stopped"), for the
+	// document's comments only: power is managed only when a spec sets it,
+	// so import leaves it out. "" when unknown.
+	Status string
 }
 
 // LiveFrom is the Live of a container from its GET .../pending answer: a
@@ -99,6 +103,13 @@ func Document(l Live) (*Result, error) {
 	if !hasHost {
 		head = append(head, "PVE has no hostname set for it: this spec leaves it unset (add hostname: to set one).")
 	}
+	state := ""
+	if l.Status != "" {
+		state = " (it was " + l.Status + " when imported)"
+	}
+	head = append(head, "The run state is not managed"+state+": add",
+		"power: running to have felhom start it whenever it is found stopped,",
+		"or power: stopped to keep it shut down.")
 	if len(unmanaged) > 0 {
 		head = append(head, wrap("Not managed by this spec (left as they are on PVE): "+strings.Join(unmanaged, ", ")+".", 76)...)
 	}

@@ -207,3 +207,25 @@ func TestReferenceConfigsRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// Import leaves power out (managed only when set: an imported spec must not
+// start or stop anything), and its comments say how to manage it, with the
+// run state PVE reported.
+func TestDocumentLeavesPowerOut(t *testing.T) {
+	for _, status := range []string{"running", "stopped", ""} {
+		r, err := Document(Live{Node: "pve1", VMID: 101, Status: status, Config: map[string]string{"hostname": "web", "memory": "512"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		y := string(r.YAML)
+		if strings.Contains(y, "\n  power:") {
+			t.Errorf("status %q: the document sets power:\n%s", status, y)
+		}
+		if !strings.Contains(y, "# The run state is not managed") || !strings.Contains(y, "power: running") {
+			t.Errorf("status %q: no comment on power:\n%s", status, y)
+		}
+		if status != "" && !strings.Contains(y, "it was "+status+" when imported") {
+			t.Errorf("status %q: the comment does not say the state:\n%s", status, y)
+		}
+	}
+}
