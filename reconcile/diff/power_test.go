@@ -90,6 +90,12 @@ func TestPower(t *testing.T) {
 			nowarn: "cannot tell hand changes",
 		},
 		{
+			name: "drift report without a baseline: the start is planned, and the plan says it cannot tell", conf: baseConf, running: false,
+			spec: "power: running\ndrift: report", applied: map[string]string{},
+			status: plan.StatusChanges, changes: []string{"power ~ hot"}, steps: []string{"start"},
+			warning: "drift: report cannot tell hand changes from spec changes here",
+		},
+		{
 			name: "drift revert: a hand stop is started again", conf: baseConf, running: false,
 			spec: "power: running", applied: map[string]string{"power": "running"},
 			status: plan.StatusChanges, changes: []string{"power ~ hot drift"}, steps: []string{"start"},

@@ -78,7 +78,7 @@ func (d *differ) finish(cp plan.ContainerPlan) (out plan.ContainerPlan) {
 	if reboot != nil {
 		cp.RestartWindow = d.window
 	}
-	if w := d.noBaselineWarning(); w != "" && writes {
+	if w := d.noBaselineWarning(); w != "" && (writes || d.powerTo != "") {
 		d.warnings = append(d.warnings, w)
 	}
 	cp.Status = plan.StatusChanges
@@ -98,7 +98,8 @@ func (d *differ) finish(cp plan.ContainerPlan) (out plan.ContainerPlan) {
 // a container that is never snapshotted (PVE cannot, or the snapshot policy
 // is off) never gets one, while any other gets one from its next apply.
 // Empty when the warning does not apply; finish adds it only when the plan
-// writes something (a reboot alone reverts no hand change).
+// writes something or starts or stops the container (a reboot alone
+// reverts no hand change; a start reverts a hand stop).
 func (d *differ) noBaselineWarning() string {
 	if d.s.Drift != spec.DriftReport || len(d.live.Applied) > 0 {
 		return ""
