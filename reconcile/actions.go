@@ -32,6 +32,8 @@ var actions = map[plan.Action]actionFunc{
 	plan.ActionShutdown:      (*applier).shutdownStep,
 	plan.ActionSnapshotPrune: (*applier).snapshotPrune,
 	plan.ActionPrune:         (*applier).prune,
+	plan.ActionCreate:        (*applier).createCT,
+	plan.ActionRestore:       (*applier).createCT,
 }
 
 // step runs one step with a context that Ctrl-C does not cut: the task it

@@ -34,6 +34,9 @@ type API interface {
 	Reboot(ctx context.Context, node string, vmid int) (pve.UPID, error)
 	Start(ctx context.Context, node string, vmid int) (pve.UPID, error)
 	Shutdown(ctx context.Context, node string, vmid int) (pve.UPID, error)
+	Create(ctx context.Context, node string, o pve.CreateOptions) (pve.UPID, error)
+	Restore(ctx context.Context, node string, o pve.RestoreOptions) (pve.UPID, error)
+	NextID(ctx context.Context, vmid int) (int, error)
 	WaitTask(ctx context.Context, upid pve.UPID) (pve.TaskResult, error)
 }
 

@@ -54,6 +54,9 @@ type Options struct {
 	// Privileged carries the plan's pct-set steps; nil refuses every
 	// container that has one, before it is touched.
 	Privileged Privileged
+	// ReadSecret reads the root password of a create from the file the
+	// plan names (default ReadSecretFile), right before the create.
+	ReadSecret func(path string) (pve.Secret, error)
 }
 
 // Apply carries out p: every container with status "changes" has its steps
@@ -211,28 +214,33 @@ func (a *applier) work(ctx context.Context) {
 	}
 	a.event(Event{Kind: EventStart})
 
-	// Rules 3 and 4: wait for any lock to go, then the digest must be the
-	// plan's.
-	cur, err := a.waitUnlocked(ctx)
-	if err != nil {
-		a.cr.Outcome, a.cr.Error, a.cr.Failure = OutcomeFailed, err.Error(), failureOf(err)
-		if ctx.Err() != nil {
-			a.cr.Outcome, a.cr.Failure = OutcomeSkipped, FailureCancelled
+	a.landed = map[int]bool{}
+	if !cp.Creates() {
+		// Rules 3 and 4: wait for any lock to go, then the digest must be
+		// the plan's. A container the plan creates has no config yet: its
+		// create step asks PVE whether the vmid is still free.
+		cur, err := a.waitUnlocked(ctx)
+		if err != nil {
+			a.cr.Outcome, a.cr.Error, a.cr.Failure = OutcomeFailed, err.Error(), failureOf(err)
+			if ctx.Err() != nil {
+				a.cr.Outcome, a.cr.Failure = OutcomeSkipped, FailureCancelled
+			}
+			a.skipRest(0, a.cr.Error)
+			return
 		}
-		a.skipRest(0, a.cr.Error)
-		return
+		a.cur, a.start = cur, cur
+		if a.cur.Digest != cp.Digest {
+			a.cr.Outcome, a.cr.Failure = OutcomeStale, FailureStale
+			a.cr.Error = fmt.Sprintf("config changed since the plan was made (digest %s, planned %s); re-plan", short(a.cur.Digest), short(cp.Digest))
+			a.skipRest(0, "stale")
+			return
+		}
+		a.digest = cp.Digest
 	}
-	a.cur, a.start, a.landed = cur, cur, map[int]bool{}
-	if a.cur.Digest != cp.Digest {
-		a.cr.Outcome, a.cr.Failure = OutcomeStale, FailureStale
-		a.cr.Error = fmt.Sprintf("config changed since the plan was made (digest %s, planned %s); re-plan", short(a.cur.Digest), short(cp.Digest))
-		a.skipRest(0, "stale")
-		return
-	}
-	a.digest = cp.Digest
 	a.folded = a.foldPrune()
 
-	for i, st := range cp.Steps {
+	for i := 0; i < len(cp.Steps); i++ {
+		st := cp.Steps[i]
 		if a.folded[i] {
 			continue
 		}
@@ -294,6 +302,13 @@ func (a *applier) work(ctx context.Context) {
 			// The step ran; one that decided not to act says why in
 			// Error (a reboot whose window has closed).
 			sr.Status = StepApplied
+		}
+		if st.Action.Creates() {
+			if err := a.afterCreate(ctx); err != nil {
+				a.skipRest(i+1, "the rest of the spec was not applied")
+				a.fail(err)
+				return
+			}
 		}
 	}
 	if !a.verified {

@@ -39,7 +39,7 @@ func failureOf(err error) Failure {
 		return FailureCancelled
 	case errors.Is(err, context.DeadlineExceeded):
 		return FailureTimeout
-	case errors.Is(err, pve.ErrStaleDigest) || errors.Is(err, errMoved):
+	case errors.Is(err, pve.ErrStaleDigest) || errors.Is(err, errMoved) || errors.Is(err, errVMIDTaken):
 		return FailureStale
 	case errors.Is(err, pve.ErrLocked):
 		return FailureLocked
@@ -93,6 +93,10 @@ func (a *applier) fail(err error) {
 	}
 	if a.snapshot == "" || a.onFailure != spec.OnFailureRollback {
 		a.halfDone()
+		if a.cp.Creates() {
+			a.cr.Warnings = append(a.cr.Warnings, "the container was created and is left as it is (felhom never deletes a container); fix the cause and plan again")
+			return
+		}
 		if a.snapshot == "" {
 			a.cr.Warnings = append(a.cr.Warnings, "no felhom snapshot to roll back to; the container is left half-done")
 		} else {

@@ -44,22 +44,30 @@ type ObserveOptions struct {
 // Plan reads them (ObserveSnapshots) only for the containers whose diff is
 // not empty, the only ones whose plan they can change.
 func Observe(ctx context.Context, api API, specs []spec.Container, opts ObserveOptions) (map[int]*diff.Live, error) {
-	live, _, err := observe(ctx, api, specs, opts)
-	return live, err
+	o, err := observe(ctx, api, specs, opts)
+	return o.live, err
 }
 
-// observe is Observe that also returns the containers no spec names
-// (sorted by VMID), from the same cluster resources call.
-func observe(ctx context.Context, api API, specs []spec.Container, opts ObserveOptions) (map[int]*diff.Live, []plan.Unmanaged, error) {
+// observed is what observe read: the live containers the specs name, the
+// containers no spec names (sorted by VMID) from the same cluster
+// resources call, and what the specs that create a container need
+// (observeCreates).
+type observed struct {
+	live      map[int]*diff.Live
+	unmanaged []plan.Unmanaged
+	creates   map[int]*diff.NewCT
+}
+
+func observe(ctx context.Context, api API, specs []spec.Container, opts ObserveOptions) (observed, error) {
 	res, err := clusterResources(ctx, api, opts.Prefetched)
 	if err != nil {
-		return nil, nil, fmt.Errorf("observe: cluster resources: %w", err)
+		return observed{}, fmt.Errorf("observe: cluster resources: %w", err)
 	}
-	live, err := observeFrom(ctx, api, res, specs, opts)
+	live, creates, err := observeFrom(ctx, api, res, specs, opts)
 	if err != nil {
-		return nil, nil, err
+		return observed{}, err
 	}
-	return live, unmanaged(res, specs), nil
+	return observed{live: live, unmanaged: unmanaged(res, specs), creates: creates}, nil
 }
 
 // unmanaged lists the containers of res that no spec names.
@@ -80,8 +88,9 @@ func unmanaged(res []pve.Resource, specs []spec.Container) []plan.Unmanaged {
 	return out
 }
 
-// observeFrom is Observe on the cluster resources res already read.
-func observeFrom(ctx context.Context, api API, res []pve.Resource, specs []spec.Container, opts ObserveOptions) (map[int]*diff.Live, error) {
+// observeFrom is Observe on the cluster resources res already read; it
+// also observes what the specs that create a container need.
+func observeFrom(ctx context.Context, api API, res []pve.Resource, specs []spec.Container, opts ObserveOptions) (map[int]*diff.Live, map[int]*diff.NewCT, error) {
 	where := make(map[int]pve.Resource, len(res))
 	for _, r := range res {
 		if r.Type == "lxc" || r.Type == "" {
@@ -104,6 +113,9 @@ func observeFrom(ctx context.Context, api API, res []pve.Resource, specs []spec.
 		if rs := specs[i].Spec.Restart; rs != nil && rs.Mode == spec.RestartInWindow && rs.Window != nil {
 			zoneSet[r.Node] = true
 		}
+	}
+	for _, n := range createNodes(res, specs) {
+		nodeSet[n] = true // the storages a create puts its volumes on
 	}
 	nodes := make([]string, 0, len(nodeSet))
 	for n := range nodeSet {
@@ -174,10 +186,11 @@ func observeFrom(ctx context.Context, api API, res []pve.Resource, specs []spec.
 		}
 	})
 	checkVolumes(ctx, api, specs, live, opts.Concurrency)
+	creates := observeCreates(ctx, api, res, specs, caps, capErr, opts.Concurrency)
 	if err := ctx.Err(); err != nil {
-		return live, fmt.Errorf("observe: %w", err)
+		return live, creates, fmt.Errorf("observe: %w", err)
 	}
-	return live, nil
+	return live, creates, nil
 }
 
 // checkVolumes fills Live.Volumes for the existing volumes the specs attach

@@ -42,10 +42,11 @@ type PlanOptions struct {
 // differences neither drift marks nor snapshot retention can change its
 // plan.
 func Plan(ctx context.Context, api API, specs []spec.Container, opts PlanOptions) (*plan.Plan, error) {
-	live, unmanaged, err := observe(ctx, api, specs, opts.ObserveOptions)
+	o, err := observe(ctx, api, specs, opts.ObserveOptions)
 	if err != nil {
 		return nil, err
 	}
+	live := o.live
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
@@ -53,7 +54,7 @@ func Plan(ctx context.Context, api API, specs []spec.Container, opts PlanOptions
 	if err != nil {
 		return nil, err
 	}
-	dopts := diff.Options{Now: opts.Now, Revision: opts.Revision, Root: opts.Root, Nodes: nodes}
+	dopts := diff.Options{Now: opts.Now, Revision: opts.Revision, Root: opts.Root, Nodes: nodes, Creates: o.creates}
 	p := diff.Build(specs, live, dopts)
 	if again := needSnapshots(p, live); len(again) > 0 {
 		ObserveSnapshots(ctx, api, again, opts.Concurrency)
@@ -78,7 +79,7 @@ func Plan(ctx context.Context, api API, specs []spec.Container, opts PlanOptions
 		}
 	}
 	if !opts.IgnoreUnmanaged {
-		p.Unmanaged = unmanaged
+		p.Unmanaged = o.unmanaged
 	}
 	if opts.Preflight && p.HasChanges() {
 		if err := Preflight(ctx, api, p); err != nil {
@@ -220,7 +221,9 @@ type Moved struct {
 func CheckDigests(ctx context.Context, api API, p *plan.Plan, concurrency int) ([]Moved, error) {
 	var todo []plan.ContainerPlan
 	for _, c := range p.Containers {
-		if c.Status == plan.StatusChanges {
+		if c.Status == plan.StatusChanges && !c.Creates() {
+			// A container the plan creates has no config to compare:
+			// apply asks PVE whether its vmid is still free (NextID).
 			todo = append(todo, c)
 		}
 	}

@@ -204,7 +204,7 @@ func selftestReport(ctx context.Context, c *pve.Client, out io.Writer) (failed i
 	for _, u := range plan.PrivilegeUses() {
 		held := heldOn(perms, u.Name)
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", u.Name, held, strings.Join(u.For, "; "))
-		if held == "MISSING" {
+		if held == "MISSING" && !u.Optional {
 			missing.apply = append(missing.apply, u.Name)
 			if u.Plan {
 				missing.plan = append(missing.plan, u.Name)

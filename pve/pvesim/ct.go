@@ -2,6 +2,8 @@ package pvesim
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -349,6 +351,18 @@ func (s *Sim) clusterResources(r *request) (any, error) {
 				m["template"] = 0
 			}
 			out = append(out, m)
+		}
+		// QEMU guests are listed too (Cluster.pm resources walks the whole
+		// vmlist): the inventory's vms, stopped, with the keys a stopped
+		// qemu entry carries.
+		for _, vmid := range slices.Sorted(maps.Keys(s.vms)) {
+			if !s.hasAny(r.token, vmPath(vmid), "VM.Audit") {
+				continue
+			}
+			vm := s.vms[vmid]
+			out = append(out, map[string]any{"id": fmt.Sprintf("qemu/%d", vmid), "type": "qemu", "vmid": vmid, "name": vm.name,
+				"node": vm.node, "status": "stopped", "template": 0, "cpu": 0, "maxcpu": 1, "mem": 0, "maxmem": 2 << 30,
+				"disk": 0, "maxdisk": 32 << 30, "diskread": 0, "diskwrite": 0, "netin": 0, "netout": 0, "uptime": 0})
 		}
 	}
 	if typ == "" || typ == "node" {

@@ -93,6 +93,11 @@ type differ struct {
 	// baseline, when not nil, collects the live form of every named field
 	// instead of planning (see Baseline).
 	baseline map[string]string
+
+	// creating plans the options of a container that is not on PVE yet
+	// (createPlan), restoring when it is restored from a backup; fresh
+	// plans one apply has just created (AfterCreate): no protection.
+	creating, restoring, fresh bool
 }
 
 // resize is one grown volume.
@@ -123,6 +128,9 @@ func Diff(c *spec.Container, live *Live, opts Options) plan.ContainerPlan {
 		return cp
 	}
 	if live == nil {
+		if c.Spec.Create != nil {
+			return createPlan(c, opts.Creates[c.Spec.VMID], cp, opts)
+		}
 		cp.Status = plan.StatusMissing
 		return cp
 	}

@@ -79,6 +79,10 @@ type Options struct {
 	// Nodes are the cluster's node names, to check each spec's node; nil
 	// when not read (then a spec's node is not checked).
 	Nodes []string
+	// Creates holds, by VMID, what observing learned about the containers
+	// the specs create (their vmid not on PVE, a create section in the
+	// spec); nil when nothing is created.
+	Creates map[int]*NewCT
 }
 
 // Root is where felhom may write as root: For returns nil when the

@@ -65,7 +65,7 @@ func (d *differ) finish(cp plan.ContainerPlan) (out plan.ContainerPlan) {
 		return cp
 	}
 	var steps []plan.Step
-	if protect {
+	if protect && !d.fresh {
 		var refused string
 		if steps, refused = d.protect(); refused != "" {
 			cp.Status = plan.StatusBlocked

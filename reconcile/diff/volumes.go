@@ -39,6 +39,13 @@ func (d *differ) volumes() {
 }
 
 func (d *differ) rootfs(want spec.RootFS) {
+	switch {
+	case d.restoring:
+		return // the backup brings its volumes; a grow follows the restore
+	case d.creating:
+		d.createRootfs(want)
+		return
+	}
 	cur, ok := d.live.Config["rootfs"]
 	if !ok {
 		d.errs = append(d.errs, "rootfs: the live config has no rootfs")

@@ -50,6 +50,15 @@ const (
 	// stopped): PVE's vm_shutdown, never a hard stop. Pending changes stay
 	// pending.
 	ActionShutdown
+	// ActionCreate creates the container from an OS template (POST
+	// /nodes/{node}/lxc, task vzcreate), with every option of the spec the
+	// create call takes. There is nothing to protect before it: the vmid is
+	// not on PVE.
+	ActionCreate
+	// ActionRestore creates the container by restoring a vzdump backup
+	// (POST /nodes/{node}/lxc with restore=1, task vzrestore); like
+	// ActionCreate, nothing is protected before it.
+	ActionRestore
 	actionEnd
 )
 
@@ -79,6 +88,9 @@ const (
 	phasePower
 	// phaseRetain: retention once the change is verified and kept.
 	phaseRetain
+	// phaseCreate: makes the container, which was not on PVE: a write with
+	// nothing before it to protect, and the first of its steps.
+	phaseCreate
 )
 
 var actionInfos = [actionEnd]actionInfo{
@@ -92,6 +104,8 @@ var actionInfos = [actionEnd]actionInfo{
 	ActionPctSet:        {token: "pct-set", verb: "set config as root (privileged)", past: "set config as root (privileged)", order: 25, phase: phaseWrite},
 	ActionStart:         {token: "start", verb: "start", past: "started", order: 54, phase: phasePower},
 	ActionShutdown:      {token: "shutdown", verb: "shut down", past: "shut down", order: 56, phase: phasePower},
+	ActionCreate:        {token: "create", verb: "create container from", past: "created container from", order: 5, phase: phaseCreate},
+	ActionRestore:       {token: "restore", verb: "restore container from", past: "restored container from", order: 6, phase: phaseCreate},
 }
 
 func (a Action) info() actionInfo {
@@ -126,6 +140,11 @@ func (a Action) NeedsProtection() bool { return a.Writes() || a.IsRestart() }
 // spec's power: it runs after the writes are verified, and its failure
 // leaves them in place (it is no part of the config change).
 func (a Action) IsPower() bool { return a.info().phase == phasePower }
+// Creates reports whether a makes the container (from a template or a
+// backup): the first step of a container that is not on PVE. It needs no
+// protection (there is nothing to protect), and the steps after it need
+// none either: the container is new.
+func (a Action) Creates() bool { return a.info().phase == phaseCreate }
 
 // IsRetention reports whether a is retention (old snapshots, old backups):
 // it runs only once the change it follows is verified and kept, and its
@@ -231,6 +250,8 @@ func (s Step) String() string {
 		return s.Action.String() + " " + SetConfigSummary(p)
 	case ActionShutdown:
 		return s.Action.String() + " cleanly"
+	case ActionCreate, ActionRestore:
+		return s.Action.String() + " " + p["ostemplate"]
 	}
 	return s.Action.String()
 }

@@ -6,8 +6,10 @@ import "testing"
 // order of the constants, so an action appended later keeps every other's
 // meaning.
 func TestActionProperties(t *testing.T) {
-	type props struct{ protection, writes, restart, needsProtection, retention, power bool }
+	type props struct{ protection, writes, restart, needsProtection, retention, power, creates bool }
 	want := map[Action]props{
+		ActionCreate:        {creates: true},
+		ActionRestore:       {creates: true},
 		ActionVzdump:        {protection: true},
 		ActionSnapshot:      {protection: true},
 		ActionResize:        {writes: true, needsProtection: true},
@@ -27,13 +29,13 @@ func TestActionProperties(t *testing.T) {
 			t.Errorf("%s: no expected properties in this test; add them", a.Token())
 			continue
 		}
-		got := props{a.IsProtection(), a.Writes(), a.IsRestart(), a.NeedsProtection(), a.IsRetention(), a.IsPower()}
+		got := props{a.IsProtection(), a.Writes(), a.IsRestart(), a.NeedsProtection(), a.IsRetention(), a.IsPower(), a.Creates()}
 		if got != w {
 			t.Errorf("%s: properties %+v, want %+v", a.Token(), got, w)
 		}
 	}
 	var zero Action
-	if zero.IsProtection() || zero.Writes() || zero.IsRestart() || zero.NeedsProtection() || zero.IsRetention() || zero.IsPower() {
+	if zero.IsProtection() || zero.Writes() || zero.IsRestart() || zero.NeedsProtection() || zero.IsRetention() || zero.IsPower() || zero.Creates() {
 		t.Error("the invalid action has a property")
 	}
 }
@@ -45,7 +47,7 @@ func TestActionOrderFollowsPhases(t *testing.T) {
 	acts := Actions()
 	phaseOf := func(a Action) int {
 		n, p := 0, 0
-		for i, is := range []bool{a.IsProtection(), a.Writes(), a.IsRestart(), a.IsPower(), a.IsRetention()} {
+		for i, is := range []bool{a.Creates(), a.IsProtection(), a.Writes(), a.IsRestart(), a.IsPower(), a.IsRetention()} {
 			if is {
 				n, p = n+1, i
 			}
@@ -69,7 +71,7 @@ func TestActionOrderFollowsPhases(t *testing.T) {
 			}
 		}
 	}
-	if got := []Action{ActionVzdump, ActionSnapshot, ActionPctSet, ActionResize, ActionSetConfig, ActionReboot, ActionStart, ActionShutdown, ActionSnapshotPrune, ActionPrune}; len(acts) != len(got) {
+	if got := []Action{ActionCreate, ActionRestore, ActionVzdump, ActionSnapshot, ActionPctSet, ActionResize, ActionSetConfig, ActionReboot, ActionStart, ActionShutdown, ActionSnapshotPrune, ActionPrune}; len(acts) != len(got) {
 		t.Fatalf("Actions() = %v", acts)
 	} else {
 		for i := range got {

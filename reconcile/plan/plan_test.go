@@ -31,8 +31,8 @@ func TestActionTokensRoundTrip(t *testing.T) {
 			t.Errorf("json of %v = %s, %v", a, b, err)
 		}
 	}
-	if len(seen) != 10 {
-		t.Errorf("got %d actions, want 10", len(seen))
+	if len(seen) != 12 {
+		t.Errorf("got %d actions, want 12", len(seen))
 	}
 	var zero Action
 	if zero.Valid() {

@@ -62,6 +62,18 @@ const (
 	UseVzdumpPrune
 	// UsePower starts or shuts down the container for the spec's power.
 	UsePower
+	// UseCreate creates the container (from a template or a backup).
+	UseCreate
+	// UseCreatePrivileged creates a privileged container (unprivileged=0).
+	UseCreatePrivileged
+	// UseTemplate reads OS template Scope (a vztmpl volid) for a create.
+	UseTemplate
+	// UseRestoreOthers restores backup Scope (a backup volid) of another
+	// guest; nothing more is asked for the container's own backups.
+	UseRestoreOthers
+	// UseRestoreUnowned restores backup Scope whose name carries no vmid
+	// (a renamed archive).
+	UseRestoreUnowned
 	useEnd
 )
 
@@ -69,10 +81,12 @@ const (
 type scope uint8
 
 const (
-	onVM      scope = iota + 1 // /vms/<vmid>
-	onStorage                  // /storage/<storage of Scope>
-	onSDN                      // Scope, an SDN path
-	onOwner                    // /vms/<owner of volume Scope>
+	onVM          scope = iota + 1 // /vms/<vmid>
+	onStorage                      // /storage/<storage of Scope>
+	onSDN                          // Scope, an SDN path
+	onOwner                        // /vms/<owner of volume Scope>
+	onRoot                         // /
+	onBackupOwner                  // /vms/<owner of backup Scope>
 )
 
 type need struct {
@@ -89,6 +103,10 @@ type useInfo struct {
 	needs []need
 }
 
+// optionalUses are the uses only some specs ask for (a privileged create),
+// so that a token without their privileges still applies everything else.
+var optionalUses = map[Use]bool{UseCreatePrivileged: true}
+
 var uses = [useEnd]useInfo{
 	UseRead:        {"read container config, pending changes, status, snapshots", []need{{"VM.Audit", onVM}}},
 	UseReadBackups: {"list backups", []need{{"Datastore.Audit", onStorage}}},
@@ -100,7 +118,7 @@ var uses = [useEnd]useInfo{
 	UseSetNesting:  {"turn nesting on or off (unprivileged containers)", []need{{"VM.Allocate", onVM}}},
 	UseSetOptions:  {"set onboot, startup, tags, description, ...", []need{{"VM.Config.Options", onVM}}},
 	UseConfigPut:   {"a config PUT that asks none of VM.Config.* by its keys (PVE's schema asks one)", []need{{"VM.Config.Options", onVM}}},
-	UseNewVolume:   {"allocate a new volume for mpN", []need{{"Datastore.AllocateSpace", onStorage}}},
+	UseNewVolume:   {"allocate a new volume (an mpN, or a new container's)", []need{{"Datastore.AllocateSpace", onStorage}}},
 	// check_volume_access: a container's own volume needs nothing more; one
 	// no container owns needs Datastore.Allocate on its storage.
 	UseAttachUnowned: {"attach an existing volume no container owns", []need{{"Datastore.Allocate", onStorage}}},
@@ -118,6 +136,22 @@ var uses = [useEnd]useInfo{
 	UseVzdumpPrune: {"prune old backups in the vzdump", []need{{"Datastore.Allocate", onStorage}}},
 	// pve-container API2/LXC/Status.pm vm_start and vm_shutdown: VM.PowerMgmt.
 	UsePower: {"start or shut down the container (spec power)", []need{{"VM.PowerMgmt", onVM}}},
+	// pve-container API2/LXC.pm create_vm: VM.Allocate on the vmid (the
+	// checks of the options it is given are the keys' own uses, and
+	// Datastore.AllocateSpace on each target storage is UseNewVolume's);
+	// Sys.Modify on / for a privileged container.
+	UseCreate:           {"create a container (from a template or a backup)", []need{{"VM.Allocate", onVM}}},
+	UseCreatePrivileged: {"create a privileged container (create.unprivileged: false)", []need{{"Sys.Modify", onRoot}}},
+	// pve-storage check_volume_access for vztmpl: Datastore.Allocate,
+	// Datastore.AllocateSpace or Datastore.Audit on its storage; felhom
+	// names Audit, which reading the storage's templates needs too.
+	UseTemplate: {"read the OS template of a create", []need{{"Datastore.Audit", onStorage}}},
+	// check_volume_access for a backup: the container's own needs nothing,
+	// another guest's Datastore.AllocateSpace on the storage and VM.Backup
+	// on that guest (or Datastore.Allocate on the storage, which a backup
+	// whose name names no guest needs).
+	UseRestoreOthers:  {"restore another guest's backup", []need{{"Datastore.AllocateSpace", onStorage}, {"VM.Backup", onBackupOwner}}},
+	UseRestoreUnowned: {"restore a backup whose name names no guest", []need{{"Datastore.Allocate", onStorage}}},
 }
 
 // ConfigPutAnyOf are the privileges of which PUT /nodes/{node}/lxc/{vmid}/config
@@ -146,6 +180,14 @@ func Needs(use Use, vmid int, scope string) []Privilege {
 			path = scope
 		case onOwner:
 			owner, ok := VolumeOwner(scope)
+			if !ok || owner == vmid {
+				return nil
+			}
+			path = VMPath(owner)
+		case onRoot:
+			path = "/"
+		case onBackupOwner:
+			owner, ok := BackupOwner(scope)
 			if !ok || owner == vmid {
 				return nil
 			}
@@ -189,6 +231,23 @@ func VolumeOwner(volid string) (vmid int, ok bool) {
 	return n, err == nil
 }
 
+// backupRE is the guest part of vzdump's archive names
+// (vzdump-lxc-120-2026_12_01-02_00_00.tar.zst; PVE::Storage
+// archive_info).
+var backupRE = regexp.MustCompile(`(?:^|[:/])vzdump-(?:lxc|qemu|openvz)-([1-9][0-9]*)-`)
+
+// BackupOwner returns the vmid whose backup volid (STORAGE:backup/NAME) is,
+// as PVE reads it from the archive's name; ok false for a name that names
+// no guest.
+func BackupOwner(volid string) (vmid int, ok bool) {
+	m := backupRE.FindStringSubmatch(volid)
+	if m == nil {
+		return 0, false
+	}
+	n, err := strconv.Atoi(m[1])
+	return n, err == nil
+}
+
 // PrivilegeUse is one privilege and what felhom uses it for, for felhom
 // selftest's overview.
 type PrivilegeUse struct {
@@ -198,6 +257,9 @@ type PrivilegeUse struct {
 	// Plan is set when felhom plan needs it too (it reads with it); the
 	// others only apply needs.
 	Plan bool
+	// Optional is set when only some specs need it (Sys.Modify, for a
+	// privileged create): a token without it applies everything else.
+	Optional bool
 }
 
 // PrivilegeUses lists every privilege in the table with what it is for, in
@@ -211,9 +273,10 @@ func PrivilegeUses() []PrivilegeUse {
 			if !ok {
 				i = len(out)
 				at[n.name] = i
-				out = append(out, PrivilegeUse{Name: n.name})
+				out = append(out, PrivilegeUse{Name: n.name, Optional: true})
 			}
 			out[i].For = append(out[i].For, uses[u].what)
+			out[i].Optional = out[i].Optional && optionalUses[u]
 			out[i].Plan = out[i].Plan || u == UseRead || u == UseReadBackups
 		}
 	}

@@ -24,6 +24,7 @@ const (
 	RuleRestart     = "restarts only as the plan's own policy allows"
 	RulePower       = "a start only of a stopped container, a shutdown only of a running one, once"
 	RuleOwnCT       = "steps name only their own container"
+	RuleCreate      = "a create only of a container that is not on PVE, first, with no secret"
 	RuleSize        = "a plan within its size bounds"
 )
 
@@ -128,6 +129,16 @@ func (c *ContainerPlan) CheckSafety() error {
 		}
 		if i > 0 && StepLess(s, c.Steps[i-1]) {
 			return bad(n, RuleOrder, "%s comes after %s; apply runs protection, writes, restart, retention in that order", s.Action.Token(), c.Steps[i-1].Action.Token())
+		}
+		if s.Action.Creates() {
+			if err := c.checkCreate(n, s); err != nil {
+				return err
+			}
+			protected = true // the steps after it work on a new container
+			continue
+		}
+		if len(c.Steps) > 0 && c.Steps[0].Action.Creates() && (s.Action.IsProtection() || s.Action.IsRestart() || s.Action.IsRetention()) {
+			return bad(n, RuleCreate, "%s on a container the plan creates; a new container has nothing to protect, restart or prune", s.Action.Token())
 		}
 		if s.Action.NeedsProtection() && !protected {
 			return bad(n, RuleProtection, "%s comes before any felhom snapshot or backup of this container", s.Action.Token())
@@ -234,4 +245,37 @@ func (c *ContainerPlan) checkPower(n int, a Action, powered, rebooted, needsRest
 		return bad(RuleRestart, "a reboot in a plan that shuts the container down")
 	}
 	return nil
+}
+// checkCreate checks create or restore step n (RuleCreate): the first step,
+// of a container the plan found no config of (no digest), for its own
+// vmid, carrying the password file's path but never a password, and never
+// PVE's force (which would overwrite a container).
+func (c *ContainerPlan) checkCreate(n int, s Step) error {
+	bad := func(format string, args ...any) error {
+		return &SafetyError{VMID: c.VMID, Step: n, Rule: RuleCreate, Detail: fmt.Sprintf(format, args...)}
+	}
+	p := s.Params
+	switch {
+	case n != 1:
+		return bad("%s is not the first step", s.Action.Token())
+	case c.Digest != "":
+		return bad("the container had a config when the plan was made (digest %s)", c.Digest)
+	case p["vmid"] != strconv.Itoa(c.VMID):
+		return bad("the %s is of vmid %q", s.Action.Token(), p["vmid"])
+	case p["ostemplate"] == "":
+		return bad("no ostemplate: nothing to %s from", s.Action.Token())
+	case p["password"] != "":
+		return bad("a password in a plan; a plan carries only the password file's path")
+	case p["force"] != "":
+		return bad("force would overwrite an existing container")
+	case (p["restore"] == "1") != (s.Action == ActionRestore):
+		return bad("restore=%q on a %s step", p["restore"], s.Action.Token())
+	}
+	return nil
+}
+
+// Creates reports whether the plan creates the container: its first step
+// is a create or a restore.
+func (c *ContainerPlan) Creates() bool {
+	return len(c.Steps) > 0 && c.Steps[0].Action.Creates()
 }

@@ -220,6 +220,12 @@ func (m *mdWriter) container(c plan.ContainerPlan) {
 	switch c.Status {
 	case plan.StatusMissing:
 		m.line("Not found on PVE (the spec puts it on node %s).", code(c.Node))
+	case plan.StatusChanges:
+		if c.Creates() {
+			m.line("Not on PVE yet: the plan creates it on node %s.", code(c.Node))
+			break
+		}
+		m.line("Node %s, %s, config digest %s.", code(c.Node), state, code(c.Digest))
 	default:
 		m.line("Node %s, %s, config digest %s.", code(c.Node), state, code(c.Digest))
 	}

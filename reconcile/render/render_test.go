@@ -60,7 +60,19 @@ func fixtures() map[string]*plan.Plan {
 				},
 				Blocked: []string{"rootfs.size: PVE cannot shrink a volume"},
 			},
-			{Name: "ghost", Node: "pve3", VMID: 105, Status: plan.StatusMissing, Warnings: []string{"not found on PVE; felhom does not create containers"}},
+			{Name: "ghost", Node: "pve3", VMID: 105, Status: plan.StatusMissing},
+			{
+				Name: "fresh", Node: "pve1", VMID: 108, Status: plan.StatusChanges,
+				Changes: []plan.Change{
+					{Path: "memory", Op: plan.OpUpdate, Before: "512 MiB", After: "1 GiB", Class: plan.ClassHot, Reason: "set by the create"},
+					{Path: "net0", Op: plan.OpAdd, After: "name=eth0,bridge=vmbr0,ip=dhcp", Class: plan.ClassHot, Reason: "set by the create"},
+				},
+				Steps: []plan.Step{{Action: plan.ActionCreate, Params: map[string]string{"vmid": "108", "ostemplate": "local:vztmpl/debian-13-standard_13.1-2_amd64.tar.zst",
+					"storage": "local-lvm", "rootfs": "local-lvm:8", "memory": "1024", "net0": "name=eth0,bridge=vmbr0,ip=dhcp", "password-file": "/etc/felhom/secrets/ct108.pass"},
+					Why: "a new container, with the spec's options in the one call"}},
+				Privileges: []plan.Privilege{{Path: "/vms/108", Name: "VM.Allocate"}, {Path: "/storage/local-lvm", Name: "Datastore.AllocateSpace"}},
+				Warnings:   []string{"new container: no snapshot before its first change (there is nothing to protect)"},
+			},
 			{
 				Name: "cache", Node: "pve1", VMID: 106, Digest: "1234", Running: true, Status: plan.StatusUnchanged,
 				Changes: []plan.Change{
@@ -152,8 +164,8 @@ func TestMarkdownMarkerFirstAndEscaped(t *testing.T) {
 	if !strings.HasPrefix(s, MarkdownMarker+"\n") {
 		t.Errorf("first line is not the marker: %q", strings.SplitN(s, "\n", 2)[0])
 	}
-	if strings.Count(s, "<details>") != strings.Count(s, "</details>") || strings.Count(s, "<details>") != 6 {
-		t.Errorf("want 6 balanced details sections, got %d/%d", strings.Count(s, "<details>"), strings.Count(s, "</details>"))
+	if strings.Count(s, "<details>") != strings.Count(s, "</details>") || strings.Count(s, "<details>") != 7 {
+		t.Errorf("want 7 balanced details sections, got %d/%d", strings.Count(s, "<details>"), strings.Count(s, "</details>"))
 	}
 	for _, bad := range []string{"<two>", "a | b", "odd|name"} {
 		if strings.Contains(s, bad) {
@@ -228,7 +240,7 @@ func TestJSONIsThePlan(t *testing.T) {
 
 func TestSummaryLine(t *testing.T) {
 	got := SummaryLine(fixtures()["full"])
-	if want := "Plan: 2 to change, 2 unchanged, 1 blocked, 1 missing, 1 error; 2 unmanaged."; got != want {
+	if want := "Plan: 3 to change, 2 unchanged, 1 blocked, 1 missing, 1 error; 2 unmanaged."; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }

@@ -111,7 +111,7 @@ func (t *textWriter) container(c plan.ContainerPlan) {
 	if c.Node != "" {
 		head += " on " + oneLine(c.Node)
 	}
-	if c.Status != plan.StatusMissing {
+	if c.Status != plan.StatusMissing && !c.Creates() {
 		if c.Running {
 			head += " (running)"
 		} else {
@@ -219,6 +219,9 @@ func (t *textWriter) change(ch plan.Change, width int) {
 func statusPhrase(c plan.ContainerPlan) string {
 	switch c.Status {
 	case plan.StatusChanges:
+		if c.Creates() {
+			return "new container, " + plural(countNew(c.Changes), "setting", "settings")
+		}
 		return plural(countNew(c.Changes), "change", "changes")
 	case plan.StatusUnchanged:
 		// An unchanged container lists only changes awaiting a restart and
@@ -235,7 +238,7 @@ func statusPhrase(c plan.ContainerPlan) string {
 		}
 		return "no changes"
 	case plan.StatusMissing:
-		return "missing: not found on PVE"
+		return "missing: not found on PVE (a create section would create it)"
 	case plan.StatusBlocked:
 		return "blocked"
 	case plan.StatusError:
