@@ -140,6 +140,7 @@ func (a Action) NeedsProtection() bool { return a.Writes() || a.IsRestart() }
 // spec's power: it runs after the writes are verified, and its failure
 // leaves them in place (it is no part of the config change).
 func (a Action) IsPower() bool { return a.info().phase == phasePower }
+
 // Creates reports whether a makes the container (from a template or a
 // backup): the first step of a container that is not on PVE. It needs no
 // protection (there is nothing to protect), and the steps after it need

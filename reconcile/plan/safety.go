@@ -246,6 +246,7 @@ func (c *ContainerPlan) checkPower(n int, a Action, powered, rebooted, needsRest
 	}
 	return nil
 }
+
 // checkCreate checks create or restore step n (RuleCreate): the first step,
 // of a container the plan found no config of (no digest), for its own
 // vmid, carrying the password file's path but never a password, and never
