@@ -227,7 +227,7 @@ func (d *differ) createRootfs(want spec.RootFS) {
 	}
 	w := mountWant{rootfs: true, newVolume: want.Storage + ":" + want.Size.GiBString(), acl: want.ACL, quota: want.Quota,
 		replicate: want.Replicate, ro: want.RO, shared: want.Shared, mountOptions: want.MountOptions}
-	d.roomWarning("rootfs", want.Storage, *want.Size, "the new root volume of "+humanSize(*want.Size))
+	d.roomWarning("rootfs", want.Storage, *want.Size, "the new root volume")
 	if d.quotaImpossible("rootfs", want.Quota, nil) {
 		w.quota = nil
 	}
