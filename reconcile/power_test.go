@@ -191,3 +191,28 @@ func TestStartOfAContainerStartedSince(t *testing.T) {
 		t.Errorf("result %s %q, start %+v", cr.Outcome, cr.Error, last)
 	}
 }
+
+// A start that applies a value PVE holds pending is protected first, as a
+// reboot is: the snapshot, then the start; the pending value is current
+// afterwards, read back and kept in the baseline, and the next plan is
+// clean.
+func TestStartThatAppliesPendingIsProtected(t *testing.T) {
+	inv := testInventory()
+	addCT(inv, 101, false, conf(101, "local-lvm")+"\n[pve:pending]\nmemory: 2048\n")
+	e := newEnv(t, inv)
+	specs := loadSpecs(t, map[string]string{"a.yaml": specMemory(101, "power: running\n")})
+	p := e.plan(specs)
+	if got := tokens(planFor(t, p, 101)); got != "snapshot,start" {
+		t.Fatalf("steps %s, want snapshot, start", got)
+	}
+	cr := resultFor(t, e.apply(p, Options{Specs: specs}), 101)
+	if cr.Outcome != OutcomeApplied || cr.Snapshot == "" || !e.sim.Running(101) || mainValue(t, e, 101, "memory") != "2048" || len(cr.Pending) != 0 {
+		t.Fatalf("result %s %q, snapshot %q, pending %q, memory %s", cr.Outcome, cr.Error, cr.Snapshot, cr.Pending, mainValue(t, e, 101, "memory"))
+	}
+	if cr.Baseline["memory"] != "2 GiB" || cr.Baseline["power"] != "running" {
+		t.Errorf("baseline %v", cr.Baseline)
+	}
+	if again := planFor(t, e.plan(specs), 101); again.Status != plan.StatusUnchanged || len(again.Changes) != 0 {
+		t.Errorf("re-plan: %s %v", again.Status, again.Changes)
+	}
+}
