@@ -10,6 +10,7 @@ import (
 
 	"github.com/felhom/felhom/pve"
 	"github.com/felhom/felhom/reconcile/diff"
+	"github.com/felhom/felhom/reconcile/plan"
 	"github.com/felhom/felhom/spec"
 )
 
@@ -140,7 +141,7 @@ func findSource(cr *spec.Create, node string, vols []pve.Volume) (volid, why str
 			}
 		}
 		s, _, _ := strings.Cut(cr.Restore.VolID, ":")
-		return "", fmt.Sprintf("backup %s is not on storage %s of node %s", cr.Restore.VolID, s, node)
+		return "", fmt.Sprintf("backup %s is not on storage %s of node %s%s", cr.Restore.VolID, s, node, listedTo(s, cr.Restore.VolID))
 	}
 	var best *pve.Volume
 	for i := range vols {
@@ -153,7 +154,18 @@ func findSource(cr *spec.Create, node string, vols []pve.Volume) (volid, why str
 		}
 	}
 	if best == nil {
-		return "", fmt.Sprintf("no container backup of vmid %d on storage %s of node %s", cr.Restore.NewestBackupOf, cr.Restore.Storage, node)
+		return "", fmt.Sprintf("no container backup of vmid %d on storage %s of node %s%s", cr.Restore.NewestBackupOf, cr.Restore.Storage, node,
+			listedTo(cr.Restore.Storage, fmt.Sprintf("vzdump-lxc-%d-", cr.Restore.NewestBackupOf)))
 	}
 	return best.VolID, ""
+}
+
+// listedTo says who PVE lists backup volid on storage to, for a plan that
+// did not find it: the token may lack what the list asks.
+func listedTo(storage, volid string) string {
+	owner, ok := plan.BackupOwner(volid)
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf(" (PVE lists a backup only to a token with Datastore.AllocateSpace on /storage/%s and VM.Backup on /vms/%d, or Datastore.Allocate on the storage)", storage, owner)
 }

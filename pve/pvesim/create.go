@@ -124,11 +124,13 @@ func (s *Sim) createCT(r *request) (any, error) {
 }
 
 // checkCreateOptions is check_ct_modify_config_perm for the options of a
-// create or restore.
+// create or restore: the parameters create_vm has not extracted by then
+// (unprivileged is, so it asks nothing there; rootfs and mpN ask
+// VM.Config.Disk and their storage as on a config PUT).
 func (s *Sim) checkCreateOptions(r *request, n *simNode, vmid int) error {
 	var overrides []string
 	for k := range r.params {
-		if k != "rootfs" && ctconf.Settable(k) {
+		if k != "unprivileged" && ctconf.Settable(k) {
 			overrides = append(overrides, k)
 		}
 	}

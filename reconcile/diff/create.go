@@ -105,7 +105,7 @@ func createPlan(c *spec.Container, nc *NewCT, cp plan.ContainerPlan, opts Option
 			why += ", with new MAC addresses"
 		}
 		if _, named := plan.BackupOwner(nc.Source); named {
-			d.need(plan.UseRestoreOthers, nc.Source) // nothing for its own backup
+			d.need(plan.UseRestoreBackup, nc.Source)
 		} else {
 			d.need(plan.UseRestoreUnowned, nc.Source)
 		}

@@ -68,9 +68,9 @@ const (
 	UseCreatePrivileged
 	// UseTemplate reads OS template Scope (a vztmpl volid) for a create.
 	UseTemplate
-	// UseRestoreOthers restores backup Scope (a backup volid) of another
-	// guest; nothing more is asked for the container's own backups.
-	UseRestoreOthers
+	// UseRestoreBackup finds and restores backup Scope (a backup volid
+	// whose name names its guest).
+	UseRestoreBackup
 	// UseRestoreUnowned restores backup Scope whose name carries no vmid
 	// (a renamed archive).
 	UseRestoreUnowned
@@ -146,11 +146,16 @@ var uses = [useEnd]useInfo{
 	// Datastore.AllocateSpace or Datastore.Audit on its storage; felhom
 	// names Audit, which reading the storage's templates needs too.
 	UseTemplate: {"read the OS template of a create", []need{{"Datastore.Audit", onStorage}}},
-	// check_volume_access for a backup: the container's own needs nothing,
-	// another guest's Datastore.AllocateSpace on the storage and VM.Backup
-	// on that guest (or Datastore.Allocate on the storage, which a backup
-	// whose name names no guest needs).
-	UseRestoreOthers:  {"restore another guest's backup", []need{{"Datastore.AllocateSpace", onStorage}, {"VM.Backup", onBackupOwner}}},
+	// check_volume_access for a backup: Datastore.AllocateSpace on the
+	// storage and VM.Backup on its guest (or Datastore.Allocate on the
+	// storage, which a backup whose name names no guest needs). Restoring
+	// the container's own would need nothing more, but the storage's
+	// content list (Content.pm index: check_volume_access without a vmid)
+	// shows a backup only to who holds these, and the plan finds it there.
+	// Not here: SDN.Use on the bridges of the backup's own interfaces,
+	// which PVE checks when the restore and the write after it take them
+	// over; the plan does not read the backup's config.
+	UseRestoreBackup:  {"find and restore a guest's backup", []need{{"Datastore.AllocateSpace", onStorage}, {"VM.Backup", onBackupOwner}}},
 	UseRestoreUnowned: {"restore a backup whose name names no guest", []need{{"Datastore.Allocate", onStorage}}},
 }
 
@@ -188,7 +193,7 @@ func Needs(use Use, vmid int, scope string) []Privilege {
 			path = "/"
 		case onBackupOwner:
 			owner, ok := BackupOwner(scope)
-			if !ok || owner == vmid {
+			if !ok {
 				return nil
 			}
 			path = VMPath(owner)
