@@ -2,6 +2,7 @@ package pvesim
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -178,6 +179,22 @@ func TestRestore(t *testing.T) {
 	}
 	if strings.Contains(c, "BC:24:11:00:00:01") {
 		t.Errorf("unique=1 must give a new MAC:\n%s", c)
+	}
+	// With unique, the archive's interface replaces one given for its slot
+	// (Create.pm sanitize_and_merge_config); without, the given one wins.
+	for _, tc := range []struct {
+		vmid           int
+		unique, bridge string
+	}{{152, "1", "bridge=vmbr0"}, {153, "0", "bridge=vmbr9"}} {
+		st, log := e.task("POST", "/nodes/pve1/lxc", "vmid", strconv.Itoa(tc.vmid), "restore", "1", "ostemplate", archive, "storage", "local-lvm", "unique", tc.unique,
+			"net0", "name=eth0,bridge=vmbr9,hwaddr=BC:24:11:AA:BB:CC,ip=dhcp")
+		if st["exitstatus"] != "OK" {
+			t.Fatalf("%v %v", st, log)
+		}
+		c := e.conf(tc.vmid)
+		if !strings.Contains(c, tc.bridge) || (tc.unique == "1") == strings.Contains(c, "BC:24:11:AA:BB:CC") {
+			t.Errorf("unique=%s with net0 given: want %s and the given MAC only without unique:\n%s", tc.unique, tc.bridge, c)
+		}
 	}
 	runErrCases(t, e, []errCase{
 		{name: "exists", method: "POST", path: "/nodes/pve1/lxc", kv: []string{"vmid", "150", "restore", "1", "ostemplate", archive, "storage", "local-lvm"}, status: 500, msg: "CT 150 already exists on node 'pve1'"},

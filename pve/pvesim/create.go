@@ -391,11 +391,15 @@ func (s *Sim) restoreInto(t *task, ct *simCT, src *ctconf.File, sid string, para
 		t.logf("restoring '%s' to '%s' (%s)", vol, sid, key)
 	}
 	if params["unique"] == "1" {
-		for _, k := range f.Main.Keys() {
+		// Create.pm sanitize_and_merge_config: with unique, each of the
+		// archive's interfaces comes back with a random MAC (datacenter
+		// mac_prefix, BC:24:11 by default), replacing an interface of the
+		// same slot given in the call; the call's other interfaces stay.
+		for _, k := range src.Main.Keys() {
 			if !isIndexed(k, "net") {
 				continue
 			}
-			v, _ := f.Get(k)
+			v, _ := src.Main.Get(k)
 			nt, err := format.ParseNet(v)
 			if err != nil {
 				continue
