@@ -711,3 +711,29 @@ func TestStorageTheTokenCannotSee(t *testing.T) {
 		})
 	}
 }
+
+// A spec that turns snapshot.before-change off is changed without a
+// snapshot, as its plan says: the safety check must not refuse the plan
+// that diff made from the spec's own policy.
+func TestBeforeChangeOffAppliesUnprotected(t *testing.T) {
+	inv := testInventory()
+	addCT(inv, 101, true, conf(101, "local-lvm"))
+	e := newEnv(t, inv)
+	specs := loadSpecs(t, map[string]string{"a.yaml": specMemory(101, "snapshot:\n  before-change: false\n")})
+	p := e.plan(specs)
+	cp := planFor(t, p, 101)
+	if cp.Status != plan.StatusChanges || len(cp.Steps) == 0 || cp.Steps[0].Action != plan.ActionSetConfig {
+		t.Fatalf("plan: %s %v", cp.Status, cp.Steps)
+	}
+	res := e.apply(p, Options{Specs: specs})
+	cr := resultFor(t, res, 101)
+	if cr.Outcome != OutcomeApplied || cr.Snapshot != "" {
+		t.Fatalf("result: %+v", cr)
+	}
+	if v := mainValue(t, e, 101, "memory"); v != "2048" {
+		t.Errorf("memory = %q after apply, want 2048", v)
+	}
+	if snaps := parseConf(t, e, 101).Snapshots; len(snaps) != 0 {
+		t.Errorf("snapshots taken: %d", len(snaps))
+	}
+}

@@ -135,7 +135,8 @@ type ContainerPlan struct {
 	// records the baseline of what it applied from it, as apply with the
 	// specs does, so a later hand change is drift either way. It decides
 	// no step. Nil in plans written before it existed: apply then carries
-	// the older baseline over without the fields it wrote.
+	// the older baseline over without the fields it wrote. CheckSafety
+	// reads its snapshot policy (ProtectionOff).
 	Spec *spec.ContainerSpec `json:"spec,omitempty"`
 }
 

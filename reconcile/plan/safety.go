@@ -110,7 +110,10 @@ func (c *ContainerPlan) CheckSafety() error {
 		return nil
 	}
 	vmid := strconv.Itoa(c.VMID)
-	protected := false
+	// A spec whose snapshot policy turns before-change off is changed
+	// unprotected, as its plan warns; the check holds every other plan to
+	// the protection rule.
+	protected := c.ProtectionOff()
 	dumps := map[string]bool{}
 	pruned := map[string]bool{}
 	needsRestart, rebooted, powered := false, false, false
@@ -279,4 +282,15 @@ func (c *ContainerPlan) checkCreate(n int, s Step) error {
 // is a create or a restore.
 func (c *ContainerPlan) Creates() bool {
 	return len(c.Steps) > 0 && c.Steps[0].Action.Creates()
+}
+
+// ProtectionOff reports whether the plan's spec turns the protection before
+// a change off (snapshot.before-change: false), so that its writes come
+// with no felhom snapshot or backup before them. A plan that carries no
+// spec (written before plans did) is held to the protection rule.
+func (c *ContainerPlan) ProtectionOff() bool {
+	if c.Spec == nil || c.Spec.Snapshot == nil || c.Spec.Snapshot.BeforeChange == nil {
+		return false
+	}
+	return !*c.Spec.Snapshot.BeforeChange
 }
