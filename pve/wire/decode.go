@@ -8,7 +8,9 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // PVE's JSON is loosely typed: Perl sends the same field as 1, "1" or true
@@ -28,22 +30,46 @@ func decodeLenient(data []byte, dst any) error {
 		return err
 	}
 	v := reflect.ValueOf(dst).Elem()
-	t := v.Type()
+	for _, f := range lenientFields(v.Type()) {
+		msg, ok := raw[f.name]
+		if !ok {
+			continue
+		}
+		if err := setLenient(v.Field(f.index), msg); err != nil {
+			return fmt.Errorf("%s: %w", f.name, err)
+		}
+	}
+	return nil
+}
+
+// lenientField is a struct field decodeLenient fills: its index and its
+// json name.
+type lenientField struct {
+	index int
+	name  string
+}
+
+// fieldCache holds lenientFields' answer per struct type: the tags are read
+// once, not once per decoded object (felhom plan decodes some 12 objects
+// per container).
+var fieldCache sync.Map // reflect.Type -> []lenientField
+
+// lenientFields lists t's exported fields with a json name, in order.
+func lenientFields(t reflect.Type) []lenientField {
+	if fs, ok := fieldCache.Load(t); ok {
+		return fs.([]lenientField)
+	}
+	var fs []lenientField
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if name == "" || name == "-" || !f.IsExported() {
 			continue
 		}
-		msg, ok := raw[name]
-		if !ok {
-			continue
-		}
-		if err := setLenient(v.Field(i), msg); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
+		fs = append(fs, lenientField{index: i, name: name})
 	}
-	return nil
+	fieldCache.Store(t, fs)
+	return fs
 }
 
 // setLenient stores the JSON value msg in v.
@@ -132,6 +158,14 @@ func ScalarText(msg json.RawMessage) string {
 	case len(msg) == 0 || string(msg) == "null":
 		return ""
 	case msg[0] == '"':
+		// Without escapes and in valid UTF-8 a JSON string is its text
+		// between the quotes (msg comes from a decoder, so it is valid
+		// JSON); else encoding/json unquotes it.
+		if len(msg) >= 2 && msg[len(msg)-1] == '"' {
+			if inner := msg[1 : len(msg)-1]; bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+				return string(inner)
+			}
+		}
 		var s string
 		if json.Unmarshal(msg, &s) == nil {
 			return s
