@@ -62,17 +62,10 @@ func TestPlanPrefetched(t *testing.T) {
 //	go test ./reconcile -run '^$' -bench BenchmarkLoadAndPlan -benchtime 3x
 func BenchmarkLoadAndPlan(b *testing.B) {
 	const n = 1000
-	inv := pvesim.NewInventory("bench")
-	for i := 0; i < benchNodes; i++ {
-		inv.AddNode(fmt.Sprintf("pve%d", i+1)).AddStorage("local-lvm", "lvmthin", "rootdir", "images")
-	}
+	inv, files := benchCluster(n, func(i int) bool { return i%2 == 0 }, nil)
 	fsys := fstest.MapFS{}
-	for i := 0; i < n; i++ {
-		vmid := 1000 + i
-		node := fmt.Sprintf("pve%d", i%benchNodes+1)
-		inv.Node(node).AddContainer(vmid, i%2 == 0, conf(vmid, "local-lvm"))
-		fsys[fmt.Sprintf("ct%d.yaml", vmid)] = &fstest.MapFile{Data: []byte(ctSpec(fmt.Sprintf("ct%d", vmid), node, vmid,
-			"memory: 1G\nswap: 512M\ncores: 2\nnet:\n  net0:\n    name: eth0\n    bridge: vmbr0\n    ip: dhcp\nrootfs:\n  storage: local-lvm\n  size: 8G\n"))}
+	for name, body := range files {
+		fsys[name] = &fstest.MapFile{Data: []byte(body)}
 	}
 	e := newEnv(b, inv, pvesim.WithLatency(pvesim.Latency{Fixed: 10 * time.Millisecond}), pvesim.WithWorkers(pvesim.DefaultWorkers))
 	for _, prefetch := range []bool{false, true} {

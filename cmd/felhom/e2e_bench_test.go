@@ -52,14 +52,18 @@ var benchInFlight = min(reconcile.DefaultConcurrency, pvesim.DefaultWorkers*benc
 // in flight) x 7 x latency), wall/floor (the child's whole run, from exec
 // to exit, over the floor's time) and felhom's own peak RSS and CPU time
 // (user + sys) from the child's rusage: the simulator runs in this process
-// and is in neither. FELHOM_BENCH_5000=1 adds N = 5,000;
+// and is in neither (its CPU during the run is sim-cpu-ms). FELHOM_BENCH_5000=1 adds N = 5,000;
 // FELHOM_BENCH_GROUPED=1 places each node's containers in one block of
 // vmids (1000-1333 on pve1, ...) instead of round robin;
-// FELHOM_BENCH_LATENCY=10ms runs one latency.
+// FELHOM_BENCH_LATENCY=10ms runs one latency; FELHOM_BENCH_BIN=PATH runs
+// another felhom build (to compare two in one sitting).
 //
 //	go test ./cmd/felhom -run '^$' -bench BenchmarkE2E -benchtime 1x -count 3
 func BenchmarkE2E(b *testing.B) {
-	if buildErr != nil {
+	bin := felhomBin
+	if v := os.Getenv("FELHOM_BENCH_BIN"); v != "" {
+		bin = v // another build, to compare in one sitting
+	} else if buildErr != nil {
 		b.Fatal(buildErr)
 	}
 	sizes := []int{100, 1000}
@@ -95,7 +99,7 @@ func BenchmarkE2E(b *testing.B) {
 					inv, files := cl(changed).Build()
 					sim, env := benchSim(b, inv, lat)
 					dir := writeSpecs(b, files)
-					var m benchRuns
+					m := benchRuns{bin: bin}
 					for b.Loop() {
 						sim.ResetRequestCounts()
 						m.run(b, env, exit, "plan", "--detailed-exitcode", dir)
@@ -107,7 +111,7 @@ func BenchmarkE2E(b *testing.B) {
 			b.Run(fmt.Sprintf("latency=%v/apply/containers=%d/changed=10%%", lat, n), func(b *testing.B) {
 				_, files := cl(true).Build()
 				dir := writeSpecs(b, files)
-				var m benchRuns
+				m := benchRuns{bin: bin}
 				for b.Loop() {
 					b.StopTimer()
 					inv, _ := cl(true).Build()
@@ -127,7 +131,7 @@ func BenchmarkE2E(b *testing.B) {
 				b.Run(fmt.Sprintf("validate/containers=%d", n), func(b *testing.B) {
 					_, files := cl(false).Build()
 					dir := writeSpecs(b, files)
-					var m benchRuns
+					m := benchRuns{bin: bin}
 					for b.Loop() {
 						m.run(b, []string{"PATH=" + os.Getenv("PATH"), "HOME=" + b.TempDir(), "NO_COLOR=1"}, exitOK, "validate", dir)
 					}
@@ -195,9 +199,13 @@ func writeSpecs(b *testing.B, files map[string]string) string {
 
 // benchRuns adds up the child runs of one benchmark.
 type benchRuns struct {
+	bin       string // the felhom binary
 	runs      int
 	wall, cpu time.Duration
 	maxRSS    int64 // KiB, the largest of the runs
+	// simCPU is the benchmark process's CPU time during the runs: the
+	// simulator's, which shares the machine with felhom.
+	simCPU time.Duration
 	// launcherRSS is the launcher's own peak (KiB): felhom's maxRSS
 	// cannot be told below it.
 	launcherRSS int64
@@ -220,11 +228,13 @@ func (m *benchRuns) run(b *testing.B, env []string, code int, args ...string) st
 	defer r.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, self, append([]string{felhomBin}, args...)...)
+	cmd := exec.CommandContext(ctx, self, append([]string{m.bin}, args...)...)
 	cmd.Env = append(slices.Clip(env), launchEnv+"=1")
 	cmd.ExtraFiles = []*os.File{w}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	var before syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &before)
 	err = cmd.Start()
 	w.Close()
 	if err != nil {
@@ -232,6 +242,9 @@ func (m *benchRuns) run(b *testing.B, env []string, code int, args ...string) st
 	}
 	report, rerr := io.ReadAll(r)
 	err = cmd.Wait()
+	var after syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &after)
+	m.simCPU += time.Duration(after.Utime.Nano() + after.Stime.Nano() - before.Utime.Nano() - before.Stime.Nano())
 	if got := cmd.ProcessState.ExitCode(); got != code {
 		b.Fatalf("felhom %s: exit %d (%v), want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), got, err, code, tail(stdout.String()), tail(stderr.String()))
 	}
@@ -337,6 +350,7 @@ func (m *benchRuns) report(b *testing.B, floor int, floorTime time.Duration) {
 	if floor == 0 {
 		return
 	}
+	b.ReportMetric(float64(m.simCPU.Milliseconds())/runs, "sim-cpu-ms/op")
 	b.ReportMetric(float64(m.totalCalls)/runs, "calls/op")
 	b.ReportMetric(float64(floor), "floor-calls")
 	b.ReportMetric(float64(floorTime.Milliseconds()), "floor-ms")
