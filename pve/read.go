@@ -165,6 +165,20 @@ func (c *Client) StorageContent(ctx context.Context, node, storage string, q Con
 	return out, nil
 }
 
+// ExtractConfig returns the container config a vzdump backup holds, as
+// its text (pct.conf: "key: value" lines, maybe snapshot sections). PVE
+// answers it to who may restore the backup (VM.Backup on its guest and
+// Datastore.AllocateSpace on the storage, or Datastore.Allocate).
+//
+// PVE: GET /nodes/{node}/vzdump/extractconfig
+func (c *Client) ExtractConfig(ctx context.Context, node, volid string) (string, error) {
+	var out string
+	if err := c.do(ctx, call{method: http.MethodGet, tmpl: "/nodes/{node}/vzdump/extractconfig", args: []any{node}, params: url.Values{"volume": {volid}}, out: &out}); err != nil {
+		return "", err
+	}
+	return out, nil
+}
+
 // PruneBackupsDryRun returns what pruning a storage's backups would keep and
 // remove, without removing anything.
 //

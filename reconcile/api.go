@@ -18,6 +18,7 @@ type API interface {
 	Snapshots(ctx context.Context, node string, vmid int) ([]pve.Snapshot, error)
 	Storages(ctx context.Context, node string) ([]pve.Storage, error)
 	StorageContent(ctx context.Context, node, storage string, q pve.ContentQuery) ([]pve.Volume, error)
+	ExtractConfig(ctx context.Context, node, volid string) (string, error)
 	Nodes(ctx context.Context) ([]pve.Node, error)
 	NodeTime(ctx context.Context, node string) (pve.NodeTime, error)
 	Permissions(ctx context.Context, path string) (pve.Permissions, error)

@@ -106,21 +106,14 @@ func TestCreatePrivilegesMatchTheSimulator(t *testing.T) {
 		}
 		plans++
 		needs := cp.Privileges
-		// The backup's own bridges (vmbr0 in both backups) are not in the
-		// plan: it does not read the backup's config. PVE checks SDN.Use on
-		// them when the restore rewrites the interfaces, so every token
-		// here holds it; the limit is documented with UseRestoreBackup.
-		acl := func(privs []plan.Privilege) []pvesim.ACL {
-			return append(privACL(privs), pvesim.Privs("/sdn/zones/localnetwork/vmbr0", "SDN.Use"))
-		}
-		tokens := map[string][]pvesim.ACL{"exact": acl(needs)}
+		tokens := map[string][]pvesim.ACL{"exact": privACL(needs)}
 		for j, p := range needs {
 			covered[p.Name] = true
 			if HasPrivilege(readPerms, p.Path, p.Name) {
 				continue
 			}
 			rest := append(append([]plan.Privilege(nil), needs[:j]...), needs[j+1:]...)
-			tokens[fmt.Sprintf("miss%d", j)] = acl(rest)
+			tokens[fmt.Sprintf("miss%d", j)] = privACL(rest)
 		}
 		e := newEnv(t, createPrivInventory(tokens))
 		for j, p := range needs {

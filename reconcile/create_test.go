@@ -116,7 +116,7 @@ func TestPlanCreateRefusals(t *testing.T) {
 
 func TestPlanRestoreNewestBackup(t *testing.T) {
 	e := newEnv(t, createInventory())
-	body := "memory: 2G\nnet:\n  net0: {name: eth0, bridge: vmbr0, ip: dhcp}\nrootfs: {storage: local-lvm}\ncreate:\n  restore: {newest-backup-of: 120, storage: nas}\n"
+	body := "memory: 2G\nnet:\n  net0: {name: eth0, bridge: vmbr1, ip: dhcp}\nrootfs: {storage: local-lvm}\ncreate:\n  restore: {newest-backup-of: 120, storage: nas}\n"
 	cp := planFor(t, e.plan(loadSpecs(t, map[string]string{"a.yaml": ctSpec("restored", "pve1", 131, body)})), 131)
 	if cp.Status != plan.StatusChanges || cp.Steps[0].Action != plan.ActionRestore {
 		t.Fatalf("plan: %s %v %q", cp.Status, cp.Steps, cp.Blocked)
@@ -135,7 +135,8 @@ func TestPlanRestoreNewestBackup(t *testing.T) {
 	for _, pr := range cp.Privileges {
 		privs[pr.String()] = true
 	}
-	for _, w := range []string{"VM.Allocate on /vms/131", "VM.Backup on /vms/120", "Datastore.AllocateSpace on /storage/nas"} {
+	for _, w := range []string{"VM.Allocate on /vms/131", "VM.Backup on /vms/120", "Datastore.AllocateSpace on /storage/nas",
+		"SDN.Use on /sdn/zones/localnetwork/vmbr0", "SDN.Use on /sdn/zones/localnetwork/vmbr1"} {
 		if !privs[w] {
 			t.Errorf("privileges %v lack %s", cp.Privileges, w)
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/felhom/felhom/pve"
+	"github.com/felhom/felhom/pve/ctconf"
 	"github.com/felhom/felhom/reconcile/diff"
 	"github.com/felhom/felhom/reconcile/plan"
 	"github.com/felhom/felhom/spec"
@@ -118,7 +119,40 @@ func observeCreates(ctx context.Context, api API, res []pve.Resource, specs []sp
 		}
 		nc.Source, nc.SourceErr = findSource(c.Spec.Create, p.node, lists[i])
 	}
+	// A restore's backup config: what the restored container will hold,
+	// one GET .../vzdump/extractconfig per restore.
+	var restores []*spec.Container
+	for _, c := range todo {
+		if nc := out[c.Spec.VMID]; c.Spec.Create.Restore != nil && nc.Source != "" {
+			restores = append(restores, c)
+		}
+	}
+	forEach(len(restores), concurrency, func(i int) {
+		c := restores[i]
+		nc := out[c.Spec.VMID]
+		text, err := api.ExtractConfig(ctx, c.Spec.Node, nc.Source)
+		if err == nil {
+			nc.SourceConfig, err = archiveConfig(text)
+		}
+		if err != nil {
+			nc.SourceErr = fmt.Sprintf("backup %s: its config: %v", nc.Source, err)
+		}
+	})
 	return out
+}
+
+// archiveConfig reads the main section of a backup's config into a map.
+func archiveConfig(text string) (map[string]string, error) {
+	f, err := ctconf.Parse([]byte(text))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, k := range f.Main.Keys() {
+		v, _ := f.Main.Get(k)
+		out[k] = v
+	}
+	return out, nil
 }
 
 // findSource picks the template or backup the create names from its

@@ -1,6 +1,7 @@
 package pvesim
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -180,6 +181,15 @@ func TestRestore(t *testing.T) {
 	if strings.Contains(c, "BC:24:11:00:00:01") {
 		t.Errorf("unique=1 must give a new MAC:\n%s", c)
 	}
+	// The archive's config, to who may restore it (VZDump.pm extractconfig).
+	if got := e.ok("GET", "/nodes/pve1/vzdump/extractconfig", "volume", archive).str(); !strings.Contains(got, "hostname: web\n") || !strings.Contains(got, "BC:24:11:00:00:01") {
+		t.Errorf("extractconfig: %q", got)
+	}
+	runErrCases(t, e, []errCase{
+		{name: "extractconfig without VM.Backup", token: "backup@pve!bk=secret-bk", method: "GET", path: "/nodes/pve1/vzdump/extractconfig", kv: []string{"volume", archive}, status: 403,
+			msg: "Permission check failed (/vms/100, VM.Backup)"},
+		{name: "extractconfig of nothing", method: "GET", path: "/nodes/pve1/vzdump/extractconfig", kv: []string{"volume", "nas:backup/nope.tar.zst"}, status: 500, msg: "volume 'nas:backup/nope.tar.zst' does not exist"},
+	})
 	// With unique, the archive's interface replaces one given for its slot
 	// (Create.pm sanitize_and_merge_config); without, the given one wins.
 	for _, tc := range []struct {
@@ -382,5 +392,31 @@ func TestVzdumpRetentionChoice(t *testing.T) {
 				t.Errorf("backups %v (want %d), log:\n%s", got, want, strings.Join(log, "\n"))
 			}
 		})
+	}
+}
+
+// A restore takes the archive's interfaces over: PVE checks SDN.Use on
+// their bridges before it makes the disks (create_vm's early
+// check_bridge_access), so a token without it fails the task and no
+// container is left.
+func TestRestoreChecksTheArchivesBridges(t *testing.T) {
+	inv := backupInventory()
+	inv.AddUser("restorer@pve", Role("/vms", "PVEVMAdmin"), Role("/storage", "PVEDatastoreUser")).AddToken("rs", "secret-rs", false)
+	e := newEnv(t, inv)
+	e.task("POST", "/nodes/pve1/vzdump", "vmid", "100", "storage", "nas", "compress", "zstd")
+	archive := "nas:backup/vzdump-lxc-100-2026_11_25-11_00_00.tar.zst"
+	st, log := e.as("restorer@pve!rs=secret-rs").task("POST", "/nodes/pve1/lxc", "vmid", "154", "restore", "1", "ostemplate", archive, "storage", "local-lvm")
+	if !strings.Contains(fmt.Sprint(st["exitstatus"]), "unable to restore CT 154 - Permission check failed (/sdn/zones/localnetwork/vmbr0, SDN.Use)") {
+		t.Errorf("restore without SDN.Use: %v %v", st, log)
+	}
+	if _, ok := e.sim.ConfigText(154); ok {
+		t.Error("a failed restore left ct 154")
+	}
+	// A privileged one asks Sys.Modify on / (create_vm: "implicit
+	// privileged change, or creating a new privileged container").
+	st, log = e.as("restorer@pve!rs=secret-rs").task("POST", "/nodes/pve1/lxc", "vmid", "155", "restore", "1", "ostemplate", archive, "storage", "local-lvm",
+		"unprivileged", "0", "net0", "name=eth0,ip=dhcp")
+	if !strings.Contains(fmt.Sprint(st["exitstatus"]), "unable to restore CT 155 - Permission check failed (/, Sys.Modify)") {
+		t.Errorf("privileged restore without Sys.Modify: %v %v", st, log)
 	}
 }

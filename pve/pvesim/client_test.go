@@ -332,6 +332,11 @@ func TestClientReadsEverything(t *testing.T) {
 	if len(vols) != 7 || len(marks) != 7 {
 		t.Errorf("volumes %d, prune entries %d", len(vols), len(marks))
 	}
+	text, err := c.ExtractConfig(ctx, "pve1", vols[0].VolID)
+	must("extractconfig", err)
+	if !strings.Contains(text, "rootfs: ") {
+		t.Errorf("extractconfig %s: %q", vols[0].VolID, text)
+	}
 	_, err = c.Permissions(ctx, "/vms/100")
 	must("permissions", err)
 	upid, err := c.PruneBackups(ctx, "pve1", "nas", pve.PruneQuery{PruneBackups: "keep-last=1", VMID: 300, Type: "lxc"})

@@ -88,11 +88,7 @@ func (s *Sim) createCT(r *request) (any, error) {
 	if err := (allocator{s: s, ct: &simCT{vmid: vmid, node: n.name}}).CheckRootdir(sid); err != nil {
 		return nil, err
 	}
-	text := b.config
-	if text == "" {
-		text = fmt.Sprintf("arch: amd64\nhostname: ct%d\nmemory: 512\nostype: debian\nrootfs: %s:8\nswap: 512\n", vmid, sid)
-	}
-	src, err := ctconf.Parse([]byte(text))
+	src, err := ctconf.Parse([]byte(archiveConfig(b)))
 	if err != nil {
 		return nil, errorf("unable to read config from archive '%s': %v", archive, err)
 	}
@@ -103,6 +99,33 @@ func (s *Sim) createCT(r *request) (any, error) {
 	params := r.params
 	return s.startTask(r, taskSpec{node: n.name, typ: "vzrestore", id: strconv.Itoa(vmid),
 		finish: func(t *task) error {
+			// create_vm's early check, before the disks are made: SDN.Use
+			// on the bridge of each interface of the archive the call
+			// does not replace (check_bridge_access).
+			for _, k := range src.Main.Keys() {
+				if v, _ := src.Main.Get(k); isIndexed(k, "net") && params[k] == "" {
+					if err := s.checkSDN(r, v); err != nil {
+						if existing == nil {
+							s.dropFailedCreate(ct, nil)
+						} else {
+							_ = ct.setLock("")
+						}
+						return fmt.Errorf("unable to restore CT %d - %v", vmid, err)
+					}
+				}
+			}
+			// Restoring a new privileged container (the call's
+			// unprivileged, else the archive's) asks Sys.Modify on /.
+			unpriv := params["unprivileged"]
+			if unpriv == "" {
+				unpriv, _ = src.Main.Get("unprivileged")
+			}
+			if existing == nil && unpriv != "1" {
+				if err := s.check(r, "/", "Sys.Modify"); err != nil {
+					s.dropFailedCreate(ct, nil)
+					return fmt.Errorf("unable to restore CT %d - %v", vmid, err)
+				}
+			}
 			vols, err := s.restoreInto(t, ct, src, sid, params, existing != nil)
 			if err != nil {
 				s.dropFailedCreate(ct, vols)
@@ -411,4 +434,36 @@ func (s *Sim) restoreInto(t *task, ct *simCT, src *ctconf.File, sid string, para
 	ct.store(f)
 	t.logf("merged configuration from archive")
 	return vols, nil
+}
+
+// archiveConfig is the container config a backup holds
+// (./etc/vzdump/pct.conf): the inventory's, or for a backup seeded without
+// one a minimal config of its guest (unprivileged, as PVE makes them by
+// default).
+func archiveConfig(b *simBackup) string {
+	if b.config != "" {
+		return b.config
+	}
+	return fmt.Sprintf("arch: amd64\nhostname: ct%d\nmemory: 512\nostype: debian\nrootfs: local:%d/vm-%d-disk-0.raw,size=8G\nswap: 512\nunprivileged: 1\n", b.vmid, b.vmid, b.vmid)
+}
+
+// extractConfig is GET /nodes/{node}/vzdump/extractconfig (pve-manager
+// PVE/API2/VZDump.pm extractconfig): the config text of a backup, to
+// whoever may access it (PVE::Storage::check_volume_access without a
+// vmid: Datastore.Allocate on the storage, or Datastore.AllocateSpace and
+// VM.Backup on the backed-up guest).
+func (s *Sim) extractConfig(r *request) (any, error) {
+	n, err := s.lookupNode(r)
+	if err != nil {
+		return nil, err
+	}
+	volid := r.params["volume"]
+	_, b := s.findBackup(n, volid)
+	if b == nil {
+		return nil, errorf("volume '%s' does not exist", volid)
+	}
+	if err := s.checkVolumeAccess(r, 0, volid, b.vmid, true); err != nil {
+		return nil, err
+	}
+	return archiveConfig(b), nil
 }

@@ -122,6 +122,7 @@ func buildRoutes() []*route {
 		), handle: (*Sim).resize},
 
 		{method: "POST", tmpl: "/nodes/{node}/vzdump", perm: permAll, params: vzdumpParams, handle: (*Sim).vzdump},
+		{method: "GET", tmpl: "/nodes/{node}/vzdump/extractconfig", perm: permAll, params: []param{pNode, {name: "volume", typ: tString}}, handle: (*Sim).extractConfig},
 		{method: "GET", tmpl: "/nodes/{node}/storage", perm: permAll, params: []param{pNode,
 			{name: "content", typ: tString, opt: true, format: "pve-storage-content-list"},
 			{name: "enabled", typ: tBoolean, opt: true},

@@ -28,6 +28,9 @@ type NewCT struct {
 	// SourceErr says why there is nothing to create from: the template or
 	// backup is not on the storage, or the list could not be read.
 	SourceErr string
+	// SourceConfig is the backup's container config by key (GET
+	// .../vzdump/extractconfig), for a restore.
+	SourceConfig map[string]string
 }
 
 // NewContainerNote is the plan's warning on every container it creates.
@@ -56,12 +59,22 @@ func createPlan(c *spec.Container, nc *NewCT, cp plan.ContainerPlan, opts Option
 	}
 	live := &Live{Node: c.Spec.Node, VMID: c.Spec.VMID, Config: map[string]string{}, Pending: map[string]string{},
 		PendingDelete: map[string]bool{}, Storages: nc.Storages}
+	if restore {
+		// The container as the restore makes it: the backup's config,
+		// its volumes on the target storage; the rest is planned against
+		// it as against any container.
+		live.Config = restoredConfig(nc.SourceConfig, c.Spec.RootFS.Storage, c.Spec.VMID)
+	}
 	unpriv := cr.Unprivileged == nil || *cr.Unprivileged
-	if unpriv && !(restore && cr.Unprivileged == nil) {
+	if restore && cr.Unprivileged == nil {
+		unpriv, _ = format.ParseBool(live.Config["unprivileged"])
+	}
+	delete(live.Config, "unprivileged")
+	if unpriv {
 		live.Config["unprivileged"] = "1" // what the differ judges features and quotas by
 	}
 	d := &differ{s: &c.Spec, live: live, opts: opts, set: map[string]string{}, privs: map[plan.Privilege]bool{},
-		rootSet: map[string]string{}, creating: true, restoring: restore}
+		rootSet: map[string]string{}, creating: !restore}
 	d.options()
 	d.network()
 	d.volumes()
@@ -82,7 +95,7 @@ func createPlan(c *spec.Container, nc *NewCT, cp plan.ContainerPlan, opts Option
 	params := map[string]string{"vmid": strconv.Itoa(c.Spec.VMID), "ostemplate": nc.Source, "storage": c.Spec.RootFS.Storage}
 	later := map[string]string{} // written after the call: what a restore takes from the backup
 	for k, v := range d.set {
-		if restore && (k == "rootfs" || format.IsSlot(k, "mp") || (format.IsSlot(k, "net") && !pinsMAC(c.Spec.Net))) {
+		if restore && (k == "rootfs" || format.IsSlot(k, "mp") || format.IsSlot(k, "net")) {
 			later[k] = v
 			continue
 		}
@@ -103,6 +116,13 @@ func createPlan(c *spec.Container, nc *NewCT, cp plan.ContainerPlan, opts Option
 		}
 		if params["unique"] == "1" {
 			why += ", with new MAC addresses"
+		}
+		for k, v := range live.Config {
+			if format.IsSlot(k, "net") {
+				// The restore takes the backup's interfaces over
+				// (create_vm's early check_bridge_access).
+				d.bridgeNeed(v)
+			}
 		}
 		if _, named := plan.BackupOwner(nc.Source); named {
 			d.need(plan.UseRestoreBackup, nc.Source)
@@ -132,9 +152,14 @@ func createPlan(c *spec.Container, nc *NewCT, cp plan.ContainerPlan, opts Option
 		d.need(plan.UseCreatePrivileged, "")
 	}
 	steps := []plan.Step{{Action: action(restore), Params: params, Why: why}}
+	for _, r := range d.resizes {
+		steps = append(steps, plan.Step{Action: plan.ActionResize, Params: map[string]string{"disk": r.disk, "size": r.size},
+			Why: "grows " + r.disk + " to " + r.size + " once it is restored"})
+	}
 	if len(later) > 0 {
 		steps = append(steps, plan.Step{Action: plan.ActionSetConfig, Params: later,
 			Why: fmt.Sprintf("writes %s the backup brings its own of, once it is restored (planned again from the restored config)", plural(len(later), "key", "keys"))})
+		d.configPutPrivilege()
 	}
 	if s, ok := d.pctSetStep(); ok {
 		steps = append(steps, s)
@@ -249,4 +274,30 @@ func AfterCreate(c *spec.Container, live *Live, opts Options) plan.ContainerPlan
 	d.devices()
 	d.power()
 	return d.finish(cp)
+}
+
+// restoredConfig is the config a restore of a backup holding src makes
+// (pve-container create_vm, Create.pm restore_configuration): the
+// backup's keys but its snapshots, lock, parent, template and unusedN;
+// rootfs and the volume mount points on storage (the restore allocates
+// them there with the archive's sizes; the names stand for the ones PVE
+// picks).
+func restoredConfig(src map[string]string, storage string, vmid int) map[string]string {
+	out := make(map[string]string, len(src))
+	disk := 0
+	for _, k := range slices.Sorted(maps.Keys(src)) {
+		v := src[k]
+		switch {
+		case k == "lock" || k == "parent" || k == "digest" || k == "template" || format.IsSlot(k, "unused"):
+			continue
+		case IsVolumeKey(k):
+			if m, err := ParseVolume(k, v); err == nil && m.Kind() == format.Volume {
+				m.Volume = fmt.Sprintf("%s:vm-%d-disk-%d", storage, vmid, disk)
+				disk++
+				v = printMount(k == "rootfs", m)
+			}
+		}
+		out[k] = v
+	}
+	return out
 }

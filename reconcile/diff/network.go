@@ -32,29 +32,32 @@ func (d *differ) bridgePrivileges(slot string, n spec.NetIf) {
 	if _, written := d.set[slot]; !written {
 		return
 	}
-	add := func(raw string) {
-		// Only bridge= and tag= matter here; values never contain commas.
-		var bridge, tag string
-		for _, part := range strings.Split(raw, ",") {
-			if v, ok := strings.CutPrefix(part, "bridge="); ok {
-				bridge = v
-			} else if v, ok := strings.CutPrefix(part, "tag="); ok {
-				tag = v
-			}
-		}
-		if bridge == "" {
-			return
-		}
-		p := "/sdn/zones/localnetwork/" + bridge
-		if tag != "" {
-			p += "/" + tag
-		}
-		d.need(plan.UseBridge, p)
-	}
-	add(d.set[slot])
+	d.bridgeNeed(d.set[slot])
 	if cur, ok := d.live.Config[slot]; ok {
-		add(cur)
+		d.bridgeNeed(cur)
 	}
+}
+
+// bridgeNeed records SDN.Use on the bridge (and VLAN tag) of netN value
+// raw.
+func (d *differ) bridgeNeed(raw string) {
+	// Only bridge= and tag= matter here; values never contain commas.
+	var bridge, tag string
+	for _, part := range strings.Split(raw, ",") {
+		if v, ok := strings.CutPrefix(part, "bridge="); ok {
+			bridge = v
+		} else if v, ok := strings.CutPrefix(part, "tag="); ok {
+			tag = v
+		}
+	}
+	if bridge == "" {
+		return
+	}
+	p := "/sdn/zones/localnetwork/" + bridge
+	if tag != "" {
+		p += "/" + tag
+	}
+	d.need(plan.UseBridge, p)
 }
 
 // netBuilder compares one interface key by key; keys the spec does not name

@@ -151,10 +151,8 @@ var uses = [useEnd]useInfo{
 	// storage, which a backup whose name names no guest needs). Restoring
 	// the container's own would need nothing more, but the storage's
 	// content list (Content.pm index: check_volume_access without a vmid)
-	// shows a backup only to who holds these, and the plan finds it there.
-	// Not here: SDN.Use on the bridges of the backup's own interfaces,
-	// which PVE checks when the restore and the write after it take them
-	// over; the plan does not read the backup's config.
+	// shows a backup only to who holds these, and the plan finds it there
+	// (and reads its config: VZDump.pm extractconfig asks the same).
 	UseRestoreBackup:  {"find and restore a guest's backup", []need{{"Datastore.AllocateSpace", onStorage}, {"VM.Backup", onBackupOwner}}},
 	UseRestoreUnowned: {"restore a backup whose name names no guest", []need{{"Datastore.Allocate", onStorage}}},
 }
