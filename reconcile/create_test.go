@@ -168,3 +168,23 @@ func TestPlanCreateCalls(t *testing.T) {
 		t.Errorf("%d calls: %v", total, e.calls)
 	}
 }
+
+// A restore costs the content list of its backup storage and one GET
+// .../vzdump/extractconfig for the backup's config, beside what any plan
+// reads.
+func TestPlanRestoreCalls(t *testing.T) {
+	e := newEnv(t, createInventory())
+	specs := loadSpecs(t, map[string]string{"a.yaml": ctSpec("restored", "pve1", 131, "rootfs: {storage: local-lvm}\ncreate:\n  restore: {newest-backup-of: 120, storage: nas}\n")})
+	e.resetCalls()
+	e.plan(specs)
+	want := map[string]int{"GET /cluster/resources": 1, "GET /nodes": 1, "GET /nodes/{node}/storage": 1, "GET /nodes/{node}/storage/{storage}/content": 1,
+		"GET /nodes/{node}/vzdump/extractconfig": 1, "GET /access/permissions": 1}
+	if len(e.calls) != len(want) {
+		t.Errorf("calls %v, want %v", e.calls, want)
+	}
+	for k, n := range want {
+		if e.calls[k] != n {
+			t.Errorf("%s: %d calls, want %d (all: %v)", k, e.calls[k], n, e.calls)
+		}
+	}
+}
