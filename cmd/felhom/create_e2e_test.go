@@ -134,3 +134,33 @@ func TestE2ECreateTaskFails(t *testing.T) {
 		t.Error("a half-made ct 133 is left")
 	}
 }
+
+// A saved plan creates too (felhom plan -out, then felhom apply FILE): the
+// password file's path is in the plan, the password is not; a second apply
+// of the same plan finds the vmid taken and names who holds it.
+func TestE2ECreateFromSavedPlan(t *testing.T) {
+	e := newE2E(t, examplesInventory(t))
+	dir := t.TempDir()
+	pass := filepath.Join(t.TempDir(), "ct134.pass")
+	if err := os.WriteFile(pass, []byte(e2ePassword), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	writeSpec(t, dir, "saved.yaml", "saved", "pve1", 134, "memory: 1G\nrootfs: {storage: local-lvm, size: 4G}\ncreate:\n  ostemplate: local:vztmpl/debian-13-standard_13.1-2_amd64.tar.zst\n  password-file: "+pass)
+	saved := filepath.Join(t.TempDir(), "plan.json")
+	e.expect(exitOK, repoRoot, "plan", "-out", saved, dir)
+	js, err := os.ReadFile(saved)
+	if err != nil || !strings.Contains(string(js), pass) || strings.Contains(string(js), e2ePassword) {
+		t.Fatalf("saved plan: %v; want the password file's path and not the password", err)
+	}
+	out := e.expect(exitOK, repoRoot, "apply", saved)
+	if !strings.Contains(out, "ct 134 saved on pve1: applied") {
+		t.Errorf("apply of the saved plan:\n%s", out)
+	}
+	if m, _ := simConf(t, e.sim, 134).Get("memory"); m != "1024" {
+		t.Errorf("memory %q", m)
+	}
+	out, errOut, code := e.run(repoRoot, "apply", saved)
+	if code != exitError || !strings.Contains(out, "vmid 134 is held by CT 134 (CT134) on node pve1") {
+		t.Errorf("second apply: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
