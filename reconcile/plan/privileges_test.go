@@ -90,4 +90,11 @@ func TestPrivilegeUses(t *testing.T) {
 	if !seen["VM.Snapshot"] || !seen["SDN.Use"] {
 		t.Errorf("overview %v", seen)
 	}
+	// Only Sys.Modify is optional (a privileged create): felhom selftest
+	// does not hold a token without it unable to apply.
+	for _, p := range PrivilegeUses() {
+		if p.Optional != (p.Name == "Sys.Modify") {
+			t.Errorf("%s: optional %v", p.Name, p.Optional)
+		}
+	}
 }
