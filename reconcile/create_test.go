@@ -188,3 +188,25 @@ func TestPlanRestoreCalls(t *testing.T) {
 		}
 	}
 }
+
+// A token for CI plans (VM.Audit and Datastore.Audit) does not see the
+// backups: PVE lists a backup only to a token that may restore it
+// (Datastore.AllocateSpace on its storage and VM.Backup on its guest, or
+// Datastore.Allocate). A restore is then an error plan that says so, never
+// a plan that picks another backup or none.
+func TestPlanRestoreWithAPlanOnlyToken(t *testing.T) {
+	for _, restore := range []string{"{newest-backup-of: 120, storage: nas}", "{volid: \"" + newBackup + "\"}"} {
+		inv := createInventory()
+		inv.AddUser("felhom@pve", pvesim.Role("/", "PVEAuditor")).AddToken("reconcile", "0b6f3a5e-2c1d-4f7e-9a8b-1c2d3e4f5a6b", false)
+		e := newEnv(t, inv)
+		body := "memory: 2G\nrootfs: {storage: local-lvm}\ncreate:\n  restore: " + restore + "\n"
+		cp := planFor(t, e.plan(loadSpecs(t, map[string]string{"a.yaml": ctSpec("restored", "pve1", 131, body)})), 131)
+		if cp.Status != plan.StatusError || len(cp.Steps) != 0 {
+			t.Errorf("restore %s: plan %s %v, want an error plan", restore, cp.Status, cp.Steps)
+		}
+		want := "PVE lists a backup only to a token with Datastore.AllocateSpace on /storage/nas and VM.Backup on /vms/120"
+		if len(cp.Blocked) != 1 || !strings.Contains(cp.Blocked[0], want) {
+			t.Errorf("restore %s: %q lacks %q", restore, cp.Blocked, want)
+		}
+	}
+}
