@@ -94,7 +94,7 @@ func (c *Client) Config(ctx context.Context, node string, vmid int, current bool
 //
 // PVE: GET /nodes/{node}/lxc/{vmid}/pending
 func (c *Client) Pending(ctx context.Context, node string, vmid int) (PendingConfig, error) {
-	var entries []PendingEntry
+	var entries PendingList
 	if err := c.do(ctx, call{method: http.MethodGet, tmpl: "/nodes/{node}/lxc/{vmid}/pending", args: []any{node, vmid}, out: &entries}); err != nil {
 		return PendingConfig{}, err
 	}

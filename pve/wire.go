@@ -13,6 +13,7 @@ type (
 	ContainerListEntry = wire.ContainerListEntry
 	ConfigValues       = wire.ConfigValues
 	PendingEntry       = wire.PendingEntry
+	PendingList        = wire.PendingList
 	PendingConfig      = wire.PendingConfig
 	ContainerStatus    = wire.ContainerStatus
 	Snapshot           = wire.Snapshot

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -237,6 +238,61 @@ func TestPendingEntryAsDecodeLenient(t *testing.T) {
 		}
 		if d := cmp.Diff(want, got); werr == nil && d != "" {
 			t.Errorf("%s (-decodeLenient +UnmarshalJSON):\n%s", in, d)
+		}
+	}
+}
+
+// A PendingList decodes as a []PendingEntry does: the same entries, or
+// the same error, for PVE's shapes (numbers, booleans, escapes, nulls,
+// spaces) and for shapes its fast path leaves to encoding/json.
+func TestPendingListAsEntries(t *testing.T) {
+	for _, in := range []string{
+		pendingBody,
+		`[]`,
+		`null`,
+		` [ {"key" : "memory" , "value" : 512 , "pending" : "1024" , "delete" : 1 } , {"key":"cores","value":"2"} ] `,
+		`[{"key":"onboot","value":true,"pending":false},{"key":"swap","pending":-0.5e1,"delete":"2"}]`,
+		`[{"key":"x","value":null,"pending":null,"delete":null}]`,
+		`[{"key":"desc","value":"a \"b\"\n\u00e9 \\"},{"key":"y","value":"é日本"}]`,
+		"[{\"key\":\"bad\",\"value\":\"\xff\"}]",
+		`[{"key":"x","value":{"a":1}}]`,
+		`[{"key":["x"]}]`,
+		`[{"key":"x","delete":1.5}]`,
+		`[{"key":"x","delete":"maybe"}]`,
+		`[{"key":"x","value":1,"value":2}]`,
+		`[{"key":"x","value":1,"value":null}]`,
+		`[{"Key":"x","VALUE":1}]`,
+		`[{"k\u0065y":"x"}]`,
+		`[{"other":1,"key":"x"}]`,
+		`[{}]`,
+		`[null]`,
+		`[1]`,
+		`{"key":"x"}`,
+		`"key"`,
+	} {
+		var want []PendingEntry
+		var got PendingList
+		werr := json.Unmarshal([]byte(in), &want)
+		gerr := json.Unmarshal([]byte(in), &got)
+		if fmt.Sprint(werr) != fmt.Sprint(gerr) {
+			t.Errorf("%s: error %v, []PendingEntry's %v", in, gerr, werr)
+			continue
+		}
+		if d := cmp.Diff(want, []PendingEntry(got)); werr == nil && d != "" {
+			t.Errorf("%s (-[]PendingEntry +PendingList):\n%s", in, d)
+		}
+	}
+}
+
+// BenchmarkDecodePendingList decodes the same answer as a PendingList, as
+// the client does.
+func BenchmarkDecodePendingList(b *testing.B) {
+	data := []byte(pendingBody)
+	b.ReportAllocs()
+	for b.Loop() {
+		var entries PendingList
+		if err := json.Unmarshal(data, &entries); err != nil || len(entries) != 12 {
+			b.Fatal(err, len(entries))
 		}
 	}
 }
