@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/felhom/felhom/pve/format"
@@ -35,6 +36,33 @@ func (d *decoder) errorf(n *node, ptr, hint, format string, args ...any) {
 	d.failAt[ptr] = true
 	d.diags = append(d.diags, Diagnostic{File: n.pos.File, Line: n.pos.Line, Column: n.pos.Column, Path: ptr,
 		Value: n.display(), Message: fmt.Sprintf(format, args...), Hint: hint})
+}
+
+// structField is a struct field the decoder fills: its index and its
+// unit tag (MiB or GiB for a size).
+type structField struct {
+	index int
+	unit  string
+}
+
+// fieldCache holds structFields' answer per struct type: the tags are read
+// once, not once per decoded mapping (Load decodes some 10 per container).
+var fieldCache sync.Map // reflect.Type -> map[string]structField
+
+// structFields maps the json names of t's fields to them.
+func structFields(t reflect.Type) map[string]structField {
+	if fs, ok := fieldCache.Load(t); ok {
+		return fs.(map[string]structField)
+	}
+	fields := map[string]structField{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if name := jsonName(f); name != "" {
+			fields[name] = structField{index: i, unit: f.Tag.Get("unit")}
+		}
+	}
+	fieldCache.Store(t, fields)
+	return fields
 }
 
 func jsonName(f reflect.StructField) string {
@@ -79,23 +107,17 @@ func (d *decoder) decode(n *node, ptr string, v reflect.Value, unit string) {
 			d.errorf(n, ptr, "", "%s must be a mapping", label(ptr))
 			return
 		}
-		fields := map[string]int{}
-		for i := range t.NumField() {
-			if name := jsonName(t.Field(i)); name != "" {
-				fields[name] = i
-			}
-		}
+		fields := structFields(t)
 		for i, k := range n.keys {
 			kptr := ptr + "/" + escapePtr(k)
-			fi, ok := fields[k]
+			f, ok := fields[k]
 			if !ok {
 				if !d.skip[kptr] && !d.skip[ptr] {
 					d.errorf(&node{kind: scalarNode, raw: k, pos: n.keyPos[i]}, kptr, "", "unknown key %q", k)
 				}
 				continue
 			}
-			f := t.Field(fi)
-			d.decode(n.vals[i], kptr, v.Field(fi), f.Tag.Get("unit"))
+			d.decode(n.vals[i], kptr, v.Field(f.index), f.unit)
 		}
 	case reflect.Map:
 		if n.kind != mapNode {
