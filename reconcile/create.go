@@ -56,7 +56,7 @@ func (a *applier) createCT(ctx context.Context, st plan.Step, sr *StepResult) er
 	set := map[string]string{}
 	for k, v := range p {
 		switch k {
-		case "vmid", "ostemplate", "storage", "restore", "unique", "start", "unprivileged", "ssh-public-keys", diff.PasswordFileParam:
+		case "vmid", "ostemplate", "storage", "restore", "unique", "unprivileged", "ssh-public-keys", diff.PasswordFileParam:
 		default:
 			set[k] = v
 		}
@@ -68,10 +68,10 @@ func (a *applier) createCT(ctx context.Context, st plan.Step, sr *StepResult) er
 			set["unprivileged"] = u
 		}
 		upid, err = a.api.Restore(ctx, cp.Node, pve.RestoreOptions{VMID: cp.VMID, Archive: p["ostemplate"], Storage: p["storage"],
-			Unique: p["unique"] == "1", Start: p["start"] == "1", Set: set})
+			Unique: p["unique"] == "1", Set: set})
 	} else {
 		o := pve.CreateOptions{VMID: cp.VMID, Template: p["ostemplate"], Storage: p["storage"], Password: password,
-			SSHPublicKeys: p["ssh-public-keys"], Start: p["start"] == "1", Set: set}
+			SSHPublicKeys: p["ssh-public-keys"], Set: set}
 		if u := p["unprivileged"]; u != "" {
 			b := u == "1"
 			o.Unprivileged = &b
@@ -85,9 +85,9 @@ func (a *applier) createCT(ctx context.Context, st plan.Step, sr *StepResult) er
 		if _, rerr := a.api.Pending(ctx, cp.Node, cp.VMID); rerr != nil && errors.Is(rerr, pve.ErrNotFound) {
 			return fmt.Errorf("%w; PVE left no container", err)
 		}
-		// The container is there (a start=1 that failed after the
-		// create, or a task whose end was not seen): it is reported as
-		// changed.
+		// The container is there (a task whose end was not seen, or
+		// one that failed after PVE wrote the config): it is reported
+		// as changed.
 		a.wrote = true
 		return fmt.Errorf("%w; the container exists: check it before planning again", err)
 	}

@@ -49,8 +49,17 @@ func TestApplyCreateFromTemplate(t *testing.T) {
 		t.Fatalf("apply: %s %q (snapshot %q) %+v", cr.Outcome, cr.Error, cr.Snapshot, cr.Steps)
 	}
 	calls := posts(w)
-	if len(calls) != 1 || calls[0].form.Get("password") != testPassword || calls[0].form.Get("start") != "1" || calls[0].form.Get("password-file") != "" {
+	if len(calls) != 1 || calls[0].form.Get("password") != testPassword || calls[0].form.Get("start") != "" || calls[0].form.Get("password-file") != "" {
 		t.Fatalf("create calls %+v", calls)
+	}
+	starts := 0
+	for _, c := range w.recorded() {
+		if c.method == http.MethodPost && c.path == "/nodes/pve1/lxc/130/status/start" {
+			starts++
+		}
+	}
+	if starts != 1 {
+		t.Errorf("%d POST .../status/start after the create, want 1 (its own awaited task)", starts)
 	}
 	rj, _ := json.Marshal(res)
 	if strings.Contains(string(rj), testPassword) {

@@ -47,13 +47,16 @@ func TestPlanCreateFromTemplate(t *testing.T) {
 	specs := loadSpecs(t, map[string]string{"web2.yaml": ctSpec("web2", "pve1", 130, templateBody+"power: running\n")})
 	p := e.plan(specs)
 	cp := planFor(t, p, 130)
-	if cp.Status != plan.StatusChanges || len(cp.Steps) != 1 || cp.Steps[0].Action != plan.ActionCreate {
+	// power: running is a start step of its own after the create, never
+	// the create call's start=1 (a vzstart task the create does not wait
+	// for).
+	if cp.Status != plan.StatusChanges || len(cp.Steps) != 2 || cp.Steps[0].Action != plan.ActionCreate || cp.Steps[1].Action != plan.ActionStart {
 		t.Fatalf("plan: %s %v %q", cp.Status, cp.Steps, cp.Blocked)
 	}
 	got := cp.Steps[0].Params
 	want := map[string]string{"vmid": "130", "ostemplate": testTemplate, "storage": "local-lvm", "rootfs": "local-lvm:8",
 		"hostname": "web2", "memory": "1024", "cores": "2", "net0": "name=eth0,bridge=vmbr0,ip=dhcp", "unprivileged": "1",
-		"password-file": "/nonexistent/ct130.pass", "ssh-public-keys": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH0m admin@example", "start": "1"}
+		"password-file": "/nonexistent/ct130.pass", "ssh-public-keys": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH0m admin@example"}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("param %s = %q, want %q", k, got[k], v)
@@ -71,7 +74,7 @@ func TestPlanCreateFromTemplate(t *testing.T) {
 	for _, pr := range cp.Privileges {
 		privs[pr.String()] = true
 	}
-	for _, w := range []string{"VM.Allocate on /vms/130", "Datastore.AllocateSpace on /storage/local-lvm", "Datastore.Audit on /storage/local",
+	for _, w := range []string{"VM.Allocate on /vms/130", "VM.PowerMgmt on /vms/130", "Datastore.AllocateSpace on /storage/local-lvm", "Datastore.Audit on /storage/local",
 		"VM.Config.Memory on /vms/130", "VM.Config.Network on /vms/130", "VM.Config.Disk on /vms/130", "SDN.Use on /sdn/zones/localnetwork/vmbr0"} {
 		if !privs[w] {
 			t.Errorf("privileges %v lack %s", cp.Privileges, w)

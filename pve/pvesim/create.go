@@ -131,7 +131,7 @@ func (s *Sim) createCT(r *request) (any, error) {
 				return fmt.Errorf("unable to restore CT %d - %v", vmid, err)
 			}
 			if params["start"] == "1" {
-				return s.startCT(t, ct)
+				return s.startAfterCreate(r, t)
 			}
 			return nil
 		},
@@ -295,4 +295,20 @@ func (s *Sim) extractConfig(r *request) (any, error) {
 		return nil, err
 	}
 	return archiveConfig(b), nil
+}
+
+// startAfterCreate is create_vm's start=1: the create's worker calls
+// API2::LXC::Status vm_start, whose fork_worker runs synchronously only on
+// the CLI (pve-common RESTEnvironment.pm fork_worker), so through the API
+// it forks vzstart as a task of its own and the create task ends without
+// waiting for it (pve-container src/PVE/API2/LXC.pm create_vm, realcmd).
+// What vm_start refuses before its fork ("CT N already running") fails
+// the create task; the start's own failure is only the vzstart task's.
+func (s *Sim) startAfterCreate(r *request, t *task) error {
+	upid, err := s.power(r, "vzstart")
+	if err != nil {
+		return err
+	}
+	t.logf("%v", upid)
+	return nil
 }

@@ -149,3 +149,35 @@ func TestFailedCreateLeavesNoContainer(t *testing.T) {
 		t.Errorf("failed creates left volumes on small: %s", got)
 	}
 }
+
+// start=1 starts the new container in a vzstart task of its own, which the
+// create task does not wait for: a start that fails leaves the create OK
+// and the container there, stopped (create_vm calls vm_start in its
+// worker; fork_worker forks it off through the API).
+func TestCreateStartIsATaskOfItsOwn(t *testing.T) {
+	e := newEnv(t, createInventory())
+	e.sim.SetTaskOutcome(TaskOutcome{Type: "vzstart", Fail: "startup for container '152' failed", Count: 1})
+	st, log := e.task("POST", "/nodes/pve1/lxc", "vmid", "152", "ostemplate", debTmpl, "storage", "local-lvm", "start", "1")
+	if st["exitstatus"] != "OK" || st["type"] != "vzcreate" {
+		t.Fatalf("create: %v %v", st, log)
+	}
+	var start string
+	for _, l := range log {
+		if strings.HasPrefix(l, "UPID:") && strings.Contains(l, ":vzstart:152:") {
+			start = l
+		}
+	}
+	if start == "" {
+		t.Fatalf("the create's log names no vzstart task: %q", log)
+	}
+	e.sim.FinishTasks()
+	if sst, slog := e.taskResult(start); sst["exitstatus"] != "startup for container '152' failed" {
+		t.Errorf("vzstart: %v %v", sst, slog)
+	}
+	if s := e.ok("GET", "/nodes/pve1/lxc/152/status/current").obj(); s["status"] != "stopped" {
+		t.Errorf("after a failed start: %v", s)
+	}
+	if c := e.conf(152); !strings.Contains(c, "rootfs: local-lvm:vm-152-disk-0") {
+		t.Errorf("the container is gone after its start failed:\n%s", c)
+	}
+}

@@ -94,7 +94,7 @@ func (s *Sim) createFromTemplate(r *request, n *simNode, vmid int, sid string, e
 				return fmt.Errorf("unable to create CT %d - %v", vmid, err)
 			}
 			if params["start"] == "1" {
-				return s.startCT(t, ct)
+				return s.startAfterCreate(r, t)
 			}
 			return nil
 		},

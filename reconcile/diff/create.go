@@ -168,21 +168,17 @@ func createPlan(c *spec.Container, nc *NewCT, cp plan.ContainerPlan, opts Option
 	if c.Spec.Power == spec.PowerRunning {
 		// A new container is stopped until something starts it.
 		f := field{path: PowerPath, op: plan.OpUpdate, before: string(spec.PowerStopped), after: string(spec.PowerRunning)}
-		if len(steps) == 1 && !restore {
-			// Nothing is written after the create: PVE starts the
-			// container as the create task's last act (create_vm calls
-			// vm_start itself, so no VM.PowerMgmt is asked), and only
-			// once the create succeeded.
-			params["start"] = "1"
-			steps[0].Why += ", and starts it (power: running)"
-			d.addChange(f, plan.ClassHot, "the create starts it (power: running)")
-		} else {
-			// What is written after the call is written to a stopped
-			// container, so it applies at once; the start comes last.
-			steps = append(steps, plan.Step{Action: plan.ActionStart, Params: map[string]string{}, Why: "starts the new container once it is written (power: running)"})
-			d.addChange(f, plan.ClassHot, "felhom starts the container after the writes (power: running)")
-			d.need(plan.UsePower, "")
-		}
+		// felhom starts it with its own step, never with the create
+		// call's start=1: create_vm calls vm_start inside its worker,
+		// which forks vzstart as a task of its own (RESTEnvironment
+		// fork_worker is synchronous only on the CLI), so the create
+		// task ends before the start does and its failure is not the
+		// create's. A start step is awaited and its log shown. What is
+		// written after the call is written to a stopped container, so
+		// it applies at once; the start comes last.
+		steps = append(steps, plan.Step{Action: plan.ActionStart, Params: map[string]string{}, Why: "starts the new container once it is made and written (power: running)"})
+		d.addChange(f, plan.ClassHot, "felhom starts the container once it is made (power: running)")
+		d.need(plan.UsePower, "")
 	}
 	for i := range d.changes {
 		ch := &d.changes[i]

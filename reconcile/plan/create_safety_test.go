@@ -24,6 +24,7 @@ func TestCheckSafetyCreate(t *testing.T) {
 	}{
 		"password":     {func(c *ContainerPlan) { c.Steps[0].Params["password"] = "x" }, "a password in a plan"},
 		"force":        {func(c *ContainerPlan) { c.Steps[0].Params["force"] = "1" }, "force would overwrite"},
+		"start":        {func(c *ContainerPlan) { c.Steps[0].Params["start"] = "1" }, "a task the create does not wait for"},
 		"other vmid":   {func(c *ContainerPlan) { c.Steps[0].Params["vmid"] = "131" }, `of vmid "131"`},
 		"had config":   {func(c *ContainerPlan) { c.Digest = "abc" }, "had a config"},
 		"no template":  {func(c *ContainerPlan) { delete(c.Steps[0].Params, "ostemplate") }, "no ostemplate"},

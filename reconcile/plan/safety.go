@@ -272,6 +272,8 @@ func (c *ContainerPlan) checkCreate(n int, s Step) error {
 		return bad("a password in a plan; a plan carries only the password file's path")
 	case p["force"] != "":
 		return bad("force would overwrite an existing container")
+	case p["start"] != "":
+		return bad("start on the %s: PVE runs it as a task the %s does not wait for; a start step after it starts the container", s.Action.Token(), s.Action.Token())
 	case (p["restore"] == "1") != (s.Action == ActionRestore):
 		return bad("restore=%q on a %s step", p["restore"], s.Action.Token())
 	}
