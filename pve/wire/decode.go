@@ -24,13 +24,28 @@ var timeType = reflect.TypeFor[time.Time]()
 
 // decodeLenient decodes the JSON object data into the struct *dst, matching
 // keys to the fields' json tags. Unknown keys are ignored.
+//
+// A flat object (keys without escapes, each once, scalar values), which is
+// what PVE sends for most of them, is read without encoding/json's map of
+// copies (decodeFlat); anything else goes through the map. Both set the
+// fields in their order and stop at the first error, so the result is the
+// same either way.
 func decodeLenient(data []byte, dst any) error {
+	v := reflect.ValueOf(dst).Elem()
+	fields := lenientFields(v.Type())
+	if ok, err := decodeFlat(data, v, fields); ok {
+		return err
+	}
+	return decodeLenientMap(data, v, fields)
+}
+
+// decodeLenientMap is decodeLenient through a map of the object's members.
+func decodeLenientMap(data []byte, v reflect.Value, fields []lenientField) error {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return err
 	}
-	v := reflect.ValueOf(dst).Elem()
-	for _, f := range lenientFields(v.Type()) {
+	for _, f := range fields {
 		msg, ok := raw[f.name]
 		if !ok {
 			continue
@@ -40,6 +55,61 @@ func decodeLenient(data []byte, dst any) error {
 		}
 	}
 	return nil
+}
+
+// flatMember is one member of a flat object: its key and value as written.
+type flatMember struct{ key, val []byte }
+
+// decodeFlat is decodeLenient for a flat object; ok is false, and v
+// untouched, when data is not one.
+func decodeFlat(data []byte, v reflect.Value, fields []lenientField) (ok bool, err error) {
+	s := jsonScan{b: data}
+	if !s.byte('{') {
+		return false, nil
+	}
+	var buf [32]flatMember
+	members := buf[:0]
+	if !s.byte('}') {
+		for {
+			s.space()
+			key, ok := s.plainString()
+			if !ok || !s.byte(':') {
+				return false, nil
+			}
+			s.space()
+			val, ok := s.scalar()
+			if !ok {
+				return false, nil
+			}
+			for _, m := range members {
+				if string(m.key) == string(key) {
+					return false, nil // a repeated key: the map's last one wins
+				}
+			}
+			members = append(members, flatMember{key, val})
+			if s.byte('}') {
+				break
+			}
+			if !s.byte(',') {
+				return false, nil
+			}
+		}
+	}
+	if !s.end() {
+		return false, nil
+	}
+	for _, f := range fields {
+		for _, m := range members {
+			if string(m.key) != f.name {
+				continue
+			}
+			if err := setLenient(v.Field(f.index), m.val); err != nil {
+				return true, fmt.Errorf("%s: %w", f.name, err)
+			}
+			break
+		}
+	}
+	return true, nil
 }
 
 // lenientField is a struct field decodeLenient fills: its index and its
