@@ -36,7 +36,7 @@ func ParseStartup(s string) (Startup, error) {
 	}
 	var st Startup
 	for _, part := range perlSplitComma(s) {
-		if blankRE.MatchString(part) {
+		if isBlank(part) {
 			continue
 		}
 		var dst **int
