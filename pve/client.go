@@ -443,11 +443,22 @@ func (c *Client) send(ctx context.Context, k call, p string, n int) (retry bool,
 		*k.total = *env.Total
 	}
 	if k.out != nil && len(env.Data) > 0 && string(env.Data) != "null" {
-		if err := json.Unmarshal(env.Data, k.out); err != nil {
+		if err := decodeData(env.Data, k.out); err != nil {
 			return false, resp.StatusCode, fmt.Errorf("%s %s: decode data: %w", k.method, p, err)
 		}
 	}
 	return false, resp.StatusCode, nil
+}
+
+// decodeData decodes data, a JSON value the decoder has checked, into out.
+// An out that decodes itself (PendingList: one per container in a plan) is
+// handed data directly: json.Unmarshal would scan it twice more, to check
+// it and to find its end, before passing it on unchanged.
+func decodeData(data json.RawMessage, out any) error {
+	if u, ok := out.(json.Unmarshaler); ok {
+		return u.UnmarshalJSON(data)
+	}
+	return json.Unmarshal(data, out)
 }
 
 // unwrapURLError drops *url.Error's "Get "https://..."" prefix (the caller's
