@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"sync"
 
+	"github.com/felhom/felhom/pve"
 	"github.com/felhom/felhom/reconcile/plan"
 	"github.com/felhom/felhom/spec"
 )
@@ -105,6 +107,10 @@ type RunResult struct {
 // far as the run got, also with an error.
 func Run(ctx context.Context, api API, s *Specs, opts RunOptions) (*RunResult, error) {
 	run := &RunResult{}
+	// The plan's preflight and the apply's read the token's privileges
+	// seconds apart in one run: the apply takes the plan's reading. Should
+	// they change in between, PVE's own 403 still stops the write.
+	api = &runPermissions{API: api}
 	if opts.Plan.Root == nil && opts.Apply.Privileged != nil {
 		opts.Plan.Root = availableRoot{opts.Apply.Privileged}
 	}
@@ -136,6 +142,34 @@ func Run(ctx context.Context, api API, s *Specs, opts RunOptions) (*RunResult, e
 	ao.Specs = s.Containers
 	run.Result = Apply(ctx, api, p, ao)
 	return run, nil
+}
+
+// runPermissions is a Run's API with GET /access/permissions read once per
+// path: a failed read is not kept, so the next one tries again.
+type runPermissions struct {
+	API
+	mu    sync.Mutex
+	perms map[string]pve.Permissions
+}
+
+func (r *runPermissions) Permissions(ctx context.Context, path string) (pve.Permissions, error) {
+	r.mu.Lock()
+	p, ok := r.perms[path]
+	r.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	p, err := r.API.Permissions(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	if r.perms == nil {
+		r.perms = map[string]pve.Permissions{}
+	}
+	r.perms[path] = p
+	r.mu.Unlock()
+	return p, nil
 }
 
 // StalePlanError is a saved plan that must not be applied: the config of

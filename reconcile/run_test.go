@@ -138,3 +138,43 @@ func TestApplySavedRefusesAStalePlan(t *testing.T) {
 		t.Fatalf("fresh plan: %v, %+v", err, res)
 	}
 }
+
+// A run reads the token's privileges once: the plan's preflight reads them
+// and the apply's, seconds later in the same run, takes that reading. A
+// saved plan applied on its own reads them itself.
+func TestRunReadsPermissionsOnce(t *testing.T) {
+	inv := testInventory()
+	addCT(inv, 101, false, conf(101, "local-lvm"))
+	e := newEnv(t, inv)
+	s, err := Load(Source{FS: mapFS(map[string]string{"a.yaml": specMemory(101, "")}), Revision: "rev1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := RunOptions{Plan: PlanOptions{Now: testNow, Preflight: true}, Apply: Options{Clock: e.clock, Preflight: true}}
+	e.resetCalls()
+	run, err := Run(context.Background(), e.api, s, opts)
+	if err != nil || resultFor(t, run.Result, 101).Outcome != OutcomeApplied {
+		t.Fatalf("run: %v", err)
+	}
+	if n := e.calls["GET /access/permissions"]; n != 1 {
+		t.Errorf("a run read the permissions %d times, want 1 (all: %v)", n, e.calls)
+	}
+
+	// The same change as a saved plan, applied later: its apply reads them.
+	s2, err := Load(Source{FS: mapFS(map[string]string{"a.yaml": specMemory(101, "cores: 3\n")}), Revision: "rev2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := PlanSpecs(context.Background(), e.api, s2, opts.Plan)
+	if err != nil || !p.HasChanges() {
+		t.Fatalf("plan: %v, changes %v", err, p != nil && p.HasChanges())
+	}
+	e.resetCalls()
+	res, err := ApplySaved(context.Background(), e.api, p, opts.Apply)
+	if err != nil || resultFor(t, res, 101).Outcome != OutcomeApplied {
+		t.Fatalf("apply saved: %v", err)
+	}
+	if n := e.calls["GET /access/permissions"]; n != 1 {
+		t.Errorf("a saved plan's apply read the permissions %d times, want 1 (all: %v)", n, e.calls)
+	}
+}
