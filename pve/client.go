@@ -42,8 +42,8 @@ const pveproxyIdleTimeout = 5 * time.Second
 // Client talks to one PVE API endpoint with one API token. It is safe for
 // concurrent use. Create it with New.
 type Client struct {
-	base     *url.URL // scheme://host:port + apiPrefix
-	auth     string   // the Authorization header value; never logged
+	base     string // scheme://host:port + apiPrefix, as text once (not per request)
+	auth     string // the Authorization header value; never logged
 	http     *http.Client
 	log      *slog.Logger
 	hook     func(method, pathTemplate string)
@@ -180,7 +180,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	u.Path = strings.TrimSuffix(u.Path, apiPrefix) + apiPrefix
 	u.RawQuery, u.Fragment = "", ""
 	c := &Client{
-		base:     u,
+		base:     u.String(),
 		auth:     "PVEAPIToken=" + cfg.TokenID + "=" + cfg.TokenSecret.Reveal(),
 		log:      slog.New(slog.NewTextHandler(defaultLogOutput, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		timeout:  cfg.Timeout,
@@ -391,7 +391,7 @@ func (c *Client) attempt(ctx context.Context, k call, p string, n int) (retry bo
 func (c *Client) send(ctx context.Context, k call, p string, n int) (retry bool, status int, err error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	target := c.base.String() + p
+	target := c.base + p
 	var body io.Reader
 	switch k.method {
 	case http.MethodGet, http.MethodDelete:

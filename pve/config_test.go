@@ -153,7 +153,7 @@ func TestNewDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.base.String() != "https://pve:8006/api2/json" || c.timeout != DefaultTimeout || c.retries != DefaultRetries || cap(c.sem) != DefaultMaxConcurrency {
+	if c.base != "https://pve:8006/api2/json" || c.timeout != DefaultTimeout || c.retries != DefaultRetries || cap(c.sem) != DefaultMaxConcurrency {
 		t.Errorf("base %s timeout %v retries %d sem %d", c.base, c.timeout, c.retries, cap(c.sem))
 	}
 	tr := c.http.Transport.(*http.Transport)
@@ -164,7 +164,7 @@ func TestNewDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.base.String() != "https://pve:8006/api2/json" || c.retries != 0 {
+	if c.base != "https://pve:8006/api2/json" || c.retries != 0 {
 		t.Errorf("base %s retries %d", c.base, c.retries)
 	}
 }
