@@ -35,3 +35,12 @@ func BenchmarkParseSize(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseSizeWhole parses a size as specs mostly write them.
+func BenchmarkParseSizeWhole(b *testing.B) {
+	for b.Loop() {
+		if _, err := format.ParseSize("8G"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
