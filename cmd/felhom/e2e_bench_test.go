@@ -99,7 +99,7 @@ func BenchmarkE2E(b *testing.B) {
 					inv, files := cl(changed).Build()
 					sim, env := benchSim(b, inv, lat)
 					dir := writeSpecs(b, files)
-					m := benchRuns{bin: bin}
+					m := benchRuns{bin: bin, rtt: simRTT(b, env)}
 					for b.Loop() {
 						sim.ResetRequestCounts()
 						m.run(b, env, exit, "plan", "--detailed-exitcode", dir)
@@ -185,6 +185,49 @@ func benchSim(b *testing.B, inv *pvesim.Inventory, lat time.Duration) (*pvesim.S
 	}
 }
 
+// simRTT is the round trip the simulator delivers for one GET .../pending
+// with nothing else in flight, through the pve client felhom uses (the
+// median of 31): the configured latency plus the simulator's handling and
+// the timer's lateness (Go's timers may fire a millisecond or more late on
+// an idle machine). It is what a plan's calls cost at best here, so the
+// floor at it (rtt-floor-ms) says what is felhom's own and what is the
+// simulator's.
+func simRTT(b *testing.B, env []string) time.Duration {
+	b.Helper()
+	cfg := pve.Config{}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case pve.EnvURL:
+			cfg.URL = v
+		case pve.EnvFingerprint:
+			cfg.Fingerprint = v
+		case pve.EnvTokenID:
+			cfg.TokenID = v
+		case pve.EnvTokenSecret:
+			cfg.TokenSecret = pve.Secret(v)
+		}
+	}
+	api, err := pve.New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := api.Pending(ctx, "pve1", 1000); err != nil { // the connection's handshake
+		b.Fatal(err)
+	}
+	rtts := make([]time.Duration, 31)
+	for i := range rtts {
+		start := time.Now()
+		if _, err := api.Pending(ctx, "pve1", 1000); err != nil {
+			b.Fatal(err)
+		}
+		rtts[i] = time.Since(start)
+	}
+	slices.Sort(rtts)
+	return rtts[len(rtts)/2]
+}
+
 // writeSpecs writes the spec files into a fresh folder.
 func writeSpecs(b *testing.B, files map[string]string) string {
 	b.Helper()
@@ -211,6 +254,9 @@ type benchRuns struct {
 	launcherRSS int64
 	calls       map[string]int
 	totalCalls  int
+	// rtt is the simulator's delivered round trip for one call (simRTT);
+	// 0 when not measured.
+	rtt time.Duration
 }
 
 // run runs felhom with args and env through the launcher, fails unless it
@@ -355,6 +401,13 @@ func (m *benchRuns) report(b *testing.B, floor int, floorTime time.Duration) {
 	b.ReportMetric(float64(floor), "floor-calls")
 	b.ReportMetric(float64(floorTime.Milliseconds()), "floor-ms")
 	b.ReportMetric(m.wall.Seconds()/runs/floorTime.Seconds(), "wall/floor")
+	if m.rtt > 0 {
+		// The floor's rounds at the simulator's delivered round trip.
+		rttFloor := time.Duration(math.Ceil(float64(floor)/float64(benchInFlight))) * m.rtt
+		b.ReportMetric(float64(m.rtt.Microseconds())/1000, "rtt-ms")
+		b.ReportMetric(float64(rttFloor.Milliseconds()), "rtt-floor-ms")
+		b.ReportMetric(m.wall.Seconds()/runs/rttFloor.Seconds(), "wall/rtt-floor")
+	}
 	classes := make([]string, 0, len(m.calls))
 	for c := range m.calls {
 		classes = append(classes, c)
