@@ -11,17 +11,19 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
+// row is a struct of every field kind decodeLenient fills, for its tests.
+type row struct {
+	S string         `json:"s"`
+	I int            `json:"i"`
+	U uint64         `json:"u"`
+	F float64        `json:"f"`
+	B bool           `json:"b"`
+	T time.Time      `json:"t"`
+	P *string        `json:"p"`
+	M map[string]any `json:"m"`
+}
+
 func TestDecodeLenient(t *testing.T) {
-	type row struct {
-		S string         `json:"s"`
-		I int            `json:"i"`
-		U uint64         `json:"u"`
-		F float64        `json:"f"`
-		B bool           `json:"b"`
-		T time.Time      `json:"t"`
-		P *string        `json:"p"`
-		M map[string]any `json:"m"`
-	}
 	tests := []struct {
 		in      string
 		want    row
@@ -246,31 +248,35 @@ func TestPendingEntryAsDecodeLenient(t *testing.T) {
 // A PendingList decodes as a []PendingEntry does: the same entries, or
 // the same error, for PVE's shapes (numbers, booleans, escapes, nulls,
 // spaces) and for shapes its fast path leaves to encoding/json.
+// pendingListCases are PVE's pending answers and malformed ones, for
+// TestPendingListAsEntries and the seeds of FuzzPendingListAsEntries.
+var pendingListCases = []string{
+	pendingBody,
+	`[]`,
+	`null`,
+	` [ {"key" : "memory" , "value" : 512 , "pending" : "1024" , "delete" : 1 } , {"key":"cores","value":"2"} ] `,
+	`[{"key":"onboot","value":true,"pending":false},{"key":"swap","pending":-0.5e1,"delete":"2"}]`,
+	`[{"key":"x","value":null,"pending":null,"delete":null}]`,
+	`[{"key":"desc","value":"a \"b\"\n\u00e9 \\"},{"key":"y","value":"é日本"}]`,
+	"[{\"key\":\"bad\",\"value\":\"\xff\"}]",
+	`[{"key":"x","value":{"a":1}}]`,
+	`[{"key":["x"]}]`,
+	`[{"key":"x","delete":1.5}]`,
+	`[{"key":"x","delete":"maybe"}]`,
+	`[{"key":"x","value":1,"value":2}]`,
+	`[{"key":"x","value":1,"value":null}]`,
+	`[{"Key":"x","VALUE":1}]`,
+	`[{"k\u0065y":"x"}]`,
+	`[{"other":1,"key":"x"}]`,
+	`[{}]`,
+	`[null]`,
+	`[1]`,
+	`{"key":"x"}`,
+	`"key"`,
+}
+
 func TestPendingListAsEntries(t *testing.T) {
-	for _, in := range []string{
-		pendingBody,
-		`[]`,
-		`null`,
-		` [ {"key" : "memory" , "value" : 512 , "pending" : "1024" , "delete" : 1 } , {"key":"cores","value":"2"} ] `,
-		`[{"key":"onboot","value":true,"pending":false},{"key":"swap","pending":-0.5e1,"delete":"2"}]`,
-		`[{"key":"x","value":null,"pending":null,"delete":null}]`,
-		`[{"key":"desc","value":"a \"b\"\n\u00e9 \\"},{"key":"y","value":"é日本"}]`,
-		"[{\"key\":\"bad\",\"value\":\"\xff\"}]",
-		`[{"key":"x","value":{"a":1}}]`,
-		`[{"key":["x"]}]`,
-		`[{"key":"x","delete":1.5}]`,
-		`[{"key":"x","delete":"maybe"}]`,
-		`[{"key":"x","value":1,"value":2}]`,
-		`[{"key":"x","value":1,"value":null}]`,
-		`[{"Key":"x","VALUE":1}]`,
-		`[{"k\u0065y":"x"}]`,
-		`[{"other":1,"key":"x"}]`,
-		`[{}]`,
-		`[null]`,
-		`[1]`,
-		`{"key":"x"}`,
-		`"key"`,
-	} {
+	for _, in := range pendingListCases {
 		var want []PendingEntry
 		var got PendingList
 		werr := json.Unmarshal([]byte(in), &want)
@@ -300,35 +306,29 @@ func BenchmarkDecodePendingList(b *testing.B) {
 
 // decodeLenient's flat-object reader gives what its map gives: the same
 // fields set, or the same error, with the same fields set before it.
+// flatCases are flat objects and other JSON for decodeLenient, for
+// TestDecodeFlatAsMap and the seeds of FuzzDecodeFlatAsMap.
+var flatCases = []string{
+	`{"s":"x","i":1,"u":2,"f":1.5,"b":true,"t":1700000000,"p":"v"}`,
+	` { "s" : 12 , "i" : "7" , "u" : "9" , "f" : "0.25" , "b" : "1" , "t" : "1700000000" , "p" : 3 } `,
+	`{"s":true,"i":3.0,"b":0,"t":0}`,
+	`{"s":null,"i":null,"b":"","i2":"ignored","m":{"a":1}}`,
+	`{"s":"a \"b\" \u00e9","p":"\\"}`,
+	"{\"s\":\"\xff\"}",
+	`{"i":""}`, `{}`, `null`, `[1]`, `"s"`,
+	`{"S":"case","i":1}`,
+	`{"\u0073":"escaped key"}`,
+	`{"s":"one","s":"two"}`,
+	`{"i":1,"i":null}`,
+	`{"s":"set","i":1.5,"b":true}`,
+	`{"b":"maybe","s":"set","u":-1}`,
+	`{"i":{"a":1}}`,
+	`{"f":[1],"s":"x"}`,
+	`{"other":[1,{"x":2}],"s":"x"}`,
+}
+
 func TestDecodeFlatAsMap(t *testing.T) {
-	type row struct {
-		S string         `json:"s"`
-		I int            `json:"i"`
-		U uint64         `json:"u"`
-		F float64        `json:"f"`
-		B bool           `json:"b"`
-		T time.Time      `json:"t"`
-		P *string        `json:"p"`
-		M map[string]any `json:"m"`
-	}
-	for _, in := range []string{
-		`{"s":"x","i":1,"u":2,"f":1.5,"b":true,"t":1700000000,"p":"v"}`,
-		` { "s" : 12 , "i" : "7" , "u" : "9" , "f" : "0.25" , "b" : "1" , "t" : "1700000000" , "p" : 3 } `,
-		`{"s":true,"i":3.0,"b":0,"t":0}`,
-		`{"s":null,"i":null,"b":"","i2":"ignored","m":{"a":1}}`,
-		`{"s":"a \"b\" \u00e9","p":"\\"}`,
-		"{\"s\":\"\xff\"}",
-		`{"i":""}`, `{}`, `null`, `[1]`, `"s"`,
-		`{"S":"case","i":1}`,
-		`{"\u0073":"escaped key"}`,
-		`{"s":"one","s":"two"}`,
-		`{"i":1,"i":null}`,
-		`{"s":"set","i":1.5,"b":true}`,
-		`{"b":"maybe","s":"set","u":-1}`,
-		`{"i":{"a":1}}`,
-		`{"f":[1],"s":"x"}`,
-		`{"other":[1,{"x":2}],"s":"x"}`,
-	} {
+	for _, in := range flatCases {
 		var fast, slow row
 		fast.U, slow.U = 42, 42 // a field the object leaves keeps its value
 		ferr := decodeLenient([]byte(in), &fast)
