@@ -60,6 +60,13 @@ says (default rollback); --on-failure, when given, overrides that for every
 container in this run. Containers are worked on --concurrency at a time; one
 failing does not stop the others.
 
+A spec whose vmid is not on PVE and that has a create section is created
+(from its OS template or backup, after checking the vmid is still free and
+reading its password file), then the rest of the spec is applied to it with
+no snapshot (it is new). With power: running or stopped, the container is
+started or cleanly shut down after the writes. felhom never deletes a
+container.
+
 Ctrl-C stops starting new steps; the running task is awaited, so no lock is
 left behind, and the result says what was done. A second Ctrl-C quits at
 once: the task goes on running on PVE and releases its lock when it ends,
