@@ -371,7 +371,7 @@ backup: {schedule: daily, storage: nfs-backup}`,
 			status:  plan.StatusChanges,
 			changes: []string{"memory ~ hot"},
 			steps:   []string{"snapshot", "set-config"},
-			warning: "felhom has no baseline for this container yet (it writes one into its felhom snapshot after a verified apply)",
+			warning: "felhom has no baseline for this container yet (it writes one into the felhom snapshot of its next verified apply that changes the config; a start or shutdown that changes none takes no snapshot)",
 		},
 		{
 			name: "drift policy report without snapshots warns", conf: baseConf, running: true,

@@ -113,7 +113,7 @@ func (d *differ) noBaselineWarning() string {
 	case len(d.snapshotObstacles().cannot) > 0:
 		return head + "felhom keeps its baseline in the felhom snapshot it takes before a change, and PVE cannot snapshot this container, so it has none" + tail
 	}
-	return head + "felhom has no baseline for this container yet (it writes one into its felhom snapshot after a verified apply)" + tail
+	return head + "felhom has no baseline for this container yet (it writes one into the felhom snapshot of its next verified apply that changes the config; a start or shutdown that changes none takes no snapshot)" + tail
 }
 
 // setConfigStep groups every set, delete and revert into one PUT.
