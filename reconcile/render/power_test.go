@@ -1,7 +1,6 @@
 package render
 
 import (
-	"bytes"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -54,31 +53,21 @@ func powerFixtures() []plan.ContainerPlan {
 // shutdown as steps, the power change, and in Markdown the power step named
 // in the summary table and the container's heading, as a reboot is.
 func TestPowerGolden(t *testing.T) {
-	p := powerPlan()
-	var txt, js, md bytes.Buffer
-	if err := Text(&txt, p, TextOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := JSON(&js, p); err != nil {
-		t.Fatal(err)
-	}
-	if err := Markdown(&md, p); err != nil {
-		t.Fatal(err)
-	}
-	golden.Check(t, filepath.Join("testdata", "power.txt"), txt.Bytes())
-	golden.Check(t, filepath.Join("testdata", "power.json"), js.Bytes())
-	golden.Check(t, filepath.Join("testdata", "power.md"), md.Bytes())
+	out := renderAll(t, powerPlan())
+	golden.Check(t, filepath.Join("testdata", "power.txt"), []byte(out["text"]))
+	golden.Check(t, filepath.Join("testdata", "power.json"), []byte(out["json"]))
+	golden.Check(t, filepath.Join("testdata", "power.md"), []byte(out["markdown"]))
 	for _, want := range []string{
 		"<details><summary><b>ct 108 nightly</b>: 1 change, <b>starts</b></summary>",
 		"<details><summary><b>ct 109 spare</b>: 2 changes, <b>shuts down</b></summary>",
 		"| start |", "| shutdown |",
 	} {
-		if !strings.Contains(md.String(), want) {
+		if !strings.Contains(out["markdown"], want) {
 			t.Errorf("markdown lacks %q", want)
 		}
 	}
 	for _, want := range []string{"start", "shut down cleanly"} {
-		if !strings.Contains(txt.String(), want) {
+		if !strings.Contains(out["text"], want) {
 			t.Errorf("text lacks %q", want)
 		}
 	}

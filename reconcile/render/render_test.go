@@ -196,7 +196,24 @@ func TestMarkdownMarkerFirstAndEscaped(t *testing.T) {
 // Unmanaged containers are listed, by vmid, name and node, in all three
 // renderers.
 func TestUnmanagedInEveryRenderer(t *testing.T) {
-	p := fixtures()["full"]
+	out := renderAll(t, fixtures()["full"])
+	for name, want := range map[string][]string{
+		"text":     {"ct 150 legacy on pve1", "ct 151 odd|name on pve2", "felhom does not touch them"},
+		"json":     {`"unmanaged": [`, `"vmid": 150`, `"name": "legacy"`, `"node": "pve2"`},
+		"markdown": {"| `150` legacy | pve1 |", "| `151` odd\\|name | pve2 |", "2 unmanaged"},
+	} {
+		for _, w := range want {
+			if !strings.Contains(out[name], w) {
+				t.Errorf("%s does not show %q", name, w)
+			}
+		}
+	}
+}
+
+// renderAll renders p in the three renderers: "text" (no colour), "json"
+// and "markdown".
+func renderAll(t *testing.T, p *plan.Plan) map[string]string {
+	t.Helper()
 	var txt, js, md bytes.Buffer
 	if err := Text(&txt, p, TextOptions{}); err != nil {
 		t.Fatal(err)
@@ -207,18 +224,7 @@ func TestUnmanagedInEveryRenderer(t *testing.T) {
 	if err := Markdown(&md, p); err != nil {
 		t.Fatal(err)
 	}
-	for name, want := range map[string][]string{
-		"text":     {"ct 150 legacy on pve1", "ct 151 odd|name on pve2", "felhom does not touch them"},
-		"json":     {`"unmanaged": [`, `"vmid": 150`, `"name": "legacy"`, `"node": "pve2"`},
-		"markdown": {"| `150` legacy | pve1 |", "| `151` odd\\|name | pve2 |", "2 unmanaged"},
-	} {
-		out := map[string]string{"text": txt.String(), "json": js.String(), "markdown": md.String()}[name]
-		for _, w := range want {
-			if !strings.Contains(out, w) {
-				t.Errorf("%s does not show %q", name, w)
-			}
-		}
-	}
+	return map[string]string{"text": txt.String(), "json": js.String(), "markdown": md.String()}
 }
 
 func TestJSONIsThePlan(t *testing.T) {
