@@ -406,15 +406,8 @@ backup: {schedule: daily, storage: nfs-backup}`,
 				tt.live(live)
 			}
 			cp := Diff(ct(t, tt.spec), live, testOpts)
-			if cp.Status != tt.status {
-				t.Errorf("status %s, want %s (blocked %q, warnings %q)", cp.Status, tt.status, cp.Blocked, cp.Warnings)
-			}
-			if got := changeList(cp); !reflect.DeepEqual(got, tt.changes) {
-				t.Errorf("changes\n got %q\nwant %q", got, tt.changes)
-			}
-			if got := stepList(cp); !reflect.DeepEqual(got, tt.steps) {
-				t.Errorf("steps\n got %q\nwant %q", got, tt.steps)
-			}
+			wantPlan(t, cp, tt.status, tt.changes)
+			wantSteps(t, cp, tt.steps)
 			if tt.set != nil {
 				var params map[string]string
 				for _, s := range cp.Steps {

@@ -79,12 +79,7 @@ func TestFeaturesAsPVEJudges(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cp := Diff(ct(t, tt.spec), liveFrom(t, tt.conf, tt.running), testOpts)
-			if cp.Status != tt.status {
-				t.Errorf("status %s, want %s (blocked %q)", cp.Status, tt.status, cp.Blocked)
-			}
-			if got := changeList(cp); !reflect.DeepEqual(got, tt.changes) {
-				t.Errorf("changes\n got %q\nwant %q", got, tt.changes)
-			}
+			wantPlan(t, cp, tt.status, tt.changes)
 			var params map[string]string
 			for _, s := range cp.Steps {
 				if s.Action == plan.ActionSetConfig {

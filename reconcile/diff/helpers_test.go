@@ -2,6 +2,7 @@ package diff
 
 import (
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -189,3 +190,22 @@ func privList(cp plan.ContainerPlan) []string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// wantPlan checks a container plan's status and its changes (changeList).
+func wantPlan(t *testing.T, cp plan.ContainerPlan, status plan.Status, changes []string) {
+	t.Helper()
+	if cp.Status != status {
+		t.Errorf("status %s, want %s (blocked %q, warnings %q)", cp.Status, status, cp.Blocked, cp.Warnings)
+	}
+	if got := changeList(cp); !reflect.DeepEqual(got, changes) {
+		t.Errorf("changes\n got %q\nwant %q", got, changes)
+	}
+}
+
+// wantSteps checks a container plan's steps (stepList).
+func wantSteps(t *testing.T, cp plan.ContainerPlan, steps []string) {
+	t.Helper()
+	if got := stepList(cp); !reflect.DeepEqual(got, steps) {
+		t.Errorf("steps\n got %q\nwant %q", got, steps)
+	}
+}

@@ -113,15 +113,8 @@ func TestPower(t *testing.T) {
 			live := liveFrom(t, tt.conf, tt.running)
 			live.Applied = tt.applied
 			cp := Diff(ct(t, tt.spec), live, testOpts)
-			if cp.Status != tt.status {
-				t.Errorf("status %s, want %s (blocked %q, warnings %q)", cp.Status, tt.status, cp.Blocked, cp.Warnings)
-			}
-			if got := changeList(cp); !reflect.DeepEqual(got, tt.changes) {
-				t.Errorf("changes\n got %q\nwant %q", got, tt.changes)
-			}
-			if got := stepList(cp); !reflect.DeepEqual(got, tt.steps) {
-				t.Errorf("steps\n got %q\nwant %q", got, tt.steps)
-			}
+			wantPlan(t, cp, tt.status, tt.changes)
+			wantSteps(t, cp, tt.steps)
 			warnings := strings.Join(cp.Warnings, "\n")
 			if tt.warning != "" && !strings.Contains(warnings, tt.warning) {
 				t.Errorf("warnings %q, want one saying %q", cp.Warnings, tt.warning)

@@ -1,7 +1,6 @@
 package diff
 
 import (
-	"reflect"
 	"testing"
 
 	"github.com/felhom/felhom/reconcile/plan"
@@ -29,12 +28,7 @@ func TestQuotaOnUnprivilegedIsImpossible(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cp := Diff(ct(t, tt.spec), liveFrom(t, tt.conf, false), testOpts)
-			if cp.Status != tt.status {
-				t.Errorf("status %s, want %s (blocked %q)", cp.Status, tt.status, cp.Blocked)
-			}
-			if got := changeList(cp); !reflect.DeepEqual(got, tt.changes) {
-				t.Errorf("changes\n got %q\nwant %q", got, tt.changes)
-			}
+			wantPlan(t, cp, tt.status, tt.changes)
 			for _, s := range cp.Steps {
 				if s.Action == plan.ActionSetConfig && tt.status == plan.StatusError {
 					t.Errorf("a set-config step %v in a plan in error", s.Params)
