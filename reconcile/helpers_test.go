@@ -325,3 +325,13 @@ func (w *wire) recorded() []wireCall {
 	defer w.mu.Unlock()
 	return append([]wireCall(nil), w.calls...)
 }
+
+// stepTokens lists the actions of a container's steps, joined by commas
+// ("snapshot,set-config,start").
+func stepTokens(cp plan.ContainerPlan) string {
+	var out []string
+	for _, s := range cp.Steps {
+		out = append(out, s.Action.Token())
+	}
+	return strings.Join(out, ",")
+}

@@ -13,15 +13,6 @@ import (
 	"github.com/felhom/felhom/spec"
 )
 
-// tokens lists the actions of a container's steps.
-func tokens(cp plan.ContainerPlan) string {
-	var out []string
-	for _, s := range cp.Steps {
-		out = append(out, s.Action.Token())
-	}
-	return strings.Join(out, ",")
-}
-
 // handPower starts (vzstart) or shuts down (vzshutdown) ct 101 as an admin
 // would, and waits for the task.
 func handPower(t *testing.T, e *env, start bool) {
@@ -48,7 +39,7 @@ func TestApplyStartsAfterTheWrites(t *testing.T) {
 	e := newEnv(t, inv)
 	specs := loadSpecs(t, map[string]string{"a.yaml": specMemory(101, "power: running\n")})
 	p := e.plan(specs)
-	if got := tokens(planFor(t, p, 101)); got != "snapshot,set-config,start" {
+	if got := stepTokens(planFor(t, p, 101)); got != "snapshot,set-config,start" {
 		t.Fatalf("steps %s, want snapshot, set-config, start", got)
 	}
 	cr := resultFor(t, e.apply(p, Options{Specs: specs}), 101)
@@ -75,7 +66,7 @@ func TestApplyShutsDownWithoutReboot(t *testing.T) {
 	e := newEnv(t, inv)
 	specs := loadSpecs(t, map[string]string{"a.yaml": specMemory(101, "nameserver: 9.9.9.9\nrestart: {mode: when-needed}\npower: stopped\n")})
 	p := e.plan(specs)
-	if got := tokens(planFor(t, p, 101)); got != "snapshot,set-config,shutdown" {
+	if got := stepTokens(planFor(t, p, 101)); got != "snapshot,set-config,shutdown" {
 		t.Fatalf("steps %s, want snapshot, set-config, shutdown", got)
 	}
 	e.resetCalls()
@@ -132,7 +123,7 @@ func TestFailedPowerStepKeepsTheVerifiedWrites(t *testing.T) {
 			}
 			// The next plan tries the power step again, and nothing else.
 			e.sim.ClearTaskOutcomes()
-			if got := tokens(planFor(t, e.plan(specs), 101)); got != tt.task[2:] {
+			if got := stepTokens(planFor(t, e.plan(specs), 101)); got != tt.task[2:] {
 				t.Errorf("re-plan steps %s, want %s alone", got, tt.task[2:])
 			}
 		})
@@ -148,7 +139,7 @@ func TestPowerDriftAfterAStartAlone(t *testing.T) {
 			e, _ := driftEnv(t, "drift: "+string(policy)+"\n")
 			specs := loadSpecs(t, map[string]string{"a.yaml": specMemory(101, "drift: "+string(policy)+"\npower: running\n")})
 			p := e.plan(specs)
-			if got := tokens(planFor(t, p, 101)); got != "start" {
+			if got := stepTokens(planFor(t, p, 101)); got != "start" {
 				t.Fatalf("steps %s, want a start alone", got)
 			}
 			e.resetCalls()
@@ -168,8 +159,8 @@ func TestPowerDriftAfterAStartAlone(t *testing.T) {
 					t.Errorf("report: %s %v, want the hand stop reported as drift and left", cp.Status, cp.Changes)
 				}
 			case spec.DriftRevert:
-				if tokens(cp) != "start" || !drifts(t, e.plan(specs))["power"] {
-					t.Errorf("revert: steps %s %v, want a start of the drifted container", tokens(cp), cp.Changes)
+				if stepTokens(cp) != "start" || !drifts(t, e.plan(specs))["power"] {
+					t.Errorf("revert: steps %s %v, want a start of the drifted container", stepTokens(cp), cp.Changes)
 				}
 			}
 		})
@@ -202,7 +193,7 @@ func TestStartThatAppliesPendingIsProtected(t *testing.T) {
 	e := newEnv(t, inv)
 	specs := loadSpecs(t, map[string]string{"a.yaml": specMemory(101, "power: running\n")})
 	p := e.plan(specs)
-	if got := tokens(planFor(t, p, 101)); got != "snapshot,start" {
+	if got := stepTokens(planFor(t, p, 101)); got != "snapshot,start" {
 		t.Fatalf("steps %s, want snapshot, start", got)
 	}
 	cr := resultFor(t, e.apply(p, Options{Specs: specs}), 101)

@@ -197,14 +197,6 @@ func TestPruneStepRefused(t *testing.T) {
 	}
 }
 
-func stepTokens(cp plan.ContainerPlan) string {
-	var out []string
-	for _, s := range cp.Steps {
-		out = append(out, s.Action.Token())
-	}
-	return strings.Join(out, ",")
-}
-
 // PVE lets a vzdump prune only with Datastore.Allocate on the storage
 // (pve-manager API2/VZDump.pm): the plan lists it, so the preflight warns a
 // token that lacks it, and apply fails at the vzdump, before any write.

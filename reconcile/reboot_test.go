@@ -104,12 +104,8 @@ func TestRebootOnlyIsVerifiedBeforeRetention(t *testing.T) {
 	e := newEnv(t, inv)
 	specs := loadSpecs(t, map[string]string{"a.yaml": specMemory(101, "restart:\n  mode: when-needed\nsnapshot:\n  keep: 1\n")})
 	p := e.plan(specs)
-	var actions []string
-	for _, s := range planFor(t, p, 101).Steps {
-		actions = append(actions, s.Action.Token())
-	}
-	if strings.Join(actions, ",") != "snapshot,reboot,snapshot-prune" {
-		t.Fatalf("steps %v, want snapshot, reboot, snapshot-prune", actions)
+	if got := stepTokens(planFor(t, p, 101)); got != "snapshot,reboot,snapshot-prune" {
+		t.Fatalf("steps %s, want snapshot, reboot, snapshot-prune", got)
 	}
 	e.sim.SetTaskOutcome(pvesim.TaskOutcome{Type: "vzdelsnapshot", Fail: "dataset is busy"})
 	cr := resultFor(t, e.apply(p, Options{Specs: specs}), 101)
