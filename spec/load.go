@@ -72,6 +72,19 @@ func Parse(name string, data []byte) ([]Document, Diagnostics) {
 // every container with a name and a vmid, even when there are errors, so
 // callers must check Diagnostics.HasErrors before acting on it.
 func Load(fsys fs.FS, root string) (*Set, Diagnostics) {
+	return LoadEach(fsys, root, nil)
+}
+
+// LoadEach is Load that also hands each container, when each is not nil,
+// to each as soon as the container itself is validated, before the rest of
+// the tree is: a caller can start work that needs only the container's
+// identity, such as reading its live state (reconcile.Prefetched.Want),
+// while the other files load. The Set's diagnostics stay the verdict: a
+// container handed on may be in a tree that turns out to have errors
+// elsewhere (a vmid used twice, another file invalid), and a container may
+// be handed on twice (when a file's Defaults kind, written with escapes,
+// makes the load start over). each is called on Load's goroutine.
+func LoadEach(fsys fs.FS, root string, each func(*Container)) (*Set, Diagnostics) {
 	var diags Diagnostics
 	var files []string
 	err := fs.WalkDir(fsys, root, func(p string, e fs.DirEntry, err error) error {
@@ -111,7 +124,7 @@ func Load(fsys fs.FS, root string) (*Set, Diagnostics) {
 	if err != nil {
 		diags = append(diags, Diagnostic{File: root, Message: err.Error()})
 	}
-	return load(fsys, files, "", diags)
+	return load(fsys, files, "", diags, each)
 }
 
 // LoadFile loads the one spec file name as Load(fsys, root) would see it:
@@ -144,7 +157,7 @@ func LoadFile(fsys fs.FS, root, name string) (*Set, Diagnostics) {
 			break
 		}
 	}
-	return load(fsys, files, name, diags)
+	return load(fsys, files, name, diags, nil)
 }
 
 // load reads files and validates their containers with the Defaults found
@@ -159,12 +172,12 @@ func LoadFile(fsys fs.FS, root, name string) (*Set, Diagnostics) {
 // whose text does not name Defaults but whose kind decodes to it (written
 // with escapes) is found in the second pass, and then every file is
 // parsed in the first, as if all named it.
-func load(fsys fs.FS, files []string, only string, diags Diagnostics) (*Set, Diagnostics) {
+func load(fsys fs.FS, files []string, only string, diags Diagnostics, each func(*Container)) (*Set, Diagnostics) {
 	diags = slices.Clip(diags)
-	if set, ds, ok := loadFiles(fsys, files, only, diags, mayHoldDefaults); ok {
+	if set, ds, ok := loadFiles(fsys, files, only, diags, mayHoldDefaults, each); ok {
 		return set, ds
 	}
-	set, ds, _ := loadFiles(fsys, files, only, diags, func([]byte) bool { return true })
+	set, ds, _ := loadFiles(fsys, files, only, diags, func([]byte) bool { return true }, each)
 	return set, ds
 }
 
@@ -184,8 +197,10 @@ type specFile struct {
 
 // loadFiles is load with early telling which files the first pass parses.
 // ok is false when a file the first pass left turned out to hold a
-// Defaults document: the result is then incomplete.
-func loadFiles(fsys fs.FS, files []string, only string, diags Diagnostics, early func([]byte) bool) (set *Set, _ Diagnostics, ok bool) {
+// Defaults document: the result is then incomplete. each, when not nil,
+// gets every container of the Set as soon as it is validated without an
+// error of its own.
+func loadFiles(fsys fs.FS, files []string, only string, diags Diagnostics, early func([]byte) bool, each func(*Container)) (set *Set, _ Diagnostics, ok bool) {
 	defaults := map[string]rawDoc{} // folder -> its Defaults document
 	var pending []specFile
 	for _, f := range files {
@@ -273,6 +288,9 @@ func loadFiles(fsys fs.FS, files []string, only string, diags Diagnostics, early
 			applyDefaults(d)
 			if d.Spec.VMID == 0 || d.Metadata.Name == "" {
 				continue // no identity: nothing to manage, and already reported
+			}
+			if each != nil && !ds.HasErrors() {
+				each(d)
 			}
 			if v := d.Spec.VMID; v != 0 {
 				if first, dup := byVMID[v]; dup {
