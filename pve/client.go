@@ -252,6 +252,10 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
+// NodeConcurrency is the client's bound on requests in flight to one node
+// (Config.NodeConcurrency, default DefaultNodeConcurrency).
+func (c *Client) NodeConcurrency() int { return c.perNode }
+
 // nodeSlots returns the per-node bound of a call under /nodes/{node}/ (or
 // /nodes/{node}), nil for a call that names no node.
 func (c *Client) nodeSlots(k call) chan struct{} {

@@ -23,9 +23,9 @@ type ObserveOptions struct {
 	// Concurrency bounds how many containers are read at once (default
 	// DefaultConcurrency). The API client may bound requests further.
 	Concurrency int
-	// Prefetched, when set, holds the cluster resources and storage lists
-	// read while the specs loaded (Prefetch); observe reads only what it
-	// lacks.
+	// Prefetched, when set, holds the cluster resources, storage lists
+	// and pending configs read while the specs loaded (Prefetch); observe
+	// reads only what it lacks.
 	Prefetched *Prefetched
 }
 
@@ -163,6 +163,7 @@ func observeFrom(ctx context.Context, api API, res []pve.Resource, specs []spec.
 		}
 	}
 
+	opts.Prefetched.endWants() // the specs are known: what was wanted is all
 	forEachSpread(len(todo), opts.Concurrency, func(i int) string { return todo[i].Node }, func(i int) {
 		l := todo[i]
 		if needsZone[l.VMID] {
@@ -181,9 +182,12 @@ func observeFrom(ctx context.Context, api API, res []pve.Resource, specs []spec.
 			return
 		}
 		l.Storages = caps[l.Node]
-		if err := observeOne(ctx, api, l); err != nil {
+		p, err := opts.Prefetched.pending(ctx, api, l.Node, l.VMID)
+		if err != nil {
 			l.Err = err.Error()
+			return
 		}
+		fillPending(l, p)
 	})
 	checkVolumes(ctx, api, specs, live, opts.Concurrency)
 	creates := observeCreates(ctx, api, res, specs, caps, capErr, opts.Concurrency)
@@ -321,16 +325,6 @@ func splitContent(list string) []string {
 		}
 	}
 	return out
-}
-
-// observeOne fills one container's config, pending state and digest.
-func observeOne(ctx context.Context, api API, l *diff.Live) error {
-	p, err := api.Pending(ctx, l.Node, l.VMID)
-	if err != nil {
-		return err
-	}
-	fillPending(l, p)
-	return nil
 }
 
 // ObserveSnapshots reads the snapshot list of each container in todo (one

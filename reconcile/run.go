@@ -33,12 +33,17 @@ type Specs struct {
 
 // Load loads and validates the specs of src. Specs that do not load cleanly
 // are a *spec.InvalidError, with every diagnostic. It reads only src.FS.
-func Load(src Source) (*Specs, error) {
+func Load(src Source) (*Specs, error) { return LoadEach(src, nil) }
+
+// LoadEach is Load that hands each container on, when each is not nil, as
+// soon as it is validated (spec.LoadEach): give it Prefetched.Want, so
+// that the plan's reads start while the rest of the specs load.
+func LoadEach(src Source, each func(*spec.Container)) (*Specs, error) {
 	root := src.Root
 	if root == "" {
 		root = "."
 	}
-	set, diags := spec.Load(src.FS, root)
+	set, diags := spec.LoadEach(src.FS, root, each)
 	if diags.HasErrors() {
 		return nil, &spec.InvalidError{Root: root, Diagnostics: diags}
 	}

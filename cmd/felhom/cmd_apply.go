@@ -125,7 +125,9 @@ func runApply(ctx context.Context, stdout, stderr io.Writer, o applyOptions, tar
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if info.IsDir() {
-		load := func() (*reconcile.Specs, error) { return loadTargetSpecs(stderr, target, o.revision, o.only) }
+		load := func(each func(*spec.Container)) (*reconcile.Specs, error) {
+			return loadTargetSpecs(stderr, target, o.revision, o.only, each)
+		}
 		if specs, api, pre, err = loadPrefetching(ctx, o.global, o.getenv, o.concurrency, len(o.only) == 0, load); err != nil {
 			return err
 		}

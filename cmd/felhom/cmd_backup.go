@@ -98,7 +98,7 @@ func runBackup(ctx context.Context, stdout, stderr io.Writer, o backupOptions, d
 	if o.output != "text" && o.output != "json" {
 		return withExit(exitInvalid, fmt.Errorf("backup: --output %q: must be text or json", o.output))
 	}
-	specs, err := loadTargetSpecs(stderr, dir, "", o.only)
+	specs, err := loadTargetSpecs(stderr, dir, "", o.only, nil)
 	if err != nil {
 		return err
 	}

@@ -108,7 +108,7 @@ func runDemo(ctx context.Context, out io.Writer, o demoOptions) error {
 	if err := runValidate(out, validateOptions{output: "text"}, specDir); err != nil {
 		return err
 	}
-	loaded, err := loadPlanSpecs(out, specDir, "")
+	loaded, err := loadPlanSpecs(out, specDir, "", nil)
 	if err != nil {
 		return err
 	}

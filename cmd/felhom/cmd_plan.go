@@ -126,8 +126,8 @@ func runPlan(ctx context.Context, stdout, stderr io.Writer, o planOptions, dir s
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	specs, api, pre, err := loadPrefetching(ctx, o.global, o.getenv, o.concurrency, !part, func() (*reconcile.Specs, error) {
-		return loadTargetSpecs(stderr, dir, o.revision, o.only)
+	specs, api, pre, err := loadPrefetching(ctx, o.global, o.getenv, o.concurrency, !part, func(each func(*spec.Container)) (*reconcile.Specs, error) {
+		return loadTargetSpecs(stderr, dir, o.revision, o.only, each)
 	})
 	if err != nil {
 		return err
@@ -226,20 +226,23 @@ func planExit(p *plan.Plan, detailed bool) error {
 }
 
 // loadPrefetching connects to PVE and, when prefetch is set (the plan
-// covers the whole folder), starts the plan's first reads
-// (reconcile.Prefetch: the cluster resources, the nodes' storage lists)
-// before it loads the specs (load), so that loading is off the plan's
-// critical path. Invalid specs are the error first, whatever the
-// connection (exit 3, as before); then a connection that cannot be made.
-// Cancel ctx to stop the prefetch when no plan follows.
+// covers the whole folder), starts the plan's reads (reconcile.Prefetch:
+// the cluster resources, the nodes' storage lists, and the pending config
+// of each container as soon as load hands it to each) while it loads the
+// specs, so that loading is off the plan's critical path. Invalid specs
+// are the error first, whatever the connection (exit 3, as before); then a
+// connection that cannot be made. Cancel ctx to stop the prefetch when no
+// plan follows.
 func loadPrefetching(ctx context.Context, g *globalOptions, getenv func(string) string, concurrency int, prefetch bool,
-	load func() (*reconcile.Specs, error)) (*reconcile.Specs, *pve.Client, *reconcile.Prefetched, error) {
+	load func(each func(*spec.Container)) (*reconcile.Specs, error)) (*reconcile.Specs, *pve.Client, *reconcile.Prefetched, error) {
 	api, cerr := connectPVE(g, getenv, concurrency)
 	var pre *reconcile.Prefetched
+	var each func(*spec.Container)
 	if cerr == nil && prefetch {
-		pre = reconcile.Prefetch(ctx, api, concurrency)
+		pre = reconcile.Prefetch(ctx, api, concurrency, api.NodeConcurrency())
+		each = pre.Want
 	}
-	specs, err := load()
+	specs, err := load(each)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -252,8 +255,9 @@ func loadPrefetching(ctx context.Context, g *globalOptions, getenv func(string) 
 // loadPlanSpecs loads and validates the specs under dir (reconcile.Load);
 // invalid specs print their diagnostics and give exit code 3. revision, when
 // set, names them in the plan (--revision); else their content does
-// (spec.Set.Revision).
-func loadPlanSpecs(stderr io.Writer, dir, revision string) (*reconcile.Specs, error) {
+// (spec.Set.Revision). each, when not nil, gets each container as soon as
+// it is validated (reconcile.LoadEach).
+func loadPlanSpecs(stderr io.Writer, dir, revision string, each func(*spec.Container)) (*reconcile.Specs, error) {
 	info, err := os.Stat(dir)
 	if err != nil {
 		return nil, withExit(exitInvalid, fmt.Errorf("specs: %w", err))
@@ -263,7 +267,7 @@ func loadPlanSpecs(stderr io.Writer, dir, revision string) (*reconcile.Specs, er
 	}
 	src, prefix := specSource(dir)
 	src.Revision = revision
-	specs, err := reconcile.Load(src)
+	specs, err := reconcile.LoadEach(src, each)
 	var inv *spec.InvalidError
 	if errors.As(err, &inv) {
 		for _, d := range inv.Diagnostics {

@@ -21,15 +21,17 @@ const onlyFlagUsage = "work only on these containers (metadata.name or vmid; rep
 // the Defaults of its folder, as felhom validate FILE reads it), and of
 // them only the containers --only names. Invalid specs print their
 // diagnostics and exit 3; an --only that names no container is an error
-// naming it (exit 3).
-func loadTargetSpecs(stderr io.Writer, target, revision string, only []string) (*reconcile.Specs, error) {
+// naming it (exit 3). each, when not nil, gets every container of a
+// folder as soon as it is validated (reconcile.LoadEach), to start its
+// reads early.
+func loadTargetSpecs(stderr io.Writer, target, revision string, only []string, each func(*spec.Container)) (*reconcile.Specs, error) {
 	info, err := os.Stat(target)
 	if err != nil {
 		return nil, withExit(exitInvalid, fmt.Errorf("specs: %w", err))
 	}
 	var specs *reconcile.Specs
 	if info.IsDir() {
-		specs, err = loadPlanSpecs(stderr, target, revision)
+		specs, err = loadPlanSpecs(stderr, target, revision, each)
 	} else {
 		specs, err = loadOneSpecFile(stderr, target, revision)
 	}
