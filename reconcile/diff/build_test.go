@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/felhom/felhom/reconcile/plan"
 	"github.com/felhom/felhom/spec"
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestBuild(t *testing.T) {
@@ -70,5 +72,39 @@ func TestBaselineAndDrift(t *testing.T) {
 	cp := Diff(c2, l, testOpts)
 	if got, want := changeList(cp), []string{"cores ~ hot drift", "memory ~ hot"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("changes %q, want %q", got, want)
+	}
+}
+
+// TestBuildSameAsDiffEach: Build, which makes the containers' plans on all
+// CPUs at once, gives exactly the plan of Diff taken one container at a
+// time in order, for mixed inputs (changes, missing, unchanged) and sizes
+// around its split. Run with -race, it also checks that Diff shares
+// nothing mutable between containers.
+func TestBuildSameAsDiffEach(t *testing.T) {
+	changed := ct(t, bigSpec+"restart: {mode: when-needed}\n")
+	conf := baseConf + "mp0: tank:vm-101-disk-1,mp=/data,size=8G\n"
+	for _, n := range []int{0, 1, 2, 63, 64, 65, 300} {
+		specs := make([]spec.Container, n)
+		live := map[int]*Live{}
+		for i := range specs {
+			c := *changed
+			c.Metadata.Name = fmt.Sprintf("ct%d", i)
+			c.Spec.VMID = 2000 - i // Build sorts: hand them in reverse
+			specs[i] = c
+			if i%7 != 3 { // every seventh is missing
+				l := liveFrom(t, conf, i%2 == 0)
+				l.VMID = c.Spec.VMID
+				live[c.Spec.VMID] = l
+			}
+		}
+		want := &plan.Plan{FormatVersion: plan.FormatVersion, SourceRevision: testOpts.Revision, CreatedAt: testOpts.Now.UTC(),
+			Containers: make([]plan.ContainerPlan, 0, n)}
+		for i := range specs {
+			want.Containers = append(want.Containers, Diff(&specs[i], live[specs[i].Spec.VMID], testOpts))
+		}
+		want.Sort()
+		if d := cmp.Diff(want, Build(specs, live, testOpts)); d != "" {
+			t.Errorf("%d containers: Build differs from Diff one by one (-want +got):\n%s", n, d)
+		}
 	}
 }

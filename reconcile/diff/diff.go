@@ -2,6 +2,8 @@ package diff
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
 
 	"github.com/felhom/felhom/pve/ctconf"
 	"github.com/felhom/felhom/reconcile/plan"
@@ -17,14 +19,29 @@ func Build(desired []spec.Container, live map[int]*Live, opts Options) *plan.Pla
 		FormatVersion:  plan.FormatVersion,
 		SourceRevision: opts.Revision,
 		CreatedAt:      opts.Now.UTC(),
-		Containers:     make([]plan.ContainerPlan, 0, len(desired)),
+		Containers:     make([]plan.ContainerPlan, len(desired)),
 	}
-	for i := range desired {
-		p.Containers = append(p.Containers, Diff(&desired[i], live[desired[i].Spec.VMID], opts))
+	// Each container's plan depends only on its spec, its live state and
+	// opts, so the plans are made on every CPU at once, a stretch of
+	// containers each: a plan of 1,000 unchanged containers is the last
+	// thing felhom plan does before it prints, after the reads.
+	stretch := max(buildStretch, (len(desired)+runtime.GOMAXPROCS(0)-1)/runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for lo := 0; lo < len(desired); lo += stretch {
+		hi := min(lo+stretch, len(desired))
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				p.Containers[i] = Diff(&desired[i], live[desired[i].Spec.VMID], opts)
+			}
+		})
 	}
+	wg.Wait()
 	p.Sort()
 	return p
 }
+
+// buildStretch is the fewest containers Build plans on one goroutine.
+const buildStretch = 64
 
 // field is one difference between the desired and a live value, for people.
 type field struct {
