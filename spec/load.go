@@ -173,6 +173,9 @@ func LoadFile(fsys fs.FS, root, name string) (*Set, Diagnostics) {
 // with escapes) is found in the second pass, and then every file is
 // parsed in the first, as if all named it.
 func load(fsys fs.FS, files []string, only string, diags Diagnostics, each func(*Container)) (*Set, Diagnostics) {
+	// The schema compiles (once per process, tens of ms) while the first
+	// pass reads the files: the first container can be validated sooner.
+	go loadSchema()
 	diags = slices.Clip(diags)
 	if set, ds, ok := loadFiles(fsys, files, only, diags, mayHoldDefaults, each); ok {
 		return set, ds
