@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/felhom/felhom/pve"
 	"github.com/felhom/felhom/pve/ctconf"
@@ -222,50 +223,91 @@ func intValue(f *ctconf.File, key string, def int64) int64 {
 	return n
 }
 
-// vmStatus is the status shared by status/current, the node's lxc list
-// and cluster/resources.
-func (s *Sim) vmStatus(ct *simCT) map[string]any {
+// ctStatus is pve-container src/PVE/LXC.pm vmstatus for one container:
+// what status/current, the node's lxc list and cluster/resources say of
+// it, before each picks its keys.
+type ctStatus struct {
+	vmid    int
+	unknown bool // the config could not be read: vmid and status only
+	name    string
+	running bool
+	cpus    float64
+	maxmem  int64
+	maxswap int64
+	maxdisk int64
+	uptime  int64
+	lock    string
+	tags    string
+	hasTags bool // tags is in the config (a value may be blank)
+	isTmpl  bool
+}
+
+// ctStatus returns the container's status at now. The config's part is
+// worked out once per parse of the config (simCT.status).
+func (s *Sim) ctStatus(ct *simCT, now time.Time) ctStatus {
 	f, err := ct.view()
 	if err != nil {
-		return map[string]any{"vmid": ct.vmid, "status": "unknown"}
+		return ctStatus{vmid: ct.vmid, unknown: true}
 	}
-	// pve-container src/PVE/LXC.pm vmstatus.
-	maxmem := intValue(f, "memory", 512) << 20
-	maxswap := intValue(f, "swap", 0) << 20
-	cpus := float64(intValue(f, "cores", 0))
-	if cpus == 0 {
+	if ct.status == nil { // view may just have parsed the text: after it
+		ct.status = s.configStatus(ct, f)
+	}
+	st := *ct.status
+	st.running = ct.running
+	if ct.running {
+		st.uptime = max(int64(now.Sub(ct.started).Seconds()), 0)
+	}
+	return st
+}
+
+// configStatus is the part of ctStatus that comes from the config f.
+func (s *Sim) configStatus(ct *simCT, f *ctconf.File) *ctStatus {
+	st := &ctStatus{vmid: ct.vmid}
+	st.maxmem = intValue(f, "memory", 512) << 20
+	st.maxswap = intValue(f, "swap", 0) << 20
+	st.cpus = float64(intValue(f, "cores", 0))
+	if st.cpus == 0 {
 		if v, ok := f.Get("cpulimit"); ok {
-			cpus, _ = strconv.ParseFloat(v, 64)
+			st.cpus, _ = strconv.ParseFloat(v, 64)
 		}
 	}
-	if cpus == 0 {
-		cpus = float64(s.node[ct.node].maxCPU)
+	if st.cpus == 0 {
+		st.cpus = float64(s.node[ct.node].maxCPU)
 	}
 	name, _ := f.Get("hostname")
 	if name == "" {
 		name = fmt.Sprintf("CT%d", ct.vmid)
 	}
-	name = strings.Join(strings.Fields(name), "")
-	maxdisk := ct.maxDisk
-	if maxdisk == 0 {
-		maxdisk = 4 << 30
+	st.name = strings.Join(strings.Fields(name), "")
+	st.maxdisk = ct.maxDisk
+	if st.maxdisk == 0 {
+		st.maxdisk = 4 << 30
+	}
+	st.lock = f.Lock()
+	st.tags, st.hasTags = f.Get("tags")
+	st.isTmpl = f.IsTemplate()
+	return st
+}
+
+// vmStatus is the status of status/current and the node's lxc list.
+func (s *Sim) vmStatus(ct *simCT) map[string]any {
+	st := s.ctStatus(ct, s.clock.Now())
+	if st.unknown {
+		return map[string]any{"vmid": ct.vmid, "status": "unknown"}
 	}
 	m := map[string]any{
-		"vmid": ct.vmid, "name": name, "status": "stopped", "type": "lxc",
-		"cpus": cpus, "maxmem": maxmem, "maxswap": maxswap, "maxdisk": maxdisk,
+		"vmid": ct.vmid, "name": st.name, "status": "stopped", "type": "lxc",
+		"cpus": st.cpus, "maxmem": st.maxmem, "maxswap": st.maxswap, "maxdisk": st.maxdisk,
 		"cpu": 0, "mem": 0, "swap": 0, "disk": 0, "uptime": 0,
 		"netin": 0, "netout": 0, "diskread": 0, "diskwrite": 0,
 	}
-	if ct.running {
-		up := int64(s.clock.Now().Sub(ct.started).Seconds())
-		if up < 0 {
-			up = 0
-		}
+	if st.running {
+		up := st.uptime
 		m["status"] = "running"
 		m["uptime"] = up
 		m["cpu"] = 0.0125
-		m["mem"] = maxmem / 5
-		m["disk"] = maxdisk / 4
+		m["mem"] = st.maxmem / 5
+		m["disk"] = st.maxdisk / 4
 		m["netin"] = 1024 * up
 		m["netout"] = 512 * up
 		m["diskread"] = 4096 * up
@@ -278,16 +320,93 @@ func (s *Sim) vmStatus(ct *simCT) map[string]any {
 			m[k] = "0.00"
 		}
 	}
-	if l := f.Lock(); l != "" {
-		m["lock"] = l
+	if st.lock != "" {
+		m["lock"] = st.lock
 	}
-	if t, ok := f.Get("tags"); ok {
-		m["tags"] = t
+	if st.hasTags {
+		m["tags"] = st.tags
 	}
-	if f.IsTemplate() {
+	if st.isTmpl {
 		m["template"] = 1
 	}
 	return m
+}
+
+// resourceEntry writes the container's cluster/resources entry
+// (pve-manager PVE/API2Tools.pm extract_vm_stats over vmstatus): no cpus
+// (maxcpu instead), swap, maxswap, pid or pressure keys; id, node,
+// template always, and memhost 0 (extract_vm_stats reads it from PVE 9's
+// pve-vm-9.0 RRD row, where pvestatd update_lxc_status leaves it undef).
+// The keys are in sorted order and the values of the types the map it
+// replaced had (ints, cpu 0.0125 a float), so the bytes are json.Marshal's
+// of that map. A container whose config cannot be read (an internal
+// error) has only id, node, status unknown, type and vmid.
+func (e *jsonEnc) resourceEntry(st *ctStatus, node string) {
+	e.open('{')
+	if st.unknown {
+		e.lxcID(st.vmid)
+		e.str("node", node)
+		e.str("status", "unknown")
+		e.str("type", "lxc")
+		e.int("vmid", int64(st.vmid))
+		e.close('}')
+		return
+	}
+	up := st.uptime
+	if st.running {
+		e.float("cpu", 0.0125)
+		e.int("disk", st.maxdisk/4)
+		e.int("diskread", 4096*up)
+		e.int("diskwrite", 2048*up)
+	} else {
+		e.int("cpu", 0)
+		e.int("disk", 0)
+		e.int("diskread", 0)
+		e.int("diskwrite", 0)
+	}
+	e.lxcID(st.vmid)
+	if st.lock != "" {
+		e.str("lock", st.lock)
+	}
+	e.float("maxcpu", st.cpus)
+	e.int("maxdisk", st.maxdisk)
+	e.int("maxmem", st.maxmem)
+	if st.running {
+		e.int("mem", st.maxmem/5)
+	} else {
+		e.int("mem", 0)
+	}
+	e.int("memhost", 0)
+	e.str("name", st.name)
+	e.int("netin", 1024*up)
+	e.int("netout", 512*up)
+	e.str("node", node)
+	if st.running {
+		e.str("status", "running")
+	} else {
+		e.str("status", "stopped")
+	}
+	if st.hasTags {
+		e.str("tags", st.tags)
+	}
+	if st.isTmpl {
+		e.int("template", 1)
+	} else {
+		e.int("template", 0)
+	}
+	e.str("type", "lxc")
+	e.int("uptime", up)
+	e.int("vmid", int64(st.vmid))
+	e.close('}')
+}
+
+// lxcID writes "id":"lxc/<vmid>".
+func (e *jsonEnc) lxcID(vmid int) {
+	e.key("id")
+	e.b = append(e.b, `"lxc/`...)
+	e.b = strconv.AppendInt(e.b, int64(vmid), 10)
+	e.b = append(e.b, '"')
+	e.comma = true
 }
 
 // pressureKeys are the PSI averages pve-container LXC.pm vmstatus gives
@@ -322,45 +441,33 @@ func (s *Sim) listCTs(r *request) (any, error) {
 }
 
 // clusterResources is GET /cluster/resources: guests (type=vm), storages
-// and nodes the caller may see.
+// and nodes the caller may see. The answer is encoded here (jsonEnc):
+// with thousands of guests, a map per entry and json.Marshal's key
+// sorting were most of the call's CPU.
 func (s *Sim) clusterResources(r *request) (any, error) {
 	typ := r.params["type"]
-	out := []map[string]any{}
+	e := &jsonEnc{b: make([]byte, 0, 64+400*len(s.cts))}
+	e.open('[')
 	if typ == "" || typ == "vm" {
+		audit := s.vmAuditor(r.token)
+		now := s.clock.Now()
 		for _, vmid := range s.vmids() {
-			ct := s.cts[vmid]
-			if !s.hasAny(r.token, vmPath(vmid), "VM.Audit") {
+			if !audit(vmid) {
 				continue
 			}
-			m := s.vmStatus(ct)
-			cpus := m["cpus"].(float64)
-			delete(m, "cpus")
-			delete(m, "maxswap")
-			delete(m, "swap")
-			delete(m, "pid")
-			for _, k := range pressureKeys {
-				delete(m, k)
-			}
-			// extract_vm_stats reads memhost from PVE 9's pve-vm-9.0 RRD
-			// row, where pvestatd update_lxc_status leaves it undef: 0.
-			m["memhost"] = 0
-			m["maxcpu"] = cpus
-			m["id"] = fmt.Sprintf("lxc/%d", vmid)
-			m["node"] = ct.node
-			if _, ok := m["template"]; !ok {
-				m["template"] = 0
-			}
-			out = append(out, m)
+			ct := s.cts[vmid]
+			st := s.ctStatus(ct, now)
+			e.resourceEntry(&st, ct.node)
 		}
 		// QEMU guests are listed too (Cluster.pm resources walks the whole
 		// vmlist): the inventory's vms, stopped, with the keys a stopped
 		// qemu entry carries.
 		for _, vmid := range slices.Sorted(maps.Keys(s.vms)) {
-			if !s.hasAny(r.token, vmPath(vmid), "VM.Audit") {
+			if !audit(vmid) {
 				continue
 			}
 			vm := s.vms[vmid]
-			out = append(out, map[string]any{"id": fmt.Sprintf("qemu/%d", vmid), "type": "qemu", "vmid": vmid, "name": vm.name,
+			e.value(map[string]any{"id": fmt.Sprintf("qemu/%d", vmid), "type": "qemu", "vmid": vmid, "name": vm.name,
 				"node": vm.node, "status": "stopped", "template": 0, "cpu": 0, "maxcpu": 1, "mem": 0, "maxmem": 2 << 30,
 				"disk": 0, "maxdisk": 32 << 30, "diskread": 0, "diskwrite": 0, "netin": 0, "netout": 0, "uptime": 0})
 		}
@@ -377,7 +484,7 @@ func (s *Sim) clusterResources(r *request) (any, error) {
 			if n.arch != "" && n.arch != "x86_64" {
 				m["host-arch"] = n.arch
 			}
-			out = append(out, m)
+			e.value(m)
 		}
 	}
 	if typ == "" || typ == "storage" {
@@ -386,7 +493,7 @@ func (s *Sim) clusterResources(r *request) (any, error) {
 				if !s.hasAny(r.token, "/storage/"+st.id, storageAudit...) {
 					continue
 				}
-				out = append(out, map[string]any{
+				e.value(map[string]any{
 					"id": "storage/" + n.name + "/" + st.id, "type": "storage", "storage": st.id, "node": n.name,
 					"status": "available", "plugintype": st.typ, "content": strings.Join(st.content, ","),
 					"shared": boolInt(st.shared), "disk": st.used(), "maxdisk": st.total,
@@ -394,7 +501,11 @@ func (s *Sim) clusterResources(r *request) (any, error) {
 			}
 		}
 	}
-	return out, nil
+	e.close(']')
+	if e.err != nil {
+		return nil, errorf("unable to encode response: %v", e.err)
+	}
+	return rawJSON(e.b), nil
 }
 
 // nodeEntry is pve-manager PVE/API2Tools.pm extract_node_stats: id,

@@ -237,6 +237,39 @@ func (s *Sim) hasAny(t *simToken, p string, privs ...string) bool {
 	return false
 }
 
+// vmAuditor returns whether t has VM.Audit on /vms/<vmid>, the answer of
+// hasAny(t, vmPath(vmid), "VM.Audit"), for a listing that asks it of
+// every guest. computePermissions reads only the ACL entries of the token
+// and its user, and aclPrivs only those at the path's levels: "/",
+// "/vms" and "/vms/<vmid>". When no entry of either is below /vms, every
+// /vms/<vmid> sees the same entries at the same levels (the final level
+// has none, so non-propagating entries at /vms count nowhere below it),
+// and the answer is one for all vmids: it is computed once.
+func (s *Sim) vmAuditor(t *simToken) func(vmid int) bool {
+	perGuest := func(vmid int) bool { return s.hasAny(t, vmPath(vmid), "VM.Audit") }
+	below := func(acl []ACL) bool {
+		for _, a := range acl {
+			if strings.HasPrefix(normalizePath(a.Path), "/vms/") {
+				return true
+			}
+		}
+		return false
+	}
+	if t.name == "" || below(t.acl) {
+		return perGuest
+	}
+	if u := s.users[t.user]; u != nil && below(u.acl) {
+		return perGuest
+	}
+	var once, audit bool
+	return func(vmid int) bool {
+		if !once {
+			once, audit = true, perGuest(vmid)
+		}
+		return audit
+	}
+}
+
 // checkCTModifyConfig is check_ct_modify_config_perm for the keys of a
 // PUT config or create: the privilege each key needs, and the keys only
 // root@pam may touch. A token is never root@pam.

@@ -99,6 +99,9 @@ type simCT struct {
 	// parses it; store, the only writer of conf after New, clears it).
 	parsed  *ctconf.File
 	maxDisk int64 // the rootfs size of parsed
+	// status is ctStatus's part from parsed (nil until asked; cache, the
+	// only setter of parsed, clears it).
+	status *ctStatus
 }
 
 type simUser struct {
@@ -194,7 +197,7 @@ func (ct *simCT) view() (*ctconf.File, error) {
 }
 
 // cache makes f, a parse of conf that nobody changes, the one view returns.
-func (ct *simCT) cache(f *ctconf.File) { ct.parsed, ct.maxDisk = f, rootfsSize(f) }
+func (ct *simCT) cache(f *ctconf.File) { ct.parsed, ct.maxDisk, ct.status = f, rootfsSize(f), nil }
 
 // store writes f back as the config text; the next view parses it again
 // (f's digest is that of the old text).

@@ -393,6 +393,10 @@ type withTotal struct {
 }
 
 func (s *Sim) writeData(w http.ResponseWriter, data any) {
+	if raw, ok := data.(rawJSON); ok {
+		s.writeBody(w, []byte(`{"data":`), raw, []byte("}"))
+		return
+	}
 	body := map[string]any{"data": data}
 	if wt, ok := data.(withTotal); ok {
 		body["data"] = wt.data
@@ -405,10 +409,21 @@ func (s *Sim) writeData(w http.ResponseWriter, data any) {
 		s.writeError(w, errorf("unable to encode response: %v", err))
 		return
 	}
+	s.writeBody(w, b)
+}
+
+// writeBody writes a 200 answer's encoded body, given in parts.
+func (s *Sim) writeBody(w http.ResponseWriter, parts ...[]byte) {
+	n := 0
+	for _, b := range parts {
+		n += len(b)
+	}
 	pveHeaders(w.Header())
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.Header().Set("Content-Length", strconv.Itoa(n))
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(b)
+	for _, b := range parts {
+		_, _ = w.Write(b)
+	}
 }
 
 // writeError writes a PVE error: the reason phrase is the first line of the
