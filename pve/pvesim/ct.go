@@ -24,13 +24,21 @@ import (
 // returned as the matched string and stays a JSON string). The types are
 // ctconf's $confdesc.
 func typedValue(key, v string) any {
+	if n, ok := typedInt(key, v); ok {
+		return n
+	}
+	return v
+}
+
+// typedInt is typedValue's number, when it is one.
+func typedInt(key, v string) (int64, bool) {
 	switch t, _ := ctconf.OptionType(key); t {
 	case "integer", "boolean":
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-			return n
+			return n, true
 		}
 	}
-	return v
+	return 0, false
 }
 
 // lookupCT finds the container on the node as load_config does.
@@ -117,27 +125,42 @@ func (s *Sim) getConfig(r *request) (any, error) {
 	return configJSON(f.Merged(), f.Main.Lxc), nil
 }
 
-// getPending is GET .../pending (config_with_pending_array).
+// getPending is GET .../pending (config_with_pending_array), a plan's
+// call per container: encoded here (jsonEnc) in sorted key order, the
+// bytes json.Marshal gave the maps it replaces.
 func (s *Sim) getPending(r *request) (any, error) {
 	_, f, err := s.readCT(r)
 	if err != nil {
 		return nil, err
 	}
-	out := []map[string]any{}
-	for _, e := range f.PendingEntries() {
-		m := map[string]any{"key": e.Key}
-		if e.HasValue {
-			m["value"] = typedValue(e.Key, e.Value)
+	entries := f.PendingEntries()
+	e := &jsonEnc{b: make([]byte, 0, 2+64*len(entries))}
+	e.open('[')
+	for _, p := range entries {
+		e.open('{')
+		if p.Delete > 0 {
+			e.int("delete", int64(p.Delete))
 		}
-		if e.HasPending {
-			m["pending"] = typedValue(e.Key, e.Pending)
+		e.str("key", p.Key)
+		if p.HasPending {
+			e.typed("pending", p.Key, p.Pending)
 		}
-		if e.Delete > 0 {
-			m["delete"] = e.Delete
+		if p.HasValue {
+			e.typed("value", p.Key, p.Value)
 		}
-		out = append(out, m)
+		e.close('}')
 	}
-	return out, nil
+	e.close(']')
+	return rawJSON(e.b), nil
+}
+
+// typed writes the config value v of key as typedValue has it.
+func (e *jsonEnc) typed(k, key, v string) {
+	if n, ok := typedInt(key, v); ok {
+		e.int(k, n)
+		return
+	}
+	e.str(k, v)
 }
 
 // putConfig is PUT .../config (update_vm): synchronous, returns null.
