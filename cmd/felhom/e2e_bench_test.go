@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"os/exec"
@@ -16,6 +17,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -100,12 +102,23 @@ func BenchmarkE2E(b *testing.B) {
 					sim, env := benchSim(b, inv, lat)
 					dir := writeSpecs(b, files)
 					m := benchRuns{bin: bin, rtt: simRTT(b, env)}
+					var client benchRuns // the client floor (clientFloor), unchanged plans only
 					for b.Loop() {
 						sim.ResetRequestCounts()
 						m.run(b, env, exit, "plan", "--detailed-exitcode", dir)
 						m.add(sim.RequestCounts())
+						if !changed {
+							b.StopTimer()
+							client.runClientFloor(b, env)
+							b.StartTimer()
+						}
 					}
 					m.report(b, floor, rounds(floor))
+					if client.runs > 0 {
+						cf := client.wall / time.Duration(client.runs)
+						b.ReportMetric(float64(cf.Milliseconds()), "client-floor-ms")
+						b.ReportMetric(m.wall.Seconds()/float64(m.runs)/cf.Seconds(), "wall/client-floor")
+					}
 				})
 			}
 			b.Run(fmt.Sprintf("latency=%v/apply/containers=%d/changed=10%%", lat, n), func(b *testing.B) {
@@ -194,21 +207,7 @@ func benchSim(b *testing.B, inv *pvesim.Inventory, lat time.Duration) (*pvesim.S
 // simulator's.
 func simRTT(b *testing.B, env []string) time.Duration {
 	b.Helper()
-	cfg := pve.Config{}
-	for _, kv := range env {
-		k, v, _ := strings.Cut(kv, "=")
-		switch k {
-		case pve.EnvURL:
-			cfg.URL = v
-		case pve.EnvFingerprint:
-			cfg.Fingerprint = v
-		case pve.EnvTokenID:
-			cfg.TokenID = v
-		case pve.EnvTokenSecret:
-			cfg.TokenSecret = pve.Secret(v)
-		}
-	}
-	api, err := pve.New(cfg)
+	api, err := pve.New(benchConfig(env))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -226,6 +225,122 @@ func simRTT(b *testing.B, env []string) time.Duration {
 	}
 	slices.Sort(rtts)
 	return rtts[len(rtts)/2]
+}
+
+// benchConfig is the pve client configuration env points at.
+func benchConfig(env []string) pve.Config {
+	var cfg pve.Config
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case pve.EnvURL:
+			cfg.URL = v
+		case pve.EnvFingerprint:
+			cfg.Fingerprint = v
+		case pve.EnvTokenID:
+			cfg.TokenID = v
+		case pve.EnvTokenSecret:
+			cfg.TokenSecret = pve.Secret(v)
+		}
+	}
+	return cfg
+}
+
+// clientFloorEnv marks the test binary started as the client floor
+// (clientFloor).
+const clientFloorEnv = "FELHOM_BENCH_CLIENT_FLOOR"
+
+// clientFloor is what this harness allows any client at best: a process
+// that makes an unchanged plan's floor of calls and nothing else, through
+// the pve client felhom uses with felhom's bounds (8 in flight, 3 per
+// node): GET /cluster/resources, each node's storage list, and every
+// container's pending config, the nodes in turn. No spec is loaded, nothing
+// is compared or printed. Started through the launcher as felhom is, beside
+// each felhom run, its wall time (client-floor-ms) is the time the
+// simulator, Go's HTTP and TLS, and the machine's 2 cores give a plan of
+// these calls; felhom's wall over it (wall/client-floor) is felhom's own
+// cost: loading, planning, printing. It exits 0, or 1 when a call fails.
+func clientFloor() int {
+	cfg := benchConfig(os.Environ())
+	cfg.MaxConcurrency = reconcile.DefaultConcurrency // as felhom plan sets it
+	api, err := pve.New(cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "client floor:", err)
+		return 1
+	}
+	ctx := context.Background()
+	res, err := api.ClusterResources(ctx, "vm")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "client floor:", err)
+		return 1
+	}
+	byNode := map[string][]int{}
+	for _, r := range res {
+		if r.Type == "lxc" {
+			byNode[r.Node] = append(byNode[r.Node], r.VMID)
+		}
+	}
+	nodes := slices.Sorted(maps.Keys(byNode))
+	type read struct {
+		node string
+		vmid int
+	}
+	var reads []read
+	for i, more := 0, true; more; i++ { // the nodes in turn
+		more = false
+		for _, n := range nodes {
+			if i < len(byNode[n]) {
+				reads = append(reads, read{n, byNode[n][i]})
+				more = true
+			}
+		}
+	}
+	work := make(chan read)
+	errs := make(chan error, len(nodes)+len(reads))
+	var wg sync.WaitGroup
+	for range reconcile.DefaultConcurrency {
+		wg.Go(func() {
+			for r := range work {
+				var err error
+				if r.vmid == 0 {
+					_, err = api.Storages(ctx, r.node)
+				} else {
+					_, err = api.Pending(ctx, r.node, r.vmid)
+				}
+				if err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	for _, n := range nodes {
+		work <- read{node: n}
+	}
+	for _, r := range reads {
+		work <- r
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		fmt.Fprintln(os.Stderr, "client floor:", err)
+		return 1
+	}
+	return 0
+}
+
+// runClientFloor runs the client floor (clientFloor) once through the
+// launcher, with env pointing it at the simulator.
+func (m *benchRuns) runClientFloor(b *testing.B, env []string) {
+	b.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		b.Fatal(err)
+	}
+	saved := m.bin
+	m.bin = self
+	m.run(b, append(slices.Clip(env), clientFloorEnv+"=1"), exitOK)
+	m.bin = saved
 }
 
 // writeSpecs writes the spec files into a fresh folder.
@@ -328,6 +443,9 @@ func init() { benchLauncher = launch }
 // (reported as LauncherRSS: a figure at or below it is that, not felhom's).
 func launch() (int, bool) {
 	if os.Getenv(launchEnv) != "1" {
+		if os.Getenv(clientFloorEnv) == "1" { // the launcher's child
+			return clientFloor(), true
+		}
 		return 0, false
 	}
 	cmd := exec.Command(os.Args[1], os.Args[2:]...)
