@@ -103,6 +103,13 @@ func privInventory(c privCase, tokens map[string][]pvesim.ACL) *pvesim.Inventory
 	inv.Node("pve1").AddStorage("spare", "dir", "rootdir") // keeps the node's storage list non-trivial
 	addCT(inv, 101, c.running, c.config)
 	addCT(inv, 200, false, conf(200, "local-lvm", "unused0: local-lvm:vm-200-disk-1"))
+	return addPrivTokens(inv, tokens)
+}
+
+// addPrivTokens adds the felhom user's all-powerful token and, for each of
+// tokens, a user of that name holding a privilege-separated token "tok"
+// with exactly the ACLs given; it returns inv.
+func addPrivTokens(inv *pvesim.Inventory, tokens map[string][]pvesim.ACL) *pvesim.Inventory {
 	inv.AddUser("felhom@pve", pvesim.Role("/", "Administrator")).AddToken("reconcile", "0b6f3a5e-2c1d-4f7e-9a8b-1c2d3e4f5a6b", false)
 	names := make([]string, 0, len(tokens))
 	for n := range tokens {
@@ -124,6 +131,31 @@ func readACL() []pvesim.ACL {
 		acl = append(acl, pvesim.Privs(p.Path, p.Name))
 	}
 	return append(acl, pvesim.Privs("/storage", "Datastore.Audit"))
+}
+
+// readPermissions is readACL as the permissions PVE reports.
+func readPermissions() pve.Permissions {
+	perms := pve.Permissions{}
+	for _, a := range readACL() {
+		perms[a.Path] = map[string]bool{a.Privileges[0]: true}
+	}
+	return perms
+}
+
+// missingOneTokens are the tokens a privilege test plans and applies
+// with: "exact" holding needs (and what reading needs), and "miss<j>"
+// holding all but needs[j], for each j the reads do not need too (those
+// cannot be missing while the plan stays the same).
+func missingOneTokens(needs []plan.Privilege, read pve.Permissions) map[string][]pvesim.ACL {
+	tokens := map[string][]pvesim.ACL{"exact": privACL(needs)}
+	for j, p := range needs {
+		if HasPrivilege(read, p.Path, p.Name) {
+			continue
+		}
+		rest := append(append([]plan.Privilege(nil), needs[:j]...), needs[j+1:]...)
+		tokens[fmt.Sprintf("miss%d", j)] = privACL(rest)
+	}
+	return tokens
 }
 
 func privACL(privs []plan.Privilege) []pvesim.ACL {
@@ -165,27 +197,16 @@ func TestPrivilegesMatchTheSimulator(t *testing.T) {
 		needs := cp.Privileges
 		// A privilege the reads need too (Datastore.Audit on a storage, to
 		// see it) cannot be missing while the plan is still the same one.
-		readPerms := pve.Permissions{}
-		for _, a := range readACL() {
-			readPerms[a.Path] = map[string]bool{a.Privileges[0]: true}
-		}
+		readPerms := readPermissions()
 		read := map[plan.Privilege]bool{}
 		for _, p := range needs {
 			read[p] = HasPrivilege(readPerms, p.Path, p.Name)
-		}
-		tokens := map[string][]pvesim.ACL{"exact": privACL(needs)}
-		var dropped []plan.Privilege
-		for j, p := range needs {
 			covered[p.Name] = true
 			if read[p] {
 				alsoRead++
-				continue
 			}
-			rest := append(append([]plan.Privilege(nil), needs[:j]...), needs[j+1:]...)
-			tokens[fmt.Sprintf("miss%d", j)] = privACL(rest)
-			dropped = append(dropped, p)
 		}
-		e := newEnv(t, privInventory(c, tokens))
+		e := newEnv(t, privInventory(c, missingOneTokens(needs, readPerms)))
 		for j, p := range needs {
 			if read[p] {
 				continue
