@@ -71,7 +71,7 @@ func Prefetch(ctx context.Context, api API, concurrency, nodeConcurrency int) *P
 	p := &Prefetched{done: make(chan struct{}), storages: map[string]storageRead{}, nodeCap: nodeConcurrency,
 		queue: map[string][]*pendingRead{}, busy: map[string]int{}, reads: map[int]*pendingRead{}}
 	p.wake = sync.NewCond(&p.mu)
-	stop := context.AfterFunc(ctx, p.endWants)
+	context.AfterFunc(ctx, p.endWants)
 	p.work.Add(concurrency)
 	for range concurrency {
 		go func() {
@@ -83,8 +83,7 @@ func Prefetch(ctx context.Context, api API, concurrency, nodeConcurrency int) *P
 		defer close(p.done)
 		p.res, p.err = api.ClusterResources(ctx, "vm")
 		if p.err != nil {
-			stop()
-			p.endWants()
+			p.endWants() // nothing can be located: the workers end
 			return
 		}
 		p.located(p.res)
