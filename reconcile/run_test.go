@@ -58,10 +58,10 @@ func TestLoadNamesTheSpecsByContentOrByTheGivenRevision(t *testing.T) {
 	}
 }
 
-// Run is what felhom apply DIR and the daemon both do: the plan is shown
-// (Planned) before anything changes, a declined plan changes nothing, and an
-// approved one is applied with the specs' baseline.
-func TestRunPlansConfirmsAndApplies(t *testing.T) {
+// runSetup is the cluster of the Run tests, stopped ct 101, and its spec
+// (revision rev1) asking for other memory.
+func runSetup(t *testing.T) (*env, *Specs) {
+	t.Helper()
 	inv := testInventory()
 	addCT(inv, 101, false, conf(101, "local-lvm"))
 	e := newEnv(t, inv)
@@ -69,6 +69,14 @@ func TestRunPlansConfirmsAndApplies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return e, s
+}
+
+// Run is what felhom apply DIR and the daemon both do: the plan is shown
+// (Planned) before anything changes, a declined plan changes nothing, and an
+// approved one is applied with the specs' baseline.
+func TestRunPlansConfirmsAndApplies(t *testing.T) {
+	e, s := runSetup(t)
 	opts := RunOptions{Plan: PlanOptions{Now: testNow}, Apply: Options{Clock: e.clock}}
 
 	var shown *plan.Plan
@@ -143,13 +151,7 @@ func TestApplySavedRefusesAStalePlan(t *testing.T) {
 // and the apply's, seconds later in the same run, takes that reading. A
 // saved plan applied on its own reads them itself.
 func TestRunReadsPermissionsOnce(t *testing.T) {
-	inv := testInventory()
-	addCT(inv, 101, false, conf(101, "local-lvm"))
-	e := newEnv(t, inv)
-	s, err := Load(Source{FS: mapFS(map[string]string{"a.yaml": specMemory(101, "")}), Revision: "rev1"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, s := runSetup(t)
 	opts := RunOptions{Plan: PlanOptions{Now: testNow, Preflight: true}, Apply: Options{Clock: e.clock, Preflight: true}}
 	e.resetCalls()
 	run, err := Run(context.Background(), e.api, s, opts)

@@ -18,16 +18,23 @@ var keyValueParts = []string{
 	"key=\xff\xfe", "\xff=v", "näme=wért", "a=\n\n", "a=b\nc\n",
 }
 
+// sameAsRegexp checks isBlank and splitKeyValue against the regexps they
+// replaced, on one part.
+func sameAsRegexp(t *testing.T, part string) {
+	t.Helper()
+	if got, want := isBlank(part), blankRE.MatchString(part); got != want {
+		t.Errorf("isBlank(%q) = %v, the regexp's %v", part, got, want)
+	}
+	k, v, ok := splitKeyValue(part)
+	m := keyValueRE.FindStringSubmatch(part)
+	if ok != (m != nil) || ok && (k != m[1] || v != m[2]) {
+		t.Errorf("splitKeyValue(%q) = %q, %q, %v; the regexp's %q", part, k, v, ok, m)
+	}
+}
+
 func TestSplitKeyValueAsRegexp(t *testing.T) {
 	for _, part := range keyValueParts {
-		if got, want := isBlank(part), blankRE.MatchString(part); got != want {
-			t.Errorf("isBlank(%q) = %v, the regexp's %v", part, got, want)
-		}
-		k, v, ok := splitKeyValue(part)
-		m := keyValueRE.FindStringSubmatch(part)
-		if ok != (m != nil) || ok && (k != m[1] || v != m[2]) {
-			t.Errorf("splitKeyValue(%q) = %q, %q, %v; the regexp's %q", part, k, v, ok, m)
-		}
+		sameAsRegexp(t, part)
 	}
 }
 
@@ -36,13 +43,6 @@ func FuzzSplitKeyValue(f *testing.F) {
 		f.Add(p)
 	}
 	f.Fuzz(func(t *testing.T, part string) {
-		if got, want := isBlank(part), blankRE.MatchString(part); got != want {
-			t.Errorf("isBlank(%q) = %v, the regexp's %v", part, got, want)
-		}
-		k, v, ok := splitKeyValue(part)
-		m := keyValueRE.FindStringSubmatch(part)
-		if ok != (m != nil) || ok && (k != m[1] || v != m[2]) {
-			t.Errorf("splitKeyValue(%q) = %q, %q, %v; the regexp's %q", part, k, v, ok, m)
-		}
+		sameAsRegexp(t, part)
 	})
 }
